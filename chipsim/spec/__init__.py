@@ -1,0 +1,23 @@
+"""Typed description of the hardware: devices, cores, network, chip; presets; file format.
+
+Examples
+--------
+>>> from chipsim.spec import hermes, override
+>>> chip = override(hermes(), "core.adc_bits", 6)
+>>> chip.core.adc_bits, chip.n_cores
+(6, 64)
+"""
+
+from ._fields import SpecError, field_doc
+from .chip import ChipSpec
+from .core import CoreSpec, ReadMode
+from .device import DeviceModel, DeviceSpec
+from .io import dump_chip, from_dict, load_chip, override, resolve_chip, to_dict
+from .network import NetworkSpec, Topology
+from .presets import PRESETS, hermes, hermes_pcm_like, preset
+
+__all__ = [
+    "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "DeviceModel", "DeviceSpec",
+    "NetworkSpec", "Topology", "PRESETS", "hermes", "hermes_pcm_like", "preset", "load_chip",
+    "dump_chip", "from_dict", "to_dict", "override", "resolve_chip",
+]

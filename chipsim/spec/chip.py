@@ -1,0 +1,51 @@
+"""Specification of a whole chip: grid of cores, devices, network and global units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._fields import SpecError, spec_field, validate
+from .core import CoreSpec
+from .device import DeviceSpec
+from .network import NetworkSpec
+
+__all__ = ["ChipSpec"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChipSpec:
+    """A multi-core AIMC chip. Variants are made with :func:`dataclasses.replace`."""
+
+    name: str = spec_field("custom", "a label for reports")
+    grid: tuple[int, int] = spec_field((8, 8), "core grid, rows × columns [LG]", lo=1, hi=256)
+    core: CoreSpec = spec_field(default_factory=CoreSpec, doc="every core's specification")
+    device: DeviceSpec = spec_field(default_factory=DeviceSpec,
+                                    doc="the PCM devices of every core")
+    network: NetworkSpec = spec_field(default_factory=NetworkSpec,
+                                      doc="the on-chip network")
+    gdpu_slices: int = spec_field(8, "global digital processing unit slices [LG §III]", lo=0,
+                                  hi=4096)
+    gdpu_after_row: int = spec_field(
+        4, "the GDPU slices sit between core row gdpu_after_row and the next [LG §III]", lo=0)
+    gdpu_cell_registers: int = spec_field(64, "LSTM cell-state registers per slice [LG §III]",
+                                          lo=0)
+    gdpu_inputs_per_cycle: int = spec_field(1, "GDPU serial inputs per digital cycle [LG]",
+                                            lo=1)
+    gdpu_cycles_per_output: int = spec_field(4, "digital cycles per GDPU output [LG §III]",
+                                             lo=1)
+
+    def __post_init__(self) -> None:
+        validate(self)
+        if self.gdpu_after_row > self.grid[0]:
+            raise SpecError("gdpu_after_row", f"must be <= grid rows ({self.grid[0]}), got "
+                            f"{self.gdpu_after_row}")
+
+    @property
+    def n_cores(self) -> int:
+        """Number of cores, ``grid[0] * grid[1]``."""
+        return self.grid[0] * self.grid[1]
+
+    @property
+    def weights_capacity(self) -> int:
+        """Weights the chip holds: cores × rows × cols (4,194,304 on the reference chip)."""
+        return self.n_cores * self.core.rows * self.core.cols

@@ -1,0 +1,207 @@
+"""Reading and writing chip specs as YAML or JSON, and dotted-path overrides.
+
+A spec file holds the nested fields of :class:`~chipsim.spec.ChipSpec`; any field left out takes
+its default, so a file may be as short as ``core: {adc_bits: 6}``. Enums are written as their
+string values, tuples as lists. Every error is a :class:`SpecError` naming the field path and,
+when reading a file, the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+import json
+import os
+import tempfile
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._fields import SpecError, _hints
+from .chip import ChipSpec
+from .presets import PRESETS, preset
+
+__all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override"]
+
+
+def to_dict(spec: Any) -> dict[str, Any]:
+    """Plain nested dict of a spec dataclass (enums as values, tuples as lists)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(spec):
+        out[f.name] = _plain(getattr(spec, f.name))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return to_dict(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _convert(path: str, value: Any, hint: Any) -> Any:
+    """Convert a value read from a file to the type ``hint`` expects (validation is later)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(path, value, inner[0]) if len(inner) == 1 else value
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, path)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        if isinstance(value, hint):
+            return value
+        try:
+            return hint(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in hint)
+            raise SpecError(path, f"must be one of {allowed}, got {value!r}") from None
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if isinstance(value, str) and "x" in value and args and args[0] is int:
+            parts = value.lower().split("x")  # "8x8" for a grid
+            try:
+                value = [int(p) for p in parts]
+            except ValueError:
+                raise SpecError(path, f"must be like '8x8' or [8, 8], got {value!r}") from None
+        if isinstance(value, list | tuple):
+            elem = args[0] if args else Any
+            if len(args) == 2 and args[1] is Ellipsis:
+                return tuple(_convert(f"{path}[{i}]", v, elem) for i, v in enumerate(value))
+            if len(args) == len(value):
+                return tuple(_convert(f"{path}[{i}]", v, a)
+                             for i, (v, a) in enumerate(zip(value, args, strict=True)))
+            return tuple(value)
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def from_dict(cls: type, data: Any, path: str = "") -> Any:
+    """Build spec dataclass ``cls`` from a nested dict, validating every field.
+
+    Raises
+    ------
+    SpecError
+        For a key that is not a field (with the closest field names as a suggestion), a value
+        of the wrong type or out of range; ``path`` is the dotted path of the field.
+    """
+    if not isinstance(data, dict):
+        raise SpecError(path, f"must be a mapping of field names to values, got {data!r}")
+    names = [f.name for f in dataclasses.fields(cls)]
+    hints = _hints(cls)
+    kwargs = {}
+    for key, value in data.items():
+        sub = f"{path}.{key}" if path else str(key)
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise SpecError(sub, f"unknown field of {cls.__name__}{hint} (fields: "
+                            f"{', '.join(names)})")
+        kwargs[key] = _convert(sub, value, hints[key])
+    try:
+        return cls(**kwargs)
+    except SpecError as exc:
+        raise exc.under(path) if path else exc from None
+
+
+def load_chip(path: str | os.PathLike) -> ChipSpec:
+    """Read a :class:`ChipSpec` from a YAML (``.yaml``/``.yml``) or JSON (``.json``) file.
+
+    Raises
+    ------
+    SpecError
+        Naming the file and the field when the file cannot be read or a value is wrong.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError("", f"{p}: cannot read chip spec file: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise SpecError("", f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: "
+                        f"{str(exc).splitlines()[0]}") from None
+    if data is None:
+        data = {}
+    try:
+        return from_dict(ChipSpec, data)
+    except SpecError as exc:
+        raise SpecError(exc.path, f"{exc.message} (in {p})") from None
+
+
+def dump_chip(spec: ChipSpec, path: str | os.PathLike) -> Path:
+    """Write ``spec`` to ``path`` as YAML or JSON (by suffix), atomically; return the path."""
+    p = Path(path)
+    data = to_dict(spec)
+    if p.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        text = yaml.safe_dump(data, sort_keys=False)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:
+    """A chip from a preset name, a spec file path or a :class:`ChipSpec` (returned as is)."""
+    if isinstance(name_or_path, ChipSpec):
+        return name_or_path
+    text = str(name_or_path)
+    if text in PRESETS:
+        return preset(text)
+    if Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
+        return load_chip(text)
+    raise SpecError("chip", f"{text!r} is neither a preset ({', '.join(PRESETS)}) nor a "
+                    ".yaml/.yml/.json spec file")
+
+
+def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
+    """A copy of ``spec`` with the field at ``dotted`` (e.g. ``core.adc_bits``) set to ``value``.
+
+    String values are parsed as YAML scalars (``"6"`` → 6, ``"4ph"`` stays a string,
+    ``"8x8"`` is a grid), then validated as if read from a file.
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes, override
+    >>> override(hermes(), "core.adc_bits", "6").core.adc_bits
+    6
+    """
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value) if value.strip() else value
+        except yaml.YAMLError:
+            pass
+    keys = dotted.split(".")
+    if keys and keys[0] == "chip":  # "chip.grid" names the top level
+        keys = keys[1:]
+    if not keys or not all(keys):
+        raise SpecError(dotted, "is not a field path like 'core.adc_bits'")
+    data = to_dict(spec)
+    node = data
+    for i, key in enumerate(keys[:-1]):
+        if not isinstance(node.get(key), dict):
+            # let from_dict produce the message (unknown key, with a suggestion)
+            node.setdefault(key, {})
+            if not isinstance(node[key], dict):
+                raise SpecError(".".join(keys[: i + 1]), "is a value, not a group of fields")
+        node = node[key]
+    node[keys[-1]] = value
+    return from_dict(ChipSpec, data)

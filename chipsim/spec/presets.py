@@ -1,0 +1,50 @@
+"""Named chip presets. Each is a function returning a :class:`ChipSpec`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ._fields import SpecError
+from .chip import ChipSpec
+from .core import CoreSpec
+from .device import DeviceModel, DeviceSpec
+from .network import NetworkSpec, Topology
+
+__all__ = ["hermes", "PRESETS", "preset"]
+
+
+def hermes() -> ChipSpec:
+    """IBM's 64-core PCM chip (Le Gallo et al., Nat. Electron. 2023; ``shared/hermes.md``).
+
+    8 × 8 cores of 256 × 256 unit cells, TDP, four-phase read, the chip-fitted device model,
+    1 GHz MVM and 400 MHz digital clocks, 8-bit links to up to 6 neighbours, 8 GDPU slices.
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes
+    >>> hermes().n_cores
+    64
+    """
+    return ChipSpec(
+        name="hermes",
+        grid=(8, 8),
+        core=CoreSpec(),
+        device=DeviceSpec(model=DeviceModel.HERMES),
+        network=NetworkSpec(topology=Topology.HERMES_GRID),
+    )
+
+
+def hermes_pcm_like() -> ChipSpec:
+    """The reference chip with aihwkit's generic ``PCMLikeNoiseModel`` devices."""
+    return replace(hermes(), name="hermes_pcm_like", device=DeviceSpec(model=DeviceModel.PCM_LIKE))
+
+
+PRESETS = {"hermes": hermes, "hermes_pcm_like": hermes_pcm_like}
+
+
+def preset(name: str) -> ChipSpec:
+    """The preset called ``name``; a :class:`SpecError` lists the known names otherwise."""
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise SpecError("chip", f"unknown preset {name!r}; presets: {', '.join(PRESETS)}") from None
