@@ -16,10 +16,12 @@ import types
 import typing
 from typing import Any
 
+from ..errors import ChipsimError
+
 __all__ = ["SpecError", "spec_field", "validate", "field_doc"]
 
 
-class SpecError(ValueError):
+class SpecError(ChipsimError):
     """A spec value that is wrong; ``path`` is the dotted field path (e.g. ``core.adc_bits``)."""
 
     def __init__(self, path: str, message: str):

@@ -10,7 +10,7 @@ from .core import CoreSpec
 from .device import DeviceModel, DeviceSpec
 from .network import NetworkSpec, Topology
 
-__all__ = ["hermes", "PRESETS", "preset"]
+__all__ = ["hermes", "hermes_pcm_like", "hermes16", "hermes256", "PRESETS", "preset"]
 
 
 def hermes() -> ChipSpec:
@@ -39,7 +39,22 @@ def hermes_pcm_like() -> ChipSpec:
     return replace(hermes(), name="hermes_pcm_like", device=DeviceSpec(model=DeviceModel.PCM_LIKE))
 
 
-PRESETS = {"hermes": hermes, "hermes_pcm_like": hermes_pcm_like}
+def hermes16() -> ChipSpec:
+    """A 16-core (4 × 4) chip with the reference chip's cores, devices and links."""
+    return replace(hermes(), name="hermes16", grid=(4, 4), gdpu_slices=4, gdpu_after_row=2)
+
+
+def hermes256() -> ChipSpec:
+    """A 256-core (16 × 16) chip with the reference chip's cores, devices and links."""
+    return replace(hermes(), name="hermes256", grid=(16, 16), gdpu_slices=16, gdpu_after_row=8)
+
+
+PRESETS = {
+    "hermes": hermes,
+    "hermes_pcm_like": hermes_pcm_like,
+    "hermes16": hermes16,
+    "hermes256": hermes256,
+}
 
 
 def preset(name: str) -> ChipSpec:

@@ -1,0 +1,259 @@
+"""One programmed PCM core: weights → conductances, drift, GDC and the noisy analog MVM.
+
+A :class:`CoreInstance` is one seeded "chip instance" of a core: programming error, drift
+exponents, one-phase read asymmetry and ADC gain/offset spread are drawn once, when the core is
+programmed, and persist. Read noise and output noise are drawn anew for every MVM.
+
+Signal chain of :meth:`CoreInstance.mvm` (``shared/hermes.md`` §1, §6):
+
+1. inputs arrive as PWM codes (sign + magnitude, ``core.input_levels``); duty fractions
+   ``u = code / levels`` split into positive and negative pulses;
+2. line currents (µA) ``v_read · u± @ G±(t)`` with ``G(t)`` the drifted conductances; 4-ph
+   reads each sign combination in its own phase, 1-ph all at once with the negative-voltage
+   reads off by the per-device polarity asymmetry; each line saturates at ``i_sat_ua``;
+3. read (1/f) noise, drawn exactly in distribution for the whole column as
+   ``sqrt(v_read² · u² @ Σ_devices (g(t)·σ_r)²) · N(0, 1)`` (one extra matrix product);
+4. the ADC: output noise, per-column gain/offset spread, rounding and clipping to
+   ``±core.adc_levels`` counts;
+5. the LDPU affine in FP16 turns counts back into weight × input units, removing the ADC
+   gain/offset, applying the core's weight scale and the GDC factor.
+
+Approximation: read noise is added to the combined column signal after the per-phase line
+saturation, rather than to each phase current before it (saturation is rare at the defaults).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..device import PCMDevice, make_device
+from ..errors import ChipsimError
+from ..kernels import adc_convert, combine_phases, duty_split, ldpu_affine
+from ..spec import ChipSpec, CoreSpec, ReadMode
+
+__all__ = ["CoreInstance", "program_core", "CoreReadState"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CoreReadState:
+    """Conductances of a core as seen at one time after programming (µS, float64).
+
+    ``g[p]`` is the summed conductance of polarity ``p`` (0 = +, 1 = −) as read at positive
+    voltage, ``g_neg_read[p]`` as read at negative voltage (1-ph), ``read_var[p]`` the variance
+    (µS²) of one read, summed over the polarity's devices.
+    """
+
+    t_s: float
+    g: np.ndarray
+    g_neg_read: np.ndarray
+    read_var: np.ndarray
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CoreInstance:
+    """A core programmed with one weight block; see :func:`program_core`.
+
+    Attributes
+    ----------
+    core, device
+        The core's specification and its resolved device model.
+    w_max
+        Weight that maps to ``device.polarity_g_max_us`` (max |W| of the block).
+    block_shape
+        Shape of the programmed weight block (rows, cols) before zero-filling.
+    weights
+        The intended weights, zero-filled to the core size (float64).
+    g_prog, nu
+        Programmed conductance (µS) and drift exponent of every element:
+        shape (2 polarities, elements, rows, cols).
+    asym
+        One-phase polarity asymmetry of every device pair, shape (2, rows, cols).
+    adc_gain, adc_offset_lsb
+        Per-column ADC gain and offset (LSB), shape (cols,).
+    cal_codes
+        The fixed GDC calibration inputs (PWM codes), shape (n, rows).
+    gdc_reference
+        Mean |output| of the calibration inputs measured just after programming.
+    """
+
+    core: CoreSpec
+    device: PCMDevice
+    w_max: float
+    block_shape: tuple[int, int]
+    weights: np.ndarray
+    g_prog: np.ndarray
+    nu: np.ndarray
+    asym: np.ndarray
+    adc_gain: np.ndarray
+    adc_offset_lsb: np.ndarray
+    cal_codes: np.ndarray
+    gdc_reference: float = field(default=float("nan"))
+
+    # ---------------------------------------------------------------- conductances
+    def read_state(self, t_s: float) -> CoreReadState:
+        """Drifted conductances and read-noise variances at ``t_s`` seconds after programming."""
+        if not np.isfinite(t_s) or t_s < 0:
+            raise ChipsimError(f"t_s: time since programming must be a finite number >= 0 s, "
+                               f"got {t_s!r}")
+        g_t = self.device.drift(self.g_prog, self.nu, t_s)
+        sigma = self.device.read_sigma_rel(self.g_prog, t_s)
+        g = g_t.sum(axis=1)
+        read_var = ((g_t * sigma) ** 2).sum(axis=1)
+        return CoreReadState(t_s=float(t_s), g=g, g_neg_read=g * (1.0 + self.asym),
+                             read_var=read_var)
+
+    # ---------------------------------------------------------------- analog path
+    def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
+                   rng: np.random.Generator) -> np.ndarray:
+        """ADC counts (int32, (batch, cols)) of the PWM ``codes`` (int, (batch, rows))."""
+        core = self.core
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or codes.shape[1] != core.rows:
+            raise ChipsimError(f"codes: must have shape (batch, {core.rows}), got "
+                               f"{codes.shape}")
+        u_pos, u_neg = duty_split(codes, core.input_levels)
+        v = core.v_read_v
+        one_phase = core.read_mode is ReadMode.ONE_PHASE
+        g_pos, g_neg = state.g[0], state.g[1]
+        gn_pos, gn_neg = (state.g_neg_read[0], state.g_neg_read[1]) if one_phase else (
+            g_pos, g_neg)
+        u_pos64 = u_pos.astype(np.float64)
+        u_neg64 = u_neg.astype(np.float64)
+        products = np.stack([u_pos64 @ g_pos, u_neg64 @ gn_pos,
+                             u_pos64 @ g_neg, u_neg64 @ gn_neg]).astype(np.float32)
+        products *= np.float32(v)
+        i_ua = combine_phases(products, one_phase, core.i_sat_ua)
+        u_sq = u_pos64**2 + u_neg64**2
+        read_std = v * np.sqrt(u_sq @ (state.read_var[0] + state.read_var[1]))
+        i_ua = i_ua + (read_std * rng.standard_normal(read_std.shape)).astype(np.float32)
+        z_out = rng.standard_normal(i_ua.shape).astype(np.float32)
+        return adc_convert(i_ua, self.adc_gain, self.adc_offset_lsb, core.adc_full_scale_ua,
+                           core.adc_levels, z_out=z_out, noise_std_fs=core.output_noise_std_fs)
+
+    def _corrected(self, counts: np.ndarray) -> np.ndarray:
+        """Counts with the ADC offset and gain removed (float64), as the LDPU sees them."""
+        if not self.core.ldpu_corrects_adc:
+            return counts.astype(np.float64)
+        return (counts - self.adc_offset_lsb.astype(np.float64)) / self.adc_gain
+
+    def unit_scale(self) -> float:
+        """Weight × duty-fraction units per ADC count (before the per-column gain)."""
+        core = self.core
+        return (self.w_max * core.adc_full_scale_ua
+                / (core.adc_levels * core.v_read_v * self.device.polarity_g_max_us))
+
+    # ---------------------------------------------------------------- GDC
+    @property
+    def calibration_mvms(self) -> int:
+        """MVMs one GDC calibration read costs (``core.gdc_calibration_mvms``)."""
+        return len(self.cal_codes)
+
+    def calibration_magnitude(self, state: CoreReadState, rng: np.random.Generator) -> float:
+        """Mean |LDPU-corrected output| of the calibration inputs at ``state`` (costs
+        ``len(cal_codes)`` MVMs)."""
+        counts = self.mvm_counts(self.cal_codes, state, rng)
+        return float(np.mean(np.abs(self._corrected(counts))))
+
+    def gdc_factor(self, state: CoreReadState, rng: np.random.Generator) -> float:
+        """Global drift compensation: reference / current calibration magnitude."""
+        current = self.calibration_magnitude(state, rng)
+        if current <= 0.0:
+            return 1.0
+        return self.gdc_reference / current
+
+    # ---------------------------------------------------------------- full MVM
+    def ldpu_params(self, x_scale: float, gdc: float = 1.0,
+                    col_scale: np.ndarray | None = None,
+                    col_bias: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """The LDPU's per-column (offset, scale, bias) for outputs in weight × input units.
+
+        ``col_scale``/``col_bias`` are a further per-column affine (folded batch-norm, bias)
+        applied after the MVM, for the block's columns.
+        """
+        cols = self.core.cols
+        offset = self.adc_offset_lsb if self.core.ldpu_corrects_adc else np.zeros(cols)
+        gain = self.adc_gain if self.core.ldpu_corrects_adc else np.ones(cols)
+        scale = self.unit_scale() * x_scale * gdc / gain.astype(np.float64)
+        bias = np.zeros(cols)
+        n = self.block_shape[1]
+        if col_scale is not None:
+            scale[:n] *= col_scale
+        if col_bias is not None:
+            bias[:n] = col_bias
+        return (offset.astype(np.float32), scale.astype(np.float32), bias.astype(np.float32))
+
+    def mvm(self, codes: np.ndarray, state: CoreReadState, rng: np.random.Generator, *,
+            x_scale: float = 1.0, gdc: float = 1.0, relu: bool = False) -> np.ndarray:
+        """Noisy MVM of the PWM ``codes`` through the LDPU, in weight × input units.
+
+        Returns float32 of shape (batch, block cols): FP16-representable values of
+        ``(codes / input_levels · x_scale) @ W`` as the chip computes them.
+        """
+        counts = self.mvm_counts(codes, state, rng)
+        offset, scale, bias = self.ldpu_params(x_scale, gdc)
+        out = ldpu_affine(counts, offset, scale, bias, relu=relu)
+        return out[:, : self.block_shape[1]]
+
+
+def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator) -> CoreInstance:
+    """Program one weight block onto a core of ``chip``: one seeded chip instance.
+
+    The block is zero-filled to the core size; ``G = |W| · Gmax / Wmax`` on the positive or the
+    negative devices (``Wmax`` = max |W| of the block), split evenly over the polarity's
+    devices; programming error, drift exponents, 1-ph asymmetry and ADC spread are drawn from
+    ``rng``. The GDC reference is measured right after programming.
+
+    Parameters
+    ----------
+    weights
+        Float array (rows, cols), at most the core's size; finite.
+    chip
+        The chip; its ``core`` and ``device`` are used.
+    rng
+        Source of all randomness of this instance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from chipsim.spec import hermes
+    >>> core = program_core(np.eye(4), hermes(), np.random.default_rng(0))
+    >>> core.g_prog.shape
+    (2, 1, 256, 256)
+    """
+    core = chip.core
+    w = np.asarray(weights)
+    if w.ndim != 2 or w.shape[0] > core.rows or w.shape[1] > core.cols or 0 in w.shape:
+        raise ChipsimError(f"weights: must be a non-empty matrix of at most {core.rows} × "
+                           f"{core.cols} (the core size), got shape {w.shape}")
+    if not np.issubdtype(w.dtype, np.number) or np.iscomplexobj(w):
+        raise ChipsimError(f"weights: must be real numbers, got dtype {w.dtype}")
+    if not np.all(np.isfinite(w)):
+        raise ChipsimError("weights: contain NaN or Inf")
+    device = make_device(chip.device, core.devices_per_polarity)
+    full = np.zeros((core.rows, core.cols))
+    full[: w.shape[0], : w.shape[1]] = w
+    w_max = float(np.max(np.abs(full))) or 1.0
+    g_pol = np.stack([np.clip(full, 0, None), np.clip(-full, 0, None)])
+    g_pol *= device.polarity_g_max_us / w_max
+    target = np.repeat((g_pol / device.elements)[:, None], device.elements, axis=1)
+    g_prog = device.program(target, rng)
+    nu = device.draw_nu(target, rng)
+    asym = rng.normal(core.one_phase_asymmetry_mean, core.one_phase_asymmetry_std,
+                      size=(2, core.rows, core.cols))
+    adc_gain = (1.0 + core.adc_gain_std * rng.standard_normal(core.cols)).astype(np.float32)
+    adc_offset = (core.adc_offset_std_lsb * rng.standard_normal(core.cols)).astype(np.float32)
+    cal_codes = _calibration_codes(core, rng)
+    inst = CoreInstance(core=core, device=device, w_max=w_max, block_shape=tuple(w.shape),
+                        weights=full, g_prog=g_prog, nu=nu, asym=asym, adc_gain=adc_gain,
+                        adc_offset_lsb=adc_offset, cal_codes=cal_codes)
+    reference = inst.calibration_magnitude(inst.read_state(0.0), rng)
+    return replace(inst, gdc_reference=reference)
+
+
+def _calibration_codes(core: CoreSpec, rng: np.random.Generator) -> np.ndarray:
+    """Fixed random full-range PWM inputs used by GDC (UNCONFIRMED choice: uniform codes)."""
+    levels = core.input_levels
+    return rng.integers(-levels, levels + 1, size=(core.gdc_calibration_mvms, core.rows),
+                        dtype=np.int16)
