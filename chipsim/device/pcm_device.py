@@ -440,15 +440,20 @@ def make_device(spec: DeviceSpec, devices_per_polarity: int) -> PCMDevice:
 
     ``None`` fields take the model's characterised defaults [AK]:
 
-    ============  =====================================  ===================
+    ============  =======================================  ===================
     field         ``PCM_LIKE``                           ``HERMES`` (2 / 1)
-    ============  =====================================  ===================
-    g_max_us      25 per device (polarity: 25 × devices)  20.7 / 10.35
+    ============  =======================================  ===================
+    g_max_us      25 per polarity (each device: 25/devices)  20.7 / 10.35
     t0_s          20                                     300 / 200
     t_read_s      250e-9                                 512e-9
-    ============  =====================================  ===================
+    ============  =======================================  ===================
 
     ``spec.g_max_us`` is PER POLARITY: for ``PCM_LIKE`` with 2 devices each element gets half.
+    The ``PCM_LIKE`` default keeps aihwkit's 25 µS as the polarity range whatever the device
+    count, so line currents (and the ADC range they need) do not change with TDP/ODP; two
+    devices each programmed to half the target average their errors (aihwkit scales the
+    programming σ with the element's range). The hermes fit instead has a characterised pair
+    range of twice the single device's (20.7 vs 10.35 µS).
 
     Parameters
     ----------
@@ -480,7 +485,7 @@ def make_device(spec: DeviceSpec, devices_per_polarity: int) -> PCMDevice:
     d = int(d)
     if spec.model is DeviceModel.PCM_LIKE:
         elements = d
-        g_max = pcm_like.G_MAX_US if spec.g_max_us is None else spec.g_max_us / d
+        g_max = (pcm_like.G_MAX_US if spec.g_max_us is None else spec.g_max_us) / d
         t0, t_read = pcm_like.T0_S, pcm_like.T_READ_S
     else:
         elements = 1

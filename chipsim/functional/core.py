@@ -40,15 +40,17 @@ __all__ = ["CoreInstance", "program_core", "CoreReadState"]
 class CoreReadState:
     """Conductances of a core as seen at one time after programming (µS, float64).
 
-    ``g[p]`` is the summed conductance of polarity ``p`` (0 = +, 1 = −) as read at positive
-    voltage, ``g_neg_read[p]`` as read at negative voltage (1-ph), ``read_var[p]`` the variance
-    (µS²) of one read, summed over the polarity's devices.
+    ``g[p]`` is the summed conductance (float32) of polarity ``p`` (0 = +, 1 = −) as read at
+    positive voltage, ``g_neg_read[p]`` as read at negative voltage (1-ph); ``read_var`` the
+    variance (µS²) of one read of a weight, summed over both polarities' devices;
+    ``line_max_ua`` the largest line current any input could draw (all pulses full length).
     """
 
     t_s: float
     g: np.ndarray
     g_neg_read: np.ndarray
     read_var: np.ndarray
+    line_max_ua: float
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -61,10 +63,8 @@ class CoreInstance:
         The core's specification and its resolved device model.
     w_max
         Weight that maps to ``device.polarity_g_max_us`` (max |W| of the block).
-    block_shape
-        Shape of the programmed weight block (rows, cols) before zero-filling.
     weights
-        The intended weights, zero-filled to the core size (float64).
+        The intended weight block (rows ≤ core rows, cols ≤ core cols), float64.
     g_prog, nu
         Programmed conductance (µS) and drift exponent of every element:
         shape (2 polarities, elements, rows, cols).
@@ -74,6 +74,9 @@ class CoreInstance:
         Per-column ADC gain and offset (LSB), shape (cols,).
     cal_codes
         The fixed GDC calibration inputs (PWM codes), shape (n, rows).
+
+    Only the block's rows and columns are stored: the zero-filled rest of the crossbar gets
+    no input pulses and its columns are not read, so it cannot change any output.
     gdc_reference
         Mean |output| of the calibration inputs measured just after programming.
     """
@@ -81,7 +84,6 @@ class CoreInstance:
     core: CoreSpec
     device: PCMDevice
     w_max: float
-    block_shape: tuple[int, int]
     weights: np.ndarray
     g_prog: np.ndarray
     nu: np.ndarray
@@ -101,36 +103,50 @@ class CoreInstance:
         sigma = self.device.read_sigma_rel(self.g_prog, t_s)
         g = g_t.sum(axis=1)
         read_var = ((g_t * sigma) ** 2).sum(axis=1)
-        return CoreReadState(t_s=float(t_s), g=g, g_neg_read=g * (1.0 + self.asym),
-                             read_var=read_var)
+        g_neg_read = g * (1.0 + self.asym)
+        return CoreReadState(
+            t_s=float(t_s), g=g.astype(np.float32), g_neg_read=g_neg_read.astype(np.float32),
+            read_var=(read_var[0] + read_var[1]).astype(np.float32),
+            line_max_ua=float(self.core.v_read_v * max(g.sum(axis=1).max(),
+                                                       g_neg_read.sum(axis=1).max())))
 
     # ---------------------------------------------------------------- analog path
     def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
                    rng: np.random.Generator) -> np.ndarray:
         """ADC counts (int32, (batch, cols)) of the PWM ``codes`` (int, (batch, rows))."""
         core = self.core
+        rows = self.weights.shape[0]
         codes = np.asarray(codes)
-        if codes.ndim != 2 or codes.shape[1] != core.rows:
-            raise ChipsimError(f"codes: must have shape (batch, {core.rows}), got "
-                               f"{codes.shape}")
+        if codes.ndim != 2 or codes.shape[1] != rows:
+            raise ChipsimError(f"codes: must have shape (batch, {rows}), got {codes.shape}")
         u_pos, u_neg = duty_split(codes, core.input_levels)
-        v = core.v_read_v
+        i_ua = self._line_currents(u_pos, u_neg, state)
+        read_std = np.sqrt((u_pos * u_pos + u_neg * u_neg) @ state.read_var)
+        read_std *= np.float32(core.v_read_v)
+        i_ua += read_std * rng.standard_normal(read_std.shape, dtype=np.float32)
+        z_out = rng.standard_normal(i_ua.shape, dtype=np.float32)
+        return adc_convert(i_ua, self.adc_gain, self.adc_offset_lsb, core.adc_full_scale_ua,
+                           core.adc_levels, z_out=z_out, noise_std_fs=core.output_noise_std_fs)
+
+    def _line_currents(self, u_pos: np.ndarray, u_neg: np.ndarray,
+                       state: CoreReadState) -> np.ndarray:
+        """Signed column current (µA, float32) after per-line saturation, without noise.
+
+        When no line can reach ``i_sat_ua`` for this batch (checked with a bound), the four
+        phase currents need not be formed: their signed sum is one matrix product.
+        """
+        core = self.core
+        v = np.float32(core.v_read_v)
         one_phase = core.read_mode is ReadMode.ONE_PHASE
         g_pos, g_neg = state.g[0], state.g[1]
         gn_pos, gn_neg = (state.g_neg_read[0], state.g_neg_read[1]) if one_phase else (
             g_pos, g_neg)
-        u_pos64 = u_pos.astype(np.float64)
-        u_neg64 = u_neg.astype(np.float64)
-        products = np.stack([u_pos64 @ g_pos, u_neg64 @ gn_pos,
-                             u_pos64 @ g_neg, u_neg64 @ gn_neg]).astype(np.float32)
-        products *= np.float32(v)
-        i_ua = combine_phases(products, one_phase, core.i_sat_ua)
-        u_sq = u_pos64**2 + u_neg64**2
-        read_std = v * np.sqrt(u_sq @ (state.read_var[0] + state.read_var[1]))
-        i_ua = i_ua + (read_std * rng.standard_normal(read_std.shape)).astype(np.float32)
-        z_out = rng.standard_normal(i_ua.shape).astype(np.float32)
-        return adc_convert(i_ua, self.adc_gain, self.adc_offset_lsb, core.adc_full_scale_ua,
-                           core.adc_levels, z_out=z_out, noise_std_fs=core.output_noise_std_fs)
+        if state.line_max_ua <= core.i_sat_ua:
+            # no saturation possible: signed sum of the phases
+            return v * (u_pos @ (g_pos - g_neg) - u_neg @ (gn_pos - gn_neg))
+        products = np.stack([u_pos @ g_pos, u_neg @ gn_pos, u_pos @ g_neg, u_neg @ gn_neg])
+        products *= v
+        return combine_phases(products, one_phase, core.i_sat_ua)
 
     def _corrected(self, counts: np.ndarray) -> np.ndarray:
         """Counts with the ADC offset and gain removed (float64), as the LDPU sees them."""
@@ -172,16 +188,15 @@ class CoreInstance:
         ``col_scale``/``col_bias`` are a further per-column affine (folded batch-norm, bias)
         applied after the MVM, for the block's columns.
         """
-        cols = self.core.cols
+        cols = self.weights.shape[1]
         offset = self.adc_offset_lsb if self.core.ldpu_corrects_adc else np.zeros(cols)
         gain = self.adc_gain if self.core.ldpu_corrects_adc else np.ones(cols)
         scale = self.unit_scale() * x_scale * gdc / gain.astype(np.float64)
         bias = np.zeros(cols)
-        n = self.block_shape[1]
         if col_scale is not None:
-            scale[:n] *= col_scale
+            scale *= col_scale
         if col_bias is not None:
-            bias[:n] = col_bias
+            bias[:] = col_bias
         return (offset.astype(np.float32), scale.astype(np.float32), bias.astype(np.float32))
 
     def mvm(self, codes: np.ndarray, state: CoreReadState, rng: np.random.Generator, *,
@@ -193,14 +208,13 @@ class CoreInstance:
         """
         counts = self.mvm_counts(codes, state, rng)
         offset, scale, bias = self.ldpu_params(x_scale, gdc)
-        out = ldpu_affine(counts, offset, scale, bias, relu=relu)
-        return out[:, : self.block_shape[1]]
+        return ldpu_affine(counts, offset, scale, bias, relu=relu)
 
 
 def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator) -> CoreInstance:
     """Program one weight block onto a core of ``chip``: one seeded chip instance.
 
-    The block is zero-filled to the core size; ``G = |W| · Gmax / Wmax`` on the positive or the
+    ``G = |W| · Gmax / Wmax`` on the positive or the
     negative devices (``Wmax`` = max |W| of the block), split evenly over the polarity's
     devices; programming error, drift exponents, 1-ph asymmetry and ADC spread are drawn from
     ``rng``. The GDC reference is measured right after programming.
@@ -220,7 +234,7 @@ def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator) 
     >>> from chipsim.spec import hermes
     >>> core = program_core(np.eye(4), hermes(), np.random.default_rng(0))
     >>> core.g_prog.shape
-    (2, 1, 256, 256)
+    (2, 1, 4, 4)
     """
     core = chip.core
     w = np.asarray(weights)
@@ -232,8 +246,8 @@ def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator) 
     if not np.all(np.isfinite(w)):
         raise ChipsimError("weights: contain NaN or Inf")
     device = make_device(chip.device, core.devices_per_polarity)
-    full = np.zeros((core.rows, core.cols))
-    full[: w.shape[0], : w.shape[1]] = w
+    full = w.astype(np.float64)
+    rows, cols = full.shape
     w_max = float(np.max(np.abs(full))) or 1.0
     g_pol = np.stack([np.clip(full, 0, None), np.clip(-full, 0, None)])
     g_pol *= device.polarity_g_max_us / w_max
@@ -241,19 +255,20 @@ def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator) 
     g_prog = device.program(target, rng)
     nu = device.draw_nu(target, rng)
     asym = rng.normal(core.one_phase_asymmetry_mean, core.one_phase_asymmetry_std,
-                      size=(2, core.rows, core.cols))
-    adc_gain = (1.0 + core.adc_gain_std * rng.standard_normal(core.cols)).astype(np.float32)
-    adc_offset = (core.adc_offset_std_lsb * rng.standard_normal(core.cols)).astype(np.float32)
-    cal_codes = _calibration_codes(core, rng)
-    inst = CoreInstance(core=core, device=device, w_max=w_max, block_shape=tuple(w.shape),
+                      size=(2, rows, cols))
+    adc_gain = (1.0 + core.adc_gain_std * rng.standard_normal(cols)).astype(np.float32)
+    adc_offset = (core.adc_offset_std_lsb * rng.standard_normal(cols)).astype(np.float32)
+    cal_codes = _calibration_codes(core, rows, rng)
+    inst = CoreInstance(core=core, device=device, w_max=w_max,
                         weights=full, g_prog=g_prog, nu=nu, asym=asym, adc_gain=adc_gain,
                         adc_offset_lsb=adc_offset, cal_codes=cal_codes)
     reference = inst.calibration_magnitude(inst.read_state(0.0), rng)
     return replace(inst, gdc_reference=reference)
 
 
-def _calibration_codes(core: CoreSpec, rng: np.random.Generator) -> np.ndarray:
-    """Fixed random full-range PWM inputs used by GDC (UNCONFIRMED choice: uniform codes)."""
+def _calibration_codes(core: CoreSpec, rows: int, rng: np.random.Generator) -> np.ndarray:
+    """Fixed random full-range PWM inputs used by GDC on the block's rows (UNCONFIRMED
+    choice: uniform codes)."""
     levels = core.input_levels
-    return rng.integers(-levels, levels + 1, size=(core.gdc_calibration_mvms, core.rows),
+    return rng.integers(-levels, levels + 1, size=(core.gdc_calibration_mvms, rows),
                         dtype=np.int16)

@@ -12,12 +12,14 @@ from ._fields import SpecError, field_doc
 from .chip import ChipSpec
 from .core import CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
+from .energy import EnergySpec
 from .io import dump_chip, from_dict, load_chip, override, resolve_chip, to_dict
 from .network import NetworkSpec, Topology
 from .presets import PRESETS, hermes, hermes16, hermes256, hermes_pcm_like, preset
 
 __all__ = [
     "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "DeviceModel", "DeviceSpec",
-    "NetworkSpec", "Topology", "PRESETS", "hermes", "hermes_pcm_like", "hermes16", "hermes256", "preset", "load_chip",
-    "dump_chip", "from_dict", "to_dict", "override", "resolve_chip",
+    "EnergySpec", "NetworkSpec", "Topology", "PRESETS", "hermes", "hermes_pcm_like", "hermes16",
+    "hermes256", "preset", "load_chip", "dump_chip", "from_dict", "to_dict", "override",
+    "resolve_chip",
 ]

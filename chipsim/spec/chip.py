@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ._fields import SpecError, spec_field, validate
 from .core import CoreSpec
 from .device import DeviceSpec
+from .energy import EnergySpec
 from .network import NetworkSpec
 
 __all__ = ["ChipSpec"]
@@ -23,6 +24,9 @@ class ChipSpec:
                                     doc="the PCM devices of every core")
     network: NetworkSpec = spec_field(default_factory=NetworkSpec,
                                       doc="the on-chip network")
+    energy: EnergySpec = spec_field(
+        default_factory=EnergySpec,
+        doc="per-action energies, static powers and digital pipeline depths (chipsim.cost)")
     gdpu_slices: int = spec_field(8, "global digital processing unit slices [LG §III]", lo=0,
                                   hi=4096)
     gdpu_after_row: int = spec_field(

@@ -31,7 +31,7 @@ class DeviceSpec:
                                     choices=tuple(DeviceModel))
     g_max_us: float | None = spec_field(
         None, "conductance (µS) of one polarity that max|W| of a core maps to; None = model's "
-        "characterised maximum (hermes: 20.7 TDP / 10.35 ODP; pcm_like: 25 per device)",
+        "characterised maximum (hermes: 20.7 TDP / 10.35 ODP; pcm_like: 25)",
         lo=0.0, lo_open=True, hi=1000.0)
     t0_s: float | None = spec_field(
         None, "time (s) of the programming reference read; None = model default "

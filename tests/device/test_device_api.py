@@ -21,7 +21,7 @@ HERMES, PCM_LIKE = DeviceModel.HERMES, DeviceModel.PCM_LIKE
     (HERMES, 2, (1, 20.7, 20.7, 300.0, 512e-9)),
     (HERMES, 1, (1, 10.35, 10.35, 200.0, 512e-9)),
     (PCM_LIKE, 1, (1, 25.0, 25.0, 20.0, 250e-9)),
-    (PCM_LIKE, 2, (2, 25.0, 50.0, 20.0, 250e-9)),
+    (PCM_LIKE, 2, (2, 12.5, 25.0, 20.0, 250e-9)),
 ])
 def test_defaults_resolved_per_model_and_devices(model, devices, expected):
     dev = make_device(DeviceSpec(model=model), devices)

@@ -1,0 +1,81 @@
+"""Cost-model calibration of a chip: per-action energies, static powers, digital pipeline depths.
+
+The energy of a run is computed after the run from its action counts (``chipsim.cost``):
+``sum(count × energy per action) + sum(static power × time)``. No per-component breakdown of
+the reference chip is published, so the defaults below are ONE parameter set fitted by
+``python -m chipsim.cost.fit`` to the chip paper's Table I ([LG] Tab I; ``shared/hermes.md``
+§2); the fit, its priors, sources and residuals are in ``chipsim/cost/hermes_fit.yaml``. Each
+value is a physical quantity of one action or unit, not a use-case total; values named
+UNCONFIRMED in their description are not constrained by Table I.
+
+The two pipeline depths are timing, not energy: they are fitted with the energies (Table I
+fixes them) and live here so that a chip file carries its whole calibration.
+
+Examples
+--------
+>>> from chipsim.spec import EnergySpec
+>>> EnergySpec().ldpu_pipeline_cycles >= 0
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._fields import spec_field, validate
+
+__all__ = ["EnergySpec"]
+
+_FIT = "fitted to [LG] Tab I (chipsim/cost/hermes_fit.yaml)"
+
+
+@dataclass(frozen=True, slots=True)
+class EnergySpec:
+    """Per-action energies, static powers and digital pipeline depths of a chip."""
+
+    pwm_pj_per_row_phase: float = spec_field(
+        7.3955, f"PWM driver energy per active crossbar row per read phase (pJ); {_FIT}",
+        lo=0.0)
+    array_fj_per_cell_phase: float = spec_field(
+        51.61, "crossbar read energy per active unit cell (4 PCM devices) per read phase "
+        f"(fJ); {_FIT}", lo=0.0)
+    adc_pj_per_conversion: float = spec_field(
+        24.681, f"energy of one ADC conversion (one column, one read phase) (pJ); {_FIT}",
+        lo=0.0)
+    mvm_static_mw_per_core: float = spec_field(
+        3.5383, "static power of one core's MVM periphery (bias, references, PWM/ADC clock "
+        f"tree), drawn by every core while any core computes an MVM (mW); {_FIT}", lo=0.0)
+    ldpu_pj_per_value: float = spec_field(
+        128.06, "energy of one value through an LDPU (ADC count conversion, affine, add, "
+        f"re-quantization) (pJ); {_FIT}", lo=0.0)
+    buffer_pj_per_value: float = spec_field(
+        16.364, "energy of one INT8 value written to and read from a core buffer (input, "
+        f"activation, partial-sum FIFO) (pJ); {_FIT}", lo=0.0)
+    link_pj_per_bit_hop: float = spec_field(
+        1.0451, f"energy of one bit over one core-to-core link (pJ); {_FIT}", lo=0.0)
+    gdpu_pj_per_input: float = spec_field(
+        27.049, "energy of one input value through a GDPU slice (activation lookup, "
+        f"interpolation, cell-state update) (pJ); {_FIT}", lo=0.0)
+    core_static_mw: float = spec_field(
+        37.372, "static power of a core's digital domain (LDPU, buffers, link ports) from its "
+        f"first to its last action, for cores with digital work (mW); {_FIT}", lo=0.0)
+    gdpu_static_mw_per_slice: float = spec_field(
+        1.9843, "static power of a GDPU slice from its first to its last action (mW); "
+        f"{_FIT}", lo=0.0)
+    chip_static_mw: float = spec_field(
+        92.657, "chip-level static power of the digital domain (clock generation, global "
+        f"control) from the first to the last action of a run with digital work (mW); {_FIT}",
+        lo=0.0)
+    offchip_pj_per_bit: float = spec_field(
+        10.0, "energy of one bit between the chip and the off-chip host (pads, board, FPGA "
+        "port) (pJ); UNCONFIRMED (typical chip-to-FPGA I/O), not constrained by Tab I",
+        lo=0.0)
+    ldpu_pipeline_cycles: int = spec_field(
+        20, "digital cycles from a value entering an LDPU to its result leaving it "
+        f"(pipeline depth); {_FIT}", lo=0, hi=100000)
+    gdpu_pipeline_cycles: int = spec_field(
+        45, "digital cycles from a GDPU slice's last gate input of a hidden unit to that "
+        f"unit's output (pipeline depth); {_FIT}", lo=0, hi=100000)
+
+    def __post_init__(self) -> None:
+        validate(self)

@@ -1,0 +1,150 @@
+"""The programmed core: conductance mapping, noise-free exactness, GDC, input checks."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from chipsim.errors import ChipsimError
+from chipsim.functional.core import program_core
+from chipsim.kernels import pwm_quantize
+from chipsim.spec import DeviceModel, hermes, override
+
+
+def _ideal_chip(adc_bits=14, mode="4ph", devices=2, model="hermes"):
+    """A chip with every noise source and spread off and a fine ADC."""
+    chip = hermes()
+    for key, value in {
+        "device.model": model, "device.prog_noise_scale": 0, "device.read_noise_scale": 0,
+        "device.drift_scale": 0, "core.adc_gain_std": 0, "core.adc_offset_std_lsb": 0,
+        "core.output_noise_std_fs": 0, "core.one_phase_asymmetry_mean": 0,
+        "core.one_phase_asymmetry_std": 0, "core.adc_bits": adc_bits, "core.read_mode": mode,
+        "core.devices_per_polarity": devices, "core.adc_full_scale_ua": 400.0,
+        "core.i_sat_ua": 1000.0,
+    }.items():
+        chip = override(chip, key, value)
+    return chip
+
+
+def _data(rng, rows=200, cols=100, batch=64):
+    w = rng.uniform(-1, 1, size=(rows, cols))
+    x = rng.uniform(-1, 1, size=(batch, rows)).astype(np.float32)
+    return w, x
+
+
+@pytest.mark.parametrize("mode", ["1ph", "4ph"])
+@pytest.mark.parametrize(("model", "devices"), [("hermes", 1), ("hermes", 2),
+                                                ("pcm_like", 1), ("pcm_like", 2)])
+def test_noise_free_core_computes_the_exact_product(mode, model, devices):
+    rng = np.random.default_rng(1)
+    w, x = _data(rng)
+    chip = _ideal_chip(mode=mode, model=model, devices=devices)
+    inst = program_core(w, chip, np.random.default_rng(2))
+    codes = pwm_quantize(x, 1.0, 127)
+    ideal = (codes / 127.0) @ w
+    y = inst.mvm(codes, inst.read_state(0.0), np.random.default_rng(3))
+    assert y.shape == (64, 100)
+    # ADC LSB (400 µA / 8191) in weight units plus FP16 rounding of the LDPU (2**-11 relative)
+    lsb = inst.unit_scale()
+    err = np.abs(y - ideal)
+    assert np.all(err <= 0.5 * lsb + 2**-10 * np.abs(ideal) + 1e-6)
+
+
+def test_conductance_mapping_per_core():
+    rng = np.random.default_rng(0)
+    w = rng.uniform(-0.5, 0.5, size=(10, 20))
+    w[3, 4] = -0.9  # max |W| is negative: it maps to g_max on the negative device
+    chip = _ideal_chip()
+    inst = program_core(w, chip, rng)
+    assert inst.w_max == pytest.approx(0.9)
+    g = inst.g_prog.sum(axis=1)  # (2, rows, cols), noise off
+    gmax = inst.device.polarity_g_max_us
+    assert g[1, 3, 4] == pytest.approx(gmax)
+    np.testing.assert_allclose(g[0] - g[1], w * gmax / 0.9, atol=1e-9)
+    assert g.shape == (2, 10, 20)  # only the block: the zero-filled rest is never driven
+    assert np.all((g[0] == 0) | (g[1] == 0))  # one polarity per weight
+
+
+def test_pcm_like_two_devices_split_the_target():
+    chip = _ideal_chip(model="pcm_like", devices=2)
+    inst = program_core(np.array([[1.0, -0.5]]), chip, np.random.default_rng(0))
+    assert inst.g_prog.shape[:2] == (2, 2)
+    np.testing.assert_allclose(inst.g_prog[0, :, 0, 0], [12.5, 12.5])
+    np.testing.assert_allclose(inst.g_prog[1, :, 0, 1], [6.25, 6.25])
+
+
+def test_chip_instance_is_persistent_and_seeded():
+    w = np.random.default_rng(0).uniform(-1, 1, size=(256, 256))
+    a = program_core(w, hermes(), np.random.default_rng(7))
+    b = program_core(w, hermes(), np.random.default_rng(7))
+    c = program_core(w, hermes(), np.random.default_rng(8))
+    assert np.array_equal(a.g_prog, b.g_prog) and np.array_equal(a.nu, b.nu)
+    assert not np.array_equal(a.g_prog, c.g_prog)
+    # reading does not change the programmed state; read noise differs per MVM
+    codes = np.full((4, 256), 50, dtype=np.int16)
+    state = a.read_state(3600.0)
+    r = np.random.default_rng(0)
+    y1, y2 = a.mvm(codes, state, r), a.mvm(codes, state, r)
+    assert not np.array_equal(y1, y2)
+    assert np.array_equal(a.g_prog, b.g_prog)
+
+
+def test_drift_lowers_conductance_and_gdc_restores_the_scale():
+    w = np.random.default_rng(0).uniform(-1, 1, size=(256, 256))
+    inst = program_core(w, hermes(), np.random.default_rng(1))
+    s0, s1 = inst.read_state(0.0), inst.read_state(86400.0)
+    assert s1.g.sum() < 0.8 * s0.g.sum()
+    factor = inst.gdc_factor(s1, np.random.default_rng(2))
+    assert 1.2 < factor < 1.6  # ((86400+300)/300)^0.06 ≈ 1.4
+    assert inst.calibration_mvms == hermes().core.gdc_calibration_mvms
+
+
+@pytest.mark.parametrize("bad", [np.full((2, 2), np.nan), np.array([[np.inf]]),
+                                 np.zeros((300, 10)), np.zeros((0, 4)), np.zeros(5),
+                                 np.array([["a"]]), np.ones((2, 2)) * 1j])
+def test_bad_weights_are_rejected(bad):
+    with pytest.raises(ChipsimError, match="weights"):
+        program_core(bad, hermes(), np.random.default_rng(0))
+
+
+def test_bad_time_and_inputs_are_rejected():
+    inst = program_core(np.eye(3), hermes(), np.random.default_rng(0))
+    with pytest.raises(ChipsimError, match="t_s"):
+        inst.read_state(-1.0)
+    with pytest.raises(ChipsimError, match="codes"):
+        inst.mvm(np.zeros((2, 4), dtype=np.int16), inst.read_state(0.0),
+                 np.random.default_rng(0))
+
+
+def test_device_model_is_selectable():
+    chip = override(hermes(), "device.model", "pcm_like")
+    inst = program_core(np.eye(3), chip, np.random.default_rng(0))
+    assert inst.device.model is DeviceModel.PCM_LIKE
+    assert dataclasses.replace(chip).device.model is DeviceModel.PCM_LIKE
+
+
+@pytest.mark.parametrize("mode", ["1ph", "4ph"])
+def test_fast_path_equals_phase_by_phase_read(mode):
+    """Without reachable saturation the signed sum of phases is one product: same counts."""
+    rng = np.random.default_rng(0)
+    w, x = _data(rng, rows=64, cols=32)
+    chip = override(hermes(), "core.read_mode", mode)
+    inst = program_core(w, chip, np.random.default_rng(1))
+    codes = pwm_quantize(x, 1.0, 127)
+    state = inst.read_state(60.0)
+    assert state.line_max_ua < chip.core.i_sat_ua  # 64 rows cannot saturate: fast path
+    fast = inst.mvm_counts(codes, state, np.random.default_rng(2))
+    slow_state = dataclasses.replace(state, line_max_ua=np.inf)  # force the phase-wise path
+    slow = inst.mvm_counts(codes, slow_state, np.random.default_rng(2))
+    assert np.abs(fast.astype(int) - slow).max() <= 1  # float32 summation order only
+
+
+def test_saturation_limits_large_line_currents():
+    chip = override(_ideal_chip(), "core.i_sat_ua", 20.0)
+    w = np.ones((256, 4))
+    inst = program_core(w, chip, np.random.default_rng(0))
+    codes = np.full((2, 256), 127, dtype=np.int16)
+    y = inst.mvm(codes, inst.read_state(0.0), np.random.default_rng(1))
+    # 256 × 20.7 µS × 0.2 V ≈ 1060 µA of line current, clipped at 20 µA
+    per_weight_ua = inst.device.polarity_g_max_us * chip.core.v_read_v
+    assert np.allclose(y, 20.0 / per_weight_ua, rtol=0.01)
