@@ -1,0 +1,244 @@
+"""Float32 NumPy reference forward of a :class:`~chipsim.workload.graph.Workload`.
+
+Every weight layer runs as its lowered matrix: ``y = (x @ W) * scale + bias`` with ``W`` =
+:meth:`Workload.matrix` and ``(scale, bias)`` = :meth:`Workload.affine`, convolutions through
+:func:`im2col`. This is the oracle the chip executor is compared against, so it is written
+for clarity; everything is vectorised over the batch and the pixels.
+
+Activations keep the PyTorch layout ``(N, C, H, W)``. A weight layer's activation is its
+output after the affine, so it already includes a folded BatchNorm; the BatchNorm node then
+passes it on unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .errors import WorkloadError
+from .graph import Workload
+from .nodes import (
+    INPUT,
+    LSTM,
+    LSTM_GATES,
+    Add,
+    AvgPool,
+    BatchNorm,
+    ChannelPad,
+    Conv2d,
+    Embedding,
+    Flatten,
+    GlobalAvgPool,
+    Linear,
+    MaxPool,
+    Node,
+    ReLU,
+)
+
+__all__ = ["forward", "activations", "im2col", "lstm_cell"]
+
+
+def forward(workload: Workload, x: np.ndarray) -> np.ndarray:
+    """Run ``workload`` on a batch ``x`` and return the output of its last layer.
+
+    Parameters
+    ----------
+    workload
+        The network.
+    x
+        Batch of inputs, shape ``(N, *workload.input_shape)``: float images ``(N, C, H, W)``,
+        or integer token ids ``(N, T)`` for a network that starts with an Embedding.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(N, *workload.output_shape)`` (``None`` = ``T``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from chipsim.workload import build
+    >>> net = build("resnet9", rng=np.random.default_rng(0))
+    >>> forward(net, np.zeros((2, 3, 32, 32), np.float32)).shape
+    (2, 10)
+    """
+    return activations(workload, x)[workload.nodes[-1].name]
+
+
+def activations(workload: Workload, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Like :func:`forward`, but return every node's output (and ``"input"``) by name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from chipsim.workload import build
+    >>> net = build("lstm-ptb", vocab=20, embed=8, hidden=16)
+    >>> acts = activations(net, np.zeros((1, 5), np.int64))
+    >>> acts["lstm"].shape, acts["fc"].shape
+    ((1, 5, 16), (1, 5, 20))
+    """
+    values = {INPUT: _check_input(workload, x)}
+    for node in workload.nodes:
+        args = [values[i] for i in node.inputs]
+        values[node.name] = _OPS[type(node)](workload, node, *args)
+    return values
+
+
+def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1),
+           padding: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """The input vectors of a convolution: one row of ``kh*kw*C`` values per output pixel.
+
+    Parameters
+    ----------
+    x
+        Images ``(N, C, H, W)``.
+    kernel_size, stride, padding
+        ``(kh, kw)``, ``(sh, sw)``, ``(ph, pw)``; zero padding.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, Ho*Wo, kh*kw*C)``, output pixels in row-major ``(ho, wo)`` order; entry
+        ``(i*kw + j)*C + c`` of a vector is channel ``c`` at kernel position ``(i, j)`` — the
+        row order of :meth:`Workload.matrix` for convolutions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(2 * 3 * 3, dtype=np.float32).reshape(1, 2, 3, 3)
+    >>> cols = im2col(x, (2, 2))
+    >>> cols.shape
+    (1, 4, 8)
+    >>> cols[0, 0].tolist()  # pixel (0, 0): (i, j) = (0,0), (0,1), (1,0), (1,1); c = 0, 1
+    [0.0, 9.0, 1.0, 10.0, 3.0, 12.0, 4.0, 13.0]
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    n, c = x.shape[:2]
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # N,C,Ho,Wo,kh,kw
+    ho, wo = win.shape[2:4]
+    return win.transpose(0, 2, 3, 4, 5, 1).reshape(n, ho * wo, kh * kw * c)
+
+
+def lstm_cell(gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM cell update from the interleaved gate pre-activations.
+
+    Parameters
+    ----------
+    gates
+        ``(N, 4H)``, column ``4*h + k`` = gate ``LSTM_GATES[k]`` ("IAFO") of unit ``h``.
+    c
+        Previous cell state ``(N, H)``.
+
+    Returns
+    -------
+    (h, c)
+        New hidden and cell states, ``(N, H)`` each: ``c = σ(F)·c + σ(I)·tanh(A)``,
+        ``h = σ(O)·tanh(c)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h, c = lstm_cell(np.zeros((1, 4), np.float32), np.ones((1, 1), np.float32))
+    >>> float(c[0, 0]), round(float(h[0, 0]), 4)  # c = 0.5·1 + 0.5·0; h = 0.5·tanh(0.5)
+    (0.5, 0.2311)
+    """
+    g = gates.reshape(*gates.shape[:-1], -1, 4)
+    i, a, f, o = (g[..., LSTM_GATES.index(k)] for k in "IAFO")
+    c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(a)
+    return _sigmoid(o) * np.tanh(c), c
+
+
+# ---------------------------------------------------------------------- private helpers
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(x.dtype, copy=False)
+
+
+def _check_input(workload: Workload, x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    want = workload.input_shape
+    if x.ndim != len(want) + 1 or any(d is not None and d != s
+                                      for d, s in zip(want, x.shape[1:], strict=True)):
+        shown = tuple("T" if d is None else d for d in want)
+        raise WorkloadError(f"{workload.name}: input must have shape (N, "
+                            f"{', '.join(map(str, shown))}), got {x.shape}")
+    if isinstance(workload.node(workload.consumers(INPUT)[0]), Embedding):
+        if not np.issubdtype(x.dtype, np.integer):
+            raise WorkloadError(f"{workload.name}: input must be integer token ids, got "
+                                f"{x.dtype}")
+        return x
+    return x.astype(np.float32, copy=False)
+
+
+def _affine_matmul(workload: Workload, name: str, x: np.ndarray) -> np.ndarray:
+    scale, bias = workload.affine(name)
+    mat = workload.matrix(name)
+    y = x.reshape(-1, mat.shape[0]) @ mat  # one GEMM over all vectors of the batch
+    y *= scale
+    y += bias
+    return y.reshape(*x.shape[:-1], mat.shape[1])
+
+
+def _conv(workload: Workload, node: Conv2d, x: np.ndarray) -> np.ndarray:
+    cols = im2col(x, node.kernel_size, node.stride, node.padding)
+    _, ho, wo = workload.shape(node.name)
+    y = _affine_matmul(workload, node.name, cols)  # N, Ho*Wo, Cout
+    return np.ascontiguousarray(y.reshape(len(x), ho, wo, -1).transpose(0, 3, 1, 2))
+
+
+def _lstm(workload: Workload, node: LSTM, x: np.ndarray) -> np.ndarray:
+    n, steps, _ = x.shape
+    hidden = node.hidden_size
+    xin = _affine_matmul(workload, f"{node.name}.input", x)  # N, T, 4H, bias included
+    w_hh = workload.matrix(f"{node.name}.hidden")
+    h = np.zeros((n, hidden), np.float32)
+    c = np.zeros((n, hidden), np.float32)
+    out = np.empty((n, steps, hidden), np.float32)
+    for t in range(steps):
+        h, c = lstm_cell(xin[:, t] + h @ w_hh, c)
+        out[:, t] = h
+    return out
+
+
+def _embedding(workload: Workload, node: Embedding, ids: np.ndarray) -> np.ndarray:
+    if ids.size and (ids.min() < 0 or ids.max() >= node.num_embeddings):
+        raise node.error(f"token ids must be in [0, {node.num_embeddings}), got "
+                         f"[{ids.min()}, {ids.max()}]")
+    return workload.weights[node.name]["weight"][ids]
+
+
+def _pool(x: np.ndarray, node: MaxPool | AvgPool, reduce: Callable, pad_value: float,
+          padding: tuple[int, int]) -> np.ndarray:
+    (ph, pw), (sh, sw), (kh, kw) = padding, node.stride, node.kernel_size
+    n, c, h, w = x.shape
+    if (sh, sw) == (kh, kw) and not (ph or pw or h % kh or w % kw):  # tiles: no window copy
+        return reduce(x.reshape(n, c, h // kh, kh, w // kw, kw), axis=(3, 5))
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    win = sliding_window_view(x, node.kernel_size, axis=(2, 3))[:, :, ::sh, ::sw]
+    return reduce(win, axis=(-2, -1))
+
+
+def _channel_pad(workload: Workload, node: ChannelPad, x: np.ndarray) -> np.ndarray:
+    s, before = node.stride, node.pad_before
+    after = node.out_channels - node.in_channels - before
+    return np.pad(x[:, :, ::s, ::s], ((0, 0), (before, after), (0, 0), (0, 0)))
+
+
+_OPS: dict[type[Node], Callable[..., np.ndarray]] = {
+    Conv2d: _conv,
+    Linear: lambda wl, node, x: _affine_matmul(wl, node.name, x),
+    LSTM: _lstm,
+    Embedding: _embedding,
+    BatchNorm: lambda wl, node, x: x,  # folded into the preceding layer's affine
+    ReLU: lambda wl, node, x: np.maximum(x, np.float32(0)),
+    Add: lambda wl, node, *xs: sum(xs[1:], start=xs[0]),
+    MaxPool: lambda wl, node, x: _pool(x, node, np.max, -np.inf, node.padding),
+    AvgPool: lambda wl, node, x: _pool(x, node, np.mean, 0.0, (0, 0)),
+    GlobalAvgPool: lambda wl, node, x: x.mean(axis=(2, 3), keepdims=True),
+    Flatten: lambda wl, node, x: x.reshape(len(x), -1),
+    ChannelPad: _channel_pad,
+}

@@ -1,0 +1,255 @@
+"""Model zoo: the chip paper's networks (and ResNet-32) as :class:`Workload` builders.
+
+Every builder takes size parameters and a ``numpy.random.Generator`` and returns a workload
+with He-initialized weights (:func:`init_weights`); trained weights are loaded with
+:func:`chipsim.workload.load_weights`.
+
+Examples
+--------
+>>> import numpy as np
+>>> net = build("resnet9", rng=np.random.default_rng(1))
+>>> net.num_weights, len(net.lowered())
+(1866536, 9)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .errors import WorkloadError
+from .graph import Workload
+from .nodes import (
+    INPUT,
+    LSTM,
+    Add,
+    BatchNorm,
+    ChannelPad,
+    Conv2d,
+    Embedding,
+    Flatten,
+    GlobalAvgPool,
+    Linear,
+    MaxPool,
+    Node,
+    ReLU,
+)
+
+__all__ = ["ZOO", "build", "init_weights", "resnet9", "resnet32", "lstm_ptb"]
+
+
+def init_weights(nodes: tuple[Node, ...] | list[Node],
+                 rng: np.random.Generator) -> dict[str, dict[str, np.ndarray]]:
+    """Fresh float32 weights for ``nodes``.
+
+    Matrices (Conv2d, Linear, both LSTM matrices) are He-normal, ``N(0, 2 / fan_in)`` with
+    ``fan_in`` the number of matrix rows; biases are 0; BatchNorm is the identity (γ = 1,
+    β = 0, mean 0, variance 1); embeddings are ``N(0, 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = init_weights([Linear("fc", "input", 4, 2)], np.random.default_rng(0))
+    >>> w["fc"]["weight"].shape, w["fc"]["bias"].tolist()
+    ((2, 4), [0.0, 0.0])
+    """
+    weights: dict[str, dict[str, np.ndarray]] = {}
+    for node in nodes:
+        arrays: dict[str, np.ndarray] = {}
+        for param, shape in node.param_shapes().items():
+            if isinstance(node, BatchNorm):
+                value = np.ones(shape) if param in ("weight", "running_var") else np.zeros(shape)
+            elif param == "bias":
+                value = np.zeros(shape)
+            elif isinstance(node, Embedding):
+                value = rng.standard_normal(shape)
+            else:  # (out, fan_in, ...) layouts: fan_in = prod(shape[1:])
+                fan_in = int(np.prod(shape[1:]))
+                value = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+            arrays[param] = value.astype(np.float32)
+        if arrays:
+            weights[node.name] = arrays
+    return weights
+
+
+class _Graph:
+    """Append-only node list used by the builders; ``last`` is the newest node's name."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.last = INPUT
+
+    def add(self, node: Node) -> str:
+        self.nodes.append(node)
+        self.last = node.name
+        return node.name
+
+    def conv_bn_relu(self, name: str, src: str, cin: int, cout: int, stride: int = 1,
+                     suffix: str = "", relu: bool = True) -> str:
+        """3×3 convolution (padding 1, no bias) + BatchNorm (+ ReLU)."""
+        self.add(Conv2d(f"{name}conv{suffix}", src, cin, cout, 3, stride, 1, bias=False))
+        out = self.add(BatchNorm(f"{name}bn{suffix}", self.last, cout))
+        return self.add(ReLU(f"{name}relu{suffix}", out)) if relu else out
+
+    def workload(self, name: str, input_shape: tuple, rng: np.random.Generator | None,
+                 params: dict[str, Any]) -> Workload:
+        rng = np.random.default_rng(0) if rng is None else rng
+        return Workload(name, input_shape, tuple(self.nodes), init_weights(self.nodes, rng),
+                        architecture=name, params=params)
+
+
+def resnet9(in_channels: int = 3, image_size: int = 32, num_classes: int = 10,
+            rng: np.random.Generator | None = None) -> Workload:
+    """The chip paper's ResNet-9 for CIFAR-10 ([LG]; hermes.md §4).
+
+    Eight 3×3 convolutions ``conv0``..``conv7`` (padding 1, no bias) with 56, 112, 112, 112,
+    224, 224, 224, 224 filters, each followed by BatchNorm (``bn<i>``, folded) and ReLU
+    (``relu<i>``); 2×2 max-pools after conv1, conv4 and conv5 (``pool1``, ``pool4``,
+    ``pool5``); residuals ``add3 = relu3 + pool1`` and ``add7 = relu7 + pool5``; a 4×4
+    max-pool ``pool7`` after ``add7``; ``flatten``; the dense layer ``fc`` (with bias).
+
+    Parameters
+    ----------
+    in_channels, image_size, num_classes
+        Input channels, input height = width (a multiple of 32), classes.
+    rng
+        Source of the He-initialized weights (default ``numpy.random.default_rng(0)``).
+
+    Examples
+    --------
+    >>> net = resnet9()
+    >>> [layer.vectors for layer in net.lowered()]
+    [1024, 1024, 256, 256, 256, 64, 16, 16, 1]
+    """
+    if image_size % 32:
+        raise WorkloadError(f"resnet9: image_size must be a multiple of 32, got {image_size}")
+    g = _Graph()
+    cin = in_channels
+    for i, cout in enumerate((56, 112, 112, 112, 224, 224, 224, 224)):
+        g.conv_bn_relu("", g.last, cin, cout, suffix=str(i))
+        if i in (3, 7):
+            g.add(Add(f"add{i}", (g.last, "pool1" if i == 3 else "pool5")))
+        if i in (1, 4, 5, 7):
+            g.add(MaxPool(f"pool{i}", g.last, 4 if i == 7 else 2))
+        cin = cout
+    g.add(Flatten("flatten", g.last))
+    g.add(Linear("fc", g.last, 224 * (image_size // 32) ** 2, num_classes))
+    return g.workload("resnet9", (in_channels, image_size, image_size), rng,
+                      dict(in_channels=in_channels, image_size=image_size,
+                           num_classes=num_classes))
+
+
+def resnet32(in_channels: int = 3, image_size: int = 32, num_classes: int = 10,
+             rng: np.random.Generator | None = None) -> Workload:
+    """The CIFAR ResNet-32 of He et al. (CVPR 2016, §4.2), option-A shortcuts.
+
+    ``conv0`` (3×3, 16) + BN + ReLU; three stages of five basic blocks with 16, 32, 64
+    filters, the first block of stages 2 and 3 with stride 2. A block ``stage<s>.block<b>``
+    is ``conv1``-``bn1``-``relu1``-``conv2``-``bn2``, then ``add`` (+ shortcut) and ``relu2``.
+    Where the shape changes, the shortcut is the parameter-free option A
+    (:class:`~chipsim.workload.nodes.ChannelPad` ``stage<s>.block0.shortcut``: stride-2
+    subsampling and zero channels), otherwise the identity. Then global average pooling,
+    ``flatten`` and ``fc`` (64 → classes, with bias): 461,872 matrix weights (0.46 M).
+
+    Parameters
+    ----------
+    in_channels, image_size, num_classes
+        Input channels, input height = width (a multiple of 4), classes.
+    rng
+        Source of the He-initialized weights (default ``numpy.random.default_rng(0)``).
+
+    Examples
+    --------
+    >>> resnet32().num_weights
+    461872
+    """
+    if image_size % 4:
+        raise WorkloadError(f"resnet32: image_size must be a multiple of 4, got {image_size}")
+    g = _Graph()
+    cin = 16
+    g.conv_bn_relu("", INPUT, in_channels, cin, suffix="0")
+    for stage, planes in enumerate((16, 32, 64), start=1):
+        for block in range(5):
+            stride = 2 if stage > 1 and block == 0 else 1
+            prefix, x = f"stage{stage}.block{block}.", g.last
+            g.conv_bn_relu(prefix, x, cin, planes, stride, suffix="1")
+            main = g.conv_bn_relu(prefix, g.last, planes, planes, suffix="2", relu=False)
+            if stride != 1 or cin != planes:
+                x = g.add(ChannelPad(f"{prefix}shortcut", x, cin, planes, stride))
+            g.add(Add(f"{prefix}add", (main, x)))
+            g.add(ReLU(f"{prefix}relu2", g.last))
+            cin = planes
+    g.add(GlobalAvgPool("pool", g.last))
+    g.add(Flatten("flatten", g.last))
+    g.add(Linear("fc", g.last, cin, num_classes))
+    return g.workload("resnet32", (in_channels, image_size, image_size), rng,
+                      dict(in_channels=in_channels, image_size=image_size,
+                           num_classes=num_classes))
+
+
+def lstm_ptb(vocab: int = 50, embed: int = 128, hidden: int = 504,
+             rng: np.random.Generator | None = None) -> Workload:
+    """The chip paper's character LSTM for Penn Treebank ([LG]; hermes.md §4).
+
+    ``embed`` (Embedding, off-chip) → ``lstm`` (one layer, gate width ``4*hidden``, columns
+    interleaved I, A, F, O per hidden unit) → ``fc`` (hidden × vocab, with bias) at every time
+    step. Input: token ids ``(N, T)``, any ``T``; output: logits ``(N, T, vocab)``.
+
+    Parameters
+    ----------
+    vocab, embed, hidden
+        Vocabulary size, embedding width, hidden units.
+    rng
+        Source of the weights (default ``numpy.random.default_rng(0)``).
+
+    Examples
+    --------
+    >>> [(layer.name, layer.rows, layer.cols) for layer in lstm_ptb().lowered()]
+    [('lstm.input', 128, 2016), ('lstm.hidden', 504, 2016), ('fc', 504, 50)]
+    """
+    g = _Graph()
+    g.add(Embedding("embed", INPUT, vocab, embed))
+    g.add(LSTM("lstm", g.last, embed, hidden))
+    g.add(Linear("fc", g.last, hidden, vocab))
+    return g.workload("lstm-ptb", (None,), rng, dict(vocab=vocab, embed=embed, hidden=hidden))
+
+
+ZOO: dict[str, Callable[..., Workload]] = {
+    "resnet9": resnet9,
+    "lstm-ptb": lstm_ptb,
+    "resnet32": resnet32,
+}
+"""Zoo name → builder."""
+
+
+def build(name: str, **params: Any) -> Workload:
+    """Build the zoo network ``name`` with builder parameters ``params`` (and ``rng``).
+
+    Raises
+    ------
+    WorkloadError
+        For an unknown name (the message lists the known ones) or a parameter the builder
+        does not take.
+
+    Examples
+    --------
+    >>> build("lstm-ptb", hidden=64).lowered()[1].cols
+    256
+    >>> build("vgg")
+    Traceback (most recent call last):
+    ...
+    chipsim.workload.errors.WorkloadError: unknown workload 'vgg'; known: resnet9, lstm-ptb, \
+resnet32
+    """
+    if name not in ZOO:
+        raise WorkloadError(f"unknown workload {name!r}; known: {', '.join(ZOO)}")
+    builder = ZOO[name]
+    allowed = list(inspect.signature(builder).parameters)
+    unknown = [p for p in params if p not in allowed]
+    if unknown:
+        raise WorkloadError(f"{name}: unknown parameter(s) {', '.join(unknown)}; allowed: "
+                            f"{', '.join(allowed)}")
+    return builder(**params)
