@@ -37,7 +37,7 @@ from .nodes import (
     ReLU,
 )
 
-__all__ = ["forward", "activations", "im2col", "lstm_cell"]
+__all__ = ["forward", "activations", "apply_op", "im2col", "lstm_cell"]
 
 
 def forward(workload: Workload, x: np.ndarray) -> np.ndarray:
@@ -84,6 +84,11 @@ def activations(workload: Workload, x: np.ndarray) -> dict[str, np.ndarray]:
         args = [values[i] for i in node.inputs]
         values[node.name] = _OPS[type(node)](workload, node, *args)
     return values
+
+
+def apply_op(workload: Workload, node: Node, *args: np.ndarray) -> np.ndarray:
+    """The float output of one ``node`` of ``workload`` for its input arrays ``args``."""
+    return _OPS[type(node)](workload, node, *args)
 
 
 def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1),

@@ -1,0 +1,373 @@
+"""The functional executor: real inputs through a mapped network on one chip instance.
+
+:class:`ChipInstance` programs every block of a :class:`~chipsim.mapping.Mapping` onto its core
+(one seeded chip instance), lets it drift to the run's time, measures the per-core GDC factors
+and then runs batches through the network block by block, as the chip computes:
+
+- a weight layer's input vectors become PWM codes (INT8 with the scale of its input activation);
+- each block's core computes its partial MVM (:meth:`CoreInstance.mvm_counts`: drift, read
+  noise, phases, saturation, ADC) and its LDPU turns counts into FP16 values;
+- the blocks of one column range accumulate their partial sums in a chain, INT8 on the wire
+  and FP16 inside (:func:`~chipsim.kernels.accumulate_int8`); the last one applies the layer's
+  per-column affine (bias, folded batch-norm) in FP16;
+- the LDPU output that leaves a core (after an optional ReLU) is re-quantized to INT8 with a
+  per-tensor scale; pooling, flattening and residual additions act on those INT8 values
+  (residual sums are FP16 then INT8 again); LSTM gates go to the GDPU: FP16 sigmoid/tanh, cell
+  state in FP16, the hidden state back to INT8.
+
+Vectors of a replicated layer are shared round-robin by vector index within an inference
+(output pixel, time step), the same rule the timing model uses, and every core counts the
+MVMs it performs (:attr:`ChipInstance.mvms`).
+
+Activation scales (INT8 value per LSB) are calibrated once from the float forward of the IR on
+calibration inputs: the 99.99th percentile of |activation| / 127 at every point where the chip
+quantizes. With ``quantize=False`` nothing is quantized (no PWM, ADC, FP16 or INT8 rounding):
+the cores then compute ``x @ (G₊(t) − G₋(t))`` with read noise, so with all noise sources off
+the executor reproduces the float forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ChipsimError
+from ..kernels import accumulate_int8, fp16_round, ldpu_affine, requantize_int8
+from ..mapping import Mapping
+from ..spec import ChipSpec, override
+from ..workload.forward import activations, apply_op, im2col
+from ..workload.graph import Workload
+from ..workload.nodes import (
+    INPUT,
+    LSTM,
+    LSTM_GATES,
+    Add,
+    AvgPool,
+    BatchNorm,
+    ChannelPad,
+    Conv2d,
+    Embedding,
+    Flatten,
+    GlobalAvgPool,
+    Linear,
+    MaxPool,
+    ReLU,
+)
+from .core import CoreInstance, CoreReadState, program_core
+
+__all__ = ["ChipInstance", "noise_free", "INT8_LEVELS", "ACT_PERCENTILE"]
+
+INT8_LEVELS = 127
+ACT_PERCENTILE = 99.99
+
+#: operators whose output stays on their input's INT8 grid
+_GRID_PRESERVING = (ReLU, MaxPool, Flatten, BatchNorm, ChannelPad)
+
+
+def noise_free(chip: ChipSpec) -> ChipSpec:
+    """``chip`` with every noise source and spread off (programming, drift, read and output
+    noise, ADC gain/offset spread, one-phase asymmetry)."""
+    for key in ("device.prog_noise_scale", "device.read_noise_scale", "device.drift_scale",
+                "core.adc_gain_std", "core.adc_offset_std_lsb", "core.output_noise_std_fs",
+                "core.one_phase_asymmetry_mean", "core.one_phase_asymmetry_std"):
+        chip = override(chip, key, 0)
+    return chip
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Block:
+    core_id: int
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    inst: CoreInstance
+    state: CoreReadState
+    gdc: float
+    w_eff: np.ndarray | None  # float path: effective weights (G+ - G-)·Wmax/Gmax·gdc
+    var_eff: np.ndarray | None  # float path: read variance in weight units²
+
+
+class ChipInstance:
+    """One programmed chip running a mapped workload.
+
+    Parameters
+    ----------
+    workload
+        The network with its weights.
+    mapping
+        Its mapping on ``chip`` (from :func:`chipsim.mapping.map_workload`).
+    chip
+        The chip.
+    program_rng
+        Source of the chip instance (programming, drift exponents, spreads).
+    read_rng
+        Source of the GDC calibration reads; each :meth:`run` takes its own generator.
+    t_s
+        Time since programming (s).
+    gdc
+        Apply global drift compensation per core.
+    quantize
+        Emulate PWM/ADC/FP16/INT8 quantization (False: float arithmetic on the analog
+        conductances).
+    calibration_inputs
+        Inputs for the activation scales (e.g. a few hundred training samples).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from chipsim.spec import hermes
+    >>> from chipsim.workload import build
+    >>> from chipsim.mapping import map_workload
+    >>> net = build("lstm-ptb", vocab=20, embed=8, hidden=16)
+    >>> m = map_workload(net.lowered(), hermes())
+    >>> x = np.zeros((2, 5), np.int64)
+    >>> chipi = ChipInstance(net, m, hermes(), np.random.default_rng(0),
+    ...                      np.random.default_rng(1), calibration_inputs=x)
+    >>> chipi.run(x, np.random.default_rng(2)).shape
+    (2, 5, 20)
+    """
+
+    def __init__(self, workload: Workload, mapping: Mapping, chip: ChipSpec,
+                 program_rng: np.random.Generator, read_rng: np.random.Generator, *,
+                 t_s: float = 3600.0, gdc: bool = True, quantize: bool = True,
+                 calibration_inputs: np.ndarray):
+        self.workload = workload
+        self.mapping = mapping
+        self.chip = chip
+        self.quantize = quantize
+        self.t_s = float(t_s)
+        lowered = {ly.name: ly for ly in workload.lowered()}
+        mapped = {ly.name for ly in mapping.layers}
+        if set(lowered) != mapped:
+            raise ChipsimError(f"mapping: maps layers {sorted(mapped)} but workload "
+                               f"'{workload.name}' has {sorted(lowered)}")
+        self.mvms = np.zeros(chip.n_cores, dtype=np.int64)
+        self.calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
+        self._blocks: dict[str, list[list[_Block]]] = {}  # layer -> replica -> blocks
+        for b in mapping.blocks:
+            w = workload.matrix(b.layer)[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]]
+            inst = program_core(w, chip, program_rng)
+            state = inst.read_state(self.t_s)
+            factor = 1.0
+            self.calibration_mvms[b.core] += inst.calibration_mvms  # reference read
+            if gdc:
+                factor = inst.gdc_factor(state, read_rng)
+                self.calibration_mvms[b.core] += inst.calibration_mvms
+            w_eff = var_eff = None
+            if not quantize:
+                unit = inst.w_max / inst.device.polarity_g_max_us
+                w_eff = (state.g[0].astype(np.float64) - state.g[1]) * unit * factor
+                var_eff = state.read_var.astype(np.float64) * (unit * factor) ** 2
+            reps = self._blocks.setdefault(b.layer, [])
+            while len(reps) <= b.replica:
+                reps.append([])
+            reps[b.replica].append(_Block(b.core, b.rows, b.cols, inst, state, factor, w_eff,
+                                          var_eff))
+        # where each core's output leaves it: after the BN/ReLU that follow a layer or an add
+        self._emit = {n.name: self._chain(n.name)[-1] for n in workload.nodes
+                      if isinstance(n, Conv2d | Linear | Add)}
+        self._scales, self._psum = self._calibrate(calibration_inputs)
+
+    # ------------------------------------------------------------------ calibration
+    def _chain(self, name: str) -> list[str]:
+        """``name`` and the BN/ReLU nodes that follow it alone (computed on the same core)."""
+        chain = [name]
+        while True:
+            consumers = self.workload.consumers(chain[-1])
+            if len(consumers) != 1 or not isinstance(self.workload.node(consumers[0]),
+                                                     BatchNorm | ReLU):
+                return chain
+            chain.append(consumers[0])
+
+    def _calibrate(self, x: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+        """INT8 scales of every activation and of every layer's partial sums."""
+        wl = self.workload
+        acts = activations(wl, x)
+
+        def scale_of(a: np.ndarray) -> float:
+            v = float(np.percentile(np.abs(a), ACT_PERCENTILE)) if a.size else 0.0
+            return max(v, 1e-8) / INT8_LEVELS
+
+        owner_of = {m: owner for owner, end in self._emit.items()
+                    for m in self._chain(owner)}
+        scales: dict[str, float] = {INPUT: scale_of(acts[INPUT])}
+        for node in wl.nodes:
+            name = node.name
+            if name in owner_of:  # quantized where the core emits it (after BN/ReLU)
+                scales[name] = scale_of(acts[self._emit[owner_of[name]]])
+            elif isinstance(node, _GRID_PRESERVING):
+                scales[name] = scales[node.inputs[0]]
+            elif isinstance(node, LSTM):
+                scales[name] = 1.0 / INT8_LEVELS  # h = o·tanh(c) lies in (−1, 1)
+            else:
+                scales[name] = scale_of(acts[name])
+        psum: dict[str, float] = {}
+        for node in wl.nodes:
+            if isinstance(node, Conv2d | Linear):
+                xin = acts[node.inputs[0]]
+                if isinstance(node, Conv2d):
+                    xin = im2col(xin, node.kernel_size, node.stride, node.padding)
+                psum[node.name] = scale_of(xin.reshape(-1, xin.shape[-1])
+                                           @ wl.matrix(node.name))
+            elif isinstance(node, LSTM):
+                h = acts[node.name]
+                h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+                gates = (acts[node.inputs[0]] @ wl.matrix(f"{node.name}.input")
+                         + h_prev @ wl.matrix(f"{node.name}.hidden"))
+                psum[f"{node.name}.input"] = psum[f"{node.name}.hidden"] = scale_of(gates)
+        return scales, psum
+
+    def _input_scale(self, layer: str) -> float:
+        """INT8 scale of the input vectors of lowered layer ``layer``."""
+        if "." in layer and layer.rsplit(".", 1)[1] in ("input", "hidden"):
+            name, part = layer.rsplit(".", 1)
+            if isinstance(self.workload.node(name), LSTM):
+                return (self._scales[self.workload.node(name).inputs[0]] if part == "input"
+                        else 1.0 / INT8_LEVELS)
+        return self._scales[self.workload.node(layer).inputs[0]]
+
+    # ------------------------------------------------------------------ running
+    def run(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Network outputs (float32, dequantized) for a batch of inputs ``x``."""
+        wl = self.workload
+        values: dict[str, np.ndarray] = {INPUT: np.asarray(x)}
+        if not np.issubdtype(values[INPUT].dtype, np.integer):
+            values[INPUT] = self._q(values[INPUT].astype(np.float32), self._scales[INPUT])
+        emit_points = set(self._emit.values())
+        for node in wl.nodes:
+            out = self._op(node, [values[i] for i in node.inputs], rng)
+            if node.name in emit_points:
+                out = self._q(out, self._scales[node.name])
+            values[node.name] = out
+        return values[wl.nodes[-1].name]
+
+    def _q(self, x: np.ndarray, scale: float) -> np.ndarray:
+        """Round to the INT8 grid of ``scale`` (dequantized values), if quantizing."""
+        if not self.quantize:
+            return x
+        q = requantize_int8(x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x[None], scale)
+        return (q.astype(np.float32) * np.float32(scale)).reshape(x.shape)
+
+    def _op(self, node, args: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+        x = args[0]
+        if isinstance(node, Conv2d):
+            cols = im2col(x, node.kernel_size, node.stride, node.padding)  # N, P, K
+            n, p, k = cols.shape
+            y = self._matmul([(node.name, cols.reshape(n * p, k))], np.tile(np.arange(p), n),
+                             node.name, rng)
+            _, ho, wo = self.workload.shape(node.name)
+            return np.ascontiguousarray(y.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2))
+        if isinstance(node, Linear):
+            lead = x.shape[:-1]
+            flat = x.reshape(-1, x.shape[-1])
+            vec = (np.tile(np.arange(lead[-1]), int(np.prod(lead[:-1]))) if len(lead) > 1
+                   else np.zeros(len(flat), dtype=np.int64))
+            return self._matmul([(node.name, flat)], vec, node.name, rng).reshape(*lead, -1)
+        if isinstance(node, LSTM):
+            return self._lstm(node, x, rng)
+        if isinstance(node, Embedding):
+            emb = self.workload.weights[node.name]["weight"][x]
+            return self._q(emb, self._scales[node.name])
+        if isinstance(node, Add):
+            total = args[0].astype(np.float32)
+            for other in args[1:]:
+                total = total + other
+            return fp16_round(total) if self.quantize else total
+        if isinstance(node, BatchNorm):
+            return x  # folded into the preceding layer's affine
+        if isinstance(node, ReLU):
+            return np.maximum(x, np.float32(0))
+        if isinstance(node, MaxPool | AvgPool | GlobalAvgPool | Flatten | ChannelPad):
+            return apply_op(self.workload, node, x)  # exact on INT8-grid values
+        raise ChipsimError(f"layer '{node.name}': no chip execution for {node.kind}")
+
+    # ------------------------------------------------------------------ MVMs
+    def _matmul(self, parts: list[tuple[str, np.ndarray]], vec: np.ndarray, affine_of: str,
+                rng: np.random.Generator) -> np.ndarray:
+        """``Σ_parts x @ W`` then the affine of ``affine_of``, as the chip computes it.
+
+        ``parts`` are (layer, input vectors (n, rows)) whose matrices share their column
+        partition; their row blocks accumulate in one chain per column range. ``vec`` is
+        each vector's index within its inference (selects the replica).
+        """
+        first = self._blocks[parts[0][0]]
+        n_rep = len(first)
+        cols = self.workload.matrix(parts[0][0]).shape[1]
+        out = np.empty((len(parts[0][1]), cols), dtype=np.float32)
+        scale, bias = self.workload.affine(affine_of)
+        for r in range(n_rep):
+            sel = np.flatnonzero(vec % n_rep == r)
+            if not len(sel):
+                continue
+            chains: dict[tuple[int, int], list[tuple[str, _Block]]] = {}
+            for layer, _ in parts:
+                reps = self._blocks[layer]
+                for blk in reps[r % len(reps)]:
+                    chains.setdefault(blk.cols, []).append((layer, blk))
+            xs = {layer: x[sel] for layer, x in parts}
+            for (c0, c1), chain in chains.items():
+                out[sel, c0:c1] = self._chain_mvm(chain, xs, scale[c0:c1], bias[c0:c1], rng)
+        return out
+
+    def _chain_mvm(self, chain, xs, col_scale, col_bias, rng) -> np.ndarray:
+        acc = None
+        last = len(chain) - 1
+        for i, (layer, blk) in enumerate(chain):
+            x = xs[layer][:, blk.rows[0]:blk.rows[1]]
+            self.mvms[blk.core_id] += len(x)
+            if not self.quantize:
+                part = x.astype(np.float64) @ blk.w_eff
+                std = np.sqrt((x.astype(np.float64) ** 2) @ blk.var_eff)
+                part += std * rng.standard_normal(std.shape)
+                acc = part if acc is None else acc + part
+                continue
+            s_in = self._input_scale(layer)
+            codes = np.clip(np.rint(x / s_in), -INT8_LEVELS, INT8_LEVELS).astype(np.int16)
+            counts = blk.inst.mvm_counts(codes, blk.state, rng)
+            single = last == 0
+            offset, scl, bias = blk.inst.ldpu_params(
+                s_in * blk.inst.core.input_levels, blk.gdc,
+                col_scale=col_scale if single else None, col_bias=col_bias if single else None)
+            v = ldpu_affine(counts, offset, scl, bias)
+            if acc is not None:
+                v = accumulate_int8(v, acc, self._psum[layer])
+            if i < last:
+                acc = requantize_int8(v, self._psum[layer])  # INT8 on the wire
+            else:
+                acc = v
+        if not self.quantize:
+            return (acc * col_scale + col_bias).astype(np.float32)
+        if last == 0:
+            return acc
+        return fp16_round(fp16_round(acc * fp16_round(col_scale)) + fp16_round(col_bias))
+
+    def _input_scale(self, layer: str) -> float:
+        node_name = layer.split(".")[0] if layer not in self._psum or "." in layer else layer
+        node = self.workload.node(node_name) if node_name in {
+            n.name for n in self.workload.nodes} else None
+        if isinstance(node, LSTM):
+            part = layer.split(".")[1]
+            return (self._scales[node.inputs[0]] if part == "input"
+                    else 1.0 / INT8_LEVELS)
+        return self._scales[self.workload.node(layer).inputs[0]]
+
+    def _lstm(self, node: LSTM, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n, steps, _ = x.shape
+        hidden = node.hidden_size
+        h = np.zeros((n, hidden), np.float32)
+        c = np.zeros((n, hidden), np.float32)
+        out = np.empty((n, steps, hidden), np.float32)
+        rnd = fp16_round if self.quantize else (lambda a: a)
+        order = [LSTM_GATES.index(k) for k in "IAFO"]
+        for t in range(steps):
+            vec = np.full(n, t, dtype=np.int64)
+            gates = self._matmul([(f"{node.name}.input", x[:, t]),
+                                  (f"{node.name}.hidden", h)], vec, f"{node.name}.input", rng)
+            g = gates.reshape(n, hidden, 4)
+            i, a, f, o = (g[..., k] for k in order)
+            sig = lambda v: rnd(1.0 / (1.0 + np.exp(-v)))  # noqa: E731 - GDPU lookup table
+            c = rnd(rnd(sig(f) * c) + rnd(sig(i) * rnd(np.tanh(a))))
+            h = self._q(rnd(sig(o) * rnd(np.tanh(c))).astype(np.float32), 1.0 / INT8_LEVELS)
+            out[:, t] = h
+        return out
+
