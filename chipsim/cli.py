@@ -21,6 +21,7 @@ __all__ = ["main", "build_parser"]
 #: command name -> module under chipsim.commands
 COMMANDS = {
     "mvm-error": "mvm_error",
+    "map": "map",
 }
 
 

@@ -1,0 +1,138 @@
+"""``chipsim map``: partition, (replicate) and place a zoo network on a chip."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+EXAMPLE = """examples:
+  chipsim map resnet9
+  chipsim map resnet9 --chip hermes --replicate --json
+  chipsim map lstm-ptb --chip my_chip.yaml --exclude 0,7 --out mappings/lstm"""
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    """Register the command."""
+    p = sub.add_parser(
+        name, help="map a network onto the chip's cores",
+        description="Split every weight layer into the fewest equal blocks that fit a core, "
+        "optionally fill spare cores with copies of the slowest layers (pipelined mode), and "
+        "place the blocks on the core graph so that partial sums, activations and residuals "
+        "travel few hops. Prints a per-layer table (or JSON); --out writes mapping.yaml and "
+        "core_grid.png.",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", metavar="MODEL", help="zoo network (e.g. resnet9, lstm-ptb, "
+                   "resnet32)")
+    p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
+    p.add_argument("--replicate", action="store_true",
+                   help="copy the slowest layers onto spare cores (pipelined mode)")
+    p.add_argument("--exclude", default="", metavar="IDS",
+                   help="comma-separated core ids never to use (e.g. dead cores)")
+    p.add_argument("--seed", type=int, default=0, help="placement search seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", metavar="DIR", help="write mapping.yaml and core_grid.png here")
+    p.set_defaults(run=run)
+
+
+def _workload_layers(model: str) -> tuple[str, tuple[Any, ...]]:
+    """Name and lowered layers of the zoo network ``model``."""
+    from ..workload import build
+
+    workload = build(model)
+    return getattr(workload, "name", model) or model, tuple(workload.lowered())
+
+
+def _parse_exclude(text: str) -> tuple[int, ...]:
+    from ..mapping import MappingError
+
+    out = []
+    for part in text.replace(" ", ",").split(","):
+        if not part:
+            continue
+        try:
+            out.append(int(part))
+        except ValueError:
+            raise MappingError(f"--exclude: {part!r} is not a core id") from None
+    return tuple(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command."""
+    from ..mapping import ReplicationPlan, map_workload, plot_core_grid, save_mapping
+    from ..spec import resolve_chip
+
+    chip = resolve_chip(args.chip)
+    exclude = _parse_exclude(args.exclude)
+    name, layers = _workload_layers(args.model)
+    m = map_workload(layers, chip, replicate=args.replicate, exclude=exclude, seed=args.seed,
+                     workload_name=name)
+    base = sum(ly.blocks for ly in m.layers)
+    plan = ReplicationPlan(tuple(ly.name for ly in m.layers),
+                           tuple(ly.vectors for ly in m.layers),
+                           tuple(ly.blocks for ly in m.layers),
+                           tuple(ly.replicas for ly in m.layers),
+                           chip.n_cores - len(m.excluded_cores) - base)
+    mvm_ns = chip.core.mvm_ns
+    before_s, after_s = plan.inferences_per_s(mvm_ns)
+    written: dict[str, str] = {}
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        written["mapping"] = str(save_mapping(m, out / "mapping.yaml"))
+        written["core_grid"] = str(plot_core_grid(m, out / "core_grid.png"))
+    weights = sum(ly.rows * ly.cols for ly in m.layers)
+    if args.json:
+        result = {
+            "workload": m.workload, "chip": m.chip, "n_cores": m.n_cores,
+            "core": [m.core_rows, m.core_cols], "excluded_cores": list(m.excluded_cores),
+            "weights": weights, "cores_used": m.cores_used,
+            "placement_cost": m.placement_cost,
+            "layers": [{"name": ly.name, "rows": ly.rows, "cols": ly.cols,
+                        "vectors": ly.vectors, "blocks": ly.blocks, "cores": ly.cores,
+                        "replicas": ly.replicas, "utilization": ly.utilization}
+                       for ly in m.layers],
+            "replicate": bool(args.replicate),
+            "replicated_layers": list(plan.replicated_layers),
+            "idle_cores": chip.n_cores - len(m.excluded_cores) - m.cores_used,
+            "throughput": {
+                "unit": "inferences per MVM time (MVM-limited layer pipeline)",
+                "mvm_ns": mvm_ns,
+                "before": {"per_mvm": plan.throughput_before, "per_s": before_s},
+                "after": {"per_mvm": plan.throughput_after, "per_s": after_s},
+            },
+            "files": written,
+        }
+        print(json.dumps(result))
+        return 0
+    _print_table(m, chip, weights)
+    if args.replicate:
+        reps = ", ".join(f"{n} ×{m.layer(n).replicas}" for n in plan.replicated_layers)
+        print(f"replicated: {reps or 'none'}; idle cores: "
+              f"{chip.n_cores - len(m.excluded_cores) - m.cores_used}")
+    print(f"pipeline throughput (MVM-limited, {mvm_ns:g} ns per MVM): "
+          f"{plan.throughput_before:.6g} → {plan.throughput_after:.6g} inferences per MVM "
+          f"time = {before_s:,.0f} → {after_s:,.0f} inferences/s")
+    for what, path in written.items():
+        print(f"wrote {what}: {path}")
+    return 0
+
+
+def _print_table(m: Any, chip: Any, weights: int) -> None:
+    width = max([5] + [len(ly.name) for ly in m.layers])
+    print(f"{m.workload} on {m.chip}: {m.n_cores} cores of {m.core_rows}×{m.core_cols}, "
+          f"{chip.network.topology.value} links")
+    print(f"{'layer':<{width}}  {'matrix':>11}  {'blocks':>6}  {'cores':>5}  {'util':>6}  "
+          f"{'replicas':>8}")
+    for ly in m.layers:
+        shape = f"{ly.rows}×{ly.cols}"
+        print(f"{ly.name:<{width}}  {shape:>11}  {ly.blocks:>6}  {ly.cores:>5}  "
+              f"{ly.utilization:>6.1%}  {ly.replicas:>8}")
+    used_area = m.cores_used * m.core_rows * m.core_cols
+    copies = sum(ly.rows * ly.cols * ly.replicas for ly in m.layers)
+    print(f"{'total':<{width}}  {weights:>11,}  {sum(ly.blocks for ly in m.layers):>6}  "
+          f"{m.cores_used:>5}  {copies / used_area:>6.1%}")
+    print(f"cores used: {m.cores_used} of {m.n_cores}"
+          + (f" ({len(m.excluded_cores)} excluded)" if m.excluded_cores else "")
+          + f"; placement cost: {m.placement_cost:,.0f} value-hops per inference")

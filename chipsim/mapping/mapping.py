@@ -1,0 +1,333 @@
+"""The :class:`Mapping` type and :func:`map_workload`, which partitions, replicates and places.
+
+The same :class:`Mapping` drives the functional (accuracy) path and the timing path: it says
+which ``[start, stop)`` rows and columns of which layer's weight matrix (of which replica)
+sit on which core.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..noc import build_graph
+from ..spec import PRESETS, ChipSpec, Topology
+from .errors import MappingError
+from .partition import partition
+from .placement import BlockRef, hop_distances, place, placement_cost, traffic_weights
+from .replication import plan_replication
+
+if TYPE_CHECKING:  # the workload package is only needed for type hints
+    from ..workload.lowered import LoweredLayer
+
+__all__ = ["BlockPlacement", "LayerMapping", "Mapping", "map_workload", "mapping_cost",
+           "layer_summaries", "mapping_to_dict"]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockPlacement:
+    """One weight block on one core.
+
+    Attributes
+    ----------
+    layer
+        Layer name.
+    replica
+        Copy of the layer the block belongs to (0 for the first copy).
+    index
+        Block index within the layer copy, row-major over the block grid.
+    rows, cols
+        ``[start, stop)`` ranges of the layer's weight matrix (rows = inputs, cols =
+        outputs) held by the block; the rest of the core is zero-filled.
+    core
+        Core id (row-major on the chip's grid).
+    """
+
+    layer: str
+    replica: int
+    index: int
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    core: int
+
+    @property
+    def label(self) -> str:
+        """``layer 'conv5' replica 0 block 3 (core 17)``: how messages name the block."""
+        return (f"layer {self.layer!r} replica {self.replica} block {self.index} "
+                f"(core {self.core})")
+
+
+@dataclass(frozen=True, slots=True)
+class LayerMapping:
+    """Per-layer summary of a mapping.
+
+    Attributes
+    ----------
+    name
+        Layer name.
+    rows, cols
+        Weight matrix shape.
+    vectors
+        MVMs per inference of the whole layer (all replicas together).
+    blocks
+        Blocks of one copy of the layer.
+    replicas
+        Copies of the layer.
+    cores
+        Cores the layer takes (all copies).
+    utilization
+        Weights over the area of the cores of one copy:
+        ``rows·cols / (blocks · core_rows · core_cols)``.
+    """
+
+    name: str
+    rows: int
+    cols: int
+    vectors: int
+    blocks: int
+    replicas: int
+    cores: int
+    utilization: float
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """A workload's weight blocks placed on a chip's cores.
+
+    Attributes
+    ----------
+    chip
+        Chip name.
+    grid
+        Core grid of the chip, rows × columns.
+    n_cores
+        Cores on the chip.
+    core_rows, core_cols
+        Core (crossbar) size.
+    workload
+        Workload name.
+    layers
+        Per-layer summaries, in execution order.
+    blocks
+        Every block, ordered by layer (execution order), replica, index.
+    placement_cost
+        Value-hops per inference of the placement under the traffic model of
+        :mod:`chipsim.mapping.placement`.
+    excluded_cores
+        Cores that were not to be used (e.g. dead cores), sorted.
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes
+    >>> from chipsim.workload.lowered import LoweredLayer
+    >>> m = map_workload([LoweredLayer("fc", "linear", 504, 50, 1)], hermes())
+    >>> m.cores_used, [b.rows for b in m.blocks], m.layer("fc").utilization
+    (2, [(0, 252), (252, 504)], 0.1922607421875)
+    """
+
+    chip: str
+    grid: tuple[int, int]
+    n_cores: int
+    core_rows: int
+    core_cols: int
+    workload: str
+    layers: tuple[LayerMapping, ...]
+    blocks: tuple[BlockPlacement, ...]
+    placement_cost: float
+    excluded_cores: tuple[int, ...] = ()
+
+    @property
+    def cores_used(self) -> int:
+        """Cores holding a block."""
+        return len(self.blocks)
+
+    @property
+    def replicas(self) -> dict[str, int]:
+        """Copies of each layer."""
+        return {ly.name: ly.replicas for ly in self.layers}
+
+    def layer(self, name: str) -> LayerMapping:
+        """The summary of layer ``name``."""
+        for ly in self.layers:
+            if ly.name == name:
+                return ly
+        raise KeyError(name)
+
+    def blocks_of(self, layer: str, replica: int | None = None) -> tuple[BlockPlacement, ...]:
+        """The blocks of ``layer`` (of one ``replica`` if given)."""
+        return tuple(b for b in self.blocks
+                     if b.layer == layer and (replica is None or b.replica == replica))
+
+    def core_blocks(self) -> dict[int, BlockPlacement]:
+        """Core id → the block on it."""
+        return {b.core: b for b in self.blocks}
+
+
+def _check_layers(layers: Sequence[LoweredLayer]) -> None:
+    names: set[str] = set()
+    for ly in layers:
+        if ly.name in names:
+            raise MappingError(f"layer {ly.name!r} appears twice in the workload")
+        names.add(ly.name)
+        for field in ("rows", "cols", "vectors"):
+            v = getattr(ly, field)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise MappingError(f"layer {ly.name!r}: {field} must be a positive integer, "
+                                   f"got {v!r}")
+    for ly in layers:
+        for src in (*ly.sources, *ly.residual_sources):
+            if src not in names:
+                raise MappingError(f"layer {ly.name!r}: source {src!r} is not a weight layer "
+                                   "of the workload")
+
+
+def _too_large(needed: int, chip: ChipSpec, available: int) -> MappingError:
+    fits = []
+    for name, factory in PRESETS.items():
+        p = factory()
+        if (p.core.rows, p.core.cols) == (chip.core.rows, chip.core.cols) and \
+                p.n_cores >= needed:
+            fits.append((p.n_cores, name))
+    excl = chip.n_cores - available
+    avail = f"{available} available" + (f" ({excl} of {chip.n_cores} excluded)" if excl else "")
+    hint = (f"; the smallest preset that fits is {min(fits)[1]!r} ({min(fits)[0]} cores)"
+            if fits else f"; no preset with {chip.core.rows}×{chip.core.cols} cores has "
+            f"{needed} cores")
+    return MappingError(f"the workload needs {needed} cores, chip {chip.name!r} has {avail}"
+                        f"{hint}")
+
+
+def layer_summaries(layers: Sequence[LoweredLayer], blocks: Sequence[BlockPlacement],
+                    core: tuple[int, int]) -> tuple[LayerMapping, ...]:
+    """Per-layer summaries of ``blocks`` (for layers in ``layers``' order)."""
+    out = []
+    for ly in layers:
+        mine = [b for b in blocks if b.layer == ly.name]
+        reps = len({b.replica for b in mine})
+        first = sum(1 for b in mine if b.replica == 0)
+        util = ly.rows * ly.cols / (first * core[0] * core[1]) if first else 0.0
+        out.append(LayerMapping(ly.name, ly.rows, ly.cols, ly.vectors, first, reps, len(mine),
+                                util))
+    return tuple(out)
+
+
+def mapping_cost(layers: Sequence[LoweredLayer], blocks: Sequence[BlockPlacement],
+                 chip: ChipSpec) -> float:
+    """Placement cost (value-hops per inference) of ``blocks`` on ``chip``'s link graph."""
+    refs = [BlockRef(b.layer, b.replica, b.rows, b.cols) for b in blocks]
+    w = traffic_weights(layers, refs)
+    return placement_cost(w, [b.core for b in blocks], _distances(chip)[1])
+
+
+def _distances(chip: ChipSpec) -> tuple[Any, np.ndarray]:
+    """Link graph and hop distances of ``chip`` (cached, except for file topologies, whose
+    file may change between calls)."""
+    if chip.network.topology is Topology.FILE:
+        graph = build_graph(chip)
+        return graph, hop_distances(graph)
+    return _cached_distances(chip)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_distances(chip: ChipSpec) -> tuple[Any, np.ndarray]:
+    graph = build_graph(chip)
+    dist = hop_distances(graph)
+    dist.flags.writeable = False
+    return graph, dist
+
+
+def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: bool = False,
+                 exclude: Collection[int] = (), seed: int = 0,
+                 workload_name: str = "") -> Mapping:
+    """Partition every layer, optionally replicate, and place every block on a core.
+
+    Parameters
+    ----------
+    layers
+        The workload's weight layers in execution order (``Workload.lowered()``).
+    chip
+        The chip.
+    replicate
+        Fill spare cores with whole copies of layers for the pipelined mode
+        (:func:`~chipsim.mapping.replication.choose_replicas`).
+    exclude
+        Core ids never to use (dead cores).
+    seed
+        Seed of the placement's local search.
+    workload_name
+        Recorded in the mapping.
+
+    Raises
+    ------
+    MappingError
+        If the blocks need more cores than the chip has available (the message gives both
+        numbers and the smallest preset with the same core size that fits), an excluded core
+        is not on the chip, or the layers are inconsistent (duplicate names, unknown sources,
+        sizes < 1).
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes
+    >>> from chipsim.workload.lowered import LoweredLayer
+    >>> layers = [LoweredLayer("lstm.input", "lstm_input", 128, 2016, 1),
+    ...           LoweredLayer("lstm.hidden", "lstm_hidden", 504, 2016, 1)]
+    >>> m = map_workload(layers, hermes(), workload_name="lstm")
+    >>> m.cores_used, [ly.cores for ly in m.layers]
+    (24, [8, 16])
+    """
+    layers = tuple(layers)
+    _check_layers(layers)
+    core = (chip.core.rows, chip.core.cols)
+    excluded = tuple(sorted({int(c) for c in exclude}))
+    for c in excluded:
+        if not 0 <= c < chip.n_cores:
+            raise MappingError(f"excluded core {c} is not on chip {chip.name!r} "
+                               f"(cores 0..{chip.n_cores - 1})")
+    available = chip.n_cores - len(excluded)
+    parts = [partition(ly.rows, ly.cols, *core) for ly in layers]
+    needed = sum(p.n_blocks for p in parts)
+    if needed > available:
+        raise _too_large(needed, chip, available)
+    if replicate:
+        reps = plan_replication(layers, core, spare_cores=available - needed).replicas
+    else:
+        reps = (1,) * len(layers)
+    keys: list[tuple[str, int, int, tuple[int, int], tuple[int, int]]] = []
+    for ly, p, r in zip(layers, parts, reps, strict=True):
+        for rep in range(r):
+            for b in p.blocks:
+                keys.append((ly.name, rep, b.index, b.rows, b.cols))
+    refs = [BlockRef(k[0], k[1], k[3], k[4]) for k in keys]
+    weights = traffic_weights(layers, refs)
+    graph, dist = _distances(chip)
+    placed = place(weights, graph, exclude=excluded, seed=seed, dist=dist)
+    blocks = tuple(BlockPlacement(k[0], k[1], k[2], k[3], k[4], c)
+                   for k, c in zip(keys, placed.cores, strict=True))
+    cost = placement_cost(weights, placed.cores, dist)
+    return Mapping(chip.name, chip.grid, chip.n_cores, core[0], core[1], workload_name,
+                   layer_summaries(layers, blocks, core), blocks, cost, excluded)
+
+
+def mapping_to_dict(m: Mapping) -> dict[str, Any]:
+    """Plain dict of a mapping, as written to files (blocks as flat entries)."""
+    return {
+        "format": "chipsim-mapping/1",
+        "chip": m.chip,
+        "grid": list(m.grid),
+        "n_cores": m.n_cores,
+        "core": [m.core_rows, m.core_cols],
+        "workload": m.workload,
+        "cores_used": m.cores_used,
+        "placement_cost": m.placement_cost,
+        "excluded_cores": list(m.excluded_cores),
+        "layers": [{"name": ly.name, "rows": ly.rows, "cols": ly.cols, "vectors": ly.vectors,
+                    "blocks": ly.blocks, "replicas": ly.replicas, "cores": ly.cores,
+                    "utilization": ly.utilization} for ly in m.layers],
+        "blocks": [{"layer": b.layer, "replica": b.replica, "index": b.index,
+                    "rows": list(b.rows), "cols": list(b.cols), "core": b.core}
+                   for b in m.blocks],
+    }

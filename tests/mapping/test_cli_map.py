@@ -1,0 +1,81 @@
+"""``chipsim map`` through chipsim.cli.main."""
+
+import json
+
+import pytest
+
+from chipsim.cli import main
+from chipsim.mapping import load_mapping
+
+workload = pytest.importorskip("chipsim.workload")
+
+
+def run_json(capsys, *argv):
+    assert main(["map", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_resnet9_on_hermes(capsys):
+    out = run_json(capsys, "resnet9")
+    assert out["cores_used"] == 40
+    assert [ly["cores"] for ly in out["layers"]] == [1, 2, 4, 4, 4, 8, 8, 8, 1]
+    assert out["layers"][5] == {"name": "conv5", "rows": 2016, "cols": 224, "vectors": 64,
+                                "blocks": 8, "cores": 8, "replicas": 1,
+                                "utilization": pytest.approx(0.861, abs=1e-3)}
+    assert out["placement_cost"] > 0 and out["replicated_layers"] == []
+
+
+def test_lstm_ptb_on_hermes(capsys):
+    out = run_json(capsys, "lstm-ptb")
+    assert out["cores_used"] == 26
+    assert [(ly["name"], ly["rows"], ly["cols"], ly["cores"]) for ly in out["layers"]] == [
+        ("lstm.input", 128, 2016, 8), ("lstm.hidden", 504, 2016, 16), ("fc", 504, 50, 2)]
+
+
+def test_replicate(capsys):
+    out = run_json(capsys, "resnet9", "--replicate", "--chip", "hermes")
+    assert out["cores_used"] == 64 and out["idle_cores"] == 0
+    assert out["replicated_layers"] == ["conv0", "conv1", "conv2", "conv3", "conv4"]
+    t = out["throughput"]
+    assert t["after"]["per_mvm"] > t["before"]["per_mvm"]
+    assert t["before"]["per_s"] == pytest.approx(1e9 / (1024 * t["mvm_ns"]))
+
+
+def test_table_and_out_dir(capsys, tmp_path):
+    assert main(["map", "resnet9", "--replicate", "--out", str(tmp_path / "o")]) == 0
+    text = capsys.readouterr().out
+    assert "conv5" in text and "2016×224" in text and "cores used: 64 of 64" in text
+    assert "replicated: conv0 ×5" in text
+    assert (tmp_path / "o" / "core_grid.png").stat().st_size > 1000
+    layers = workload.build("resnet9").lowered()
+    from chipsim.spec import hermes
+    m = load_mapping(tmp_path / "o" / "mapping.yaml", layers, hermes())
+    assert m.cores_used == 64 and m.workload == "resnet9"
+
+
+def test_exclude(capsys):
+    out = run_json(capsys, "lstm-ptb", "--exclude", "0,1,2")
+    assert out["excluded_cores"] == [0, 1, 2]
+
+
+def test_too_large_is_a_one_line_error(capsys):
+    assert main(["map", "resnet9", "--chip", "hermes16"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("chipsim map: error: the workload needs 40 cores, chip 'hermes16' has "
+                           "16 available; the smallest preset that fits is 'hermes' (64 cores)")
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["map", "vgg"], "unknown workload 'vgg'"),
+    (["map", "resnet9", "--exclude", "a"], "--exclude: 'a' is not a core id"),
+    (["map", "resnet9", "--chip", "nochip"], "neither a preset"),
+])
+def test_user_errors(capsys, argv, needle):
+    assert main(argv) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_help_has_an_example(capsys):
+    with pytest.raises(SystemExit):
+        main(["map", "--help"])
+    assert "chipsim map resnet9 --chip hermes --replicate --json" in capsys.readouterr().out
