@@ -6,6 +6,8 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
+from chipsim.mapping import map_workload
+from chipsim.spec import hermes
 from chipsim.workload import WorkloadError, forward, from_onnx, from_torch
 from chipsim.workload.importers import ONNX_OPS
 
@@ -42,6 +44,10 @@ def test_onnx_import_equals_torch_import(small_resnet, images, exported):
                                atol=1e-6)
     with torch.no_grad():
         np.testing.assert_allclose(forward(via_onnx, x), small_resnet(images).numpy(), **TOL)
+    # and both imports map identically onto the reference chip
+    chip = hermes()
+    assert (map_workload(via_onnx.lowered(), chip, workload_name="small")
+            == map_workload(via_torch.lowered(), chip, workload_name="small"))
 
 
 def test_onnx_with_batchnorm_fused_by_exporter(small_resnet, images, tmp_path):
