@@ -60,6 +60,8 @@ __all__ = ["ChipInstance", "noise_free", "INT8_LEVELS", "ACT_PERCENTILE"]
 
 INT8_LEVELS = 127
 ACT_PERCENTILE = 99.99
+#: smallest calibrated range: 1/scale must stay below FP16's largest value (65504)
+MIN_RANGE = 0.002
 
 #: operators whose output stays on their input's INT8 grid
 _GRID_PRESERVING = (ReLU, MaxPool, Flatten, BatchNorm, ChannelPad)
@@ -186,7 +188,7 @@ class ChipInstance:
 
         def scale_of(a: np.ndarray) -> float:
             v = float(np.percentile(np.abs(a), ACT_PERCENTILE)) if a.size else 0.0
-            return max(v, 1e-8) / INT8_LEVELS
+            return max(v, MIN_RANGE) / INT8_LEVELS
 
         owner_of = {m: owner for owner, end in self._emit.items()
                     for m in self._chain(owner)}
