@@ -112,7 +112,7 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
                             np.random.default_rng(cal_ss), t_s=t_s, gdc=gdc,
                             quantize=quantize, calibration_inputs=calib)
         run_rng = np.random.default_rng(run_ss)
-        out = batched(lambda b, inst=inst: inst.run(b, run_rng), x, batch)
+        out = batched(lambda b, inst=inst, r=run_rng: inst.run(b, r), x, batch)
         values.append(score(out, y)[1])
         if mvms is None:
             mvms, calib_mvms = inst.mvms.copy(), inst.calibration_mvms.copy()

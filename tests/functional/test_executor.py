@@ -94,7 +94,7 @@ def _reference_quantized_forward(net, mapping, chip, x, scales, psum):
         for c0, c1 in sorted({b.cols for b in blocks}):
             chain = [b for b in blocks if b.cols == (c0, c1)]
             acc = q = None
-            for i, b in enumerate(chain):
+            for b in chain:
                 w = w_full[b.rows[0]:b.rows[1], c0:c1].astype(np.float64)
                 w_max = np.abs(w).max()
                 u = codes[:, b.rows[0]:b.rows[1]] / lin
