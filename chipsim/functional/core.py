@@ -43,7 +43,9 @@ class CoreReadState:
     ``g[p]`` is the summed conductance (float32) of polarity ``p`` (0 = +, 1 = −) as read at
     positive voltage, ``g_neg_read[p]`` as read at negative voltage (1-ph); ``read_var`` the
     variance (µS²) of one read of a weight, summed over both polarities' devices;
-    ``line_max_ua`` the largest line current any input could draw (all pulses full length).
+    ``line_max_ua`` the largest line current any input could draw (all pulses full length);
+    ``g_diff`` and ``g_neg_read_diff`` are ``g[0] − g[1]`` and ``g_neg_read[0] −
+    g_neg_read[1]``, the effective signed conductances when no line saturates.
     """
 
     t_s: float
@@ -51,6 +53,8 @@ class CoreReadState:
     g_neg_read: np.ndarray
     read_var: np.ndarray
     line_max_ua: float
+    g_diff: np.ndarray
+    g_neg_read_diff: np.ndarray
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -108,7 +112,9 @@ class CoreInstance:
             t_s=float(t_s), g=g.astype(np.float32), g_neg_read=g_neg_read.astype(np.float32),
             read_var=(read_var[0] + read_var[1]).astype(np.float32),
             line_max_ua=float(self.core.v_read_v * max(g.sum(axis=1).max(),
-                                                       g_neg_read.sum(axis=1).max())))
+                                                       g_neg_read.sum(axis=1).max())),
+            g_diff=(g[0] - g[1]).astype(np.float32),
+            g_neg_read_diff=(g_neg_read[0] - g_neg_read[1]).astype(np.float32))
 
     # ---------------------------------------------------------------- analog path
     def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
@@ -120,30 +126,41 @@ class CoreInstance:
         if codes.ndim != 2 or codes.shape[1] != rows:
             raise ChipsimError(f"codes: must have shape (batch, {rows}), got {codes.shape}")
         u_pos, u_neg = duty_split(codes, core.input_levels)
-        i_ua = self._line_currents(u_pos, u_neg, state)
-        read_std = np.sqrt((u_pos * u_pos + u_neg * u_neg) @ state.read_var)
-        read_std *= np.float32(core.v_read_v)
-        i_ua += read_std * rng.standard_normal(read_std.shape, dtype=np.float32)
-        z_out = rng.standard_normal(i_ua.shape, dtype=np.float32)
+        negative = bool(u_neg.any())
+        i_ua = self._line_currents(u_pos, u_neg if negative else None, state)
+        # read noise (exact in distribution per column) and output noise are independent
+        # Gaussians added before the ADC: one draw with the summed variance
+        u_sq = u_pos * u_pos + u_neg * u_neg if negative else u_pos * u_pos
+        noise_var = u_sq @ state.read_var
+        noise_var *= np.float32(core.v_read_v**2)
+        noise_var += np.float32((core.output_noise_std_fs * core.adc_full_scale_ua) ** 2)
+        i_ua += np.sqrt(noise_var) * rng.standard_normal(noise_var.shape, dtype=np.float32)
         return adc_convert(i_ua, self.adc_gain, self.adc_offset_lsb, core.adc_full_scale_ua,
-                           core.adc_levels, z_out=z_out, noise_std_fs=core.output_noise_std_fs)
+                           core.adc_levels)
 
-    def _line_currents(self, u_pos: np.ndarray, u_neg: np.ndarray,
+    def _line_currents(self, u_pos: np.ndarray, u_neg: np.ndarray | None,
                        state: CoreReadState) -> np.ndarray:
         """Signed column current (µA, float32) after per-line saturation, without noise.
 
-        When no line can reach ``i_sat_ua`` for this batch (checked with a bound), the four
-        phase currents need not be formed: their signed sum is one matrix product.
+        ``u_neg`` is None when no input is negative (e.g. after a ReLU): the phases of negative
+        pulses then carry no current. When no line can reach ``i_sat_ua`` (a bound from the
+        column sums), the phases need not be formed: their signed sum is one matrix product.
         """
         core = self.core
         v = np.float32(core.v_read_v)
         one_phase = core.read_mode is ReadMode.ONE_PHASE
+        if state.line_max_ua <= core.i_sat_ua:
+            i_ua = u_pos @ state.g_diff
+            if u_neg is not None:
+                i_ua -= u_neg @ (state.g_neg_read_diff if one_phase else state.g_diff)
+            return v * i_ua
         g_pos, g_neg = state.g[0], state.g[1]
+        if u_neg is None:
+            sat = np.float32(core.i_sat_ua)
+            return (np.clip(v * (u_pos @ g_pos), -sat, sat)
+                    - np.clip(v * (u_pos @ g_neg), -sat, sat))
         gn_pos, gn_neg = (state.g_neg_read[0], state.g_neg_read[1]) if one_phase else (
             g_pos, g_neg)
-        if state.line_max_ua <= core.i_sat_ua:
-            # no saturation possible: signed sum of the phases
-            return v * (u_pos @ (g_pos - g_neg) - u_neg @ (gn_pos - gn_neg))
         products = np.stack([u_pos @ g_pos, u_neg @ gn_pos, u_pos @ g_neg, u_neg @ gn_neg])
         products *= v
         return combine_phases(products, one_phase, core.i_sat_ua)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from ..fileio import atomic_write
 from ..spec import ChipSpec
 from .errors import MappingError
 from .mapping import BlockPlacement, Mapping, layer_summaries, mapping_cost, mapping_to_dict
@@ -107,15 +107,7 @@ def save_mapping(m: Mapping, path: str | os.PathLike[str]) -> Path:
     """
     p = Path(path)
     text = dumps_mapping(m, "json" if p.suffix.lower() == ".json" else "yaml")
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return atomic_write(p, text)
 
 
 def load_mapping(path: str | os.PathLike[str], layers: Sequence[LoweredLayer],

@@ -13,7 +13,6 @@ import difflib
 import enum
 import json
 import os
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from ..fileio import atomic_write
 from ._fields import SpecError, _hints
 from .chip import ChipSpec
 from .presets import PRESETS, preset
@@ -148,15 +148,7 @@ def dump_chip(spec: ChipSpec, path: str | os.PathLike) -> Path:
         text = json.dumps(data, indent=2) + "\n"
     else:
         text = yaml.safe_dump(data, sort_keys=False)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return atomic_write(p, text)
 
 
 def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:

@@ -17,10 +17,8 @@ The HWA recipe starts from the plain model's weights (``--init``) and fine-tunes
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data import mnist5k, pydoc_chars
+from ..fileio import atomic_write
 from ..workload import build, load_weights, save_weights
 from ..workload.graph import Workload
 from .evaluate import lm_chunks, software_metric
@@ -163,10 +162,5 @@ def write(trained: Workload, meta: dict, out_dir: Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{meta['model']}-{meta['recipe']}"
     weights = save_weights(trained, out_dir / f"{stem}.npz")
-    path = out_dir / f"{stem}.json"
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{stem}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(meta, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
+    path = atomic_write(out_dir / f"{stem}.json", json.dumps(meta, indent=2) + "\n")
     return weights, path

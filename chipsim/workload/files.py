@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..fileio import atomic_open
 from .errors import WorkloadError
 from .graph import Workload
 from .nodes import node_from_dict, node_to_dict
@@ -56,16 +56,8 @@ def save_weights(workload: Workload, path: str | os.PathLike[str]) -> Path:
     }
     arrays = {f"a{i}": workload.weights[layer][param] for i, (layer, param) in enumerate(keys)}
     blob = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, header=blob, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as f:
+        np.savez(f, header=blob, **arrays)
     return path
 
 
