@@ -22,6 +22,8 @@ __all__ = ["main", "build_parser"]
 COMMANDS = {
     "mvm-error": "mvm_error",
     "map": "map",
+    "validate": "validate",
+    "run": "run",
 }
 
 

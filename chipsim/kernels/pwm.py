@@ -1,0 +1,123 @@
+"""The PWM input stage: quantize activations to sign + magnitude codes, split into duty cycles.
+
+Each crossbar row is driven by a pulse-width modulator: a code ``k`` in ``[-levels, levels]``
+is a pulse of ``|k|`` LSBs (1 ns each on the reference chip) at the read voltage of the code's
+sign. ``levels = 127`` for the chip's 8-bit inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from . import _checks
+
+__all__ = ["pwm_quantize", "duty_split"]
+
+_INT16_MAX = 32767
+
+
+@njit(cache=True)
+def _pwm_quantize(x, scale, levels):
+    rows, cols = x.shape
+    out = np.empty((rows, cols), dtype=np.int16)
+    top = np.float64(levels)
+    for b in range(rows):
+        for r in range(cols):
+            code = np.rint(np.float64(x[b, r]) / scale * top)
+            if code > top:
+                code = top
+            elif code < -top:
+                code = -top
+            out[b, r] = int(code)
+    return out
+
+
+@njit(cache=True)
+def _duty_split(codes, levels):
+    rows, cols = codes.shape
+    u_pos = np.empty((rows, cols), dtype=np.float32)
+    u_neg = np.empty((rows, cols), dtype=np.float32)
+    top = np.float32(levels)
+    zero = np.float32(0.0)
+    for b in range(rows):
+        for r in range(cols):
+            u = np.float32(codes[b, r]) / top
+            u_pos[b, r] = u if u > zero else zero
+            u_neg[b, r] = -u if u < zero else zero  # never -0.0
+    return u_pos, u_neg
+
+
+def pwm_quantize(x, scale, levels) -> np.ndarray:
+    """Quantize inputs to the PWM's sign + magnitude codes.
+
+    ``code = clip(rint(x / scale * levels), -levels, levels)``, rounding half to even, computed
+    in float64 from the float32 values of ``x``.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (B, R)
+        Input vectors (one per row of the batch), converted to float32; must be finite.
+    scale : float
+        Input value that maps to the full code ``levels``; finite and > 0.
+    levels : int
+        Largest code magnitude, in ``[1, 32767]`` (127 for 8-bit inputs).
+
+    Returns
+    -------
+    numpy.ndarray of int16, shape (B, R)
+        The codes, in ``[-levels, levels]``.
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape or dtype, NaN/Inf in ``x``, ``scale <= 0`` or ``levels`` out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pwm_quantize(np.array([[0.5, -1.0, 2.0, 0.002]]), 1.0, 127)
+    array([[  64, -127,  127,    0]], dtype=int16)
+    """
+    arr = _checks.as_real("x", x, 2)
+    scale = _checks.positive("scale", scale)
+    levels = _checks.levels_int("levels", levels, _INT16_MAX)
+    return _pwm_quantize(arr, scale, levels)
+
+
+def duty_split(codes, levels) -> tuple[np.ndarray, np.ndarray]:
+    """Duty fractions of the positive- and the negative-voltage pulses of PWM codes.
+
+    ``u = codes / levels`` (float32 division); ``u_pos = max(u, 0)``, ``u_neg = max(-u, 0)``.
+    A row's input is ``u_pos - u_neg``; at most one of the two is non-zero.
+
+    Parameters
+    ----------
+    codes : array_like of int, shape (B, R)
+        PWM codes, as from :func:`pwm_quantize`, each in ``[-levels, levels]``.
+    levels : int
+        Largest code magnitude, in ``[1, 32767]``.
+
+    Returns
+    -------
+    u_pos, u_neg : numpy.ndarray of float32, shape (B, R)
+        Fractions of the PWM window spent at positive and at negative read voltage, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape or dtype, a code outside ``[-levels, levels]`` or ``levels`` out of
+        range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u_pos, u_neg = duty_split(np.array([[127, -64, 0]]), 127)
+    >>> u_pos
+    array([[1., 0., 0.]], dtype=float32)
+    >>> u_neg
+    array([[0.      , 0.503937, 0.      ]], dtype=float32)
+    """
+    levels = _checks.levels_int("levels", levels, _INT16_MAX)
+    arr = _checks.as_int("codes", codes, 2, lo=-levels, hi=levels, dtype=np.int16)
+    return _duty_split(arr, levels)

@@ -1,0 +1,41 @@
+"""Cycle-level timing of a mapped network: a SimPy engine over the chip's cores, links and GDPU.
+
+:func:`simulate_timing` runs a :class:`~chipsim.mapping.Mapping` of a workload's lowered
+layers; :func:`validate` reproduces the chip paper's Table I through the same engine. Energy
+comes from the run's action counts and the chip's :class:`~chipsim.spec.EnergySpec`
+(:mod:`chipsim.cost`), after the run.
+
+Modules: :mod:`~chipsim.timing.config` (options), :mod:`~chipsim.timing.plan` (who computes
+what, where data go), :mod:`~chipsim.timing.stream` (timing of value streams),
+:mod:`~chipsim.timing.links` (links and routes), :mod:`~chipsim.timing.ports` (bounded
+buffers), :mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host` (SimPy processes),
+:mod:`~chipsim.timing.engine` (run and collect), :mod:`~chipsim.timing.result`,
+:mod:`~chipsim.timing.usecases` and :mod:`~chipsim.timing.validate` (Table I).
+
+Examples
+--------
+>>> from chipsim.mapping import map_workload
+>>> from chipsim.spec import hermes
+>>> from chipsim.workload import build
+>>> layers = build("lstm-ptb").lowered()
+>>> chip = hermes()
+>>> r = simulate_timing(map_workload(layers, chip), layers, chip,
+...                     TimingConfig(transport=TransportMode.OFFCHIP, inferences=2))
+>>> r.cores_used, r.counts.mvms
+(26, 52)
+"""
+
+from .config import OffchipSpec, TimingConfig, TimingError, TransportMode
+from .engine import run_plan
+from .plan import PlacedBlock, Plan, build_plan, mvm_counts
+from .result import TimingResult
+from .run import expected_mvms, simulate_timing
+from .usecases import USE_CASES, run_use_case, simulate_use_case, use_case_metrics
+from .validate import ValidationRow, validate
+
+__all__ = [
+    "simulate_timing", "expected_mvms", "TimingConfig", "TransportMode", "OffchipSpec",
+    "TimingError", "TimingResult", "PlacedBlock", "Plan", "build_plan", "mvm_counts",
+    "run_plan", "USE_CASES", "run_use_case", "simulate_use_case", "use_case_metrics",
+    "ValidationRow", "validate",
+]

@@ -1,0 +1,137 @@
+"""Run a :class:`~chipsim.timing.plan.Plan` in SimPy and collect a :class:`TimingResult`.
+
+Examples
+--------
+>>> from chipsim.spec import hermes
+>>> from chipsim.timing.config import TimingConfig
+>>> from chipsim.timing.plan import PlacedBlock, build_plan
+>>> from chipsim.workload.lowered import LoweredLayer
+>>> chip = hermes()
+>>> plan = build_plan([LoweredLayer("a", "linear", 256, 256, 1)],
+...                   [PlacedBlock("a", 0, (0, 256), (0, 256), 5)], chip, preloaded=True,
+...                   sinks_to_host=False)
+>>> r = run_plan(plan, chip, TimingConfig(inferences=1))
+>>> r.mvm_active_ps, r.core_counts[5]["ldpu_values"]
+(520000, 256)
+"""
+
+from __future__ import annotations
+
+from ..cost.energy import ActionCounts, energy
+from ..spec import ChipSpec
+from .config import TimingConfig, TimingError
+from .host import feeder
+from .plan import Plan
+from .result import TimingResult
+from .state import SimState
+from .units import core_ldpu, core_mvm, gdc, gdpu_slice
+
+__all__ = ["run_plan"]
+
+
+def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None) -> TimingResult:
+    """Simulate ``plan`` on ``chip`` with options ``cfg``.
+
+    Raises
+    ------
+    TimingError
+        If the run deadlocks (buffers too small for the dataflow).
+    """
+    st = SimState(chip, plan, cfg, graph)
+    env = st.env
+    procs = []
+    for core in plan.cores:
+        procs.append(env.process(core_mvm(st, core)))
+        if not plan.layers[plan.blocks[core].layer].mvm_only:
+            procs.append(env.process(core_ldpu(st, core)))
+    per_slice: dict[int, int] = {}
+    for chain, s in plan.gdpu_of.items():
+        ch = plan.chains[chain]
+        lp = plan.layers[ch.layer]
+        per_slice[s] = per_slice.get(s, 0) + len(lp.vectors_of(ch.replica, cfg.inferences))
+    for s, count in sorted(per_slice.items()):
+        procs.append(env.process(gdpu_slice(st, s, count)))
+    for name in plan.order:
+        lp = plan.layers[name]
+        if lp.host_input:
+            for rep in range(lp.replicas):
+                procs.append(env.process(feeder(st, name, rep)))
+    done = env.all_of(procs)
+    if cfg.gdc_interval_us is not None:
+        interval = max(1, round(cfg.gdc_interval_us * 1e6))
+        for core in plan.cores:
+            env.process(gdc(st, core, interval))
+    try:
+        env.run(until=done)
+    except RuntimeError as exc:
+        if "until" not in str(exc):
+            raise
+        waits = "; ".join(f"{u} waits for {w}" for u, w in sorted(st.blocked.items())[:6])
+        raise TimingError(f"the run deadlocked at {env.now / 1e3:.1f} ns: {waits}") from None
+    return _collect(st)
+
+
+def _collect(st: SimState) -> TimingResult:
+    plan, cnt, chip, cfg = st.plan, st.count, st.chip, st.cfg
+    cores = plan.cores
+    links = list(st.net.links.values()) + [st.net.to_chip, st.net.from_chip]
+    ends = [cnt.busy[c].last for c in cores] + [cnt.digital_last_ps]
+    ends += [lk.last_end for lk in links] + [t for t in st.inf_time if t is not None]
+    makespan = max(ends + [1])
+    n_inf = cfg.inferences
+    if any(plan.layers[s].to_host for s in plan.sinks):
+        if any(t is None for t in st.inf_time):
+            raise TimingError("the run ended before every inference was complete")
+        completion = tuple(int(t) for t in st.inf_time)
+        starts = [s if s is not None else 0 for s in st.inf_start]
+    else:
+        completion = (makespan,) * n_inf
+        starts = [0] * n_inf
+    lat = tuple(c - s for c, s in zip(completion, starts, strict=True))
+    if n_inf > 1 and completion[-1] > completion[0]:
+        throughput = (n_inf - 1) / ((completion[-1] - completion[0]) * 1e-12)
+    else:
+        throughput = 1e12 / max(lat[0], 1)
+    mvm_active = cnt.mvm_active.total
+    core_active = sum(cnt.busy[c].total for c in cores if cnt.digital[c])
+    gdpu_used = [s for s in range(len(cnt.gdpu_inputs)) if cnt.gdpu_inputs[s]]
+    gdpu_active = sum(cnt.gdpu_busy[s].total for s in gdpu_used)
+    if cnt.digital_first_ps is not None:
+        first = min(cnt.busy[c].first for c in cores if cnt.busy[c].first is not None)
+        chip_active = cnt.digital_last_ps - min(first, cnt.digital_first_ps)
+    else:
+        chip_active = 0
+    buffer_ports = [("in", c, p) for c, p in st.inp.items()]
+    buffer_ports += [("psum", c, p) for c, p in st.psum.items()]
+    buffer_ports += [(f"act {plan.edges[e].src}", c, p) for (c, e), p in st.act.items()]
+    buffer_ports += [(f"res {plan.edges[e].src}", c, p) for (c, e), p in st.res.items()]
+    counts = ActionCounts(
+        mvms=sum(cnt.mvms), gdc_mvms=sum(cnt.gdc_mvms),
+        pwm_row_phases=sum(cnt.pwm_row_phases), array_cell_phases=sum(cnt.array_cell_phases),
+        adc_conversions=sum(cnt.adc_conversions), mvm_core_ps=chip.n_cores * mvm_active,
+        ldpu_values=sum(cnt.ldpu_values),
+        buffer_values=sum(p.values for _, _, p in buffer_ports),
+        link_bit_hops=sum(lk.bits for lk in links if lk.noc),
+        gdpu_inputs=sum(cnt.gdpu_inputs),
+        offchip_bits=st.net.to_chip.bits + st.net.from_chip.bits,
+        core_active_ps=core_active, gdpu_active_ps=gdpu_active, chip_active_ps=chip_active)
+    core_counts = {c: {"mvms": cnt.mvms[c], "gdc_mvms": cnt.gdc_mvms[c],
+                       "ldpu_values": cnt.ldpu_values[c], "ops": cnt.ops[c],
+                       "mvm_busy_ps": cnt.mvm_busy_ps[c], "ldpu_busy_ps": cnt.ldpu_busy_ps[c]}
+                   for c in cores}
+    gdpu_counts = {s: {"inputs": cnt.gdpu_inputs[s], "outputs": cnt.gdpu_outputs[s],
+                       "busy_ps": cnt.gdpu_busy_ps[s]} for s in gdpu_used}
+    spec = chip.energy
+    return TimingResult(
+        transport=plan.transport.value, inferences=n_inf, latency_ps=int(lat[0]),
+        inference_latency_ps=tuple(int(x) for x in lat), completion_ps=completion,
+        makespan_ps=int(makespan), throughput_inf_per_s=throughput,
+        ops_per_inference=sum(cnt.ops) / n_inf, mvm_active_ps=mvm_active, counts=counts,
+        energy=energy(counts, spec), energy_spec=spec, core_counts=core_counts,
+        gdpu_counts=gdpu_counts,
+        core_utilization={c: cnt.mvm_busy_ps[c] / makespan for c in cores},
+        ldpu_utilization={c: cnt.ldpu_busy_ps[c] / makespan for c in cores},
+        link_utilization={lk.name: lk.busy_ps / makespan for lk in links if lk.transfers},
+        link_peak_queue={lk.name: lk.peak_queue for lk in links if lk.transfers},
+        buffer_peak={f"core {c} {kind}": p.peak for kind, c, p in buffer_ports},
+        timeline=tuple(sorted(cnt.timeline)) if cfg.timeline else ())

@@ -1,0 +1,83 @@
+"""The off-chip host (the FPGA board of the reference setup) as SimPy processes.
+
+The host sends input vectors to the cores over the to-chip channel: the network input in
+both transport modes, and in ``offchip`` mode every layer's input, once it has received the
+whole output of the layer's sources for that inference (it pools, pads and builds the input
+vectors itself), and the residual vectors that a layer's last cores add. In ``offchip`` mode
+inferences run one after the other. What the host receives is booked by
+:meth:`~chipsim.timing.state.SimState.host_receive`.
+"""
+
+from __future__ import annotations
+
+from .config import TransportMode
+from .links import HOST
+from .state import SimState
+from .stream import Stream
+
+__all__ = ["feeder"]
+
+
+def feeder(st: SimState, layer: str, rep: int):
+    """Send replica ``rep`` of ``layer`` its input (and residual) vectors, in order."""
+    env, plan, net = st.env, st.plan, st.net
+    lp = plan.layers[layer]
+    vecs = lp.vectors
+    groups = lp.row_groups[rep]
+    host_in = [plan.edges[ei] for ei in lp.in_edges if not plan.edges[ei].onchip]
+    host_res = [plan.edges[ei] for ei in lp.res_edges if not plan.edges[ei].onchip]
+    ends = [(plan.chains[c].cores[-1], plan.chains[c].cols) for c in lp.chains[rep]]
+    sequential = plan.transport is TransportMode.OFFCHIP
+    sent_res: dict[tuple[int, int], int] = {}
+    unit = f"host feeder {layer} replica {rep}"
+    for g in lp.vectors_of(rep, st.n_inf):
+        i, k = divmod(g, vecs)
+        t = env.now
+        if not lp.in_edges and sequential and i > 0:
+            done = st.inf_done[i - 1]
+            if not done.triggered:
+                st.blocked[unit] = f"inference {i - 1} to finish"
+                yield done
+                del st.blocked[unit]
+            t = max(t, st.inf_time[i - 1] or 0)
+        for e in host_in + host_res:
+            ii = i - 1 if e.kind == "recurrent" else i
+            if ii < 0:
+                continue
+            ev = st.host_done[(e.src, ii)]
+            if not ev.triggered:
+                st.blocked[unit] = f"output of {e.src}, inference {ii}"
+                yield ev
+                del st.blocked[unit]
+            t = max(t, st.host_time[(e.src, ii)])
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        if not lp.in_edges and (st.inf_start[i] is None or env.now < st.inf_start[i]):
+            st.inf_start[i] = env.now
+        for rows, cores in groups:
+            ports = [st.inp[c] for c in cores]
+            for p in ports:
+                ev = p.acquire()
+                if ev is not None:
+                    st.blocked[unit] = "input buffer space"
+                    yield ev
+                    del st.blocked[unit]
+            n = rows[1] - rows[0]
+            arr = net.transfer(env.now, HOST, cores, Stream(env.now, env.now, n))
+            for p, a in zip(ports, arr, strict=True):
+                p.deliver(g, a)
+        for e in host_res:
+            lo, m = e.window(k)
+            for end, cols in ends:
+                port = st.res[(end, e.index)]
+                start = max(i * e.delivered + lo, sent_res.get((end, e.index), 0))
+                for key in range(start, i * e.delivered + m):
+                    ev = port.acquire()
+                    if ev is not None:
+                        st.blocked[unit] = "residual buffer space"
+                        yield ev
+                        del st.blocked[unit]
+                    n = cols[1] - cols[0]
+                    arr = net.transfer(env.now, HOST, (end,), Stream(env.now, env.now, n))
+                    port.deliver(key, arr[0])
+                sent_res[(end, e.index)] = max(start, i * e.delivered + m)

@@ -1,0 +1,260 @@
+"""Links as resources with bandwidth and latency, and routes computed once from the graph.
+
+Each edge of the core graph (:func:`chipsim.noc.build_graph`) becomes two directed links
+(full duplex, UNCONFIRMED: [LG] says each core transmits to and receives from its
+neighbours). A GDPU slice is a node linked both ways to the core above it, which feeds it
+([LG] §III), and to the core below it (UNCONFIRMED). The host is reached over two off-chip
+channels (to and from the chip) that every core reaches directly (a chip-level I/O bus, not
+the core network: UNCONFIRMED; the off-chip bandwidth is the bottleneck).
+
+A :class:`Link` is a FIFO resource kept as a calendar: a transfer reserves each link of its
+route (a multicast tree for several destinations) from the time its first value can take the
+link until its last value has crossed it, one value per link period; a transfer that finds a
+link busy waits for it, and the values behind wait at the router (virtual cut-through). Routes
+are set before the run, as on the chip. Reservations are made at the simulated time the
+sender starts, so transfers are served in the order they are ready.
+
+Examples
+--------
+>>> from chipsim.cost.latency import Latencies
+>>> from chipsim.spec import hermes
+>>> chip = hermes()
+>>> net = Network(chip, Latencies.of(chip))
+>>> [lk.name for lk in net.route(0, 2)]
+['0->1', '1->2']
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import networkx as nx
+
+from ..cost.latency import Latencies
+from ..noc import build_graph
+from ..spec import ChipSpec
+from .config import OffchipSpec, TimingError
+from .stream import Stream
+
+__all__ = ["HOST", "Link", "Network", "gdpu_node"]
+
+HOST = "host"
+"""Node name of the off-chip host."""
+
+
+def gdpu_node(slice_: int) -> str:
+    """Node name of GDPU slice ``slice_``."""
+    return f"gdpu{slice_}"
+
+
+class Link:
+    """One directed link: a calendar of reservations with transfer statistics.
+
+    A transfer books the link from the moment its first value can take it; it goes into the
+    earliest idle gap of the calendar that is long enough, so a link serves transfers in the
+    order their data reach it, whatever order they were booked in.
+
+    Attributes
+    ----------
+    name
+        ``"a->b"``.
+    value_ps, latency_ps
+        Serialisation time of one value and latency of the hop.
+    busy_ps, bits, transfers, peak_queue
+        Time reserved, bits carried, transfers and the most transfers holding or waiting for
+        the link at once (booked and not finished when another was booked).
+    noc
+        True for a core-network or GDPU link, False for an off-chip channel.
+    """
+
+    __slots__ = ("name", "value_ps", "latency_ps", "busy_ps", "bits", "transfers",
+                 "peak_queue", "noc", "last_end", "_starts", "_ends")
+
+    def __init__(self, name: str, value_ps: int, latency_ps: int, noc: bool = True):
+        self.name = name
+        self.value_ps = value_ps
+        self.latency_ps = latency_ps
+        self.noc = noc
+        self.busy_ps = 0
+        self.bits = 0
+        self.transfers = 0
+        self.peak_queue = 0
+        self.last_end = 0
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def book(self, now: int, first: int, last_in: int, span: int) -> tuple[int, int]:
+        """Book the link for a stream whose first value is there at ``first``, whose last is
+        there at ``last_in``, and that needs ``span`` between first and last value at the
+        link's rate; returns ``(start, end)`` of the booking."""
+        starts, ends = self._starts, self._ends
+        k = bisect_right(ends, now)
+        if k:
+            del starts[:k], ends[:k]
+        vp = self.value_ps
+        i = bisect_right(ends, first)
+        t = first
+        while True:
+            end = max(last_in, t + span) + vp
+            if i == len(starts) or end <= starts[i]:
+                break
+            if ends[i] > t:
+                t = ends[i]
+            i += 1
+        starts.insert(i, t)
+        ends.insert(i, end)
+        self.busy_ps += end - t
+        self.transfers += 1
+        if len(ends) > self.peak_queue:
+            self.peak_queue = len(ends)
+        if end > self.last_end:
+            self.last_end = end
+        return t, end
+
+
+class Network:
+    """The chip's links and the routes between its cores, GDPU slices and the host.
+
+    Parameters
+    ----------
+    chip
+        The chip; its graph comes from :func:`chipsim.noc.build_graph` unless ``graph`` is
+        given.
+    lat
+        The chip's latencies.
+    offchip
+        The off-chip path (bandwidth and latency of each direction).
+    graph
+        A prebuilt core graph (nodes ``0 .. n-1``; edges with ``bandwidth_gbps`` and
+        ``latency_cycles``; missing attributes take the network spec's values).
+    """
+
+    def __init__(self, chip: ChipSpec, lat: Latencies, offchip: OffchipSpec | None = None,
+                 graph: nx.Graph | None = None):
+        self.chip = chip
+        self.lat = lat
+        self.graph = build_graph(chip) if graph is None else graph
+        net = chip.network
+        self.links: dict[tuple, Link] = {}
+        for a, b, data in self.graph.edges(data=True):
+            gbps = data.get("bandwidth_gbps", net.link_gbps)
+            hop = lat.hop_ps(data.get("latency_cycles", net.hop_latency_cycles))
+            for u, v in ((a, b), (b, a)):
+                self.links[(u, v)] = Link(f"{u}->{v}", lat.value_ps(gbps), hop)
+        self.gdpu_attach: dict[int, tuple[int | None, int | None]] = {}
+        rows, cols = chip.grid
+        for s in range(chip.gdpu_slices):
+            col = s % cols
+            above = (chip.gdpu_after_row - 1) * cols + col if chip.gdpu_after_row > 0 else None
+            below = chip.gdpu_after_row * cols + col if chip.gdpu_after_row < rows else None
+            self.gdpu_attach[s] = (above, below)
+            g = gdpu_node(s)
+            for c in (above, below):
+                if c is None:
+                    continue
+                for u, v in ((c, g), (g, c)):
+                    self.links[(u, v)] = Link(f"{u}->{v}", lat.value_ps(net.link_gbps),
+                                              lat.hop_ps(net.hop_latency_cycles))
+        off = offchip or OffchipSpec()
+        off_value = lat.value_ps(off.bandwidth_gbps)
+        off_lat = round(off.latency_ns * 1000)
+        self.to_chip = Link("host->chip", off_value, off_lat, noc=False)
+        self.from_chip = Link("chip->host", off_value, off_lat, noc=False)
+        self._paths: dict = {}
+        self._routes: dict = {}
+        self._trees: dict = {}
+
+    # -- routes ---------------------------------------------------------------------------
+    def _core_path(self, a: int, b: int) -> list[int]:
+        if a not in self._paths:
+            self._paths[a] = nx.single_source_shortest_path(self.graph, a)
+        try:
+            return self._paths[a][b]
+        except KeyError:
+            raise TimingError(f"no route from core {a} to core {b} in the "
+                              f"{self.chip.network.topology.value} network") from None
+
+    def route(self, src, dst) -> tuple[Link, ...]:
+        """The links from node ``src`` to node ``dst`` (cores, :func:`gdpu_node`, ``HOST``)."""
+        key = (src, dst)
+        if key not in self._routes:
+            self._routes[key] = self._route(src, dst)
+        return self._routes[key]
+
+    def _route(self, src, dst) -> tuple[Link, ...]:
+        if src == dst:
+            return ()
+        if dst == HOST:
+            return (self.from_chip,)
+        if src == HOST:
+            return (self.to_chip,)
+        if isinstance(dst, str):  # core -> GDPU slice: through the core that feeds it
+            above, below = self.gdpu_attach[int(dst[4:])]
+            feeder = above if above is not None else below
+            return self._route(src, feeder) + (self.links[(feeder, dst)],)
+        if isinstance(src, str):  # GDPU slice -> core: out through the nearer neighbour
+            best = None
+            for c in self.gdpu_attach[int(src[4:])]:
+                if c is None:
+                    continue
+                r = (self.links[(src, c)],) + self._route(c, dst)
+                if best is None or len(r) < len(best):
+                    best = r
+            return best
+        path = self._core_path(src, dst)
+        return tuple(self.links[(u, v)] for u, v in zip(path, path[1:], strict=False))
+
+    def tree(self, src, dsts: tuple) -> tuple[tuple[Link, ...], tuple[int, ...], tuple[int, ...]]:
+        """Multicast tree from ``src`` to ``dsts`` (the union of their routes), cached.
+
+        Returns the links in an order where every link follows the link that feeds it, the
+        index of each link's feeding link (-1: it leaves ``src``), and each destination's last
+        link (-1: the destination is ``src``).
+        """
+        key = (src, dsts)
+        hit = self._trees.get(key)
+        if hit is None:
+            index: dict[int, int] = {}
+            links: list[Link] = []
+            parents: list[int] = []
+            lasts = []
+            for d in dsts:
+                prev = -1
+                for lk in self.route(src, d):
+                    i = index.get(id(lk))
+                    if i is None:
+                        i = index[id(lk)] = len(links)
+                        links.append(lk)
+                        parents.append(prev)
+                    prev = i
+                lasts.append(prev)
+            hit = (tuple(links), tuple(parents), tuple(lasts))
+            self._trees[key] = hit
+        return hit
+
+    # -- transfers ------------------------------------------------------------------------
+    def transfer(self, now: int, src, dsts: tuple, stream: Stream) -> list[Stream]:
+        """Send ``stream`` from ``src`` to every node of ``dsts``; its arrival at each.
+
+        Hop by hop along the multicast tree (virtual cut-through): a link takes the stream's
+        first value when that value has reached the link's source and the link is free, then
+        one value per its period (or as they arrive); each value reaches the next node one
+        period plus the hop latency later. Every link is reserved for its own window.
+        """
+        links, parents, lasts = self.tree(src, dsts)
+        n = stream.n
+        span_n = max(n - 1, 0)
+        bits = n * self.lat.value_bits
+        firsts: list[int] = []
+        last_arr: list[int] = []
+        for lk, par in zip(links, parents, strict=True):
+            if par < 0:
+                f, la = stream.first, stream.last
+            else:
+                f, la = firsts[par], last_arr[par]
+            vp = lk.value_ps
+            start, end = lk.book(now, f, la, span_n * vp)
+            lk.bits += bits
+            firsts.append(start + vp + lk.latency_ps)
+            last_arr.append(end + lk.latency_ps)
+        return [Stream(firsts[i], last_arr[i], n) if i >= 0 else stream for i in lasts]

@@ -1,0 +1,413 @@
+"""The static plan of a timing run: which core does what for which vector, and where data go.
+
+Built once from the placed blocks of a mapping and the lowered layers, before the simulation
+(pure Python, no SimPy). Conventions, shared with the mapper's traffic model
+(:mod:`chipsim.mapping.placement`):
+
+- The blocks of one replica of a layer that hold the same column range form an accumulation
+  *chain*, in row order: each core's LDPU adds the partial sums of the previous core and
+  passes the sum on; the last core of a chain holds the layer's outputs of its columns.
+- Vectors are numbered across the run, ``g = inference · vectors + k``. Replica ``r`` of a
+  layer with ``R`` replicas computes the vectors whose index within their inference (output
+  pixel) is ``r`` mod ``R``; for a *stepped* layer (an LSTM and the layers it feeds, whose
+  inferences are the time steps of one sequence) the index is the time step. This is the
+  functional executor's rule; every block of the replica does one MVM per such vector
+  (:func:`mvm_counts`).
+- An LSTM's ``lstm_hidden`` layer adds its ``lstm_input`` layer's chains as residuals (the
+  gate sums) and sends its chains' outputs through a GDPU slice, which turns 4 gate values
+  into one hidden value.
+- Between layers (*edges*): a consumer's vector ``k`` needs the delivered vectors
+  ``[lo(k), m(k))`` of each source. A source with ``p`` times more vectors than the consumer
+  is pooled by ``p`` in its last cores' LDPUs on chip (off chip by the host). A convolution
+  consumer whose rows are ``kh·kw·cin`` also needs a halo of ``(kh // 2)·(W + 1)`` vectors of
+  a ``W × W`` input (line buffering); linear and LSTM consumers need no halo.
+
+Examples
+--------
+>>> from chipsim.workload.lowered import LoweredLayer
+>>> from chipsim.spec import hermes
+>>> layers = [LoweredLayer("a", "linear", 512, 256, 1)]
+>>> blocks = [PlacedBlock("a", 0, (0, 256), (0, 256), 0),
+...           PlacedBlock("a", 0, (256, 512), (0, 256), 1)]
+>>> plan = build_plan(layers, blocks, hermes())
+>>> plan.chains[0].cores, mvm_counts(plan, 3)
+((0, 1), {0: 3, 1: 3})
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..spec import ChipSpec
+from .config import TimingError, TransportMode
+
+if TYPE_CHECKING:
+    from ..workload.lowered import LoweredLayer
+
+__all__ = ["PlacedBlock", "ChainPlan", "EdgePlan", "LayerPlan", "Plan", "build_plan",
+           "mvm_counts", "LSTM_GROUP"]
+
+LSTM_GROUP = 4
+"""Gate values per hidden value in a GDPU slice (gates I, A, F, O interleaved [LG])."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedBlock:
+    """A block of a layer's matrix on a core: ``[start, stop)`` row and column ranges."""
+
+    layer: str
+    replica: int
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    core: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChainPlan:
+    """The cores of one replica of a layer that share a column range, in accumulation order.
+
+    ``block`` is the chain's column-block index in its replica; ``out`` the output feature
+    range it finally holds (the hidden values' range for a GDPU layer).
+    """
+
+    index: int
+    layer: str
+    replica: int
+    block: int
+    cols: tuple[int, int]
+    out: tuple[int, int]
+    cores: tuple[int, ...]
+    rows: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EdgePlan:
+    """Data from layer ``src`` to layer ``dst``.
+
+    Attributes
+    ----------
+    kind
+        ``"input"`` (feeds the MVMs), ``"recurrent"`` (feeds the next inference's MVMs) or
+        ``"residual"`` (added in the last cores' LDPUs).
+    onchip
+        True: over the core network; False: through the host.
+    pool
+        Source vectors per delivered vector (pooling factor, 1 = none).
+    delivered
+        Delivered vectors per inference (``src.vectors // pool``).
+    halo
+        Extra delivered vectors a consumer vector needs on each side (line buffering).
+    direct
+        The consumer's rows are the source's output features: a source chain feeds only the
+        consumer row blocks that overlap its output range.
+    """
+
+    index: int
+    src: str
+    dst: str
+    kind: str
+    onchip: bool
+    pool: int
+    delivered: int
+    halo: int
+    direct: bool
+    src_vectors: int
+    dst_vectors: int
+    last_of: tuple[int, ...] = field(repr=False)
+
+    def window(self, k: int) -> tuple[int, int]:
+        """Delivered vectors ``[lo, m)`` the consumer's vector ``k`` needs (one inference)."""
+        np_, vc = self.delivered, self.dst_vectors
+        lo = max(0, (k * np_) // vc - self.halo)
+        m = min(np_, -(-((k + 1) * np_) // vc) + self.halo)
+        return lo, m
+
+    def takers(self, j: int) -> tuple[int, int]:
+        """Consumer vectors ``[k0, k1)`` (one inference) whose window holds delivered ``j``."""
+        np_, vc = self.delivered, self.dst_vectors
+        k0 = max(0, ((j - self.halo) * vc) // np_ - 1)
+        while k0 < vc and self.window(k0)[1] <= j:
+            k0 += 1
+        k1 = min(vc, ((j + self.halo + 1) * vc) // np_ + 1)
+        while k1 > k0 and self.window(k1 - 1)[0] > j:
+            k1 -= 1
+        return k0, k1
+
+
+@dataclass(frozen=True, slots=True)
+class LayerPlan:
+    """One weight layer on the chip.
+
+    Attributes
+    ----------
+    replicas
+        Copies of the layer.
+    chains
+        Per replica, the chain indices in column order.
+    row_groups
+        Per replica, ``(row range, cores)`` for each row block: the cores that take the same
+        slice of the input vector.
+    in_edges, res_edges, out_edges
+        Indices of the edges that feed its MVMs, its residual adds, and that leave it.
+    host_input
+        Its input vectors come from the host (network input, or off-chip transport).
+    to_host
+        Its outputs go to the host (final outputs, or off-chip transport).
+    gdpu
+        Its chains end in GDPU slices (LSTM gates).
+    mvm_only
+        Only MVMs, no digital work (the all-cores benchmark of Tab I).
+    """
+
+    name: str
+    kind: str
+    rows: int
+    cols: int
+    vectors: int
+    replicas: int
+    chains: tuple[tuple[int, ...], ...]
+    row_groups: tuple[tuple[tuple[tuple[int, int], tuple[int, ...]], ...], ...]
+    in_edges: tuple[int, ...]
+    res_edges: tuple[int, ...]
+    out_edges: tuple[int, ...]
+    host_input: bool
+    to_host: bool
+    gdpu: bool
+    mvm_only: bool
+    stepped: bool = False
+
+    def owner(self, g: int) -> int:
+        """The replica that computes vector ``g``."""
+        i, k = divmod(g, self.vectors)
+        return (i if self.stepped else k) % self.replicas
+
+    def vectors_of(self, replica: int, inferences: int) -> list[int]:
+        """The vectors ``g`` replica ``replica`` computes over ``inferences``, in order."""
+        v, r = self.vectors, self.replicas
+        if self.stepped:
+            return [i * v + k for i in range(replica, inferences, r) for k in range(v)]
+        return [i * v + k for i in range(inferences) for k in range(replica, v, r)]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything a timing run needs to know before it starts."""
+
+    transport: TransportMode
+    layers: dict[str, LayerPlan]
+    order: tuple[str, ...]
+    chains: tuple[ChainPlan, ...]
+    edges: tuple[EdgePlan, ...]
+    blocks: dict[int, PlacedBlock]
+    chain_of: dict[int, tuple[int, int]]
+    gdpu_of: dict[int, int]
+    preloaded: bool
+    sinks: tuple[str, ...]
+
+    @property
+    def cores(self) -> tuple[int, ...]:
+        """Cores holding a block, ascending."""
+        return tuple(sorted(self.blocks))
+
+
+def mvm_counts(plan: Plan, inferences: int) -> dict[int, int]:
+    """MVMs per core for ``inferences`` inferences: one per vector of the core's replica.
+
+    Replica ``r`` of ``R`` takes the vectors whose index within their inference (the time
+    step for a stepped layer) is ``r`` mod ``R`` (:meth:`LayerPlan.vectors_of`).
+    """
+    return {core: len(plan.layers[b.layer].vectors_of(b.replica, inferences))
+            for core, b in plan.blocks.items()}
+
+
+def _square(n: int) -> int:
+    s = math.isqrt(n)
+    return s if s * s == n else 0
+
+
+def _last_of(pool: int, vp: int, delivered: int) -> tuple[int, ...]:
+    """Source vector after which each delivered (pooled) vector is complete."""
+    if pool == 1:
+        return tuple(range(delivered))
+    wp, wo, s = _square(vp), _square(delivered), _square(pool)
+    if wp and wo and s and wp == wo * s:
+        return tuple(((j // wo + 1) * s - 1) * wp + (j % wo + 1) * s - 1
+                     for j in range(delivered))
+    return tuple((j + 1) * pool - 1 for j in range(delivered))
+
+
+def _check_blocks(layers: Sequence[LoweredLayer], blocks: Sequence[PlacedBlock],
+                  chip: ChipSpec) -> dict[str, LoweredLayer]:
+    by_name = {ly.name: ly for ly in layers}
+    seen: dict[int, PlacedBlock] = {}
+    for b in blocks:
+        if b.layer not in by_name:
+            raise TimingError(f"block on core {b.core} belongs to layer {b.layer!r}, which is "
+                              "not in the workload")
+        if not 0 <= b.core < chip.n_cores:
+            raise TimingError(f"block of layer {b.layer!r} is on core {b.core}, which is not "
+                              f"on the chip (0..{chip.n_cores - 1})")
+        if b.core in seen:
+            raise TimingError(f"core {b.core} holds two blocks ({seen[b.core].layer!r} and "
+                              f"{b.layer!r})")
+        if b.rows[1] - b.rows[0] > chip.core.rows or b.cols[1] - b.cols[0] > chip.core.cols:
+            raise TimingError(f"block of layer {b.layer!r} on core {b.core} is larger than a "
+                              f"core ({chip.core.rows} × {chip.core.cols})")
+        seen[b.core] = b
+    placed = {b.layer for b in blocks}
+    for ly in layers:
+        if ly.name not in placed:
+            raise TimingError(f"layer {ly.name!r} has no block on the chip")
+    return by_name
+
+
+def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], chip: ChipSpec,
+               transport: TransportMode = TransportMode.OFFCHIP, *, preloaded: bool = False,
+               mvm_only: Iterable[str] = (), sinks_to_host: bool = True) -> Plan:
+    """The plan of running ``layers`` placed as ``blocks`` on ``chip``.
+
+    Parameters
+    ----------
+    layers
+        The workload's lowered weight layers, in execution order.
+    blocks
+        Every block with its core.
+    chip
+        The chip.
+    transport
+        Activation transport between layers.
+    preloaded
+        Network inputs are in the cores' input registers at time 0 (no transfer): the
+        single-input use cases of Tab I.
+    mvm_only
+        Layers whose cores only compute MVMs (no LDPU, nothing sent).
+    sinks_to_host
+        The final layers' outputs go to the host (False: they stay in the cores, Tab I).
+
+    Raises
+    ------
+    TimingError
+        For blocks that do not match the layers or the chip, or an LSTM on a chip without
+        GDPU slices.
+    """
+    blocks = list(blocks)
+    by_name = _check_blocks(layers, blocks, chip)
+    mvm_only = frozenset(mvm_only)
+    onchip_mode = transport is TransportMode.ONCHIP
+    # chains
+    groups: dict[tuple[str, int, tuple[int, int]], list[PlacedBlock]] = defaultdict(list)
+    for b in blocks:
+        groups[(b.layer, b.replica, b.cols)].append(b)
+    reps: dict[str, list[int]] = defaultdict(list)
+    for (name, rep, _), _bs in groups.items():
+        if rep not in reps[name]:
+            reps[name].append(rep)
+    chains: list[ChainPlan] = []
+    chain_of: dict[int, tuple[int, int]] = {}
+    layer_chains: dict[str, list[tuple[int, ...]]] = {}
+    layer_rows: dict[str, list[tuple]] = {}
+    for ly in layers:
+        rep_ids = sorted(reps[ly.name])
+        if rep_ids != list(range(len(rep_ids))):
+            raise TimingError(f"layer {ly.name!r}: replicas must be numbered 0..R-1, got "
+                              f"{rep_ids}")
+        per_rep, per_rep_rows = [], []
+        for rep in rep_ids:
+            keys = sorted(k for k in groups if k[0] == ly.name and k[1] == rep)
+            ids = []
+            rows_of: dict[tuple[int, int], list[int]] = defaultdict(list)
+            for bi, key in enumerate(keys):
+                bs = sorted(groups[key], key=lambda b: b.rows)
+                c0, c1 = key[2]
+                out = (c0 // LSTM_GROUP, c1 // LSTM_GROUP) if ly.kind == "lstm_hidden" \
+                    else (c0, c1)
+                ch = ChainPlan(len(chains), ly.name, rep, bi, key[2], out,
+                               tuple(b.core for b in bs), tuple(b.rows for b in bs))
+                for pos, b in enumerate(bs):
+                    chain_of[b.core] = (ch.index, pos)
+                    rows_of[b.rows].append(b.core)
+                chains.append(ch)
+                ids.append(ch.index)
+            per_rep.append(tuple(ids))
+            per_rep_rows.append(tuple((r, tuple(cs)) for r, cs in sorted(rows_of.items())))
+        layer_chains[ly.name] = per_rep
+        layer_rows[ly.name] = per_rep_rows
+    # edges
+    edges: list[EdgePlan] = []
+
+    def add_edge(src: LoweredLayer, dst: LoweredLayer, kind: str) -> int:
+        onchip = onchip_mode or src.kind == "lstm_input"
+        vp = src.vectors
+        vc = dst.vectors
+        pool = vp // vc if vp > vc and vp % vc == 0 else 1
+        delivered = vp // pool
+        halo = 0
+        feat = src.cols // LSTM_GROUP if src.kind == "lstm_hidden" else src.cols
+        direct = kind != "residual" and dst.rows == feat and len(dst.sources) == 1
+        if kind == "input" and dst.kind == "conv":
+            cin = sum(by_name[s].cols for s in dst.sources if s in by_name)
+            w = _square(delivered)
+            if cin and dst.rows % cin == 0 and w > 1:
+                k = math.isqrt(dst.rows // cin)
+                halo = (k // 2) * (w + 1)
+        edges.append(EdgePlan(len(edges), src.name, dst.name, kind, onchip, pool, delivered,
+                              halo, direct, vp, vc, _last_of(pool, vp, delivered)))
+        return len(edges) - 1
+
+    ins: dict[str, list[int]] = defaultdict(list)
+    res: dict[str, list[int]] = defaultdict(list)
+    outs: dict[str, list[int]] = defaultdict(list)
+    for ly in layers:
+        for s in ly.sources:
+            if s not in by_name:
+                raise TimingError(f"layer {ly.name!r} reads {s!r}, which is not a layer")
+            e = add_edge(by_name[s], ly, "recurrent" if s == ly.name else "input")
+            ins[ly.name].append(e)
+            outs[s].append(e)
+        for s in ly.residual_sources:
+            if s not in by_name:
+                raise TimingError(f"layer {ly.name!r} adds {s!r}, which is not a layer")
+            e = add_edge(by_name[s], ly, "residual")
+            res[ly.name].append(e)
+            outs[s].append(e)
+    consumers = {edges[e].src for e in range(len(edges))}
+    sinks = tuple(ly.name for ly in layers if ly.name not in consumers)
+    stepped: set[str] = set()
+    for ly in layers:
+        if ly.kind.startswith("lstm") or any(s in stepped for s in ly.sources):
+            stepped.add(ly.name)
+    lplans = {}
+    for ly in layers:
+        gdpu = ly.kind == "lstm_hidden"
+        if gdpu and chip.gdpu_slices == 0:
+            raise TimingError(f"layer {ly.name!r} is an LSTM, but the chip has no GDPU slices")
+        host_input = not ly.sources and not preloaded or any(
+            not edges[e].onchip for e in ins[ly.name])
+        to_host = (ly.name in sinks and sinks_to_host) or any(
+            not edges[e].onchip for e in outs[ly.name])
+        lplans[ly.name] = LayerPlan(
+            ly.name, ly.kind, ly.rows, ly.cols, ly.vectors, len(layer_chains[ly.name]),
+            tuple(layer_chains[ly.name]), tuple(layer_rows[ly.name]), tuple(ins[ly.name]),
+            tuple(res[ly.name]), tuple(outs[ly.name]), host_input, to_host, gdpu,
+            ly.name in mvm_only, ly.name in stepped)
+    gdpu_of = {}
+    for ly in layers:
+        if ly.kind != "lstm_hidden":
+            continue
+        lp = lplans[ly.name]
+        for rep, ids in enumerate(lp.chains):
+            for c in ids:
+                ch = chains[c]
+                units = ch.out[1] - ch.out[0]
+                if units > chip.gdpu_cell_registers or ch.cols[1] - ch.cols[0] > 256:
+                    raise TimingError(
+                        f"layer {ly.name!r}: a column block of {ch.cols[1] - ch.cols[0]} gate "
+                        f"values ({units} hidden units) does not fit a GDPU slice (at most 256 "
+                        f"inputs, {chip.gdpu_cell_registers} cell-state registers)")
+                gdpu_of[c] = (rep * len(ids) + ch.block) % chip.gdpu_slices
+    return Plan(transport, lplans, tuple(ly.name for ly in layers), tuple(chains),
+                tuple(edges), {b.core: b for b in blocks}, chain_of, gdpu_of, preloaded, sinks)

@@ -1,0 +1,276 @@
+"""Bounded receive buffers with credit-based flow control, keyed by vector.
+
+A :class:`Port` is a buffer of a unit (a core's input or activation buffer, a partial-sum or
+residual FIFO, a GDPU input) holding whole vectors, each possibly in several pieces (one per
+sending core). A sender takes one credit per piece before it sends; without a free credit it
+waits: that is back-pressure. The receiver returns the credits when it no longer needs the
+vector, at a time that may lie ahead of the current simulated time (the end of the stream that
+consumes it): the return is then applied lazily, with an event only when a sender waits.
+
+A *windowed* port (an activation line buffer fed by several producer replicas, whose vectors
+may arrive out of order) holds the vectors ``[base, base + capacity)``: vector ``key`` may be
+sent once ``key < base + capacity``, and the receiver moves ``base`` forward
+(:meth:`Port.advance`) as its sliding window moves. Counting credits there would let one fast
+producer fill the buffer with vectors far ahead and starve the one the receiver needs.
+
+Data arrive with time stamps (:class:`~chipsim.timing.stream.Stream`) that may lie in the
+future: a sender delivers when it reserves the links, and the receiver waits until the stamps.
+
+Examples
+--------
+>>> import simpy
+>>> env = simpy.Environment()
+>>> p = Port(env, capacity=1)
+>>> p.acquire() is None, p.acquire() is None
+(True, False)
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+
+import simpy
+
+from .stream import Stream
+
+__all__ = ["Port", "Fifo"]
+
+
+class Port:
+    """A keyed buffer of ``capacity`` credits (``None``: unbounded).
+
+    Attributes
+    ----------
+    pieces
+        Pieces that make up one vector (e.g. one per producing core).
+    peak
+        The most credits held at once (vectors × pieces in the buffer or on the way).
+    values
+        Values delivered into the buffer (for the buffer-access energy).
+    """
+
+    __slots__ = ("env", "capacity", "pieces", "used", "peak", "values", "_items", "_waiters",
+                 "_credit_waiters", "_pending", "_wake_at", "_drained", "window", "base",
+                 "_key_waiters", "_held", "_adv")
+
+    def __init__(self, env: simpy.Environment, capacity: int | None, pieces: int = 1,
+                 window: bool = False):
+        self.env = env
+        self.window = window and capacity is not None
+        self.capacity = None if capacity is None else capacity * (1 if self.window else pieces)
+        self.pieces = pieces
+        self.base = 0
+        self._key_waiters: list = []  # heap of (key, seq, event)
+        self._held: set[int] = set()
+        self._adv: deque[tuple[int, int]] = deque()  # future (time, base) of a windowed port
+        self.used = 0
+        self.peak = 0
+        self.values = 0
+        self._items: dict[int, list] = {}
+        self._waiters: dict[int, simpy.Event] = {}
+        self._credit_waiters: deque[simpy.Event] = deque()
+        self._pending: list[int] = []  # times of future credit returns (heap)
+        self._wake_at: int | None = None
+        self._drained = False
+
+    # -- credits --------------------------------------------------------------------------
+    def _mature(self) -> None:
+        now = self.env.now
+        pend = self._pending
+        while pend and pend[0] <= now:
+            heapq.heappop(pend)
+            self._return_one()
+        adv = self._adv
+        while adv and adv[0][0] <= now:
+            self._advance(adv.popleft()[1])
+
+    def _return_one(self) -> None:
+        if self._credit_waiters:
+            self._credit_waiters.popleft().succeed()  # the credit passes to the waiter
+        else:
+            self.used -= 1
+
+    def acquire(self, key: int = 0) -> simpy.Event | None:
+        """Take a credit for (a piece of) vector ``key``: ``None`` when granted now, else an
+        event that fires when granted."""
+        if self.window:
+            if self._adv:
+                self._mature()
+            if key < self.base + self.capacity:
+                self._hold(key)
+                return None
+            ev = self.env.event()
+            heapq.heappush(self._key_waiters, (key, id(ev), ev))
+            self._schedule_wake()
+            return ev
+        if self.capacity is None:
+            self.used += 1
+            self.peak = max(self.peak, self.used)
+            return None
+        self._mature()
+        if self.used < self.capacity and not self._credit_waiters:
+            self.used += 1
+            if self.used > self.peak:
+                self.peak = self.used
+            return None
+        ev = self.env.event()
+        self._credit_waiters.append(ev)
+        self._schedule_wake()
+        return ev
+
+    def release(self, count: int = 1, at: int | None = None) -> None:
+        """Return ``count`` credits at time ``at`` (default now)."""
+        if self.capacity is None:
+            self.used -= count
+            return
+        now = self.env.now
+        if at is None or at <= now:
+            for _ in range(count):
+                self._return_one()
+            return
+        for _ in range(count):
+            heapq.heappush(self._pending, at)
+        if self._credit_waiters:
+            self._schedule_wake()
+
+    def _schedule_wake(self) -> None:
+        if self._pending:
+            t = self._pending[0]
+            if self._adv and self._adv[0][0] < t:
+                t = self._adv[0][0]
+        elif self._adv:
+            t = self._adv[0][0]
+        else:
+            return
+        if self._wake_at is not None and self._wake_at <= t:
+            return
+        self._wake_at = t
+        ev = self.env.timeout(t - self.env.now)
+        ev.callbacks.append(self._on_wake)
+
+    def _on_wake(self, _ev) -> None:
+        self._wake_at = None
+        self._mature()
+        if self._credit_waiters or self._key_waiters:
+            self._schedule_wake()
+
+    def _hold(self, key: int) -> None:
+        if key >= self.base and key not in self._held:
+            self._held.add(key)
+            if len(self._held) > self.peak:
+                self.peak = len(self._held)
+
+    def advance(self, base: int, at: int | None = None) -> None:
+        """Windowed port: from time ``at`` (default now) the receiver needs no vector below
+        ``base`` any more."""
+        if at is not None and at > self.env.now:
+            self._adv.append((at, base))
+            if self._key_waiters:
+                self._schedule_wake()
+            return
+        self._advance(base)
+
+    def _advance(self, base: int) -> None:
+        if base <= self.base:
+            return
+        old, self.base = self.base, base
+        items = self._items
+        if base - old > len(items):
+            for key in [k for k in items if k < base]:
+                del items[key]
+            self._held = {k for k in self._held if k >= base}
+        else:
+            for key in range(old, base):
+                items.pop(key, None)
+                self._held.discard(key)
+        limit = base + self.capacity
+        w = self._key_waiters
+        while w and w[0][0] < limit:
+            key, _, ev = heapq.heappop(w)
+            self._hold(key)
+            ev.succeed()
+
+    # -- data -----------------------------------------------------------------------------
+    def deliver(self, key: int, s: Stream) -> None:
+        """One piece of vector ``key`` arrives as stream ``s``."""
+        self.values += s.n
+        item = self._items.get(key)
+        if item is None:
+            item = self._items[key] = [0, s.first, s.last]
+        else:
+            item[1] = max(item[1], s.first)
+            item[2] = max(item[2], s.last)
+        item[0] += 1
+        if self.window and key < self.base:
+            del self._items[key]
+            return
+        if self._drained:
+            self.pop(key)
+            return
+        if item[0] == self.pieces:
+            ev = self._waiters.pop(key, None)
+            if ev is not None:
+                ev.succeed()
+
+    def ready(self, key: int) -> simpy.Event | None:
+        """``None`` when every piece of ``key`` has been delivered, else an event for it."""
+        item = self._items.get(key)
+        if item is not None and item[0] == self.pieces:
+            return None
+        ev = self._waiters.get(key)
+        if ev is None:
+            ev = self._waiters[key] = self.env.event()
+        return ev
+
+    def stream(self, key: int) -> Stream:
+        """First and last arrival of the (complete) vector ``key``."""
+        item = self._items[key]
+        return Stream(item[1], item[2], 0)
+
+    def drain(self, at: int | None = None) -> None:
+        """The receiver needs nothing more (from time ``at``): free what is held and whatever
+        still arrives."""
+        if self.window:
+            self.advance(1 << 62, at)
+            return
+        self._drained = True
+        for key in list(self._items):
+            self.pop(key)
+
+    def pop(self, key: int, at: int | None = None) -> bool:
+        """Forget vector ``key`` and return its credits at ``at``; False if never delivered."""
+        item = self._items.pop(key, None)
+        if item is None:
+            return False
+        self.release(item[0], at)
+        return True
+
+
+class Fifo:
+    """An unkeyed queue of ``(tag, stream)`` items for a unit that serves in arrival order."""
+
+    __slots__ = ("env", "_items", "_getter")
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self._items: deque = deque()
+        self._getter: simpy.Event | None = None
+
+    def put(self, item) -> None:
+        """Append ``item`` (never blocks: the sender took a credit of the matching port)."""
+        self._items.append(item)
+        if self._getter is not None:
+            ev, self._getter = self._getter, None
+            ev.succeed()
+
+    def get(self) -> simpy.Event | None:
+        """``None`` when an item is waiting (take it with :meth:`take`), else an event."""
+        if self._items:
+            return None
+        self._getter = self.env.event()
+        return self._getter
+
+    def take(self):
+        """The oldest item."""
+        return self._items.popleft()

@@ -1,0 +1,88 @@
+"""Timing run of a mapped network: the public entry point of :mod:`chipsim.timing`.
+
+Examples
+--------
+>>> from chipsim.mapping import map_workload
+>>> from chipsim.spec import hermes
+>>> from chipsim.workload.lowered import LoweredLayer
+>>> layers = [LoweredLayer("fc1", "linear", 512, 256, 1),
+...           LoweredLayer("fc2", "linear", 256, 10, 1, sources=("fc1",))]
+>>> chip = hermes()
+>>> r = simulate_timing(map_workload(layers, chip), layers, chip,
+...                     TimingConfig(inferences=2))
+>>> r.core_counts[min(r.core_counts)]["mvms"], r.latency_ns > 520
+(2, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..spec import ChipSpec
+from .config import TimingConfig, TimingError
+from .engine import run_plan
+from .plan import PlacedBlock, Plan, build_plan
+from .result import TimingResult
+
+if TYPE_CHECKING:
+    from ..mapping import Mapping
+    from ..workload.lowered import LoweredLayer
+
+__all__ = ["simulate_timing", "plan_of", "expected_mvms"]
+
+
+def _check(mapping: Mapping, chip: ChipSpec) -> None:
+    if tuple(mapping.grid) != tuple(chip.grid) or mapping.n_cores != chip.n_cores:
+        raise TimingError(f"the mapping is for a {mapping.grid[0]}x{mapping.grid[1]} chip "
+                          f"({mapping.chip!r}); this chip is {chip.grid[0]}x{chip.grid[1]}")
+    if (mapping.core_rows, mapping.core_cols) != (chip.core.rows, chip.core.cols):
+        raise TimingError(f"the mapping is for {mapping.core_rows}x{mapping.core_cols} cores; "
+                          f"this chip has {chip.core.rows}x{chip.core.cols}")
+
+
+def plan_of(mapping: Mapping, layers: Sequence[LoweredLayer], chip: ChipSpec,
+            config: TimingConfig | None = None) -> Plan:
+    """The timing plan of ``mapping`` (see :mod:`chipsim.timing.plan`)."""
+    config = TimingConfig() if config is None else config
+    _check(mapping, chip)
+    blocks = [PlacedBlock(b.layer, b.replica, tuple(b.rows), tuple(b.cols), b.core)
+              for b in mapping.blocks]
+    return build_plan(layers, blocks, chip, config.transport)
+
+
+def expected_mvms(mapping: Mapping, layers: Sequence[LoweredLayer], chip: ChipSpec,
+                  inferences: int) -> dict[int, int]:
+    """MVMs per core that ``inferences`` inferences of ``mapping`` imply (the rule the timing
+    run and the functional executor share: :func:`chipsim.timing.plan.mvm_counts`)."""
+    from .plan import mvm_counts
+    return mvm_counts(plan_of(mapping, layers, chip), inferences)
+
+
+def simulate_timing(mapping: Mapping, layers: Sequence[LoweredLayer], chip: ChipSpec,
+                    config: TimingConfig | None = None) -> TimingResult:
+    """Simulate ``config.inferences`` inferences of the mapped network on ``chip``.
+
+    Parameters
+    ----------
+    mapping
+        Blocks of every layer (and replica) on cores (:func:`chipsim.mapping.map_workload`).
+    layers
+        The workload's lowered weight layers (``Workload.lowered()``), in execution order.
+    chip
+        The chip the mapping was made for.
+    config
+        Transport mode, inferences, buffers, GDC interval, timeline recording.
+
+    Returns
+    -------
+    TimingResult
+        Latency, throughput, energy with its breakdown, utilizations, counts, timeline.
+
+    Raises
+    ------
+    TimingError
+        If the mapping does not fit the chip or the layers, or the run cannot complete.
+    """
+    config = TimingConfig() if config is None else config
+    return run_plan(plan_of(mapping, layers, chip, config), chip, config)

@@ -1,0 +1,297 @@
+"""The shared state of one timing run: SimPy environment, ports, routes, counters.
+
+The processes (:mod:`chipsim.timing.units`, :mod:`chipsim.timing.host`) only count actions
+and move time stamps; every latency comes from :class:`~chipsim.cost.latency.Latencies`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import simpy
+
+from ..cost.latency import Latencies
+from ..spec import ChipSpec
+from .config import TimingConfig, TimingError
+from .links import HOST, Network
+from .plan import LSTM_GROUP, Plan
+from .ports import Fifo, Port
+from .stream import Stream
+
+__all__ = ["Busy", "Counters", "SimState", "Send"]
+
+
+class Busy:
+    """Running union of a unit's busy intervals; gaps shorter than ``gap`` ps count as busy
+    (a clock domain is not gated for less than a cycle). Intervals are added roughly in time
+    order; one that starts before the current run merges into it."""
+
+    __slots__ = ("gap", "start", "end", "closed", "first", "last")
+
+    def __init__(self, gap: int = 0):
+        self.gap = gap
+        self.start: int | None = None
+        self.end = 0
+        self.closed = 0
+        self.first: int | None = None
+        self.last = 0
+
+    def add(self, s: int, e: int) -> None:
+        """Add the busy interval ``[s, e]``."""
+        if self.start is None:
+            self.start, self.end, self.first = s, e, s
+        elif s <= self.end + self.gap:
+            if e > self.end:
+                self.end = e
+            if s < self.start:
+                self.start = s
+        else:
+            self.closed += self.end - self.start
+            self.start, self.end = s, e
+        if s < self.first:
+            self.first = s
+        if e > self.last:
+            self.last = e
+
+    @property
+    def total(self) -> int:
+        """Busy time so far (ps)."""
+        return self.closed + (self.end - self.start if self.start is not None else 0)
+
+
+class Counters:
+    """Action counts and busy times, per core and per GDPU slice (plain lists: fast)."""
+
+    def __init__(self, n_cores: int, n_slices: int, digital_ps: int):
+        z = [0] * n_cores
+        self.mvms = list(z)
+        self.gdc_mvms = list(z)
+        self.ops = list(z)
+        self.pwm_row_phases = list(z)
+        self.array_cell_phases = list(z)
+        self.adc_conversions = list(z)
+        self.ldpu_values = list(z)
+        self.mvm_busy_ps = list(z)
+        self.ldpu_busy_ps = list(z)
+        self.busy = [Busy(digital_ps) for _ in range(n_cores)]
+        self.digital = [False] * n_cores
+        self.gdpu_inputs = [0] * n_slices
+        self.gdpu_outputs = [0] * n_slices
+        self.gdpu_busy_ps = [0] * n_slices
+        self.gdpu_busy = [Busy(digital_ps) for _ in range(n_slices)]
+        self.mvm_active = Busy(0)
+        self.timeline: list[tuple[int, int, int, str]] = []
+        self.digital_first_ps: int | None = None
+        self.digital_last_ps = 0
+
+    def digital_span(self, start: int, end: int) -> None:
+        """Extend the chip's digital activity to ``[start, end]``."""
+        if self.digital_first_ps is None or start < self.digital_first_ps:
+            self.digital_first_ps = start
+        if end > self.digital_last_ps:
+            self.digital_last_ps = end
+
+
+class Send:
+    """A planned transfer: destination nodes, their ports, values and the vector key."""
+
+    __slots__ = ("dsts", "ports", "n", "key", "kind")
+
+    def __init__(self, dsts: tuple, ports: tuple, n: int, key: int, kind: str):
+        self.dsts = dsts
+        self.ports = ports
+        self.n = n
+        self.key = key
+        self.kind = kind
+
+
+class SimState:
+    """Everything the processes of one run share."""
+
+    def __init__(self, chip: ChipSpec, plan: Plan, cfg: TimingConfig, graph=None):
+        self.env = simpy.Environment()
+        self.chip = chip
+        self.plan = plan
+        self.cfg = cfg
+        self.n_inf = cfg.inferences
+        self.lat = Latencies.of(chip)
+        self.net = Network(chip, self.lat, cfg.offchip, graph)
+        n = chip.n_cores
+        self.count = Counters(n, max(chip.gdpu_slices, 1), self.lat.digital_ps)
+        env = self.env
+        self.mvm_free = [0] * n
+        self.latch_full = [False] * n
+        self.latch_free_at = [0] * n
+        self.latch_ev: list[simpy.Event | None] = [None] * n
+        self.adc_fifo = {c: Fifo(env) for c in plan.blocks}
+        self.inp: dict[int, Port] = {}
+        self.act: dict[tuple[int, int], Port] = {}
+        self.psum: dict[int, Port] = {}
+        self.res: dict[tuple[int, int], Port] = {}
+        self.gdpu_port: dict[int, Port] = {}
+        self.gdpu_fifo: dict[int, Fifo] = {}
+        self.host_done: dict[tuple[str, int], simpy.Event] = defaultdict(env.event)
+        self.host_count: dict[tuple[str, int], int] = defaultdict(int)
+        self.host_time: dict[tuple[str, int], int] = defaultdict(int)
+        self.inf_done: list[simpy.Event] = [env.event() for _ in range(self.n_inf)]
+        self.inf_time: list[int | None] = [None] * self.n_inf
+        self.inf_start: list[int | None] = [None] * self.n_inf
+        self._sink_left = [len(plan.sinks) if any(plan.layers[s].to_host for s in plan.sinks)
+                           else 0] * self.n_inf
+        self.emit = [{last: j for j, last in enumerate(e.last_of)} for e in plan.edges]
+        self.blocked: dict[str, str] = {}  # unit -> what it waits for (diagnostics)
+        self._build_ports()
+        self._dest_cache: dict = {}
+
+    # -- ports ----------------------------------------------------------------------------
+    def _build_ports(self) -> None:
+        env, plan, cfg = self.env, self.plan, self.cfg
+        for core, b in plan.blocks.items():
+            lp = plan.layers[b.layer]
+            if lp.host_input:
+                self.inp[core] = Port(env, cfg.input_buffer_vectors)
+            _, pos = plan.chain_of[core]
+            if pos > 0:
+                self.psum[core] = Port(env, cfg.psum_buffer_vectors)
+        for e in plan.edges:
+            if not e.onchip:
+                if e.kind == "residual":
+                    dst = plan.layers[e.dst]
+                    for rep_chains in dst.chains:
+                        for c in rep_chains:
+                            end = plan.chains[c].cores[-1]
+                            self.res[(end, e.index)] = Port(env, cfg.residual_buffer_vectors)
+                continue
+            src = plan.layers[e.src]
+            dst = plan.layers[e.dst]
+            if e.kind == "residual":
+                for rep_chains in dst.chains:
+                    for c in rep_chains:
+                        ch = plan.chains[c]
+                        pieces = sum(1 for sc in src.chains[0]
+                                     if _overlap(_frac(plan.chains[sc].out, _feat(src)),
+                                                 _frac(ch.cols, dst.cols)) > 0)
+                        self.res[(ch.cores[-1], e.index)] = Port(
+                            env, cfg.residual_buffer_vectors, max(pieces, 1))
+                continue
+            # input / recurrent: activation buffers of every consumer core
+            need = max(e.window(k)[1] - e.window(k)[0] for k in range(e.dst_vectors))
+            cap = cfg.activation_buffer_vectors
+            if cap is None:
+                # the windows of the consumer's replicas at work at once, and the spread of
+                # the producer's replicas, which deliver out of order
+                spread = (dst.replicas - 1) * e.delivered // max(e.dst_vectors, 1)
+                cap = need + 1 + spread + (src.replicas - 1) // e.pool
+            elif cap < need:
+                raise TimingError(
+                    f"activation buffer of {cap} vectors is too small for edge {e.src} -> "
+                    f"{e.dst}: a vector of {e.dst} needs {need} of {e.src}'s vectors at once")
+            for rep_groups in dst.row_groups:
+                for rows, cores in rep_groups:
+                    if e.direct:
+                        pieces = sum(1 for sc in src.chains[0]
+                                     if _overlap(plan.chains[sc].out, rows) > 0)
+                    else:
+                        pieces = len(src.chains[0])
+                    for core in cores:
+                        self.act[(core, e.index)] = Port(env, cap, max(pieces, 1), window=True)
+        for s in plan.gdpu_of.values():
+            if s not in self.gdpu_port:
+                self.gdpu_port[s] = Port(env, cfg.psum_buffer_vectors)
+                self.gdpu_fifo[s] = Fifo(env)
+
+    # -- destinations of a chain's output -------------------------------------------------
+    def sends(self, chain: int, g: int) -> list[Send]:
+        """Transfers that carry chain ``chain``'s output of vector ``g`` (after the GDPU for an
+        LSTM layer): to consumer cores, residual adds and the host."""
+        plan = self.plan
+        ch = plan.chains[chain]
+        lp = plan.layers[ch.layer]
+        i, k = divmod(g, lp.vectors)
+        n_out = ch.out[1] - ch.out[0]
+        out: list[Send] = []
+        for ei in lp.out_edges:
+            e = plan.edges[ei]
+            if not e.onchip:
+                continue
+            j = self.emit[ei].get(k)
+            if j is None:
+                continue
+            if e.kind == "recurrent" and i + 1 >= self.n_inf:
+                continue
+            key = i * e.delivered + j
+            dst = plan.layers[e.dst]
+            k0, k1 = e.takers(j)
+            base = (i + 1 if e.kind == "recurrent" else i) * dst.vectors
+            if k1 - k0 >= dst.replicas and not dst.stepped:
+                reps = range(dst.replicas)
+            else:
+                reps = sorted({dst.owner(base + kk) for kk in range(k0, k1)})
+            for rep in reps:
+                for dsts, n in self._dests(chain, ei, rep):
+                    ports = tuple((self.res if e.kind == "residual" else self.act)[(d, ei)]
+                                  for d in dsts)
+                    out.append(Send(dsts, ports, n, key, e.kind))
+        if lp.to_host:
+            out.append(Send((HOST,), (), n_out, g, "host"))
+        return out
+
+    def _dests(self, chain: int, ei: int, rep: int) -> tuple:
+        key = (chain, ei, rep)
+        hit = self._dest_cache.get(key)
+        if hit is not None:
+            return hit
+        plan = self.plan
+        ch = plan.chains[chain]
+        e = plan.edges[ei]
+        src = plan.layers[e.src]
+        dst = plan.layers[e.dst]
+        out = []
+        if e.kind == "residual":
+            for c in dst.chains[rep]:
+                dc = plan.chains[c]
+                ov = _overlap(_frac(ch.out, _feat(src)), _frac(dc.cols, dst.cols))
+                if ov > 0:
+                    out.append(((dc.cores[-1],), max(1, round(ov * dst.cols))))
+        elif e.direct:
+            for rows, cores in dst.row_groups[rep]:
+                ov = _overlap(ch.out, rows)
+                if ov > 0:
+                    out.append((cores, int(ov)))
+        else:
+            cores = tuple(c for _, cs in dst.row_groups[rep] for c in cs)
+            out.append((cores, ch.out[1] - ch.out[0]))
+        hit = tuple(out)
+        self._dest_cache[key] = hit
+        return hit
+
+    # -- host bookkeeping -----------------------------------------------------------------
+    def host_receive(self, layer: str, g: int, s: Stream) -> None:
+        """The host got one chain's output of vector ``g`` of ``layer``."""
+        lp = self.plan.layers[layer]
+        i = g // lp.vectors
+        key = (layer, i)
+        self.host_count[key] += 1
+        if s.last > self.host_time[key]:
+            self.host_time[key] = s.last
+        if self.host_count[key] == lp.vectors * len(lp.chains[0]):
+            self.host_done[key].succeed()
+            if layer in self.plan.sinks and lp.to_host:
+                self._sink_left[i] -= 1
+                t = self.inf_time[i] or 0
+                self.inf_time[i] = max(t, self.host_time[key])
+                if self._sink_left[i] == 0:
+                    self.inf_done[i].succeed()
+
+
+def _feat(lp) -> int:
+    """Output features of a layer: hidden values after a GDPU, else its columns."""
+    return lp.cols // LSTM_GROUP if lp.gdpu else lp.cols
+
+
+def _frac(r: tuple[int, int], total: int) -> tuple[float, float]:
+    return r[0] / total, r[1] / total
+
+
+def _overlap(a, b) -> float:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))

@@ -1,0 +1,9 @@
+import pytest
+
+from chipsim.timing.validate import use_case_runs as _runs
+
+
+@pytest.fixture(scope="session")
+def use_case_runs():
+    """The six Table I use-case runs on the reference chip (shared: they take a second)."""
+    return _runs()

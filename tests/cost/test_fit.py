@@ -1,0 +1,64 @@
+"""Table I golden values, the fitted parameter file and the defaults of EnergySpec."""
+
+import dataclasses
+
+import pytest
+
+from chipsim.cost import load_fit, load_table1
+from chipsim.cost.fit import PRIORS, _fit_energy, fit_document
+from chipsim.spec import EnergySpec, hermes
+
+# Le Gallo et al., Nature Electronics 6, 680-693 (2023), Table I (shared/hermes.md §2)
+TABLE1 = {
+    "all_cores": {"1ph": (63.1, 9.76, 0.86, 133), "4ph": (16.1, 2.48, 3.38, 520)},
+    "resnet_layer": {"1ph": (6.79, 6.88, 0.97, 1131), "4ph": (1.74, 1.74, 1.51, 1518)},
+    "lstm_step": {"1ph": (30.6, 9.34, 3.46, 1043), "4ph": (7.82, 2.37, 5.24, 1430)},
+}
+
+
+def test_golden_file_is_table1_of_the_paper():
+    t = load_table1()
+    assert "Nature Electronics 6, 680-693 (2023)" in t["source"] and "Table I" in t["source"]
+    assert t["tolerance"] == 0.05
+    for uc, modes in TABLE1.items():
+        for mode, values in modes.items():
+            got = t["use_cases"][uc]["modes"][mode]
+            assert (got["tops"], got["tops_per_w"], got["energy_uj"],
+                    got["latency_ns"]) == values
+    assert [t["use_cases"][u]["cores"] for u in TABLE1] == [64, 8, 32]
+
+
+def test_energy_spec_defaults_are_the_fitted_values():
+    fit = load_fit()["parameters"]
+    spec = EnergySpec()
+    assert set(fit) == {f.name for f in dataclasses.fields(EnergySpec)}
+    for name, entry in fit.items():
+        assert getattr(spec, name) == entry["value"], name
+    assert hermes().energy == spec
+
+
+def test_fit_file_documents_every_parameter_and_its_residuals():
+    doc = load_fit()
+    for name, entry in doc["parameters"].items():
+        assert entry["meaning"] and entry["unit"], name
+        if name in PRIORS:
+            assert entry["prior"] == PRIORS[name][0] and entry["prior_basis"]
+    rows = doc["residuals"]
+    assert len(rows) == 24
+    assert max(abs(r["rel_error"]) for r in rows) == doc["max_abs_rel_error"] <= 0.05
+    assert "Table I" in doc["source"] and doc["method"]
+
+
+def test_energy_fit_reproduces_the_file(use_case_runs):
+    values, _, _ = _fit_energy(use_case_runs)
+    fit = load_fit()["parameters"]
+    for name, v in values.items():
+        assert v == pytest.approx(fit[name]["value"], rel=2e-4), name
+
+
+def test_fit_document_structure(use_case_runs):
+    from chipsim.cost.fit import FitResult
+    from chipsim.timing.validate import rows_from_runs
+    rows = tuple(rows_from_runs(use_case_runs))
+    doc = fit_document(FitResult(EnergySpec(), rows, 0.0, {n: 0.0 for n in PRIORS}))
+    assert len(doc["residuals"]) == 24 and doc["parameters"]["ldpu_pipeline_cycles"]["unit"]

@@ -1,0 +1,67 @@
+"""pwm_quantize and duty_split against their NumPy references."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chipsim.kernels import duty_split, pwm_quantize, reference
+
+from ._kernel_strategies import SETTINGS, grid_ties, log_uniform, rng_of, seeds, shapes2d
+
+levels_st = st.one_of(st.sampled_from([1, 7, 64, 127, 128, 32767]), st.integers(1, 32767))
+
+
+@SETTINGS
+@given(shape=shapes2d, seed=seeds, levels=levels_st, scale_exp=st.integers(-20, 20),
+       mode=st.sampled_from(["uniform", "log", "ties"]))
+def test_pwm_quantize_matches_reference(shape, seed, levels, scale_exp, mode):
+    rng = rng_of(seed)
+    scale = 2.0**scale_exp * (1.0 if mode == "ties" else rng.uniform(0.5, 2.0))
+    if mode == "uniform":  # some beyond ±scale: clipped
+        x = rng.uniform(-1.5, 1.5, size=shape) * scale
+    elif mode == "log":
+        x = log_uniform(rng, shape, scale_exp - 30, scale_exp + 5)
+    else:  # exact ties of rint: (k + 1/2) / 64 * scale with 64 levels
+        levels = 64
+        x = grid_ties(rng, shape, scale / levels, levels + 2)
+    x = x.astype(np.float32)
+    got = pwm_quantize(x, scale, levels)
+    assert got.dtype == np.int16
+    np.testing.assert_array_equal(got, reference.pwm_quantize(x, scale, levels))
+    assert np.abs(got.astype(np.int32)).max() <= levels
+
+
+def test_pwm_ties_round_to_even_and_clip():
+    x = np.array([[0.5, 1.5, 2.5, -0.5, -1.5, 64.0, 65.0, -1e6]], dtype=np.float32) / 64
+    np.testing.assert_array_equal(pwm_quantize(x, 1.0, 64), [[0, 2, 2, 0, -2, 64, 64, -64]])
+    np.testing.assert_array_equal(pwm_quantize(x * 3, 3.0, 1), [[0, 0, 0, 0, 0, 1, 1, -1]])
+
+
+@SETTINGS
+@given(shape=shapes2d, seed=seeds, levels=levels_st)
+def test_duty_split_matches_reference(shape, seed, levels):
+    codes = rng_of(seed).integers(-levels, levels + 1, size=shape).astype(np.int16)
+    u_pos, u_neg = duty_split(codes, levels)
+    r_pos, r_neg = reference.duty_split(codes, levels)
+    for got, want in ((u_pos, r_pos), (u_neg, r_neg)):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+    assert not np.signbit(u_pos).any() and not np.signbit(u_neg).any()  # no -0.0
+    assert not (u_pos * u_neg).any()  # one sign per row at a time
+    np.testing.assert_array_equal(u_pos - u_neg, codes.astype(np.float32) / np.float32(levels))
+
+
+def test_duty_split_full_and_zero_codes():
+    u_pos, u_neg = duty_split(np.array([[127, -127, 0, 1]], dtype=np.int64), 127)
+    np.testing.assert_array_equal(u_pos, [[1, 0, 0, np.float32(1) / np.float32(127)]])
+    np.testing.assert_array_equal(u_neg, [[0, 1, 0, 0]])
+
+
+def test_pwm_chain_on_non_contiguous_and_empty_batches():
+    x = np.random.default_rng(3).uniform(-1, 1, size=(9, 12)).astype(np.float32)
+    view = x.T[::2]
+    np.testing.assert_array_equal(pwm_quantize(view, 1.0, 127),
+                                  reference.pwm_quantize(np.ascontiguousarray(view), 1.0, 127))
+    assert pwm_quantize(np.zeros((0, 5)), 1.0, 127).shape == (0, 5)
+    u_pos, u_neg = duty_split(np.zeros((0, 5), dtype=np.int16), 127)
+    assert u_pos.shape == u_neg.shape == (0, 5)
