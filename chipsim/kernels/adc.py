@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..errors import ChipsimError
 from . import _checks
@@ -13,12 +13,12 @@ __all__ = ["adc_convert"]
 _INT32_MAX = 2**31 - 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _adc_convert(i_ua, gain, offset_lsb, full_scale, levels, z_out, noise_lsb, noisy):
     rows, cols = i_ua.shape
     out = np.empty((rows, cols), dtype=np.int32)
     top = np.float64(levels)
-    for b in prange(rows):
+    for b in range(rows):
         for c in range(cols):
             analog = np.float64(i_ua[b, c]) / full_scale * top
             if noisy:

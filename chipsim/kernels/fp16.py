@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import _checks
 from ._checks import FP16_OVERFLOW
@@ -23,6 +23,7 @@ __all__ = ["fp16_round"]
 
 _MIN_NORMAL = 2.0**-14  # smallest normal FP16 magnitude
 _SUBNORMAL_INV = 2.0**24  # 1 / (FP16 subnormal quantum 2**-24)
+_SPLITTER = 2.0**42 + 1.0  # Veltkamp constant keeping 11 of float64's 53 bits
 
 
 @njit(cache=True)
@@ -39,15 +40,18 @@ def _fp16_scalar(x):
         return math.copysign(math.inf, x)
     if ax < _MIN_NORMAL:
         return np.rint(x * _SUBNORMAL_INV) / _SUBNORMAL_INV
-    _, e = math.frexp(ax)  # ax = m * 2**e, 0.5 <= m < 1
-    quantum = math.ldexp(1.0, e - 11)  # 11 significant bits
-    return np.rint(x / quantum) * quantum
+    # Veltkamp splitting: c - (c - x) is x rounded to 53 - 42 = 11 significant bits, to
+    # nearest; ties (values of 12 significant bits, all float32-representable) go to even, as
+    # checked against frexp/rint rounding for every float32 in the FP16 normal range. It is
+    # several times faster than frexp/ldexp.
+    c = x * _SPLITTER
+    return c - (c - x)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _fp16_round_flat(x):
     out = np.empty(x.size, dtype=np.float32)
-    for i in prange(x.size):
+    for i in range(x.size):
         out[i] = _fp16_scalar(np.float64(x[i]))
     return out
 

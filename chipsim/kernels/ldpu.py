@@ -9,7 +9,7 @@ adds INT8 data received over a link, and re-quantizes its outputs to INT8 for tr
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import _checks
 from .fp16 import _fp16_round_flat, _fp16_scalar
@@ -17,11 +17,11 @@ from .fp16 import _fp16_round_flat, _fp16_scalar
 __all__ = ["ldpu_affine", "requantize_int8", "accumulate_int8"]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _ldpu_affine(counts, offset16, scale16, bias16, relu):
     rows, cols = counts.shape
     out = np.empty((rows, cols), dtype=np.float32)
-    for b in prange(rows):
+    for b in range(rows):
         for c in range(cols):
             v = _fp16_scalar(np.float64(counts[b, c]) - np.float64(offset16[c]))
             v = _fp16_scalar(v * np.float64(scale16[c]))
@@ -32,11 +32,11 @@ def _ldpu_affine(counts, offset16, scale16, bias16, relu):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _requantize_int8(v, inv16):
     rows, cols = v.shape
     out = np.empty((rows, cols), dtype=np.int8)
-    for b in prange(rows):
+    for b in range(rows):
         for c in range(cols):
             q = np.rint(_fp16_scalar(np.float64(v[b, c]) * inv16))
             if q > 127.0:
@@ -47,11 +47,11 @@ def _requantize_int8(v, inv16):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _accumulate_int8(acc, q, scale16):
     rows, cols = acc.shape
     out = np.empty((rows, cols), dtype=np.float32)
-    for b in prange(rows):
+    for b in range(rows):
         for c in range(cols):
             received = _fp16_scalar(np.float64(q[b, c]) * scale16)
             out[b, c] = _fp16_scalar(np.float64(acc[b, c]) + received)
