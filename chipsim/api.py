@@ -1,0 +1,109 @@
+"""The one entry point: a network on a chip, mapped once, scored for accuracy and timed.
+
+>>> from chipsim import simulate, RunConfig  # doctest: +SKIP
+>>> report = simulate(workload, hermes(), config=RunConfig(samples=100))  # doctest: +SKIP
+
+The same :class:`~chipsim.mapping.Mapping` drives the functional executor (accuracy) and the
+timing engine (latency, throughput, energy); both count the same MVMs per core, and the report
+records both counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import numpy as np
+
+from . import __version__
+from .config import RunConfig
+from .functional.accuracy import chip_accuracy
+from .functional.tasks import score, task_data
+from .mapping import Mapping, map_workload, mapping_to_dict
+from .report.model import Report
+from .spec import ChipSpec, to_dict
+from .workload.graph import Workload
+
+__all__ = ["simulate", "spec_hash"]
+
+#: provenance fields that change from run to run; everything else in a report is determined
+#: by the inputs and the seed
+VOLATILE_FIELDS = ("provenance.date", "provenance.host", "provenance.python",
+                   "provenance.command")
+
+
+def spec_hash(chip: ChipSpec) -> str:
+    """A short stable hash of a chip spec (SHA-256 of its canonical JSON)."""
+    text = json.dumps(to_dict(chip), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
+             config: RunConfig | None = None, *, task: str | None = None,
+             command: str | None = None, progress: Callable | None = None) -> Report:
+    """Map ``workload`` on ``chip`` (unless ``mapping`` is given), score and time it.
+
+    Parameters
+    ----------
+    workload
+        The network with its weights.
+    chip
+        The hardware.
+    mapping
+        A mapping to use; by default the workload is mapped with ``config.replicated``.
+    config
+        Run options (:class:`RunConfig`).
+    task
+        Name of the built-in task that scores the workload (``resnet9``, ``lstm-ptb``); None
+        skips accuracy.
+    command
+        The command line, recorded in the provenance.
+    progress
+        Optional iterable wrapper (tqdm-like) for long loops.
+
+    Returns
+    -------
+    Report
+        Provenance, chip, mapping, accuracy (or None) and timing (or None).
+    """
+    config = config or RunConfig()
+    layers = tuple(workload.lowered())
+    if mapping is None:
+        mapping = map_workload(layers, chip, replicate=config.replicated, seed=config.seed,
+                               workload_name=workload.name)
+    accuracy = None
+    if config.accuracy and task is not None:
+        x, y = task_data(task, "test", config.samples)
+        calib, _ = task_data(task, "train", min(config.batch, 256))
+        accuracy = chip_accuracy(
+            workload, mapping, chip, x, y, lambda out, tgt: score(task, out, tgt),
+            instances=config.instances, t_s=config.t_seconds, gdc=config.gdc,
+            quantize=config.quantize, seed=config.seed, batch=config.batch,
+            calibration_inputs=calib, progress=progress).to_dict()
+    timing = None
+    if config.timing:
+        from .timing import TimingConfig, TransportMode
+        from .timing.run import simulate_timing
+
+        tcfg = TimingConfig(transport=TransportMode(config.transport),
+                            inferences=config.inferences,
+                            gdc_interval_us=config.gdc_interval_us, timeline=True)
+        timing = simulate_timing(mapping, layers, chip, tcfg)
+    provenance = {
+        "chipsim": __version__,
+        "spec_hash": spec_hash(chip),
+        "seed": config.seed,
+        "command": command,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "volatile_fields": list(VOLATILE_FIELDS),
+    }
+    return Report.build(provenance=provenance, chip=chip, config=config, workload=workload,
+                        mapping=mapping, mapping_dict=mapping_to_dict(mapping),
+                        accuracy=accuracy, timing=timing)

@@ -1,0 +1,91 @@
+"""Resolving a MODEL argument: a zoo name with its shipped weights, a weights file or ONNX.
+
+Shipped weights live in the project's ``models/`` folder (``<zoo name>-<recipe>.npz`` with a
+``.json`` metadata file beside it); ``CHIPSIM_MODELS`` names another folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ChipsimError
+from .functional.tasks import TASKS
+from .workload import ZOO, build, load_weights
+from .workload.graph import Workload
+
+__all__ = ["ResolvedModel", "resolve_model", "models_dir"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ResolvedModel:
+    """A network ready to map, with its task (None: no built-in data to score it on)."""
+
+    workload: Workload
+    task: str | None
+    source: str
+    metadata: dict | None
+
+
+def models_dir() -> Path:
+    """The folder of shipped weights (``$CHIPSIM_MODELS`` or the repository's ``models/``)."""
+    env = os.environ.get("CHIPSIM_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def resolve_model(model: str, weights: str = "hwa") -> ResolvedModel:
+    """The workload named by ``model``.
+
+    Parameters
+    ----------
+    model
+        A zoo name (``resnet9``, ``lstm-ptb``, ``resnet32``), a ``.npz`` weights file written
+        by chipsim, or an ``.onnx`` file.
+    weights
+        For zoo names: ``hwa`` or ``plain`` (the shipped trained weights; ``resnet32`` has
+        none and gets seeded random weights), ``random``, or a weights file path.
+    """
+    path = Path(model)
+    if path.suffix.lower() == ".onnx":
+        if not path.is_file():
+            raise ChipsimError(f"model: ONNX file {model} not found")
+        from .workload import from_onnx
+
+        return ResolvedModel(from_onnx(path), None, str(path), None)
+    if path.suffix.lower() == ".npz":
+        if not path.is_file():
+            raise ChipsimError(f"model: weights file {model} not found")
+        wl = load_weights(path)
+        return ResolvedModel(wl, wl.architecture if wl.architecture in TASKS else None,
+                             str(path), _metadata(path))
+    if model not in ZOO:
+        raise ChipsimError(f"model: {model!r} is neither a zoo network ({', '.join(ZOO)}) nor "
+                           "a .npz weights or .onnx file")
+    if weights == "random" or (model not in TASKS and weights in ("hwa", "plain")):
+        return ResolvedModel(build(model), None, f"{model} (seeded random weights)", None)
+    if weights in ("hwa", "plain"):
+        file = models_dir() / f"{model}-{weights}.npz"
+        if not file.is_file():
+            raise ChipsimError(f"weights: shipped file {file} is missing; train it with "
+                               f"python -m chipsim.train {model} --recipe {weights}")
+    else:
+        file = Path(weights)
+        if not file.is_file():
+            raise ChipsimError(f"weights: {weights!r} is neither hwa, plain, random nor a "
+                               "weights file")
+    wl = load_weights(file)
+    if wl.architecture != model:
+        raise ChipsimError(f"weights: {file} holds a {wl.architecture!r} network, not {model!r}")
+    return ResolvedModel(wl, model, str(file), _metadata(file))
+
+
+def _metadata(weights_file: Path) -> dict | None:
+    meta = weights_file.with_suffix(".json")
+    if not meta.is_file():
+        return None
+    try:
+        return json.loads(meta.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ChipsimError(f"{meta}: unreadable model metadata: {exc}") from None

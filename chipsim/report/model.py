@@ -1,0 +1,171 @@
+"""The :class:`Report`: everything one design point produced, as plain JSON-ready data.
+
+A report is a nested dict with fixed top-level sections: ``provenance``, ``summary``,
+``chip``, ``config``, ``workload``, ``mapping``, ``layers``, ``accuracy`` (None when not
+measured), ``timing`` (None when not simulated) and ``mvm_counts``. It is written as
+``report.json`` and read back with :meth:`Report.from_json`; the Markdown/HTML views and the
+figures are rendered from it alone, so ``chipsim report DIR`` can redraw them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ChipsimError
+from ..spec import to_dict
+
+__all__ = ["Report", "TIMELINE_LIMIT"]
+
+#: per-core timeline entries kept in a report (the first inferences)
+TIMELINE_LIMIT = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One design point's results; ``data`` is the JSON content."""
+
+    data: dict[str, Any]
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def build(cls, *, provenance, chip, config, workload, mapping, mapping_dict, accuracy,
+              timing) -> Report:
+        """Assemble a report from the run's pieces (see :func:`chipsim.simulate`)."""
+        t = None
+        if timing is not None:
+            t = {
+                **timing.summary(),
+                "core_utilization": {str(k): v for k, v in sorted(
+                    timing.core_utilization.items())},
+                "ldpu_utilization": {str(k): v for k, v in sorted(
+                    timing.ldpu_utilization.items())},
+                "link_utilization": dict(sorted(timing.link_utilization.items())),
+                "link_peak_queue": dict(sorted(timing.link_peak_queue.items())),
+                "core_counts": {str(k): v for k, v in sorted(timing.core_counts.items())},
+                "timeline": [list(e) for e in timing.timeline[:TIMELINE_LIMIT]],
+            }
+        layers = _layer_table(mapping, timing)
+        counts = _mvm_counts(mapping, accuracy, timing)
+        summary = _summary(workload, chip, config, mapping, accuracy, t)
+        data = {
+            "provenance": provenance,
+            "summary": summary,
+            "chip": to_dict(chip),
+            "config": dataclasses.asdict(config),
+            "workload": {"name": workload.name, "architecture": workload.architecture,
+                         "weights": workload.num_weights,
+                         "layers": len(workload.lowered())},
+            "mapping": mapping_dict,
+            "layers": layers,
+            "accuracy": accuracy,
+            "timing": t,
+            "mvm_counts": counts,
+        }
+        return cls(_plain(data))
+
+    # ------------------------------------------------------------ files
+    def to_json(self) -> str:
+        """The report as JSON text (deterministic for equal content)."""
+        return json.dumps(self.data, indent=1, allow_nan=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "report.json") -> Report:
+        """Read a report from JSON text; a malformed one is a :class:`ChipsimError`."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ChipsimError(f"{source}: not valid JSON: {exc}") from None
+        missing = [k for k in ("provenance", "summary", "chip", "mapping", "layers")
+                   if not isinstance(data, dict) or k not in data]
+        if missing:
+            raise ChipsimError(f"{source}: not a chipsim report (missing {', '.join(missing)})")
+        return cls(data)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The key figures."""
+        return self.data["summary"]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars to Python, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any]:
+    s: dict[str, Any] = {
+        "model": workload.name,
+        "chip": chip.name,
+        "cores": chip.n_cores,
+        "cores_used": mapping.cores_used,
+        "read_mode": chip.core.read_mode.value,
+        "devices_per_polarity": chip.core.devices_per_polarity,
+        "adc_bits": chip.core.adc_bits,
+        "t_seconds": config.t_seconds,
+        "gdc": config.gdc,
+        "transport": config.transport,
+    }
+    if accuracy is not None:
+        s.update(metric=accuracy["metric"], software=accuracy["software"],
+                 chip_mean=accuracy["chip_mean"], chip_ci95=list(accuracy["chip_ci95"]))
+    if timing is not None:
+        s.update({k: timing[k] for k in ("latency_ns", "throughput_inf_per_s", "tops",
+                                         "energy_uj_per_inference", "tops_per_w",
+                                         "tops_per_w_mvm")})
+    return s
+
+
+def _layer_table(mapping, timing) -> list[dict[str, Any]]:
+    """Per layer: cores, utilization, MVMs, and its share of MVM time and core energy."""
+    rows = []
+    cores_of = {ly.name: sorted({b.core for b in mapping.blocks_of(ly.name)})
+                for ly in mapping.layers}
+    busy = mvm_e = ldpu_e = {}
+    if timing is not None:
+        cc = timing.core_counts
+        busy = {n: sum(cc.get(c, {}).get("mvm_busy_ps", 0) for c in cs)
+                for n, cs in cores_of.items()}
+        mvm_e = {n: sum(cc.get(c, {}).get("mvms", 0) for c in cs) for n, cs in cores_of.items()}
+        ldpu_e = {n: sum(cc.get(c, {}).get("ldpu_values", 0) for c in cs)
+                  for n, cs in cores_of.items()}
+        e = timing.energy
+        e_mvm, e_ldpu = e.mvm_pj, e.as_dict().get("ldpu", 0.0)
+        tot_busy = sum(busy.values()) or 1
+        tot_m = sum(mvm_e.values()) or 1
+        tot_l = sum(ldpu_e.values()) or 1
+    for ly in mapping.layers:
+        row = {"name": ly.name, "rows": ly.rows, "cols": ly.cols, "blocks": ly.blocks,
+               "replicas": ly.replicas, "cores": ly.cores, "utilization": ly.utilization,
+               "mvms_per_inference": ly.vectors * ly.blocks}
+        if timing is not None:
+            row["time_share"] = busy[ly.name] / tot_busy
+            share = (e_mvm * mvm_e[ly.name] / tot_m + e_ldpu * ldpu_e[ly.name] / tot_l)
+            row["energy_share"] = share / ((e_mvm + e_ldpu) or 1)
+        rows.append(row)
+    return rows
+
+
+def _mvm_counts(mapping, accuracy, timing) -> dict[str, Any] | None:
+    """Core MVMs per inference as the functional and the timing paths counted them."""
+    out: dict[str, Any] = {}
+    cores = sorted({b.core for b in mapping.blocks})
+    if accuracy is not None:
+        n = accuracy["samples"]
+        f = accuracy["mvms_per_core"]
+        out["functional_per_sample"] = {str(c): f[c] / n for c in cores}
+    if timing is not None:
+        n = timing.inferences
+        out["timing_per_inference"] = {str(c): timing.core_counts.get(c, {}).get("mvms", 0) / n
+                                       for c in cores}
+    return out or None
