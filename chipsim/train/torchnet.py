@@ -51,12 +51,14 @@ class HWAConfig:
     weight_noise_scale
         Multiple of the chip-fitted (hermes, 2-device) programming σ used as weight noise.
     out_noise
-        σ of additive output noise, in units of one full-scale product ``max|W| · x_range``.
+        σ of additive output noise, in units of one full-scale product ``max|W| · x_range``
+        (aihwkit's HWA preset value 0.04 [AK]).
     input_bits, adc_bits
         PWM input and ADC output resolutions (sign included).
     out_bound
-        ADC range in units of ``max|W| · x_range`` (the chip's ``adc_full_scale_ua /
-        (g_max · v_read)`` ≈ 12).
+        ADC range of one core in units of ``max|W| · x_range`` (the chip's
+        ``adc_full_scale_ua / (g_max · v_read)`` ≈ 12); a layer of ``K`` inputs sums
+        ``ceil(K / 256)`` cores' outputs, so its outputs are clipped at that multiple.
     clip_sigma
         Weights are clipped to ±``clip_sigma`` standard deviations of their layer.
     range_momentum
@@ -64,7 +66,7 @@ class HWAConfig:
     """
 
     weight_noise_scale: float = 2.0
-    out_noise: float = 0.1
+    out_noise: float = 0.04
     input_bits: int = 8
     adc_bits: int = 8
     out_bound: float = 12.0
@@ -171,8 +173,10 @@ class TorchNet(nn.Module):
         y = op(xq, wn)  # units of one full-scale product w_max · a
         if self.training:
             y = y + hwa.out_noise * torch.randn_like(y)
+        fan_in = w[0].numel()  # inputs per output: kh·kw·cin or in_features
+        bound = hwa.out_bound * -(-fan_in // 256)
         adc = 2 ** (hwa.adc_bits - 1) - 1
-        y = _ste_round(y.clamp(-hwa.out_bound, hwa.out_bound) / hwa.out_bound * adc)
+        y = _ste_round(y.clamp(-bound, bound) / hwa.out_bound * adc)
         return y * (hwa.out_bound / adc) * w_max * a
 
     # ------------------------------------------------------------ forward
