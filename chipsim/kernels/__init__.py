@@ -21,14 +21,17 @@ array([[  32, -127]], dtype=int16)
 from .adc import adc_convert
 from .fp16 import fp16_round
 from .ldpu import accumulate_int8, ldpu_affine, requantize_int8
-from .pwm import duty_split, pwm_quantize
-from .readout import combine_phases
+from .pwm import duty_split, duty_square, int_codes, pwm_quantize
+from .readout import analog_readout, combine_phases
 
 __all__ = [
     "fp16_round",
     "pwm_quantize",
     "duty_split",
+    "int_codes",
+    "duty_square",
     "combine_phases",
+    "analog_readout",
     "adc_convert",
     "ldpu_affine",
     "requantize_int8",

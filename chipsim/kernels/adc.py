@@ -14,6 +14,18 @@ _INT32_MAX = 2**31 - 1
 
 
 @njit(cache=True)
+def _adc_count(analog, gain, offset_lsb, top):
+    """Counts of one conversion of ``analog`` LSB (float64) by a column of ``gain`` and
+    ``offset_lsb``: ``clip(rint(gain * analog + offset), -top, top)``."""
+    count = np.rint(np.float64(gain) * analog + np.float64(offset_lsb))
+    if count > top:
+        count = top
+    elif count < -top:
+        count = -top
+    return int(count)
+
+
+@njit(cache=True)
 def _adc_convert(i_ua, gain, offset_lsb, full_scale, levels, z_out, noise_lsb, noisy):
     rows, cols = i_ua.shape
     out = np.empty((rows, cols), dtype=np.int32)
@@ -23,12 +35,7 @@ def _adc_convert(i_ua, gain, offset_lsb, full_scale, levels, z_out, noise_lsb, n
             analog = np.float64(i_ua[b, c]) / full_scale * top
             if noisy:
                 analog = analog + noise_lsb * np.float64(z_out[b, c])
-            count = np.rint(np.float64(gain[c]) * analog + np.float64(offset_lsb[c]))
-            if count > top:
-                count = top
-            elif count < -top:
-                count = -top
-            out[b, c] = int(count)
+            out[b, c] = _adc_count(analog, gain[c], offset_lsb[c], top)
     return out
 
 

@@ -12,7 +12,7 @@ from numba import njit
 
 from . import _checks
 
-__all__ = ["pwm_quantize", "duty_split"]
+__all__ = ["pwm_quantize", "duty_split", "int_codes", "duty_square"]
 
 _INT16_MAX = 32767
 
@@ -46,6 +46,40 @@ def _duty_split(codes, levels):
             u_pos[b, r] = u if u > zero else zero
             u_neg[b, r] = -u if u < zero else zero  # never -0.0
     return u_pos, u_neg
+
+
+@njit(cache=True)
+def _int_codes(x, step, levels):
+    rows, cols = x.shape
+    out = np.empty((rows, cols), dtype=np.int16)
+    top = np.float32(levels)
+    for b in range(rows):
+        for r in range(cols):
+            code = np.rint(np.float32(x[b, r]) / step)  # float32 division, as NumPy's
+            if code > top:
+                code = top
+            elif code < -top:
+                code = -top
+            out[b, r] = int(code)
+    return out
+
+
+@njit(cache=True)
+def _duty_square(codes, levels, u_pos, u_neg, u_sq):
+    rows, cols = codes.shape
+    top = np.float32(levels)
+    zero = np.float32(0.0)
+    negative = False
+    for b in range(rows):
+        for r in range(cols):  # branch-free: the loop vectorizes
+            u = np.float32(codes[b, r]) / top
+            pos = u if u > zero else zero
+            neg = -u if u < zero else zero  # never -0.0
+            u_pos[b, r] = pos
+            u_neg[b, r] = neg
+            u_sq[b, r] = pos * pos + neg * neg  # one of the two is +0: exact
+            negative |= codes[b, r] < 0
+    return negative
 
 
 def pwm_quantize(x, scale, levels) -> np.ndarray:
@@ -121,3 +155,81 @@ def duty_split(codes, levels) -> tuple[np.ndarray, np.ndarray]:
     levels = _checks.levels_int("levels", levels, _INT16_MAX)
     arr = _checks.as_int("codes", codes, 2, lo=-levels, hi=levels, dtype=np.int16)
     return _duty_split(arr, levels)
+
+
+def int_codes(x, step, levels) -> np.ndarray:
+    """Codes of values that lie on an integer grid of ``step``, in float32 arithmetic.
+
+    ``clip(rint(float32(x) / float32(step)), -levels, levels)`` (``rint`` rounds half to even):
+    the PWM codes of the INT8 activations a core receives, computed exactly as
+    ``np.clip(np.rint(x / step), -levels, levels)`` on a float32 array in one pass.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (B, R)
+        Input values, converted to float32; must be finite.
+    step : float
+        Value of one code; finite and > 0 (used as float32).
+    levels : int
+        Largest code magnitude, in ``[1, 32767]``.
+
+    Returns
+    -------
+    numpy.ndarray of int16, shape (B, R)
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape or dtype, NaN/Inf in ``x``, ``step <= 0`` or ``levels`` out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> int_codes(np.array([[0.5, -0.25, 0.75, 40.0]], dtype=np.float32), 0.5, 127)
+    array([[ 1,  0,  2, 80]], dtype=int16)
+    """
+    arr = _checks.as_real("x", x, 2)
+    step = _checks.positive("step", step)
+    levels = _checks.levels_int("levels", levels, _INT16_MAX)
+    return _int_codes(arr, np.float32(step), levels)
+
+
+def duty_square(codes, levels) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """:func:`duty_split` and the squared duty fractions, in one pass.
+
+    ``u_pos``, ``u_neg`` as :func:`duty_split`; ``u_sq = u_pos * u_pos + u_neg * u_neg``
+    (float32), the weights of the read-noise variance of a column; ``negative`` tells whether
+    any code is negative (else ``u_neg`` is all zeros).
+
+    Parameters
+    ----------
+    codes : array_like of int, shape (B, R)
+        PWM codes, each in ``[-levels, levels]``.
+    levels : int
+        Largest code magnitude, in ``[1, 32767]``.
+
+    Returns
+    -------
+    u_pos, u_neg, u_sq : numpy.ndarray of float32, shape (B, R)
+    negative : bool
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape or dtype, a code outside ``[-levels, levels]`` or ``levels`` out of
+        range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u_pos, u_neg, u_sq, negative = duty_square(np.array([[127, -64, 0]]), 127)
+    >>> u_sq, negative
+    (array([[1.       , 0.2539525, 0.       ]], dtype=float32), True)
+    """
+    levels = _checks.levels_int("levels", levels, _INT16_MAX)
+    arr = _checks.as_int("codes", codes, 2, lo=-levels, hi=levels, dtype=np.int16)
+    u_pos = np.empty(arr.shape, dtype=np.float32)
+    u_neg = np.empty(arr.shape, dtype=np.float32)
+    u_sq = np.empty(arr.shape, dtype=np.float32)
+    negative = _duty_square(arr, levels, u_pos, u_neg, u_sq)
+    return u_pos, u_neg, u_sq, bool(negative)

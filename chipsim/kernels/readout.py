@@ -1,13 +1,18 @@
-"""Combining the line currents of the read phases into one signed column current."""
+"""Combining the line currents of the read phases into one signed column current; the whole
+column read-out after the array products (currents, noise, ADC) in one pass."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
 
+from ..errors import ChipsimError
 from . import _checks
+from .adc import _INT32_MAX, _adc_count
 
-__all__ = ["combine_phases"]
+__all__ = ["combine_phases", "analog_readout"]
 
 
 @njit(cache=True)
@@ -92,3 +97,161 @@ def combine_phases(products, one_phase, i_sat_ua) -> np.ndarray:
     one_phase = _checks.flag("one_phase", one_phase)
     i_sat = _checks.positive("i_sat_ua", i_sat_ua)
     return _combine_phases(arr, one_phase, i_sat)
+
+
+@njit(cache=True)
+def _clip32(value, bound):
+    if value > bound:
+        return bound
+    if value < -bound:
+        return -bound
+    return value
+
+
+@njit(cache=True)
+def _currents(products, saturating, one_phase, v, sat32, sat64):
+    """Signed column currents (float32) from the array products; a loop per case, so that
+    each vectorizes."""
+    n_prod, rows, cols = products.shape
+    out = np.empty((rows, cols), dtype=np.float32)
+    if n_prod == 1:
+        for b in range(rows):
+            for c in range(cols):
+                out[b, c] = v * products[0, b, c]
+    elif n_prod == 2 and saturating:
+        for b in range(rows):
+            for c in range(cols):
+                out[b, c] = (_clip32(v * products[0, b, c], sat32)
+                             - _clip32(v * products[1, b, c], sat32))
+    elif n_prod == 2:
+        for b in range(rows):
+            for c in range(cols):
+                out[b, c] = v * (products[0, b, c] - products[1, b, c])
+    elif one_phase:
+        for b in range(rows):
+            for c in range(cols):
+                p0 = np.float64(v * products[0, b, c])
+                p1 = np.float64(v * products[1, b, c])
+                p2 = np.float64(v * products[2, b, c])
+                p3 = np.float64(v * products[3, b, c])
+                out[b, c] = _clip(p0 - p1, sat64) - _clip(p2 - p3, sat64)
+    else:
+        for b in range(rows):
+            for c in range(cols):
+                p0 = np.float64(v * products[0, b, c])
+                p1 = np.float64(v * products[1, b, c])
+                p2 = np.float64(v * products[2, b, c])
+                p3 = np.float64(v * products[3, b, c])
+                out[b, c] = (((_clip(p0, sat64) - _clip(p1, sat64)) - _clip(p2, sat64))
+                             + _clip(p3, sat64))
+    return out
+
+
+@njit(cache=True)
+def _analog_readout(products, saturating, one_phase, v, sat32, sat64, noise_var, noise_scale,
+                    noise_offset, z, gain, offset_lsb, full_scale, levels):
+    current = _currents(products, saturating, one_phase, v, sat32, sat64)
+    rows, cols = current.shape
+    out = np.empty((rows, cols), dtype=np.int32)
+    top = np.float64(levels)
+    for b in range(rows):
+        for c in range(cols):
+            var = noise_var[b, c] * noise_scale
+            var = var + noise_offset
+            # float32 square root: rounding the float64 root once is exact for sqrt
+            std = np.float32(math.sqrt(np.float64(var)))
+            i = current[b, c] + std * z[b, c]
+            analog = np.float64(i) / full_scale * top
+            out[b, c] = _adc_count(analog, gain[c], offset_lsb[c], top)
+    return out
+
+
+def analog_readout(products, noise_var, z, *, saturating, one_phase, v_read_v, i_sat_ua,
+                   noise_scale, noise_offset, gain, offset_lsb, full_scale_ua,
+                   levels) -> np.ndarray:
+    """ADC counts of a core's columns from its array products, in one pass.
+
+    The read-out of :meth:`~chipsim.functional.core.CoreInstance.mvm_counts` after its matrix
+    products: with ``V = float32(v_read_v)`` and ``products[k] = u @ G`` (float32, µS):
+
+    * one product: ``i = V · p0`` (no line can saturate, one input sign);
+    * two products, ``saturating=False``: ``i = V · (p0 - p1)`` (no line can saturate; inputs
+      of both signs, ``p1`` from the negative pulses);
+    * two products, ``saturating=True``: ``i = clip(V · p0) - clip(V · p1)`` with the bound
+      ``float32(i_sat_ua)``: the lines of the two weight polarities, inputs >= 0;
+    * four products: ``V · products`` then :func:`combine_phases` (float64, bound
+      ``i_sat_ua``).
+
+    Then the noise, in float32: ``i = i + sqrt(noise_var · float32(noise_scale) +
+    float32(noise_offset)) · z``, and the ideal-column ADC of :func:`adc_convert` (per-column
+    ``gain`` and ``offset_lsb``, no further noise). Every operation is the one the NumPy
+    formulation performs, in the same precision, so the counts are equal bit for bit.
+
+    Parameters
+    ----------
+    products : array_like of float, shape (P, B, C), P in {1, 2, 4}
+        Array products (float32; converted if not).
+    noise_var : array_like of float, shape (B, C)
+        Read-noise variance weights ``u² @ var`` (float32).
+    z : array_like of float, shape (B, C)
+        Standard-normal draws (float32).
+    saturating, one_phase : bool
+        The lines may saturate (two products: clip each; four: the read mode).
+    v_read_v, i_sat_ua, noise_scale, noise_offset : float
+        Read voltage, line saturation current (> 0), and the noise variance's scale and
+        offset (>= 0).
+    gain, offset_lsb : array_like of float, shape (C,)
+        Per-column ADC gain (> 0) and offset (LSB).
+    full_scale_ua : float
+        Current (µA) of ``levels`` counts; > 0.
+    levels : int
+        Largest count magnitude, in ``[1, 2**31 - 1]``.
+
+    Returns
+    -------
+    numpy.ndarray of int32, shape (B, C)
+        Counts in ``[-levels, levels]``.
+
+    Raises
+    ------
+    ValueError
+        On wrong shapes or dtypes, NaN/Inf, a number of products other than 1, 2 or 4,
+        non-positive ``i_sat_ua``, ``full_scale_ua`` or gains, negative noise parameters or
+        ``levels`` out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[[120.0, 10.0]], [[30.0, 5.0]]], dtype=np.float32)
+    >>> zero = np.zeros((1, 2), np.float32)
+    >>> analog_readout(p, zero, zero, saturating=True, one_phase=False, v_read_v=1.0,
+    ...                i_sat_ua=100.0, noise_scale=0.0, noise_offset=0.0, gain=np.ones(2),
+    ...                offset_lsb=np.zeros(2), full_scale_ua=100.0, levels=127)
+    array([[89,  6]], dtype=int32)
+    """
+    arr = _checks.as_real("products", products, 3)
+    if arr.shape[0] not in (1, 2, 4):
+        raise ChipsimError(f"products: must have shape (P, B, C) with P in 1, 2, 4, "
+                                   f"got {arr.shape}")
+    shape = arr.shape[1:]
+    var = _checks.as_real("noise_var", noise_var, 2)
+    _checks.same_shape("noise_var", var, "products[0]", shape)
+    z_arr = _checks.as_real("z", z, 2)
+    _checks.same_shape("z", z_arr, "products[0]", shape)
+    gain_arr = _checks.as_real("gain", gain, 1)
+    _checks.per_column("gain", gain_arr, shape[1])
+    _checks.positive_values("gain", gain_arr, "column gain")
+    offset_arr = _checks.as_real("offset_lsb", offset_lsb, 1)
+    _checks.per_column("offset_lsb", offset_arr, shape[1])
+    i_sat = _checks.positive("i_sat_ua", i_sat_ua)
+    scale = _checks.non_negative("noise_scale", noise_scale)
+    offset = _checks.non_negative("noise_offset", noise_offset)
+    if var.size and float(var.min()) < 0.0:
+        raise ChipsimError("noise_var: variances must be >= 0")
+    return _analog_readout(arr, _checks.flag("saturating", saturating),
+                           _checks.flag("one_phase", one_phase),
+                           np.float32(_checks.positive("v_read_v", v_read_v)),
+                           np.float32(i_sat), i_sat, var, np.float32(scale), np.float32(offset),
+                           z_arr, gain_arr, offset_arr,
+                           _checks.positive("full_scale_ua", full_scale_ua),
+                           _checks.levels_int("levels", levels, _INT32_MAX))

@@ -13,7 +13,10 @@ __all__ = [
     "fp16_round",
     "pwm_quantize",
     "duty_split",
+    "int_codes",
+    "duty_square",
     "combine_phases",
+    "analog_readout",
     "adc_convert",
     "ldpu_affine",
     "requantize_int8",
@@ -44,6 +47,40 @@ def duty_split(codes: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray]:
     u = codes.astype(np.float32) / np.float32(levels)
     zero = np.float32(0.0)
     return np.where(u > 0, u, zero), np.where(u < 0, -u, zero)
+
+
+def int_codes(x: np.ndarray, step: float, levels: int) -> np.ndarray:
+    """``clip(rint(x / step), -levels, levels)`` in float32, as int16."""
+    q = np.rint(x.astype(np.float32) / np.float32(step))
+    return np.clip(q, -levels, levels).astype(np.int16)
+
+
+def duty_square(codes: np.ndarray, levels: int):
+    """:func:`duty_split`, ``u_pos² + u_neg²`` (float32) and whether any code is negative."""
+    u_pos, u_neg = duty_split(codes, levels)
+    return u_pos, u_neg, u_pos * u_pos + u_neg * u_neg, bool((codes < 0).any())
+
+
+def analog_readout(products: np.ndarray, noise_var: np.ndarray, z: np.ndarray, *,
+                   saturating: bool, one_phase: bool, v_read_v: float, i_sat_ua: float,
+                   noise_scale: float, noise_offset: float, gain: np.ndarray,
+                   offset_lsb: np.ndarray, full_scale_ua: float, levels: int) -> np.ndarray:
+    """Column currents from the products (float32 NumPy operations as in the core model),
+    float32 noise, then :func:`adc_convert`."""
+    v = np.float32(v_read_v)
+    if len(products) == 1:
+        i = v * products[0]
+    elif len(products) == 2 and saturating:
+        sat = np.float32(i_sat_ua)
+        i = np.clip(v * products[0], -sat, sat) - np.clip(v * products[1], -sat, sat)
+    elif len(products) == 2:
+        i = v * (products[0] - products[1])
+    else:
+        i = combine_phases(products * v, one_phase, i_sat_ua)
+    var = noise_var * np.float32(noise_scale)
+    var += np.float32(noise_offset)
+    i = i + np.sqrt(var) * z
+    return adc_convert(i, gain, offset_lsb, full_scale_ua, levels)
 
 
 def combine_phases(products: np.ndarray, one_phase: bool, i_sat_ua: float) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Cycle-level timing of a mapped network: a SimPy engine over the chip's cores, links and GDPU.
+"""Cycle-level timing of a mapped network: a discrete-event engine over the chip's cores, links
+and GDPU (SimPy's process model on a leaner calendar of its own).
 
 :func:`simulate_timing` runs a :class:`~chipsim.mapping.Mapping` of a workload's lowered
 layers; :func:`validate` reproduces the chip paper's Table I through the same engine. Energy
@@ -8,8 +9,9 @@ comes from the run's action counts and the chip's :class:`~chipsim.spec.EnergySp
 Modules: :mod:`~chipsim.timing.config` (options), :mod:`~chipsim.timing.plan` (who computes
 what, where data go), :mod:`~chipsim.timing.stream` (timing of value streams),
 :mod:`~chipsim.timing.links` (links and routes), :mod:`~chipsim.timing.ports` (bounded
-buffers), :mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host` (SimPy processes),
-:mod:`~chipsim.timing.engine` (run and collect), :mod:`~chipsim.timing.result`,
+buffers), :mod:`~chipsim.timing.kernel` (the event calendar), :mod:`~chipsim.timing.units`
+and :mod:`~chipsim.timing.host` (the processes), :mod:`~chipsim.timing.engine` (run and
+collect), :mod:`~chipsim.timing.result`,
 :mod:`~chipsim.timing.usecases` and :mod:`~chipsim.timing.validate` (Table I).
 
 Examples

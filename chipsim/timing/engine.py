@@ -1,4 +1,5 @@
-"""Run a :class:`~chipsim.timing.plan.Plan` in SimPy and collect a :class:`TimingResult`.
+"""Run a :class:`~chipsim.timing.plan.Plan` on the event kernel and collect a
+:class:`TimingResult`.
 
 Examples
 --------
@@ -21,10 +22,11 @@ from ..cost.energy import ActionCounts, energy
 from ..spec import ChipSpec
 from .config import TimingConfig, TimingError
 from .host import feeder
+from .kernel import Deadlock
 from .plan import Plan
 from .result import TimingResult
 from .state import SimState
-from .units import core_ldpu, core_mvm, gdc, gdpu_slice
+from .units import core_unit, gdc, gdpu_slice
 
 __all__ = ["run_plan"]
 
@@ -39,33 +41,27 @@ def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None) -> Timin
     """
     st = SimState(chip, plan, cfg, graph)
     env = st.env
-    procs = []
     for core in plan.cores:
-        procs.append(env.process(core_mvm(st, core)))
-        if not plan.layers[plan.blocks[core].layer].mvm_only:
-            procs.append(env.process(core_ldpu(st, core)))
+        env.process(core_unit(st, core))
     per_slice: dict[int, int] = {}
     for chain, s in plan.gdpu_of.items():
         ch = plan.chains[chain]
         lp = plan.layers[ch.layer]
-        per_slice[s] = per_slice.get(s, 0) + len(lp.vectors_of(ch.replica, cfg.inferences))
+        per_slice[s] = per_slice.get(s, 0) + lp.count_vectors(ch.replica, cfg.inferences)
     for s, count in sorted(per_slice.items()):
-        procs.append(env.process(gdpu_slice(st, s, count)))
+        env.process(gdpu_slice(st, s, count))
     for name in plan.order:
         lp = plan.layers[name]
         if lp.host_input:
             for rep in range(lp.replicas):
-                procs.append(env.process(feeder(st, name, rep)))
-    done = env.all_of(procs)
+                env.process(feeder(st, name, rep))
     if cfg.gdc_interval_us is not None:
         interval = max(1, round(cfg.gdc_interval_us * 1e6))
         for core in plan.cores:
-            env.process(gdc(st, core, interval))
+            env.daemon(gdc(st, core, interval))
     try:
-        env.run(until=done)
-    except RuntimeError as exc:
-        if "until" not in str(exc):
-            raise
+        env.run()
+    except Deadlock:
         waits = "; ".join(f"{u} waits for {w}" for u, w in sorted(st.blocked.items())[:6])
         raise TimingError(f"the run deadlocked at {env.now / 1e3:.1f} ns: {waits}") from None
     return _collect(st)
@@ -92,7 +88,7 @@ def _collect(st: SimState) -> TimingResult:
         throughput = (n_inf - 1) / ((completion[-1] - completion[0]) * 1e-12)
     else:
         throughput = 1e12 / max(lat[0], 1)
-    mvm_active = cnt.mvm_active.total
+    mvm_active = cnt.mvm_active_ps(st.lat.mvm_ps)
     core_active = sum(cnt.busy[c].total for c in cores if cnt.digital[c])
     gdpu_used = [s for s in range(len(cnt.gdpu_inputs)) if cnt.gdpu_inputs[s]]
     gdpu_active = sum(cnt.gdpu_busy[s].total for s in gdpu_used)

@@ -1,4 +1,4 @@
-"""The off-chip host (the FPGA board of the reference setup) as SimPy processes.
+"""The off-chip host (the FPGA board of the reference setup) as processes of the timing run.
 
 The host sends input vectors to the cores over the to-chip channel: the network input in
 both transport modes, and in ``offchip`` mode every layer's input, once it has received the
@@ -30,7 +30,7 @@ def feeder(st: SimState, layer: str, rep: int):
     sequential = plan.transport is TransportMode.OFFCHIP
     sent_res: dict[tuple[int, int], int] = {}
     unit = f"host feeder {layer} replica {rep}"
-    for g in lp.vectors_of(rep, st.n_inf):
+    for g in lp.iter_vectors(rep, st.n_inf):
         i, k = divmod(g, vecs)
         t = env.now
         if not lp.in_edges and sequential and i > 0:
@@ -51,7 +51,7 @@ def feeder(st: SimState, layer: str, rep: int):
                 del st.blocked[unit]
             t = max(t, st.host_time[(e.src, ii)])
         if t > env.now:
-            yield env.timeout(t - env.now)
+            yield t
         if not lp.in_edges and (st.inf_start[i] is None or env.now < st.inf_start[i]):
             st.inf_start[i] = env.now
         for rows, cores in groups:

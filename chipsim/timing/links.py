@@ -88,9 +88,27 @@ class Link:
         there at ``last_in``, and that needs ``span`` between first and last value at the
         link's rate; returns ``(start, end)`` of the booking."""
         starts, ends = self._starts, self._ends
-        k = bisect_right(ends, now)
-        if k:
-            del starts[:k], ends[:k]
+        if ends:
+            if ends[0] <= now:  # forget bookings that are over
+                k = bisect_right(ends, now)
+                del starts[:k], ends[:k]
+            if ends and first < ends[-1]:  # may go into a gap between bookings
+                return self._book_gap(first, last_in, span)
+        # after every booking: the stream takes the link as it comes
+        end = (last_in if last_in > first + span else first + span) + self.value_ps
+        starts.append(first)
+        ends.append(end)
+        self.busy_ps += end - first
+        self.transfers += 1
+        if len(ends) > self.peak_queue:
+            self.peak_queue = len(ends)
+        if end > self.last_end:
+            self.last_end = end
+        return first, end
+
+    def _book_gap(self, first: int, last_in: int, span: int) -> tuple[int, int]:
+        """:meth:`book` when bookings end after ``first``: the earliest gap long enough."""
+        starts, ends = self._starts, self._ends
         vp = self.value_ps
         i = bisect_right(ends, first)
         t = first
@@ -197,19 +215,27 @@ class Network:
             for c in self.gdpu_attach[int(src[4:])]:
                 if c is None:
                     continue
-                r = (self.links[(src, c)],) + self._route(c, dst)
+                try:
+                    r = (self.links[(src, c)],) + self._route(c, dst)
+                except TimingError:  # broken links may cut one neighbour off
+                    continue
                 if best is None or len(r) < len(best):
                     best = r
+            if best is None:
+                raise TimingError(f"no route from GDPU slice {src[4:]} to core {dst} in the "
+                                  f"{self.chip.network.topology.value} network")
             return best
         path = self._core_path(src, dst)
         return tuple(self.links[(u, v)] for u, v in zip(path, path[1:], strict=False))
 
-    def tree(self, src, dsts: tuple) -> tuple[tuple[Link, ...], tuple[int, ...], tuple[int, ...]]:
+    def tree(self, src, dsts: tuple) -> tuple:
         """Multicast tree from ``src`` to ``dsts`` (the union of their routes), cached.
 
         Returns the links in an order where every link follows the link that feeds it, the
-        index of each link's feeding link (-1: it leaves ``src``), and each destination's last
-        link (-1: the destination is ``src``).
+        index of each link's feeding link (-1: it leaves ``src``), each destination's last
+        link (-1: the destination is ``src``), and, per link, the tuple (link, feeding link,
+        value period, hop latency, calendar starts, calendar ends) :meth:`transfer_tree`
+        walks.
         """
         key = (src, dsts)
         hit = self._trees.get(key)
@@ -228,7 +254,11 @@ class Network:
                         parents.append(prev)
                     prev = i
                 lasts.append(prev)
-            hit = (tuple(links), tuple(parents), tuple(lasts))
+            # (links, feeding link, last link of each destination, and per link what a
+            # transfer needs: the link, its feeder, value period, hop latency, calendar)
+            hops = tuple((lk, par, lk.value_ps, lk.latency_ps, lk._starts, lk._ends)
+                         for lk, par in zip(links, parents, strict=True))
+            hit = (tuple(links), tuple(parents), tuple(lasts), hops)
             self._trees[key] = hit
         return hit
 
@@ -241,20 +271,60 @@ class Network:
         one value per its period (or as they arrive); each value reaches the next node one
         period plus the hop latency later. Every link is reserved for its own window.
         """
-        links, parents, lasts = self.tree(src, dsts)
         n = stream.n
-        span_n = max(n - 1, 0)
+        firsts, lasts = self.transfer_times(now, src, dsts, stream.first, stream.last, n)
+        return [Stream(f, la, n) for f, la in zip(firsts, lasts, strict=True)]
+
+    def transfer_times(self, now: int, src, dsts: tuple, first: int, last: int,
+                       n: int) -> tuple[list[int], list[int]]:
+        """:meth:`transfer` of ``n`` values whose first and last are ready at ``first`` and
+        ``last``: the first and last arrival at each destination, as two lists."""
+        hit = self._trees.get((src, dsts))
+        if hit is None:
+            hit = self.tree(src, dsts)
+        return self.transfer_tree(now, hit, first, last, n)
+
+    def transfer_tree(self, now: int, tree: tuple, first: int, last: int,
+                      n: int) -> tuple[list[int], list[int]]:
+        """:meth:`transfer_times` along a multicast ``tree`` of :meth:`tree` (a sender that
+        keeps its trees saves looking them up)."""
+        span_n = n - 1 if n > 1 else 0
         bits = n * self.lat.value_bits
-        firsts: list[int] = []
-        last_arr: list[int] = []
-        for lk, par in zip(links, parents, strict=True):
+        fs: list[int] = []
+        ls: list[int] = []
+        for lk, par, vp, hop, starts, ends in tree[3]:
             if par < 0:
-                f, la = stream.first, stream.last
+                f, la = first, last
             else:
-                f, la = firsts[par], last_arr[par]
-            vp = lk.value_ps
-            start, end = lk.book(now, f, la, span_n * vp)
+                f, la = fs[par], ls[par]
+            if ends:
+                if ends[0] <= now:  # forget bookings that are over
+                    k = bisect_right(ends, now)
+                    del starts[:k], ends[:k]
+                if ends and f < ends[-1]:
+                    start, end = lk._book_gap(f, la, span_n * vp)
+                    lk.bits += bits
+                    fs.append(start + vp + hop)
+                    ls.append(end + hop)
+                    continue
+            # Link.book's common case, inline: after every booking, the stream as it comes
+            end = f + span_n * vp
+            if la > end:
+                end = la
+            end += vp
+            starts.append(f)
+            ends.append(end)
+            lk.busy_ps += end - f
+            lk.transfers += 1
             lk.bits += bits
-            firsts.append(start + vp + lk.latency_ps)
-            last_arr.append(end + lk.latency_ps)
-        return [Stream(firsts[i], last_arr[i], n) if i >= 0 else stream for i in lasts]
+            if len(ends) > lk.peak_queue:
+                lk.peak_queue = len(ends)
+            if end > lk.last_end:
+                lk.last_end = end
+            fs.append(f + vp + hop)
+            ls.append(end + hop)
+        lasts = tree[2]
+        if len(lasts) == 1 and lasts[0] >= 0:
+            return [fs[lasts[0]]], [ls[lasts[0]]]
+        return ([fs[i] if i >= 0 else first for i in lasts],
+                [ls[i] if i >= 0 else last for i in lasts])

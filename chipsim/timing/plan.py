@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -187,10 +187,21 @@ class LayerPlan:
 
     def vectors_of(self, replica: int, inferences: int) -> list[int]:
         """The vectors ``g`` replica ``replica`` computes over ``inferences``, in order."""
+        return list(self.iter_vectors(replica, inferences))
+
+    def iter_vectors(self, replica: int, inferences: int) -> Iterator[int]:
+        """:meth:`vectors_of` one at a time (no list as long as the run)."""
         v, r = self.vectors, self.replicas
         if self.stepped:
-            return [i * v + k for i in range(replica, inferences, r) for k in range(v)]
-        return [i * v + k for i in range(inferences) for k in range(replica, v, r)]
+            return (i * v + k for i in range(replica, inferences, r) for k in range(v))
+        return (i * v + k for i in range(inferences) for k in range(replica, v, r))
+
+    def count_vectors(self, replica: int, inferences: int) -> int:
+        """``len(vectors_of(replica, inferences))``."""
+        v, r = self.vectors, self.replicas
+        if self.stepped:
+            return len(range(replica, inferences, r)) * v
+        return inferences * len(range(replica, v, r))
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +231,7 @@ def mvm_counts(plan: Plan, inferences: int) -> dict[int, int]:
     Replica ``r`` of ``R`` takes the vectors whose index within their inference (the time
     step for a stepped layer) is ``r`` mod ``R`` (:meth:`LayerPlan.vectors_of`).
     """
-    return {core: len(plan.layers[b.layer].vectors_of(b.replica, inferences))
+    return {core: plan.layers[b.layer].count_vectors(b.replica, inferences)
             for core, b in plan.blocks.items()}
 
 

@@ -15,12 +15,16 @@ producer fill the buffer with vectors far ahead and starve the one the receiver 
 
 Data arrive with time stamps (:class:`~chipsim.timing.stream.Stream`) that may lie in the
 future: a sender delivers when it reserves the links, and the receiver waits until the stamps.
+A port also keeps the simulated time of each delivery (:meth:`Port.delivered_at`): a receiver
+that looks at a vector later than it was delivered still knows when it could have started.
+
+A port needs only ``now``, ``event()`` and ``timeout()`` of its environment: it runs on the
+engine's kernel (:class:`~chipsim.timing.kernel.Env`) and on a ``simpy.Environment`` alike.
 
 Examples
 --------
->>> import simpy
->>> env = simpy.Environment()
->>> p = Port(env, capacity=1)
+>>> from chipsim.timing.kernel import Env
+>>> p = Port(Env(), capacity=1)
 >>> p.acquire() is None, p.acquire() is None
 (True, False)
 """
@@ -29,8 +33,6 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-
-import simpy
 
 from .stream import Stream
 
@@ -48,13 +50,15 @@ class Port:
         The most credits held at once (vectors × pieces in the buffer or on the way).
     values
         Values delivered into the buffer (for the buffer-access energy).
+
+    Items are ``[pieces delivered, first arrival, last arrival, time of the last delivery]``.
     """
 
     __slots__ = ("env", "capacity", "pieces", "used", "peak", "values", "_items", "_waiters",
                  "_credit_waiters", "_pending", "_wake_at", "_drained", "window", "base",
                  "_key_waiters", "_held", "_adv")
 
-    def __init__(self, env: simpy.Environment, capacity: int | None, pieces: int = 1,
+    def __init__(self, env, capacity: int | None, pieces: int = 1,
                  window: bool = False):
         self.env = env
         self.window = window and capacity is not None
@@ -68,8 +72,8 @@ class Port:
         self.peak = 0
         self.values = 0
         self._items: dict[int, list] = {}
-        self._waiters: dict[int, simpy.Event] = {}
-        self._credit_waiters: deque[simpy.Event] = deque()
+        self._waiters: dict = {}
+        self._credit_waiters: deque = deque()
         self._pending: list[int] = []  # times of future credit returns (heap)
         self._wake_at: int | None = None
         self._drained = False
@@ -82,8 +86,11 @@ class Port:
             heapq.heappop(pend)
             self._return_one()
         adv = self._adv
-        while adv and adv[0][0] <= now:
-            self._advance(adv.popleft()[1])
+        if adv and adv[0][0] <= now:  # the window's moves that are due: only the last counts
+            base = adv.popleft()[1]
+            while adv and adv[0][0] <= now:
+                base = adv.popleft()[1]
+            self._advance(base)
 
     def _return_one(self) -> None:
         if self._credit_waiters:
@@ -91,14 +98,17 @@ class Port:
         else:
             self.used -= 1
 
-    def acquire(self, key: int = 0) -> simpy.Event | None:
+    def acquire(self, key: int = 0):
         """Take a credit for (a piece of) vector ``key``: ``None`` when granted now, else an
         event that fires when granted."""
         if self.window:
             if self._adv:
                 self._mature()
             if key < self.base + self.capacity:
-                self._hold(key)
+                if key >= self.base and key not in self._held:  # _hold, inline
+                    self._held.add(key)
+                    if len(self._held) > self.peak:
+                        self.peak = len(self._held)
                 return None
             ev = self.env.event()
             heapq.heappush(self._key_waiters, (key, id(ev), ev))
@@ -194,26 +204,35 @@ class Port:
     # -- data -----------------------------------------------------------------------------
     def deliver(self, key: int, s: Stream) -> None:
         """One piece of vector ``key`` arrives as stream ``s``."""
-        self.values += s.n
-        item = self._items.get(key)
+        self.put(key, s.first, s.last, s.n)
+
+    def put(self, key: int, first: int, last: int, n: int) -> None:
+        """One piece of ``n`` values of vector ``key`` arrives, its first value at ``first``
+        and its last at ``last`` (:meth:`deliver` without the stream)."""
+        self.values += n
+        items = self._items
+        item = items.get(key)
         if item is None:
-            item = self._items[key] = [0, s.first, s.last]
+            item = items[key] = [1, first, last, self.env.now]
         else:
-            item[1] = max(item[1], s.first)
-            item[2] = max(item[2], s.last)
-        item[0] += 1
+            if first > item[1]:
+                item[1] = first
+            if last > item[2]:
+                item[2] = last
+            item[3] = self.env.now
+            item[0] += 1
         if self.window and key < self.base:
-            del self._items[key]
+            del items[key]
             return
         if self._drained:
             self.pop(key)
             return
-        if item[0] == self.pieces:
+        if item[0] == self.pieces and self._waiters:
             ev = self._waiters.pop(key, None)
             if ev is not None:
                 ev.succeed()
 
-    def ready(self, key: int) -> simpy.Event | None:
+    def ready(self, key: int):
         """``None`` when every piece of ``key`` has been delivered, else an event for it."""
         item = self._items.get(key)
         if item is not None and item[0] == self.pieces:
@@ -228,6 +247,11 @@ class Port:
         item = self._items[key]
         return Stream(item[1], item[2], 0)
 
+    def delivered_at(self, key: int) -> int:
+        """Simulated time at which the last piece of the (complete) vector ``key`` was
+        delivered (its links were booked)."""
+        return self._items[key][3]
+
     def drain(self, at: int | None = None) -> None:
         """The receiver needs nothing more (from time ``at``): free what is held and whatever
         still arrives."""
@@ -236,7 +260,7 @@ class Port:
             return
         self._drained = True
         for key in list(self._items):
-            self.pop(key)
+            self.pop(key, at)
 
     def pop(self, key: int, at: int | None = None) -> bool:
         """Forget vector ``key`` and return its credits at ``at``; False if never delivered."""
@@ -252,10 +276,10 @@ class Fifo:
 
     __slots__ = ("env", "_items", "_getter")
 
-    def __init__(self, env: simpy.Environment):
+    def __init__(self, env):
         self.env = env
         self._items: deque = deque()
-        self._getter: simpy.Event | None = None
+        self._getter = None
 
     def put(self, item) -> None:
         """Append ``item`` (never blocks: the sender took a credit of the matching port)."""
@@ -264,7 +288,7 @@ class Fifo:
             ev, self._getter = self._getter, None
             ev.succeed()
 
-    def get(self) -> simpy.Event | None:
+    def get(self):
         """``None`` when an item is waiting (take it with :meth:`take`), else an event."""
         if self._items:
             return None

@@ -1,4 +1,4 @@
-"""The shared state of one timing run: SimPy environment, ports, routes, counters.
+"""The shared state of one timing run: event kernel, ports, routes, counters.
 
 The processes (:mod:`chipsim.timing.units`, :mod:`chipsim.timing.host`) only count actions
 and move time stamps; every latency comes from :class:`~chipsim.cost.latency.Latencies`.
@@ -6,19 +6,22 @@ and move time stamps; every latency comes from :class:`~chipsim.cost.latency.Lat
 
 from __future__ import annotations
 
+import math
+from array import array
 from collections import defaultdict
 
-import simpy
+import numpy as np
 
 from ..cost.latency import Latencies
 from ..spec import ChipSpec
 from .config import TimingConfig, TimingError
+from .kernel import Env
 from .links import HOST, Network
 from .plan import LSTM_GROUP, Plan
 from .ports import Fifo, Port
 from .stream import Stream
 
-__all__ = ["Busy", "Counters", "SimState", "Send"]
+__all__ = ["Busy", "Counters", "SimState", "Send", "union_ps"]
 
 
 class Busy:
@@ -59,8 +62,33 @@ class Busy:
         return self.closed + (self.end - self.start if self.start is not None else 0)
 
 
+def union_ps(starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, int]:
+    """``(total, first, last)`` of the union of the intervals ``[starts[i], ends[i]]`` (ps),
+    in any order; ``(0, 0, 0)`` for none.
+
+    Examples
+    --------
+    >>> union_ps(np.array([5, 0, 20]), np.array([10, 6, 30]))
+    (20, 0, 30)
+    """
+    if not len(starts):
+        return 0, 0, 0
+    order = np.argsort(starts, kind="stable")
+    s, e = starts[order], ends[order]
+    reach = np.maximum.accumulate(e)  # end of the run so far
+    gap = s[1:] > reach[:-1]  # a new run starts after a gap
+    run_starts = np.concatenate([s[:1], s[1:][gap]])
+    run_ends = np.concatenate([reach[:-1][gap], reach[-1:]])
+    return int((run_ends - run_starts).sum()), int(s[0]), int(reach[-1])
+
+
 class Counters:
-    """Action counts and busy times, per core and per GDPU slice (plain lists: fast)."""
+    """Action counts and busy times, per core and per GDPU slice (plain lists: fast).
+
+    The start of every MVM is kept per core (``mvm_starts``; calibration MVMs in
+    ``gdc_spans``): the time during which any core computes an MVM is their union, taken
+    once after the run (:meth:`mvm_active_ps`).
+    """
 
     def __init__(self, n_cores: int, n_slices: int, digital_ps: int):
         z = [0] * n_cores
@@ -79,7 +107,8 @@ class Counters:
         self.gdpu_outputs = [0] * n_slices
         self.gdpu_busy_ps = [0] * n_slices
         self.gdpu_busy = [Busy(digital_ps) for _ in range(n_slices)]
-        self.mvm_active = Busy(0)
+        self.mvm_starts = [array("q") for _ in range(n_cores)]  # 8 bytes per MVM
+        self.gdc_spans: list[tuple[int, int]] = []
         self.timeline: list[tuple[int, int, int, str]] = []
         self.digital_first_ps: int | None = None
         self.digital_last_ps = 0
@@ -91,25 +120,44 @@ class Counters:
         if end > self.digital_last_ps:
             self.digital_last_ps = end
 
+    def mvm_active_ps(self, mvm_ps: int) -> int:
+        """Time (ps) during which at least one core computes an MVM (each ``mvm_ps`` long)
+        or a calibration."""
+        starts = [np.frombuffer(s, dtype=np.int64) for s in self.mvm_starts if len(s)]
+        s = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        if self.gdc_spans:
+            g = np.asarray(self.gdc_spans, dtype=np.int64)
+            return union_ps(np.concatenate([s, g[:, 0]]), np.concatenate([s + mvm_ps, g[:, 1]]))[0]
+        if not len(s):
+            return 0
+        # intervals of one length: after sorting, each adds the part before the next one starts
+        s.sort()
+        gaps = np.diff(s)
+        np.minimum(gaps, mvm_ps, out=gaps)
+        return int(gaps.sum()) + mvm_ps
+
 
 class Send:
-    """A planned transfer: destination nodes, their ports, values and the vector key."""
+    """A planned transfer: destination nodes, their ports, values, the vector key, and the
+    edge it serves (-1: none)."""
 
-    __slots__ = ("dsts", "ports", "n", "key", "kind")
+    __slots__ = ("dsts", "ports", "n", "key", "kind", "edge")
 
-    def __init__(self, dsts: tuple, ports: tuple, n: int, key: int, kind: str):
+    def __init__(self, dsts: tuple, ports: tuple, n: int, key: int, kind: str,
+                 edge: int = -1):
         self.dsts = dsts
         self.ports = ports
         self.n = n
         self.key = key
         self.kind = kind
+        self.edge = edge
 
 
 class SimState:
     """Everything the processes of one run share."""
 
     def __init__(self, chip: ChipSpec, plan: Plan, cfg: TimingConfig, graph=None):
-        self.env = simpy.Environment()
+        self.env = Env()
         self.chip = chip
         self.plan = plan
         self.cfg = cfg
@@ -120,20 +168,16 @@ class SimState:
         self.count = Counters(n, max(chip.gdpu_slices, 1), self.lat.digital_ps)
         env = self.env
         self.mvm_free = [0] * n
-        self.latch_full = [False] * n
-        self.latch_free_at = [0] * n
-        self.latch_ev: list[simpy.Event | None] = [None] * n
-        self.adc_fifo = {c: Fifo(env) for c in plan.blocks}
         self.inp: dict[int, Port] = {}
         self.act: dict[tuple[int, int], Port] = {}
         self.psum: dict[int, Port] = {}
         self.res: dict[tuple[int, int], Port] = {}
         self.gdpu_port: dict[int, Port] = {}
         self.gdpu_fifo: dict[int, Fifo] = {}
-        self.host_done: dict[tuple[str, int], simpy.Event] = defaultdict(env.event)
+        self.host_done: dict = defaultdict(env.event)
         self.host_count: dict[tuple[str, int], int] = defaultdict(int)
         self.host_time: dict[tuple[str, int], int] = defaultdict(int)
-        self.inf_done: list[simpy.Event] = [env.event() for _ in range(self.n_inf)]
+        self.inf_done = [env.event() for _ in range(self.n_inf)]
         self.inf_time: list[int | None] = [None] * self.n_inf
         self.inf_start: list[int | None] = [None] * self.n_inf
         self._sink_left = [len(plan.sinks) if any(plan.layers[s].to_host for s in plan.sinks)
@@ -142,6 +186,9 @@ class SimState:
         self.blocked: dict[str, str] = {}  # unit -> what it waits for (diagnostics)
         self._build_ports()
         self._dest_cache: dict = {}
+        # inferences after which the replica sharing of a stepped consumer repeats
+        self.send_period = math.lcm(1, *(lp.replicas for lp in plan.layers.values()
+                                         if lp.stepped))
 
     # -- ports ----------------------------------------------------------------------------
     def _build_ports(self) -> None:
@@ -201,9 +248,26 @@ class SimState:
                 self.gdpu_fifo[s] = Fifo(env)
 
     # -- destinations of a chain's output -------------------------------------------------
-    def sends(self, chain: int, g: int) -> list[Send]:
+    def send_template(self, chain: int, k: int, phase: int) -> tuple:
+        """The transfers of chain ``chain``'s output of the vector with index ``k`` in an
+        inference ``i`` with ``i % send_period == phase``, as ``(kind, dsts, ports, n, mult,
+        j, recurrent)``: the vector key is ``i · mult + j``; a recurrent transfer is left out
+        after the last inference. Same content as :meth:`sends`, worked out once."""
+        lp = self.plan.layers[self.plan.chains[chain].layer]
+        out = []
+        for snd in self.sends(chain, phase * lp.vectors + k, keep_recurrent=True):
+            if snd.kind == "host":
+                out.append(("host", snd.dsts, snd.ports, snd.n, lp.vectors, k, False))
+            else:
+                e = self.plan.edges[snd.edge]
+                out.append((snd.kind, snd.dsts, snd.ports, snd.n, e.delivered,
+                            snd.key - phase * e.delivered, e.kind == "recurrent"))
+        return tuple(out)
+
+    def sends(self, chain: int, g: int, keep_recurrent: bool = False) -> list[Send]:
         """Transfers that carry chain ``chain``'s output of vector ``g`` (after the GDPU for an
-        LSTM layer): to consumer cores, residual adds and the host."""
+        LSTM layer): to consumer cores, residual adds and the host. The recurrent transfer
+        after the last inference is left out unless ``keep_recurrent``."""
         plan = self.plan
         ch = plan.chains[chain]
         lp = plan.layers[ch.layer]
@@ -217,7 +281,7 @@ class SimState:
             j = self.emit[ei].get(k)
             if j is None:
                 continue
-            if e.kind == "recurrent" and i + 1 >= self.n_inf:
+            if e.kind == "recurrent" and i + 1 >= self.n_inf and not keep_recurrent:
                 continue
             key = i * e.delivered + j
             dst = plan.layers[e.dst]
@@ -231,7 +295,7 @@ class SimState:
                 for dsts, n in self._dests(chain, ei, rep):
                     ports = tuple((self.res if e.kind == "residual" else self.act)[(d, ei)]
                                   for d in dsts)
-                    out.append(Send(dsts, ports, n, key, e.kind))
+                    out.append(Send(dsts, ports, n, key, e.kind, ei))
         if lp.to_host:
             out.append(Send((HOST,), (), n_out, g, "host"))
         return out

@@ -1,9 +1,18 @@
-"""SimPy processes of the chip's units: a core's MVM unit and LDPU, a GDPU slice, GDC.
+"""The processes of the chip's units: a core (MVM unit + LDPU), a GDPU slice, GDC.
 
-Each core runs two processes joined by its ADC result latch (one vector deep): the MVM unit
-(wait for the input vector, PWM + array read + ADC in ``core.mvm_cycles`` MVM-clock cycles)
-and the LDPU (one value per digital cycle, pipelined, adding partial sums and residuals, then
-sending). A process counts actions and moves time stamps; it computes no numbers.
+A core's MVM unit and its LDPU are joined by the ADC result latch (one vector deep): the MVM
+of a vector (PWM + array read + ADC, ``core.mvm_cycles`` MVM-clock cycles) starts when its
+input has arrived, the previous MVM has ended and the LDPU has taken the previous result; the
+LDPU (one value per digital cycle, pipelined) takes a result when it has it, when the partial
+sums and residuals it adds have been delivered and when the receivers have buffer space, then
+sends. One process per core runs both, vector by vector: every MVM time follows from time
+stamps already known (arrivals, the previous MVM, the LDPU's take of the previous result), so
+an MVM needs no event of its own; its side effects on buffers (input credit returned and line
+buffer window moved at its end) are booked at their future time. The process waits on the
+calendar only when the LDPU needs something not yet sent, or to act (reserve buffer space and
+links) at its own time, so that shared links and buffers serve requests in time order.
+
+A process counts actions and moves time stamps; it computes no numbers.
 
 Examples
 --------
@@ -25,220 +34,290 @@ from __future__ import annotations
 from ..cost.latency import align_up
 from .links import gdpu_node
 from .plan import LSTM_GROUP
-from .state import Send, SimState
-from .stream import Stream, gdpu_stream, through
+from .state import SimState
+from .stream import Stream, gdpu_stream
 
-__all__ = ["core_mvm", "core_ldpu", "gdpu_slice", "gdc"]
+__all__ = ["core_unit", "gdpu_slice", "gdc"]
 
 
-def core_mvm(st: SimState, core: int):
-    """The MVM unit of ``core``: one MVM per vector of its replica, in order."""
-    env, plan, cnt, lat = st.env, st.plan, st.count, st.lat
+def _windows(e, vecs: int) -> tuple[list[int], list[int]]:
+    """``lo[k]``, ``m[k]`` of edge ``e``'s window for every consumer vector index ``k``."""
+    lo, m = [], []
+    for k in range(vecs):
+        a, b = e.window(k)
+        lo.append(a)
+        m.append(b)
+    return lo, m
+
+
+def core_unit(st: SimState, core: int):
+    """The MVM unit and the LDPU of ``core``: one MVM per vector of its replica, in order,
+    each result through the LDPU and on to the next core, the GDPU, the consumers or the
+    host."""
+    env, plan, cnt, lat, net = st.env, st.plan, st.count, st.lat, st.net
     b = plan.blocks[core]
     lp = plan.layers[b.layer]
-    vecs = lp.vectors
-    rows, cols = b.rows[1] - b.rows[0], b.cols[1] - b.cols[0]
-    phases = st.chip.core.phases
-    adcs = st.chip.core.cols  # every ADC of the core converts in every phase
-    needs = [(st.act[(core, ei)], plan.edges[ei]) for ei in lp.in_edges
-             if plan.edges[ei].onchip]
-    checked = [0] * len(needs)
-    tmax = [0] * len(needs)
-    inp = st.inp.get(core)
-    fifo = st.adc_fifo[core]
-    mclk, t_mvm = lat.mvm_clock_ps, lat.mvm_ps
-    ops = 2 * rows * cols
+    vecs, n_inf = lp.vectors, st.n_inf
+    mvm_only = lp.mvm_only
     record = st.cfg.timeline
-    mine = lp.vectors_of(b.replica, st.n_inf)
-    for port, e in needs:  # the window starts at the first vector this core needs
-        for g in mine:
+    timeline = cnt.timeline
+    mclk, t_mvm = lat.mvm_clock_ps, lat.mvm_ps
+    mvm_free = st.mvm_free
+    busy_add = cnt.busy[core].add
+    starts = cnt.mvm_starts[core]
+    blocked = st.blocked
+    unit = f"core {core}"
+    mine = lp.iter_vectors(b.replica, n_inf)
+    # -- inputs of the MVMs: host input buffer, on-chip line buffers (sliding windows)
+    inp = st.inp.get(core)
+    inp_items = inp._items if inp is not None else None
+    needs = []
+    for ei in lp.in_edges:
+        e = plan.edges[ei]
+        if e.onchip:
+            lo, m = _windows(e, vecs)
+            needs.append([st.act[(core, ei)], e.kind == "recurrent", e.delivered, lo, m, 0, 0,
+                          e.src])
+    for nd in needs:  # the window starts at the first vector this core needs
+        port, rec, dl, lo = nd[0], nd[1], nd[2], nd[3]
+        for g in lp.iter_vectors(b.replica, n_inf):
             i, k = divmod(g, vecs)
-            if e.kind != "recurrent" or i > 0:
-                port.advance((i - (e.kind == "recurrent")) * e.delivered + e.window(k)[0])
+            if not rec or i > 0:
+                port.advance((i - rec) * dl + lo[k])
                 break
-    for idx, g in enumerate(mine):
+    # -- the LDPU's side: chain, partial sums, residuals, destinations
+    if not mvm_only:
+        chain, pos = plan.chain_of[core]
+        ch = plan.chains[chain]
+        is_end = pos == len(ch.cores) - 1
+        n = b.cols[1] - b.cols[0]
+        psum = st.psum.get(core)
+        psum_items = psum._items if psum is not None else None
+        psum_pieces = psum.pieces if psum is not None else 0
+        res = []
+        if is_end:
+            for ei in lp.res_edges:
+                e = plan.edges[ei]
+                lo, m = _windows(e, vecs)
+                res.append((st.res[(core, ei)], e.delivered, lo, m, e.src))
+        dig, depth = lat.digital_ps, lat.ldpu_depth_ps
+        span, vp = lat.ldpu_span_ps(n), lat.ldpu_value_ps()
+        tree = net.tree
+        if not is_end:
+            nxt = (ch.cores[pos + 1],)
+            fixed = (("psum", nxt, (st.psum[nxt[0]],), n, vecs, 0, False, tree(core, nxt)),)
+        elif lp.gdpu:
+            s = plan.gdpu_of[chain]
+            node = (gdpu_node(s),)
+            fixed = (("gdpu", node, (st.gdpu_port[s],), n, vecs, 0, False, tree(core, node)),)
+        else:
+            fixed = None
+        period = st.send_period
+        templates: dict[int, tuple] = {}
+        gdpu_fifo = st.gdpu_fifo.get(plan.gdpu_of.get(chain)) if lp.gdpu else None
+        transfer = net.transfer_tree
+        layer_name = lp.name
+    latch_free = 0  # when the LDPU took the previous result
+    now_l = 0  # the LDPU's own time: when it last acted
+    free = 0  # when the LDPU can take its next value
+    ldpu_busy = 0
+    d_first = d_last = None
+    done = 0
+    g_next = next(mine, None)
+    while g_next is not None:
+        g = g_next
+        g_next = next(mine, None)
         i, k = divmod(g, vecs)
+        # ---------------------------------------------------------------- the MVM
         t_in = 0
         if inp is not None:
-            ev = inp.ready(g)
-            if ev is not None:
-                st.blocked[f"core {core} mvm"] = f"input vector {g}"
-                yield ev
-                del st.blocked[f"core {core} mvm"]
-            t_in = inp.stream(g).last
-        for x, (port, e) in enumerate(needs):
-            if e.kind == "recurrent":
+            item = inp_items.get(g)
+            if item is None or item[0] != inp.pieces:
+                blocked[unit] = f"input vector {g}"
+                yield inp.ready(g)
+                del blocked[unit]
+                item = inp_items[g]
+            t_in = item[2]
+        for nd in needs:
+            port, rec, dl, lo, m, checked, tmax, src = nd
+            if rec:
                 if i == 0:
                     continue
-                base = (i - 1) * e.delivered
+                base = (i - 1) * dl
             else:
-                base = i * e.delivered
-            lo, m = e.window(k)
-            m += base
-            for key in range(max(lo + base, checked[x]), m):
-                ev = port.ready(key)
-                if ev is not None:
-                    st.blocked[f"core {core} mvm"] = f"activation {key} from {e.src}"
-                    yield ev
-                    del st.blocked[f"core {core} mvm"]
-                t = port.stream(key).last
-                if t > tmax[x]:
-                    tmax[x] = t
-            if m > checked[x]:
-                checked[x] = m
-            if tmax[x] > t_in:
-                t_in = tmax[x]
-        if not lp.mvm_only:
-            while st.latch_full[core]:
-                ev = st.latch_ev[core] = env.event()
-                st.blocked[f"core {core} mvm"] = "its LDPU to take the last result"
-                yield ev
-                del st.blocked[f"core {core} mvm"]
-        start = align_up(max(env.now, t_in, st.mvm_free[core], st.latch_free_at[core]), mclk)
+                base = i * dl
+            hi = m[k] + base
+            key = lo[k] + base
+            if key < checked:
+                key = checked
+            if key < hi:
+                items, pieces = port._items, port.pieces
+                while key < hi:
+                    item = items.get(key)
+                    if item is None or item[0] != pieces:
+                        blocked[unit] = f"activation {key} from {src}"
+                        yield port.ready(key)
+                        del blocked[unit]
+                        item = items[key]
+                    if item[2] > tmax:
+                        tmax = item[2]
+                    key += 1
+                nd[6] = tmax
+            if hi > checked:
+                nd[5] = hi
+            if tmax > t_in:
+                t_in = tmax
+        start = mvm_free[core]
+        if latch_free > start:
+            start = latch_free
+        if t_in > start:
+            start = t_in
+        start = -(-start // mclk) * mclk
         end = start + t_mvm
-        st.mvm_free[core] = end
-        if not lp.mvm_only:
-            st.latch_full[core] = True
-        yield env.timeout(end - env.now)
-        cnt.mvms[core] += 1
-        cnt.ops[core] += ops
-        cnt.pwm_row_phases[core] += rows * phases
-        cnt.array_cell_phases[core] += rows * cols * phases
-        cnt.adc_conversions[core] += adcs * phases
-        cnt.mvm_busy_ps[core] += t_mvm
-        cnt.mvm_active.add(start, end)
-        cnt.busy[core].add(start, end)
+        mvm_free[core] = end
+        starts.append(start)
+        busy_add(start, end)
         if record:
-            cnt.timeline.append((core, start, end, "mvm"))
+            timeline.append((core, start, end, "mvm"))
+        done += 1
         if inp is not None:
-            inp.pop(g)
-        g2 = mine[idx + 1] if idx + 1 < len(mine) else None
-        for x, (port, e) in enumerate(needs):
-            if g2 is not None:
-                i2, k2 = divmod(g2, vecs)
-                if e.kind == "recurrent":
-                    base2 = (i2 - 1) * e.delivered
-                    new_lo = base2 + e.window(k2)[0] if i2 > 0 else 0
-                else:
-                    new_lo = i2 * e.delivered + e.window(k2)[0]
-                upto = min(new_lo, checked[x])
-                port.advance(upto)
+            inp.pop(g, end)
+        if needs:
+            if g_next is not None:
+                i2, k2 = divmod(g_next, vecs)
+                for nd in needs:
+                    port, rec, dl, lo = nd[0], nd[1], nd[2], nd[3]
+                    if rec:
+                        new_lo = (i2 - 1) * dl + lo[k2] if i2 > 0 else 0
+                    else:
+                        new_lo = i2 * dl + lo[k2]
+                    port.advance(new_lo if new_lo < nd[5] else nd[5], end)
             else:
-                port.drain()
-        if not lp.mvm_only:
-            fifo.put((g, end))
-
-
-def _acquire(st: SimState, unit: str, sends: list[Send]):
-    for snd in sends:
-        for d, p in zip(snd.dsts, snd.ports, strict=False):
-            ev = p.acquire(snd.key)
-            if ev is not None:
-                st.blocked[unit] = f"buffer space ({snd.kind}) at {d}"
-                yield ev
-                del st.blocked[unit]
-
-
-def _dispatch(st: SimState, src, sends: list[Send], out: Stream, layer: str, chain: int,
-              g: int) -> int:
-    """Reserve the links of every send and deliver; the last arrival time."""
-    net, env = st.net, st.env
-    last = out.last
-    for snd in sends:
-        arr = net.transfer(env.now, src, snd.dsts, Stream(out.first, out.last, snd.n))
-        kind = snd.kind
-        if kind == "host":
-            st.host_receive(layer, g, arr[0])
-        elif kind == "gdpu":  # into the slice's input FIFO (not a core buffer)
-            st.gdpu_fifo[st.plan.gdpu_of[chain]].put((chain, g, arr[0]))
-        else:
-            for p, a in zip(snd.ports, arr, strict=True):
-                p.deliver(snd.key, a)
-        for a in arr:
-            if a.last > last:
-                last = a.last
-    return last
-
-
-def core_ldpu(st: SimState, core: int):
-    """The LDPU of ``core``: per vector, its column outputs (plus partial sums and residuals
-    received) at one value per digital cycle, then on to the next core, the GDPU, the
-    consumers or the host."""
-    env, plan, cnt, lat = st.env, st.plan, st.count, st.lat
-    b = plan.blocks[core]
-    lp = plan.layers[b.layer]
-    chain, pos = plan.chain_of[core]
-    ch = plan.chains[chain]
-    is_end = pos == len(ch.cores) - 1
-    n = b.cols[1] - b.cols[0]
-    vecs = lp.vectors
-    psum = st.psum.get(core)
-    res = [(st.res[(core, ei)], plan.edges[ei]) for ei in lp.res_edges] if is_end else []
-    fifo = st.adc_fifo[core]
-    dig, depth = lat.digital_ps, lat.ldpu_depth_ps
-    span, vp = lat.ldpu_span_ps(n), lat.ldpu_value_ps()
-    nxt_port = None if is_end else st.psum[ch.cores[pos + 1]]
-    slice_ = plan.gdpu_of.get(chain)
-    record = st.cfg.timeline
-    free = 0
-    for g in lp.vectors_of(b.replica, st.n_inf):
-        ev = fifo.get()
-        if ev is not None:
-            st.blocked[f"core {core} ldpu"] = "an MVM result"
-            yield ev
-            del st.blocked[f"core {core} ldpu"]
-        _, t_adc = fifo.take()
-        i, k = divmod(g, vecs)
-        inputs = []
-        held = []
+                for nd in needs:
+                    nd[0].drain(end)
+        if mvm_only:
+            continue
+        # ---------------------------------------------------------------- the LDPU
+        t = end if end > now_l else now_l  # it has the ADC results at the MVM's end
+        n_in = 0
+        in_first = in_last = 0
         if psum is not None:
-            ev = psum.ready(g)
-            if ev is not None:
-                st.blocked[f"core {core} ldpu"] = f"partial sums of vector {g}"
-                yield ev
-                del st.blocked[f"core {core} ldpu"]
-            inputs.append(psum.stream(g))
-            held.append((psum, g))
-        for port, e in res:
-            lo, m = e.window(k)
-            base = i * e.delivered
-            for key in range(base + lo, base + m):
-                ev = port.ready(key)
-                if ev is not None:
-                    st.blocked[f"core {core} ldpu"] = f"residual {key} from {e.src}"
-                    yield ev
-                    del st.blocked[f"core {core} ldpu"]
-                inputs.append(port.stream(key))
+            item = psum_items.get(g)
+            if item is None or item[0] != psum_pieces:
+                blocked[unit] = f"partial sums of vector {g}"
+                yield psum.ready(g)
+                del blocked[unit]
+                item = psum_items[g]
+            if item[3] > t:
+                t = item[3]
+            n_in = 1
+            in_first, in_last = item[1], item[2]
+        held = []
+        for port, dl, lo, m, src in res:
+            base = i * dl
+            items, pieces = port._items, port.pieces
+            for key in range(base + lo[k], base + m[k]):
+                item = items.get(key)
+                if item is None or item[0] != pieces:
+                    blocked[unit] = f"residual {key} from {src}"
+                    yield port.ready(key)
+                    del blocked[unit]
+                    item = items[key]
+                if item[3] > t:
+                    t = item[3]
+                if n_in:
+                    if item[1] > in_first:
+                        in_first = item[1]
+                    if item[2] > in_last:
+                        in_last = item[2]
+                else:
+                    in_first, in_last = item[1], item[2]
+                n_in += 1
                 held.append((port, key))
-        if not is_end:
-            sends = [Send((ch.cores[pos + 1],), (nxt_port,), n, g, "psum")]
-        elif lp.gdpu:
-            sends = [Send((gdpu_node(slice_),), (st.gdpu_port[slice_],), n, g, "gdpu")]
+        if fixed is not None:
+            sends = fixed
         else:
-            sends = st.sends(chain, g)
-        yield from _acquire(st, f"core {core} ldpu", sends)
-        # the LDPU takes the ADC results at ``start``; links are booked now for the future
-        # windows (a link serves bookings in time order whatever order they come in)
-        start = align_up(max(env.now, t_adc, free), dig)
-        st.latch_full[core] = False
-        st.latch_free_at[core] = start
-        lev = st.latch_ev[core]
-        if lev is not None:
-            st.latch_ev[core] = None
-            lev.succeed()
-        out = through(start, n, span, depth, tuple(inputs))
-        consumed = out.last - depth
+            ph = i % period
+            sends = templates.get(k * period + ph)
+            if sends is None:
+                sends = templates[k * period + ph] = tuple(
+                    (*snd, tree(core, snd[1])) for snd in st.send_template(chain, k, ph))
+        # act at the LDPU's own time: buffer space, then the links
+        if t > env.now:
+            yield t
+        for kind, dsts, ports, _, mult, j, rec, _ in sends:
+            if rec and i + 1 >= n_inf:
+                continue
+            key = g if kind == "psum" or kind == "gdpu" else i * mult + j
+            for p in ports:
+                ev = p.acquire(key)
+                if ev is not None:
+                    blocked[unit] = f"buffer space ({kind}) at {dsts}"
+                    yield ev
+                    del blocked[unit]
+        now = env.now
+        start = now if now > end else end
+        if free > start:
+            start = free
+        start = -(-start // dig) * dig
+        latch_free = start
+        # the output stream (stream.through on the inputs' combined ends): value v leaves at
+        # max(start + v·period, inputs' value v) + depth
+        first = start
+        if n_in:
+            if in_first > first:
+                first = in_first
+            last = first + span
+            if in_last > last:
+                last = in_last
+        else:
+            last = first + span
+        out_first, out_last = first + depth, last + depth
+        consumed = last
+        if psum is not None:
+            psum.pop(g, consumed)
         for port, key in held:
             port.pop(key, consumed)
         free = consumed + vp
-        cnt.ldpu_values[core] += n
-        cnt.ldpu_busy_ps[core] += out.last - start
-        cnt.digital[core] = True
+        ldpu_busy += out_last - start
         if record:
-            cnt.timeline.append((core, start, out.last, "ldpu"))
-        last = _dispatch(st, core, sends, out, lp.name, chain, g) if sends else out.last
-        cnt.busy[core].add(start, out.last)
-        cnt.digital_span(start, last)
+            timeline.append((core, start, out_last, "ldpu"))
+        top = out_last
+        for kind, _, ports, nv, mult, j, rec, tr in sends:
+            if rec and i + 1 >= n_inf:
+                continue
+            fs, ls = transfer(now, tr, out_first, out_last, nv)
+            if kind == "host":
+                st.host_receive(layer_name, g, Stream(fs[0], ls[0], nv))
+            elif kind == "gdpu":
+                gdpu_fifo.put((chain, g, Stream(fs[0], ls[0], nv)))
+            else:
+                key = g if kind == "psum" else i * mult + j
+                for p, f, la in zip(ports, fs, ls, strict=True):
+                    p.put(key, f, la, nv)
+            for la in ls:
+                if la > top:
+                    top = la
+        busy_add(start, out_last)
+        if d_first is None:
+            d_first = start
+        if d_last is None or top > d_last:
+            d_last = top
+        now_l = now
+    # the per-core figures
+    rows, cols = b.rows[1] - b.rows[0], b.cols[1] - b.cols[0]
+    phases = st.chip.core.phases
+    cnt.mvms[core] += done
+    cnt.ops[core] += done * 2 * rows * cols
+    cnt.pwm_row_phases[core] += done * rows * phases
+    cnt.array_cell_phases[core] += done * rows * cols * phases
+    cnt.adc_conversions[core] += done * st.chip.core.cols * phases
+    cnt.mvm_busy_ps[core] += done * t_mvm
+    if not mvm_only and done:
+        cnt.ldpu_values[core] += done * n
+        cnt.ldpu_busy_ps[core] += ldpu_busy
+        cnt.digital[core] = True
+        cnt.digital_span(d_first, d_last)
 
 
 def gdpu_slice(st: SimState, s: int, count: int):
@@ -257,10 +336,16 @@ def gdpu_slice(st: SimState, s: int, count: int):
             del st.blocked[f"gdpu {s}"]
         chain, g, inp = fifo.take()
         sends = st.sends(chain, g)
-        yield from _acquire(st, f"gdpu {s}", sends)
+        for snd in sends:
+            for d, p in zip(snd.dsts, snd.ports, strict=False):
+                ev = p.acquire(snd.key)
+                if ev is not None:
+                    st.blocked[f"gdpu {s}"] = f"buffer space ({snd.kind}) at {d}"
+                    yield ev
+                    del st.blocked[f"gdpu {s}"]
         start = align_up(max(env.now, free), dig)
         if start > env.now:
-            yield env.timeout(start - env.now)
+            yield start
         out = gdpu_stream(start, inp, LSTM_GROUP, in_ps, lat.gdpu_out_ps, lat.gdpu_depth_ps)
         last_in = max(max(start, inp.first) + (inp.n - 1) * in_ps, inp.last)
         port.release(1, last_in)
@@ -270,13 +355,23 @@ def gdpu_slice(st: SimState, s: int, count: int):
         cnt.gdpu_busy_ps[s] += out.last - start
         cnt.gdpu_busy[s].add(start, out.last)
         layer = st.plan.chains[chain].layer
-        last = _dispatch(st, node, sends, out, layer, chain, g) if sends else out.last
+        last = out.last
+        for snd in sends:
+            arr = st.net.transfer(env.now, node, snd.dsts, Stream(out.first, out.last, snd.n))
+            if snd.kind == "host":
+                st.host_receive(layer, g, arr[0])
+            else:
+                for p, a in zip(snd.ports, arr, strict=True):
+                    p.deliver(snd.key, a)
+            for a in arr:
+                if a.last > last:
+                    last = a.last
         cnt.digital_span(start, last)
 
 
 def gdc(st: SimState, core: int, interval_ps: int):
-    """Global drift compensation on ``core``: every ``interval_ps`` its calibration MVMs take
-    the MVM unit (queued behind the MVM under way)."""
+    """Global drift compensation on ``core`` (a daemon): every ``interval_ps`` its
+    calibration MVMs take the MVM unit, queued behind the MVMs already scheduled."""
     env, cnt, lat = st.env, st.count, st.lat
     b = st.plan.blocks[core]
     rows, cols = b.rows[1] - b.rows[0], b.cols[1] - b.cols[0]
@@ -284,8 +379,7 @@ def gdc(st: SimState, core: int, interval_ps: int):
     phases = st.chip.core.phases
     k = 1
     while True:
-        t = k * interval_ps
-        yield env.timeout(t - env.now)
+        yield k * interval_ps
         start = align_up(max(env.now, st.mvm_free[core]), lat.mvm_clock_ps)
         end = start + n_cal * lat.mvm_ps
         st.mvm_free[core] = end
@@ -294,7 +388,7 @@ def gdc(st: SimState, core: int, interval_ps: int):
         cnt.array_cell_phases[core] += n_cal * rows * cols * phases
         cnt.adc_conversions[core] += n_cal * st.chip.core.cols * phases
         cnt.mvm_busy_ps[core] += end - start
-        cnt.mvm_active.add(start, end)
+        cnt.gdc_spans.append((start, end))
         cnt.busy[core].add(start, end)
         if st.cfg.timeline:
             cnt.timeline.append((core, start, end, "gdc"))

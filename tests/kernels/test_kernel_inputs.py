@@ -11,9 +11,12 @@ from chipsim.errors import ChipsimError
 from chipsim.kernels import (
     accumulate_int8,
     adc_convert,
+    analog_readout,
     combine_phases,
     duty_split,
+    duty_square,
     fp16_round,
+    int_codes,
     ldpu_affine,
     pwm_quantize,
     requantize_int8,
@@ -29,6 +32,21 @@ CALLS = {
                    {"x": "float", "scale": "positive", "levels": "levels16"}),
     duty_split: ({"codes": I2.astype(np.int16), "levels": 127},
                  {"codes": "int", "levels": "levels16"}),
+    int_codes: ({"x": F2, "step": 0.01, "levels": 127},
+                {"x": "float", "step": "positive", "levels": "levels16"}),
+    duty_square: ({"codes": I2.astype(np.int16), "levels": 127},
+                  {"codes": "int", "levels": "levels16"}),
+    analog_readout: ({"products": np.abs(np.stack([F2] * 4)), "noise_var": np.abs(F2),
+                      "z": F2, "saturating": True, "one_phase": False, "v_read_v": 0.2,
+                      "i_sat_ua": 100.0, "noise_scale": 0.04, "noise_offset": 0.01,
+                      "gain": np.ones(3), "offset_lsb": np.zeros(3), "full_scale_ua": 50.0,
+                      "levels": 127},
+                     {"products": "float", "noise_var": "float_like_products",
+                      "z": "float_like_products", "saturating": "flag", "one_phase": "flag",
+                      "v_read_v": "positive", "i_sat_ua": "positive",
+                      "noise_scale": "non_negative", "noise_offset": "non_negative",
+                      "gain": "column_positive", "offset_lsb": "column",
+                      "full_scale_ua": "positive", "levels": "levels32"}),
     combine_phases: ({"products": np.abs(np.stack([F2] * 4)), "one_phase": False,
                       "i_sat_ua": 100.0},
                      {"products": "float", "one_phase": "flag", "i_sat_ua": "positive"}),
@@ -69,7 +87,8 @@ def _bad_values(kind: str, valid):
               "complex": 1 + 2j, "none": None, "array": np.ones(2)}
     if kind == "real_any":
         return {**_dtype_cases(valid), "ragged": [[1.0, 2.0], [3.0]]}
-    if kind in ("float", "column", "column_positive", "column_fp16", "float_like_i_ua"):
+    if kind in ("float", "column", "column_positive", "column_fp16", "float_like_i_ua",
+                "float_like_products"):
         cases = {**_dtype_cases(valid), **_ndim_cases(valid), "nan": _with(valid, np.nan),
                  "inf": _with(valid, -np.inf), "huge": _with(valid, 1e300)}  # inf in float32
         if kind.startswith("column"):
@@ -79,7 +98,7 @@ def _bad_values(kind: str, valid):
             cases["negative"] = _with(valid, -1.0)
         if kind == "column_fp16":
             cases["fp16_overflow"] = _with(valid, 65520.0)
-        if kind == "float_like_i_ua":
+        if kind in ("float_like_i_ua", "float_like_products"):
             cases["shape"] = valid[:, :-1]
         if kind == "float" and valid.ndim == 3:
             cases["phases"] = valid[:3]
@@ -141,6 +160,12 @@ def test_adc_noise_needs_its_draws():
 def test_codes_beyond_levels_are_rejected():
     with pytest.raises(ValueError, match=r"^codes: values must lie in \[-7, 7\]"):
         duty_split(np.array([[8]]), 7)
+
+
+def test_readout_rejects_negative_variances():
+    valid = CALLS[analog_readout][0]
+    with pytest.raises(ValueError, match=r"^noise_var: variances must be >= 0"):
+        analog_readout(**{**valid, "noise_var": -np.abs(F2)})
 
 
 def test_scalars_may_be_numpy_scalars_or_0d_arrays():

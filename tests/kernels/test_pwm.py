@@ -1,10 +1,10 @@
-"""pwm_quantize and duty_split against their NumPy references."""
+"""pwm_quantize, duty_split, int_codes and duty_square against their NumPy references."""
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chipsim.kernels import duty_split, pwm_quantize, reference
+from chipsim.kernels import duty_split, duty_square, int_codes, pwm_quantize, reference
 
 from ._kernel_strategies import SETTINGS, grid_ties, log_uniform, rng_of, seeds, shapes2d
 
@@ -65,3 +65,46 @@ def test_pwm_chain_on_non_contiguous_and_empty_batches():
     assert pwm_quantize(np.zeros((0, 5)), 1.0, 127).shape == (0, 5)
     u_pos, u_neg = duty_split(np.zeros((0, 5), dtype=np.int16), 127)
     assert u_pos.shape == u_neg.shape == (0, 5)
+
+
+@SETTINGS
+@given(shape=shapes2d, seed=seeds, levels=levels_st, step_exp=st.integers(-20, 20),
+       mode=st.sampled_from(["uniform", "log", "ties"]))
+def test_int_codes_matches_reference(shape, seed, levels, step_exp, mode):
+    rng = rng_of(seed)
+    step = 2.0**step_exp * (1.0 if mode == "ties" else rng.uniform(0.5, 2.0))
+    if mode == "uniform":  # some beyond ±levels: clipped
+        x = rng.uniform(-1.5, 1.5, size=shape) * step * levels
+    elif mode == "log":
+        x = log_uniform(rng, shape, step_exp - 30, step_exp + 20)
+    else:  # exact ties of rint
+        x = grid_ties(rng, shape, step, min(levels, 1000) + 2)
+    x = x.astype(np.float32)
+    got = int_codes(x, step, levels)
+    assert got.dtype == np.int16
+    np.testing.assert_array_equal(got, reference.int_codes(x, step, levels))
+    # the executor's NumPy formulation, on float32 data
+    want = np.clip(np.rint(x / step), -levels, levels).astype(np.int16)
+    np.testing.assert_array_equal(got, want)
+
+
+@SETTINGS
+@given(shape=shapes2d, seed=seeds, levels=levels_st, signed=st.booleans())
+def test_duty_square_matches_reference(shape, seed, levels, signed):
+    lo = -levels if signed else 0
+    codes = rng_of(seed).integers(lo, levels + 1, size=shape).astype(np.int16)
+    got = duty_square(codes, levels)
+    want = reference.duty_square(codes, levels)
+    for g, w in zip(got[:3], want[:3], strict=True):
+        assert g.dtype == np.float32
+        np.testing.assert_array_equal(g.view(np.uint32), w.view(np.uint32))
+    assert got[3] == want[3] == bool((codes < 0).any())
+    u_pos, u_neg = duty_split(codes, levels)
+    np.testing.assert_array_equal(got[0], u_pos)
+    np.testing.assert_array_equal(got[1], u_neg)
+
+
+def test_int_codes_and_duty_square_on_empty_batches():
+    assert int_codes(np.zeros((0, 5), np.float32), 0.5, 127).shape == (0, 5)
+    u_pos, u_neg, u_sq, negative = duty_square(np.zeros((0, 5), dtype=np.int16), 127)
+    assert u_pos.shape == u_neg.shape == u_sq.shape == (0, 5) and negative is False

@@ -1,11 +1,12 @@
-"""combine_phases against its NumPy reference; saturation in both read modes."""
+"""combine_phases and analog_readout against their NumPy references; saturation in both read
+modes."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chipsim.kernels import combine_phases, reference
+from chipsim.kernels import analog_readout, combine_phases, reference
 
 from ._kernel_strategies import SETTINGS, log_uniform, rng_of, seeds, shapes2d
 
@@ -53,3 +54,54 @@ def test_float64_non_contiguous_and_empty_inputs():
     want = reference.combine_phases(np.ascontiguousarray(view, dtype=np.float32), False, 150.0)
     np.testing.assert_array_equal(combine_phases(view, False, 150.0), want)
     assert combine_phases(np.zeros((4, 0, 3)), True, 1.0).shape == (0, 3)
+
+
+def _readout_inputs(rng, shape, n_prod, i_sat):
+    p = rng.uniform(0.0, 3.0 * i_sat, size=(n_prod, *shape)).astype(np.float32)
+    var = rng.uniform(0.0, 10.0, size=shape).astype(np.float32)
+    z = rng.standard_normal(shape, dtype=np.float32)
+    gain = rng.uniform(0.9, 1.1, size=shape[1])
+    offset = rng.normal(0.0, 1.0, size=shape[1])
+    return p, var, z, gain, offset
+
+
+@SETTINGS
+@given(shape=shapes2d, seed=seeds, n_prod=st.sampled_from([1, 2, 4]),
+       saturating=st.booleans(), one_phase=st.booleans(),
+       v=st.floats(0.05, 2.0), i_sat=st.floats(1.0, 500.0), levels=st.sampled_from([7, 127]))
+def test_analog_readout_matches_reference(shape, seed, n_prod, saturating, one_phase, v, i_sat,
+                                          levels):
+    rng = rng_of(seed)
+    p, var, z, gain, offset = _readout_inputs(rng, shape, n_prod, i_sat)
+    kw = dict(saturating=saturating, one_phase=one_phase, v_read_v=v, i_sat_ua=i_sat,
+              noise_scale=v * v, noise_offset=0.01, gain=gain, offset_lsb=offset,
+              full_scale_ua=i_sat / 2, levels=levels)
+    got = analog_readout(p, var, z, **kw)
+    assert got.dtype == np.int32 and got.shape == shape
+    want = reference.analog_readout(p, var, z, **{**kw, "gain": gain.astype(np.float32),
+                                                  "offset_lsb": offset.astype(np.float32)})
+    np.testing.assert_array_equal(got, want)
+
+
+def test_analog_readout_paths_on_one_column():
+    one = np.ones((1, 1), np.float32)
+    zero = np.zeros((1, 1), np.float32)
+
+    def read(p, saturating=False, one_phase=False):
+        return int(analog_readout(np.array(p, np.float32).reshape(-1, 1, 1), zero, zero,
+                                  saturating=saturating, one_phase=one_phase, v_read_v=1.0,
+                                  i_sat_ua=100.0, noise_scale=0.0, noise_offset=0.0,
+                                  gain=np.ones(1), offset_lsb=np.zeros(1), full_scale_ua=127.0,
+                                  levels=127)[0, 0])
+
+    assert read([150]) == 127  # no saturation assumed: the ADC clips
+    assert read([150, 60]) == 90
+    assert read([150, 60], saturating=True) == 40  # 100 - 60
+    assert read([150, 10, 30, 5]) == 65  # 4-ph: 100 - 10 - 30 + 5
+    assert read([150, 10, 30, 5], one_phase=True) == 75  # 1-ph: min(140, 100) - 25
+    # noise: sqrt(0 · 1 + 4) · 1 = 2 µA more
+    got = analog_readout(np.full((1, 1, 1), 10.0, np.float32), zero, one, saturating=False,
+                         one_phase=False, v_read_v=1.0, i_sat_ua=100.0, noise_scale=1.0,
+                         noise_offset=4.0, gain=np.ones(1), offset_lsb=np.zeros(1),
+                         full_scale_ua=127.0, levels=127)
+    assert int(got[0, 0]) == 12

@@ -1,0 +1,252 @@
+"""The benchmark measurements; each returns a JSON-ready dict.
+
+Short measurements report the best of several repeats (the least disturbed by other load);
+long runs are timed once. Wall times come from :func:`time.perf_counter`; where a figure can
+be disturbed by other processes on the machine the CPU time of the process is reported beside
+it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Sizes", "SIZES", "bench_mvm", "bench_network", "bench_timing", "bench_simpy",
+           "bench_larger", "bench_startup"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Sizes(dict):
+    """Problem sizes of one benchmark mode (attribute access)."""
+
+    __getattr__ = dict.__getitem__
+
+
+SIZES = {
+    "full": Sizes(mvm_batch=1024, mvm_repeats=15, images=1000, image_sizes=(10, 100, 1000),
+                  timing_inferences=100, timing_sizes=(10, 100, 1000), timing_budget_s=900,
+                  simpy_events=300_000, larger_images=10, larger_inferences=2,
+                  help_repeats=5),
+    "quick": Sizes(mvm_batch=1024, mvm_repeats=7, images=100, image_sizes=(10, 100),
+                   timing_inferences=20, timing_sizes=(5, 20), timing_budget_s=0,
+                   simpy_events=100_000, larger_images=0, larger_inferences=0,
+                   help_repeats=3),
+}
+
+
+def _best(fn: Callable[[], Any], repeats: int) -> float:
+    """Least wall time (s) of ``repeats`` calls of ``fn``."""
+    return _best_pair(fn, None, repeats)[0]
+
+
+def _best_pair(fn: Callable[[], Any], ref: Callable[[], Any] | None,
+               repeats: int) -> tuple[float, float]:
+    """Least wall times (s) of ``fn`` and ``ref`` over ``repeats`` rounds, the two calls of a
+    round back to back (so that both see the same load of the machine)."""
+    best = [float("inf"), float("inf")]
+    for _ in range(repeats):
+        for k, f in enumerate((fn, ref)):
+            if f is None:
+                continue
+            t = time.perf_counter()
+            f()
+            best[k] = min(best[k], time.perf_counter() - t)
+    return best[0], best[1]
+
+
+def _child(*args: str, env: dict | None = None, timeout: float = 3600) -> dict:
+    """Run ``python -m benchmarks._child ARGS`` and return its JSON output."""
+    proc = subprocess.run([sys.executable, "-m", "benchmarks._child", *args], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=timeout,
+                          check=False)
+    if proc.returncode:
+        raise RuntimeError(f"benchmark child {args} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------ core MVM
+def bench_mvm(sizes: Sizes) -> dict:
+    """One 256 × 256 core, uniform random weights (30 % zeros, the MVM-error protocol),
+    ``mvm_batch`` PWM input vectors (uniform in [-1, 1], 30 % zeros): the noisy MVM with
+    every nonideality (:meth:`CoreInstance.mvm`: counts + LDPU) against ``x @ W`` in float32.
+
+    Also with non-negative inputs (as after a ReLU: the inputs every core but the first of a
+    CNN sees), where the negative-voltage read phases carry no current.
+    """
+    import numpy as np
+
+    from chipsim.functional.core import program_core
+    from chipsim.kernels import pwm_quantize
+    from chipsim.spec import hermes
+
+    chip = hermes()
+    rng = np.random.default_rng(0)
+
+    def sparse(shape):
+        x = rng.uniform(-1.0, 1.0, size=shape)
+        x[rng.random(shape) < 0.3] = 0.0
+        return x
+
+    rows, cols, batch = chip.core.rows, chip.core.cols, sizes.mvm_batch
+    w = sparse((rows, cols))
+    x = sparse((batch, rows)).astype(np.float32)
+    codes = pwm_quantize(x, 1.0, chip.core.input_levels)
+    core = program_core(w, chip, np.random.default_rng(1))
+    state = core.read_state(60.0)
+    xf, wf = codes.astype(np.float32) / chip.core.input_levels, w.astype(np.float32)
+    relu_codes = np.maximum(codes, 0)
+    xr = relu_codes.astype(np.float32) / chip.core.input_levels
+    reps = sizes.mvm_repeats
+    core.mvm(codes, state, np.random.default_rng(2))  # compile / load the kernels
+    t_mvm, t_mm = _best_pair(lambda: core.mvm(codes, state, np.random.default_rng(2)),
+                             lambda: xf @ wf, reps)
+    t_mvm_relu, t_mm_relu = _best_pair(
+        lambda: core.mvm(relu_codes, state, np.random.default_rng(2)), lambda: xr @ wf, reps)
+    return {
+        "shape": [batch, rows, cols],
+        "lines_can_saturate": bool(state.line_max_ua > chip.core.i_sat_ua),
+        "mvm_ms": t_mvm * 1e3, "matmul_ms": t_mm * 1e3, "mvm_ratio": t_mvm / t_mm,
+        "nonneg_mvm_ms": t_mvm_relu * 1e3, "nonneg_matmul_ms": t_mm_relu * 1e3,
+        "nonneg_mvm_ratio": t_mvm_relu / t_mm_relu,
+        "mvm_us_per_vector": t_mvm / batch * 1e6,
+    }
+
+
+# ------------------------------------------------------------------------------ network
+def bench_network(sizes: Sizes) -> dict:
+    """ResNet-9 (shipped 1-channel weights, the default replicated mapping of ``chipsim
+    run``), MNIST test images, every nonideality, batches of 100, in a subprocess: seconds per
+    image at each size, the ratio to the float32 NumPy forward of the same images at the
+    largest size, and the subprocess's peak resident memory."""
+    out = _child("network", *map(str, sizes.image_sizes))
+    runs = {r["images"]: r for r in out["runs"]}
+    main = runs[sizes.images]
+    per_image = {str(n): r["run_s"] / n for n, r in runs.items()}
+    flat = None
+    if 100 in runs and sizes.images != 100:
+        flat = per_image[str(sizes.images)] / per_image["100"]
+    return {
+        "images": sizes.images, "batch": out["batch"], "cores": out["cores"],
+        "program_s": out["program_s"], "run_s": main["run_s"], "run_cpu_s": main["run_cpu_s"],
+        "float_s": main["float_s"], "network_ratio": main["run_s"] / main["float_s"],
+        "core_mvms": main["core_mvms"], "us_per_core_mvm": main["run_s"] / main["core_mvms"] * 1e6,
+        "chip_top1": main["chip_top1"], "float_top1": main["float_top1"],
+        "s_per_image": per_image, "per_image_1000_vs_100": flat,
+        "peak_rss_mb": out["peak_rss_mb"],
+    }
+
+
+# ------------------------------------------------------------------------------ timing
+def _timing_run(size: int, replicate: bool, inferences: int) -> dict:
+    """One timing run in a process of its own (its speed does not depend on what ran before)."""
+    return _child("timing", str(size), str(int(replicate)), str(inferences))
+
+
+def bench_simpy(sizes: Sizes) -> dict:
+    """Timeouts per second of a bare SimPy process (``yield env.timeout(1)`` in a loop), best
+    of three."""
+    import simpy
+
+    n = sizes.simpy_events
+
+    def run():
+        env = simpy.Environment()
+
+        def proc(env):
+            for _ in range(n):
+                yield env.timeout(1)
+
+        env.process(proc(env))
+        env.run()
+
+    return {"events": n, "events_per_s": n / _best(run, 3)}
+
+
+def bench_timing(sizes: Sizes, simpy_rate: float) -> dict:
+    """ResNet-9 in the on-chip (layer-pipelined) mode, the default replicated mapping of
+    ``chipsim run``, no timeline: simulated core-MVMs per wall second over
+    ``timing_inferences`` images, and per image at each size (the largest only if the run
+    before it says it fits ``timing_budget_s``); the same for the plain (unreplicated)
+    mapping. Each run in a process of its own."""
+    out: dict[str, Any] = {}
+    for name, rep in (("replicated", True), ("plain", False)):
+        runs: dict[int, dict] = {}
+        for n in sorted(set(sizes.timing_sizes) | {sizes.timing_inferences}):
+            if n > sizes.timing_inferences:
+                est = runs[max(runs)]["s_per_image"] * n
+                if rep is False or est > sizes.timing_budget_s:
+                    runs[n] = {"inferences": n, "skipped": f"estimated {est:.0f} s"}
+                    continue
+            runs[n] = _timing_run(32, rep, n)
+        main = runs[sizes.timing_inferences]
+        out[name] = {"cores": main["cores"], "runs": [runs[n] for n in sorted(runs)],
+                     "mvms_per_s": main["mvms_per_s"],
+                     "cpu_mvms_per_s": main["core_mvms"] / main["cpu_s"]}
+    main = out["replicated"]
+    return {"inferences": sizes.timing_inferences, "mapping": "replicated",
+            "timing_mvms_per_s": main["mvms_per_s"],
+            "timing_vs_simpy": main["mvms_per_s"] / simpy_rate, **out}
+
+
+# ------------------------------------------------------------------------------ larger
+def bench_larger(sizes: Sizes, base_us_per_mvm: float | None) -> dict:
+    """ResNet-9 on 64 × 64 images (4× the core-MVMs per image; seeded random weights) on the
+    256-core chip against ResNet-9 (shipped weights) on 32 × 32 images on the 64-core chip:
+    wall time per core-MVM of the timing path (on-chip mode), with the replicated mapping (the
+    copies fill the chip) and with the plain one; and of the accuracy path (replicated)."""
+    if not sizes.larger_inferences:
+        return {"skipped": "not in --quick"}
+    out: dict[str, Any] = {}
+    n = sizes.larger_inferences
+    for mapping_name, rep in (("replicated", True), ("plain", False)):
+        res = {}
+        for name, size in (("resnet9_32px_64cores", 32), ("resnet9_64px_256cores", 64)):
+            r = _timing_run(size, rep, n)
+            res[name] = {"cores": r["cores"], "mvms_per_image": r["core_mvms"] // n,
+                         "timing_us_per_core_mvm": r["wall_s"] / r["core_mvms"] * 1e6,
+                         "throughput_inf_per_s": r["throughput_inf_per_s"]}
+        res["timing_ratio"] = (res["resnet9_64px_256cores"]["timing_us_per_core_mvm"]
+                               / res["resnet9_32px_64cores"]["timing_us_per_core_mvm"])
+        out[mapping_name] = res
+    if sizes.larger_images and base_us_per_mvm:
+        acc = _child("larger", str(sizes.larger_images))
+        us = acc["run_s"] / acc["core_mvms"] * 1e6
+        out["accuracy"] = {"resnet9_64px_256cores_us_per_core_mvm": us,
+                           "resnet9_32px_64cores_us_per_core_mvm": base_us_per_mvm,
+                           "images": acc["images"], "cores": acc["cores"],
+                           "program_s": acc["program_s"], "ratio": us / base_us_per_mvm}
+    return out
+
+
+# ------------------------------------------------------------------------------ start-up
+def bench_startup(sizes: Sizes) -> dict:
+    """``chipsim --help`` (best of ``help_repeats``), and a fresh process's first call of
+    every Numba kernel with an empty ``NUMBA_CACHE_DIR`` (compile) and again with the cache
+    it left (load)."""
+    exe = shutil.which("chipsim")
+    cmd = [exe, "--help"] if exe else [sys.executable, "-m", "chipsim", "--help"]
+
+    def helped():
+        subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True)
+
+    help_s = _best(helped, sizes.help_repeats)
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        t0 = time.perf_counter()
+        cold = _child("kernels", env=env)
+        cold_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        warm = _child("kernels", env=env)
+        warm_s = time.perf_counter() - t0
+    return {"command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)),
+            "help_s": help_s, "cold_process_s": cold_s, "warm_process_s": warm_s,
+            "numba_compile_s": cold["first_calls_s"], "numba_cached_s": warm["first_calls_s"]}
