@@ -23,7 +23,7 @@ from . import __version__
 from .config import RunConfig
 from .functional.accuracy import chip_accuracy
 from .functional.tasks import score, task_data
-from .mapping import Mapping, map_workload, mapping_to_dict
+from .mapping import Mapping, MappingError, map_workload, mapping_to_dict
 from .report.model import Report
 from .spec import ChipSpec, to_dict
 from .workload.graph import Workload
@@ -40,6 +40,28 @@ def spec_hash(chip: ChipSpec) -> str:
     """A short stable hash of a chip spec (SHA-256 of its canonical JSON)."""
     text = json.dumps(to_dict(chip), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _check_faults(mapping: Mapping, layers, chip: ChipSpec, config: RunConfig) -> None:
+    """Before the long runs: no block on a dead core, and every route the mapping needs
+    exists (broken links can cut cores apart); a :class:`MappingError` otherwise."""
+    from .timing import TimingConfig, TimingError, TransportMode
+    from .timing.routes import check_routes
+    from .timing.run import plan_of
+
+    dead = set(chip.faults.dead_cores)
+    for b in mapping.blocks:
+        if b.core in dead:
+            raise MappingError(f"{b.label}: core {b.core} is dead (faults.dead_cores of chip "
+                               f"{chip.name!r})")
+    if not chip.faults.broken_links:
+        return  # (other missing routes, e.g. of a graph file, the timing run reports)
+    try:
+        plan = plan_of(mapping, layers, chip, TimingConfig(transport=TransportMode(
+            config.transport)))
+    except TimingError:
+        return  # a chip the timing engine cannot run: reported by the timing run, if any
+    check_routes(plan, chip)
 
 
 def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
@@ -69,12 +91,19 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
     -------
     Report
         Provenance, chip, mapping, accuracy (or None) and timing (or None).
+
+    Raises
+    ------
+    MappingError
+        If the workload does not fit the chip's working cores, a block of ``mapping`` sits on
+        a dead core, or two cores that must exchange data have no route between them.
     """
     config = config or RunConfig()
     layers = tuple(workload.lowered())
     if mapping is None:
         mapping = map_workload(layers, chip, replicate=config.replicated, seed=config.seed,
                                workload_name=workload.name)
+    _check_faults(mapping, layers, chip, config)
     accuracy = None
     if config.accuracy and task is not None:
         x, y = task_data(task, "test", config.samples)

@@ -58,6 +58,8 @@ def resolve_model(model: str, weights: str = "hwa") -> ResolvedModel:
         if not path.is_file():
             raise ChipsimError(f"model: weights file {model} not found")
         wl = load_weights(path)
+        if wl.architecture in TASKS:
+            _check_architecture(wl, path)
         return ResolvedModel(wl, wl.architecture if wl.architecture in TASKS else None,
                              str(path), _metadata(path))
     if model not in ZOO:
@@ -78,7 +80,23 @@ def resolve_model(model: str, weights: str = "hwa") -> ResolvedModel:
     wl = load_weights(file)
     if wl.architecture != model:
         raise ChipsimError(f"weights: {file} holds a {wl.architecture!r} network, not {model!r}")
+    _check_architecture(wl, file)
     return ResolvedModel(wl, model, str(file), _metadata(file))
+
+
+def _check_architecture(wl: Workload, path: Path) -> None:
+    """A weights file that names a zoo architecture must hold that network (its task's data
+    are fed to it)."""
+    try:
+        ref = build(wl.architecture, **wl.params)
+    except (TypeError, ChipsimError) as exc:
+        raise ChipsimError(f"{path}: the header's architecture {wl.architecture!r} with params "
+                           f"{wl.params} cannot be built ({exc})") from None
+    shape = [(ly.name, ly.kind, ly.rows, ly.cols) for ly in ref.lowered()]
+    if (tuple(ref.input_shape) != tuple(wl.input_shape)
+            or shape != [(ly.name, ly.kind, ly.rows, ly.cols) for ly in wl.lowered()]):
+        raise ChipsimError(f"{path}: the header names architecture {wl.architecture!r}, but the "
+                           "graph's layers or input shape are not that network's")
 
 
 def _metadata(weights_file: Path) -> dict | None:

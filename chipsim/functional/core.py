@@ -30,7 +30,8 @@ import numpy as np
 
 from ..device import PCMDevice, make_device
 from ..errors import ChipsimError
-from ..kernels import adc_convert, combine_phases, duty_split, ldpu_affine
+from ..kernels import duty_square, ldpu_affine
+from ..kernels.readout import _analog_readout
 from ..spec import ChipSpec, CoreSpec, ReadMode
 
 __all__ = ["CoreInstance", "program_core", "CoreReadState"]
@@ -78,6 +79,12 @@ class CoreInstance:
         Per-column ADC gain and offset (LSB), shape (cols,).
     cal_codes
         The fixed GDC calibration inputs (PWM codes), shape (n, rows).
+    stuck_g
+        Conductance (µS) of the stuck devices of every element (same shape as ``g_prog``,
+        which then holds only the working devices' part), or None without stuck devices:
+        stuck devices do not drift (``faults.stuck_fraction``).
+    dead_cols
+        Block columns whose ADC reads 0 counts (``faults.dead_adc_columns``), or None.
 
     Only the block's rows and columns are stored: the zero-filled rest of the crossbar gets
     no input pulses and its columns are not read, so it cannot change any output.
@@ -96,6 +103,8 @@ class CoreInstance:
     adc_offset_lsb: np.ndarray
     cal_codes: np.ndarray
     gdc_reference: float = field(default=float("nan"))
+    stuck_g: np.ndarray | None = None
+    dead_cols: np.ndarray | None = None
 
     # ---------------------------------------------------------------- conductances
     def read_state(self, t_s: float) -> CoreReadState:
@@ -105,8 +114,12 @@ class CoreInstance:
                                f"got {t_s!r}")
         g_t = self.device.drift(self.g_prog, self.nu, t_s)
         sigma = self.device.read_sigma_rel(self.g_prog, t_s)
+        var = (g_t * sigma) ** 2
+        if self.stuck_g is not None:  # stuck devices: a fixed conductance, no drift
+            g_t = g_t + self.stuck_g
+            var += (self.stuck_g * self.device.read_sigma_rel(self.stuck_g, t_s)) ** 2
         g = g_t.sum(axis=1)
-        read_var = ((g_t * sigma) ** 2).sum(axis=1)
+        read_var = var.sum(axis=1)
         g_neg_read = g * (1.0 + self.asym)
         return CoreReadState(
             t_s=float(t_s), g=g.astype(np.float32), g_neg_read=g_neg_read.astype(np.float32),
@@ -125,45 +138,56 @@ class CoreInstance:
         codes = np.asarray(codes)
         if codes.ndim != 2 or codes.shape[1] != rows:
             raise ChipsimError(f"codes: must have shape (batch, {rows}), got {codes.shape}")
-        u_pos, u_neg = duty_split(codes, core.input_levels)
-        negative = bool(u_neg.any())
-        i_ua = self._line_currents(u_pos, u_neg if negative else None, state)
+        u_pos, u_neg, u_sq, negative = duty_square(codes, core.input_levels)
+        products, saturating = self._products(u_pos, u_neg if negative else None, state)
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
-        u_sq = u_pos * u_pos + u_neg * u_neg if negative else u_pos * u_pos
         noise_var = u_sq @ state.read_var
-        noise_var *= np.float32(core.v_read_v**2)
-        noise_var += np.float32((core.output_noise_std_fs * core.adc_full_scale_ua) ** 2)
-        i_ua += np.sqrt(noise_var) * rng.standard_normal(noise_var.shape, dtype=np.float32)
-        return adc_convert(i_ua, self.adc_gain, self.adc_offset_lsb, core.adc_full_scale_ua,
-                           core.adc_levels)
+        z = rng.standard_normal(noise_var.shape, dtype=np.float32)
+        # line currents, noise and ADC in one pass (float32/float64 as the NumPy formulation
+        # of the kernel's reference, bit for bit)
+        counts = _analog_readout(
+            products, saturating, core.read_mode is ReadMode.ONE_PHASE,
+            np.float32(core.v_read_v), np.float32(core.i_sat_ua), float(core.i_sat_ua),
+            noise_var, np.float32(core.v_read_v**2),
+            np.float32((core.output_noise_std_fs * core.adc_full_scale_ua) ** 2), z,
+            self.adc_gain, self.adc_offset_lsb, float(core.adc_full_scale_ua), core.adc_levels)
+        if self.dead_cols is not None:
+            counts[:, self.dead_cols] = 0  # dead ADCs read 0 counts
+        return counts
 
-    def _line_currents(self, u_pos: np.ndarray, u_neg: np.ndarray | None,
-                       state: CoreReadState) -> np.ndarray:
-        """Signed column current (µA, float32) after per-line saturation, without noise.
+    def _products(self, u_pos: np.ndarray, u_neg: np.ndarray | None,
+                  state: CoreReadState) -> tuple[np.ndarray, bool]:
+        """The array products the column currents are formed from (float32, (P, batch, cols))
+        and whether the lines may saturate (:func:`~chipsim.kernels.analog_readout`).
 
         ``u_neg`` is None when no input is negative (e.g. after a ReLU): the phases of negative
         pulses then carry no current. When no line can reach ``i_sat_ua`` (a bound from the
-        column sums), the phases need not be formed: their signed sum is one matrix product.
+        column sums), the phases need not be formed: their signed sum is one matrix product
+        (two with negative inputs). Otherwise each line of each read phase is formed: the two
+        polarities (inputs >= 0), or the four products of input sign × polarity.
         """
-        core = self.core
-        v = np.float32(core.v_read_v)
-        one_phase = core.read_mode is ReadMode.ONE_PHASE
-        if state.line_max_ua <= core.i_sat_ua:
-            i_ua = u_pos @ state.g_diff
-            if u_neg is not None:
-                i_ua -= u_neg @ (state.g_neg_read_diff if one_phase else state.g_diff)
-            return v * i_ua
-        g_pos, g_neg = state.g[0], state.g[1]
-        if u_neg is None:
-            sat = np.float32(core.i_sat_ua)
-            return (np.clip(v * (u_pos @ g_pos), -sat, sat)
-                    - np.clip(v * (u_pos @ g_neg), -sat, sat))
-        gn_pos, gn_neg = (state.g_neg_read[0], state.g_neg_read[1]) if one_phase else (
-            g_pos, g_neg)
-        products = np.stack([u_pos @ g_pos, u_neg @ gn_pos, u_pos @ g_neg, u_neg @ gn_neg])
-        products *= v
-        return combine_phases(products, one_phase, core.i_sat_ua)
+        one_phase = self.core.read_mode is ReadMode.ONE_PHASE
+        if state.line_max_ua <= self.core.i_sat_ua:
+            if u_neg is None:
+                return (u_pos @ state.g_diff)[None], False
+            mats = ((u_pos, state.g_diff),
+                    (u_neg, state.g_neg_read_diff if one_phase else state.g_diff))
+            saturating = False
+        else:
+            g_pos, g_neg = state.g[0], state.g[1]
+            if u_neg is None:
+                mats = ((u_pos, g_pos), (u_pos, g_neg))
+            else:
+                gn_pos, gn_neg = ((state.g_neg_read[0], state.g_neg_read[1]) if one_phase
+                                  else (g_pos, g_neg))
+                mats = ((u_pos, g_pos), (u_neg, gn_pos), (u_pos, g_neg), (u_neg, gn_neg))
+            saturating = True
+        products = np.empty((len(mats), len(u_pos), g_neg.shape[1] if saturating else
+                             state.g_diff.shape[1]), dtype=np.float32)
+        for k, (u, g) in enumerate(mats):
+            np.matmul(u, g, out=products[k])
+        return products, saturating
 
     def _corrected(self, counts: np.ndarray) -> np.ndarray:
         """Counts with the ADC offset and gain removed (float64), as the LDPU sees them."""
@@ -228,13 +252,17 @@ class CoreInstance:
         return ldpu_affine(counts, offset, scale, bias, relu=relu)
 
 
-def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator) -> CoreInstance:
+def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator, *,
+                 core_id: int | None = None) -> CoreInstance:
     """Program one weight block onto a core of ``chip``: one seeded chip instance.
 
     ``G = |W| · Gmax / Wmax`` on the positive or the
     negative devices (``Wmax`` = max |W| of the block), split evenly over the polarity's
     devices; programming error, drift exponents, 1-ph asymmetry and ADC spread are drawn from
-    ``rng``. The GDC reference is measured right after programming.
+    ``rng``. The chip's ``faults`` apply: stuck devices (drawn from ``rng`` after
+    programming, only when ``faults.stuck_fraction > 0``) keep a fixed conductance and do not
+    drift; the ADCs of ``faults.dead_adc_columns`` on core ``core_id`` read 0 counts. The GDC
+    reference is measured right after programming, on the faulty array.
 
     Parameters
     ----------
@@ -244,6 +272,8 @@ def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator) 
         The chip; its ``core`` and ``device`` are used.
     rng
         Source of all randomness of this instance.
+    core_id
+        The core the block sits on (its dead ADC columns apply); None: no dead columns.
 
     Examples
     --------
@@ -276,11 +306,33 @@ def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator) 
     adc_gain = (1.0 + core.adc_gain_std * rng.standard_normal(cols)).astype(np.float32)
     adc_offset = (core.adc_offset_std_lsb * rng.standard_normal(cols)).astype(np.float32)
     cal_codes = _calibration_codes(core, rows, rng)
+    stuck_g = None
+    if chip.faults.stuck_fraction > 0:
+        g_prog, stuck_g = _stick(g_prog, device, core.devices_per_polarity, chip, rng)
+    dead = sorted(c for k, c in chip.faults.dead_adc_columns if k == core_id and c < cols)
     inst = CoreInstance(core=core, device=device, w_max=w_max,
                         weights=full, g_prog=g_prog, nu=nu, asym=asym, adc_gain=adc_gain,
-                        adc_offset_lsb=adc_offset, cal_codes=cal_codes)
+                        adc_offset_lsb=adc_offset, cal_codes=cal_codes, stuck_g=stuck_g,
+                        dead_cols=np.array(dead, dtype=np.intp) if dead else None)
     reference = inst.calibration_magnitude(inst.read_state(0.0), rng)
     return replace(inst, gdc_reference=reference)
+
+
+def _stick(g_prog: np.ndarray, device: PCMDevice, devices_per_polarity: int, chip: ChipSpec,
+           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Stuck devices: (the working devices' part of ``g_prog``, the stuck devices' part).
+
+    Each modelled element stands for ``m = devices_per_polarity / elements`` physical devices
+    (1 for ``pcm_like``; the polarity's 1 or 2 devices for ``hermes``). Per element ``k ~
+    Binomial(m, stuck_fraction)`` devices are stuck, ``k_set ~ Binomial(k,
+    stuck_at_gmax_share)`` of them at one device's g_max, the rest at 0 µS; the working part
+    keeps ``(m - k) / m`` of the programmed conductance.
+    """
+    faults = chip.faults
+    m = max(devices_per_polarity // device.elements, 1)
+    k = rng.binomial(m, faults.stuck_fraction, size=g_prog.shape)
+    k_set = rng.binomial(k, faults.stuck_at_gmax_share)
+    return g_prog * ((m - k) / m), k_set * (device.g_max_us / m)
 
 
 def _calibration_codes(core: CoreSpec, rows: int, rng: np.random.Generator) -> np.ndarray:

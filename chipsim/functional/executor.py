@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import ChipsimError
 from ..kernels import accumulate_int8, fp16_round, ldpu_affine, requantize_int8
+from ..kernels.pwm import _int_codes
 from ..mapping import Mapping
 from ..spec import ChipSpec, override
 from ..workload.forward import activations, apply_op, im2col
@@ -148,7 +149,7 @@ class ChipInstance:
         self._blocks: dict[str, list[list[_Block]]] = {}  # layer -> replica -> blocks
         for b in mapping.blocks:
             w = workload.matrix(b.layer)[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]]
-            inst = program_core(w, chip, program_rng)
+            inst = program_core(w, chip, program_rng, core_id=b.core)
             state = inst.read_state(self.t_s)
             factor = 1.0
             self.calibration_mvms[b.core] += inst.calibration_mvms  # reference read
@@ -160,6 +161,9 @@ class ChipInstance:
                 unit = inst.w_max / inst.device.polarity_g_max_us
                 w_eff = (state.g[0].astype(np.float64) - state.g[1]) * unit * factor
                 var_eff = state.read_var.astype(np.float64) * (unit * factor) ** 2
+                if inst.dead_cols is not None:  # dead ADCs: nothing comes out
+                    w_eff[:, inst.dead_cols] = 0.0
+                    var_eff[:, inst.dead_cols] = 0.0
             reps = self._blocks.setdefault(b.layer, [])
             while len(reps) <= b.replica:
                 reps.append([])
@@ -324,7 +328,10 @@ class ChipInstance:
                 acc = part if acc is None else acc + part
                 continue
             s_in = self._input_scale(layer)
-            codes = np.clip(np.rint(x / s_in), -INT8_LEVELS, INT8_LEVELS).astype(np.int16)
+            if x.dtype == np.float32:  # one pass; the same float32 arithmetic as below
+                codes = _int_codes(x, np.float32(s_in), INT8_LEVELS)
+            else:
+                codes = np.clip(np.rint(x / s_in), -INT8_LEVELS, INT8_LEVELS).astype(np.int16)
             counts = blk.inst.mvm_counts(codes, blk.state, rng)
             single = last == 0
             offset, scl, bias = blk.inst.ldpu_params(

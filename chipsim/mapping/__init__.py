@@ -39,7 +39,7 @@ from .placement import (
     random_placement,
     traffic_weights,
 )
-from .plot import plot_core_grid
+from .plot import draw_core_grid, layer_colors, plot_core_grid
 from .replication import ReplicationPlan, choose_replicas, plan_replication
 
 __all__ = [
@@ -51,5 +51,5 @@ __all__ = [
     "BlockPlacement", "LayerMapping", "Mapping", "map_workload", "mapping_cost",
     "layer_summaries", "mapping_to_dict",
     "FORMAT", "save_mapping", "load_mapping", "mapping_from_dict", "dumps_mapping",
-    "plot_core_grid",
+    "plot_core_grid", "draw_core_grid", "layer_colors",
 ]

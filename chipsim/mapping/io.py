@@ -120,14 +120,18 @@ def load_mapping(path: str | os.PathLike[str], layers: Sequence[LoweredLayer],
         Naming the file and, for a bad block, the block (layer, replica, index, core): a file
         that is not valid YAML/JSON or lacks a field; a chip geometry that differs from
         ``chip``; an unknown layer or a layer whose shape differs from the workload's; a block
-        whose core is not on the chip or excluded, whose ranges lie outside the matrix or
-        exceed the core; two blocks on one core; overlapping blocks within one layer
-        replica; missing blocks (weights of a layer replica not covered).
+        whose core is not on the chip, excluded or dead (``faults.dead_cores``), whose
+        ranges lie outside the matrix or exceed the core; two blocks on one core; overlapping
+        blocks within one layer replica; missing blocks (weights of a layer replica not
+        covered).
     OSError
         If the file cannot be read.
     """
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise MappingError(f"{p}: not a mapping file (not UTF-8 text)") from None
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -151,6 +155,14 @@ def _get(d: dict[str, Any], key: str, kind: type, where: str) -> Any:
         raise MappingError(f"{where}: {key} must be a string, got {v!r}")
     if kind is list and not isinstance(v, list):
         raise MappingError(f"{where}: {key} must be a list, got {v!r}")
+    return v
+
+
+def _list(d: dict[str, Any], key: str, what: str) -> list:
+    """The optional list ``d[key]`` ([] when absent or empty)."""
+    v = d.get(key) or []
+    if not isinstance(v, list):
+        raise MappingError(f"mapping: {key} must be a list of {what}, got {v!r}")
     return v
 
 
@@ -181,14 +193,14 @@ def mapping_from_dict(data: Any, layers: Sequence[LoweredLayer], chip: ChipSpec)
     if not isinstance(workload, str):
         raise MappingError(f"mapping: workload must be a string, got {workload!r}")
     excluded = []
-    for c in data.get("excluded_cores") or []:
+    for c in _list(data, "excluded_cores", "core ids"):
         if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < chip.n_cores:
             raise MappingError(f"excluded_cores: {c!r} is not a core of the chip "
                                f"(0..{chip.n_cores - 1})")
         excluded.append(c)
     by_name = {ly.name: ly for ly in layers}
     order = {ly.name: i for i, ly in enumerate(layers)}
-    for i, entry in enumerate(data.get("layers") or []):
+    for i, entry in enumerate(_list(data, "layers", "layer entries")):
         where = f"layers[{i}]"
         if not isinstance(entry, dict):
             raise MappingError(f"{where}: must be a mapping, got {entry!r}")
@@ -210,7 +222,8 @@ def mapping_from_dict(data: Any, layers: Sequence[LoweredLayer], chip: ChipSpec)
     core_size = (chip.core.rows, chip.core.cols)
     return Mapping(chip.name, chip.grid, chip.n_cores, core_size[0], core_size[1], workload,
                    layer_summaries(layers, blocks, core_size), tuple(blocks),
-                   mapping_cost(layers, blocks, chip), tuple(sorted(set(excluded))))
+                   mapping_cost(layers, blocks, chip),
+                   tuple(sorted(set(excluded) | set(chip.faults.dead_cores))))
 
 
 def _block(i: int, entry: Any, by_name: dict[str, LoweredLayer], chip: ChipSpec,
@@ -231,6 +244,9 @@ def _block(i: int, entry: Any, by_name: dict[str, LoweredLayer], chip: ChipSpec,
     if not 0 <= b.core < chip.n_cores:
         raise MappingError(f"{where}: out of range: core {b.core} is not on chip "
                            f"{chip.name!r} (cores 0..{chip.n_cores - 1})")
+    if b.core in chip.faults.dead_cores:
+        raise MappingError(f"{where}: core {b.core} is dead (faults.dead_cores of chip "
+                           f"{chip.name!r})")
     if b.core in excluded:
         raise MappingError(f"{where}: core {b.core} is excluded")
     ly = by_name[b.layer]

@@ -255,7 +255,7 @@ def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: b
         Fill spare cores with whole copies of layers for the pipelined mode
         (:func:`~chipsim.mapping.replication.choose_replicas`).
     exclude
-        Core ids never to use (dead cores).
+        Core ids never to use, besides the chip's ``faults.dead_cores`` (always excluded).
     seed
         Seed of the placement's local search.
     workload_name
@@ -281,8 +281,14 @@ def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: b
     """
     layers = tuple(layers)
     _check_layers(layers)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise MappingError(f"seed: must be an integer >= 0, got {seed!r}")
     core = (chip.core.rows, chip.core.cols)
-    excluded = tuple(sorted({int(c) for c in exclude}))
+    for c in exclude:
+        if not 0 <= int(c) < chip.n_cores:
+            raise MappingError(f"excluded core {c} is not on chip {chip.name!r} "
+                               f"(cores 0..{chip.n_cores - 1})")
+    excluded = tuple(sorted({int(c) for c in exclude} | set(chip.faults.dead_cores)))
     for c in excluded:
         if not 0 <= c < chip.n_cores:
             raise MappingError(f"excluded core {c} is not on chip {chip.name!r} "

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+from typing import Any
 
-from .mapping import Mapping
+from ..fileio import atomic_write
+from .mapping import BlockPlacement, LayerMapping, Mapping
 
-__all__ = ["plot_core_grid"]
+__all__ = ["plot_core_grid", "draw_core_grid", "layer_colors"]
 
 
-def plot_core_grid(m: Mapping, path: str | os.PathLike[str], *, dpi: int = 120) -> Path:
+def plot_core_grid(m: Mapping | dict[str, Any], path: str | os.PathLike[str], *,
+                   dpi: int = 120) -> Path:
     """Draw the core grid of ``m`` to an image file (PNG, SVG, PDF by suffix); return the path.
 
     Each core is a square coloured by its layer and labelled with the layer name and block
     index; a replica other than the first is labelled ``rN`` and hatched. Excluded cores are
     grey with a cross; unused cores are white. Uses matplotlib's Agg canvas (no display and no
-    global backend change).
+    global backend change); the file is written atomically.
+
+    Parameters
+    ----------
+    m
+        A mapping, or its plain dict (:func:`~chipsim.mapping.mapping_to_dict`, e.g. the
+        ``mapping`` section of a report).
+    path
+        Image file to write.
+    dpi
+        Resolution of raster formats.
 
     Examples
     --------
@@ -31,16 +45,39 @@ def plot_core_grid(m: Mapping, path: str | os.PathLike[str], *, dpi: int = 120) 
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch, Rectangle
 
+    m = _as_mapping(m)
     rows, cols = m.grid
-    names = [ly.name for ly in m.layers]
-    cmap = _colors(len(names))
-    colour = dict(zip(names, cmap, strict=True))
     cell = 0.9 if max(rows, cols) <= 16 else 0.45
     fig = Figure(figsize=(max(4.0, cols * cell + 2.4), max(3.0, rows * cell + 0.8)))
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    draw_core_grid(fig.add_subplot(), m)
+    fig.tight_layout()
+    p = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=dpi, format=p.suffix.lstrip(".").lower() or "png")
+    return atomic_write(p, buf.getvalue())
+
+
+def draw_core_grid(ax: Any, m: Mapping | dict[str, Any]) -> None:
+    """Draw the core grid of mapping ``m`` (or its plain dict) on matplotlib axes ``ax``.
+
+    The picture of :func:`plot_core_grid`, for callers that lay out their own figure.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from chipsim.mapping import map_workload
+    >>> from chipsim.spec import hermes16
+    >>> from chipsim.workload.lowered import LoweredLayer
+    >>> m = map_workload([LoweredLayer("fc", "linear", 504, 50, 1)], hermes16())
+    >>> draw_core_grid(Figure().add_subplot(), m)
+    """
+    from matplotlib.patches import Patch, Rectangle
+
+    m = _as_mapping(m)
+    rows, cols = m.grid
+    colour = layer_colors([ly.name for ly in m.layers])
     on_core = m.core_blocks()
     small = max(3.0, 7.0 - 0.15 * max(rows, cols))
     for core in range(m.n_cores):
@@ -74,10 +111,27 @@ def plot_core_grid(m: Mapping, path: str | os.PathLike[str], *, dpi: int = 120) 
                              label="replica ≥ 1"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7,
               frameon=False)
-    fig.tight_layout()
-    p = Path(path)
-    fig.savefig(p, dpi=dpi)
-    return p
+
+
+def layer_colors(names: list[str]) -> dict[str, Any]:
+    """Layer name → the colour the core-grid picture gives it (stable for a layer order)."""
+    return dict(zip(names, _colors(len(names)), strict=True))
+
+
+def _as_mapping(m: Mapping | dict[str, Any]) -> Mapping:
+    """``m`` itself, or a :class:`Mapping` rebuilt from its plain dict (for drawing only:
+    not checked against a chip or a workload)."""
+    if isinstance(m, Mapping):
+        return m
+    layers = tuple(LayerMapping(ly["name"], ly["rows"], ly["cols"], ly["vectors"],
+                                ly["blocks"], ly["replicas"], ly["cores"], ly["utilization"])
+                   for ly in m["layers"])
+    blocks = tuple(BlockPlacement(b["layer"], b["replica"], b["index"], tuple(b["rows"]),
+                                  tuple(b["cols"]), b["core"]) for b in m["blocks"])
+    return Mapping(chip=m["chip"], grid=tuple(m["grid"]), n_cores=m["n_cores"],
+                   core_rows=m["core"][0], core_cols=m["core"][1], workload=m["workload"],
+                   layers=layers, blocks=blocks, placement_cost=m["placement_cost"],
+                   excluded_cores=tuple(m.get("excluded_cores", ())))
 
 
 def _short(name: str) -> str:

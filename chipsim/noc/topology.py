@@ -49,6 +49,9 @@ def build_graph(chip: ChipSpec) -> nx.Graph:
         ``a b`` (whitespace or a comma between them); ``#`` starts a comment; blank lines are
         skipped.
 
+    Links listed in ``chip.faults.broken_links`` are left out (routes then detour around
+    them, or the cores they separate are in different components).
+
     Every edge has ``bandwidth_gbps`` (``network.link_gbps``) and ``latency_cycles``
     (``network.hop_latency_cycles``, link-clock cycles per hop).
 
@@ -56,7 +59,8 @@ def build_graph(chip: ChipSpec) -> nx.Graph:
     ------
     SpecError
         For an unreadable graph file, or a line of it that is not two distinct core ids in
-        range; the message names the file and the line.
+        range (the message names the file and the line); for a broken link that is not a link
+        of the network (``faults.broken_links[i]``).
 
     Examples
     --------
@@ -79,6 +83,12 @@ def build_graph(chip: ChipSpec) -> nx.Graph:
         edges = _grid_edges(rows, cols, net.topology)
     attrs = {"bandwidth_gbps": net.link_gbps, "latency_cycles": net.hop_latency_cycles}
     g.add_edges_from(edges, **attrs)
+    for i, (a, b) in enumerate(chip.faults.broken_links):
+        if not g.has_edge(a, b):
+            raise SpecError(f"faults.broken_links[{i}]",
+                            f"cores {a} and {b} are not linked in the {net.topology.value} "
+                            "network, so their link cannot be broken")
+        g.remove_edge(a, b)
     return g
 
 

@@ -13,13 +13,14 @@ from .chip import ChipSpec
 from .core import CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
 from .energy import EnergySpec
+from .faults import FaultSpec
 from .io import dump_chip, from_dict, load_chip, override, resolve_chip, to_dict
 from .network import NetworkSpec, Topology
 from .presets import PRESETS, hermes, hermes16, hermes256, hermes_pcm_like, preset
 
 __all__ = [
     "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "DeviceModel", "DeviceSpec",
-    "EnergySpec", "NetworkSpec", "Topology", "PRESETS", "hermes", "hermes_pcm_like", "hermes16",
-    "hermes256", "preset", "load_chip", "dump_chip", "from_dict", "to_dict", "override",
-    "resolve_chip",
+    "EnergySpec", "FaultSpec", "NetworkSpec", "Topology", "PRESETS", "hermes",
+    "hermes_pcm_like", "hermes16", "hermes256", "preset", "load_chip", "dump_chip",
+    "from_dict", "to_dict", "override", "resolve_chip",
 ]

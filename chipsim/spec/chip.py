@@ -8,6 +8,7 @@ from ._fields import SpecError, spec_field, validate
 from .core import CoreSpec
 from .device import DeviceSpec
 from .energy import EnergySpec
+from .faults import FaultSpec
 from .network import NetworkSpec
 
 __all__ = ["ChipSpec"]
@@ -27,6 +28,9 @@ class ChipSpec:
     energy: EnergySpec = spec_field(
         default_factory=EnergySpec,
         doc="per-action energies, static powers and digital pipeline depths (chipsim.cost)")
+    faults: FaultSpec = spec_field(
+        default_factory=FaultSpec,
+        doc="stuck devices, dead cores, dead ADC columns, broken links (none by default)")
     gdpu_slices: int = spec_field(8, "global digital processing unit slices [LG §III]", lo=0,
                                   hi=4096)
     gdpu_after_row: int = spec_field(
@@ -43,6 +47,10 @@ class ChipSpec:
         if self.gdpu_after_row > self.grid[0]:
             raise SpecError("gdpu_after_row", f"must be <= grid rows ({self.grid[0]}), got "
                             f"{self.gdpu_after_row}")
+        try:
+            self.faults.check_grid(self.grid, self.core.cols)
+        except SpecError as exc:
+            raise exc.under("faults") from None
 
     @property
     def n_cores(self) -> int:

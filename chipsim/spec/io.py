@@ -13,6 +13,7 @@ import difflib
 import enum
 import json
 import os
+import re
 import types
 import typing
 from pathlib import Path
@@ -26,6 +27,8 @@ from .chip import ChipSpec
 from .presets import PRESETS, preset
 
 __all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override"]
+
+_GRID_TEXT = re.compile(r"^\s*\d+\s*[xX]\s*\d+\s*$")
 
 
 def to_dict(spec: Any) -> dict[str, Any]:
@@ -66,7 +69,7 @@ def _convert(path: str, value: Any, hint: Any) -> Any:
             raise SpecError(path, f"must be one of {allowed}, got {value!r}") from None
     if origin is tuple:
         args = typing.get_args(hint)
-        if isinstance(value, str) and "x" in value and args and args[0] is int:
+        if isinstance(value, str) and "x" in value.lower() and args and args[0] is int:
             parts = value.lower().split("x")  # "8x8" for a grid
             try:
                 value = [int(p) for p in parts]
@@ -127,6 +130,8 @@ def load_chip(path: str | os.PathLike) -> ChipSpec:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError("", f"{p}: cannot read chip spec file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SpecError("", f"{p}: not a chip spec file (not UTF-8 text)") from None
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -176,7 +181,7 @@ def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
     >>> override(hermes(), "core.adc_bits", "6").core.adc_bits
     6
     """
-    if isinstance(value, str):
+    if isinstance(value, str) and not _GRID_TEXT.match(value):  # "0x10" is a grid, not hex
         try:
             value = yaml.safe_load(value) if value.strip() else value
         except yaml.YAMLError:

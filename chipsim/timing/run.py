@@ -24,6 +24,7 @@ from .config import TimingConfig, TimingError
 from .engine import run_plan
 from .plan import PlacedBlock, Plan, build_plan
 from .result import TimingResult
+from .routes import check_routes
 
 if TYPE_CHECKING:
     from ..mapping import Mapping
@@ -83,6 +84,10 @@ def simulate_timing(mapping: Mapping, layers: Sequence[LoweredLayer], chip: Chip
     ------
     TimingError
         If the mapping does not fit the chip or the layers, or the run cannot complete.
+    MappingError
+        If two cores that must exchange data have no route between them (broken links).
     """
     config = TimingConfig() if config is None else config
-    return run_plan(plan_of(mapping, layers, chip, config), chip, config)
+    plan = plan_of(mapping, layers, chip, config)
+    check_routes(plan, chip)
+    return run_plan(plan, chip, config)

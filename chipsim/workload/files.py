@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,9 @@ def load_weights(path: str | os.PathLike[str]) -> Workload:
     ('resnet9', 10, 1866536)
     """
     path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise WorkloadError(f"{path}: not a readable chipsim weights file (not an .npz zip "
+                            "archive: empty, truncated or another format)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             header = json.loads(npz["header"].tobytes().decode())
@@ -109,8 +113,16 @@ def _from_header(header: Any, files: dict[str, np.ndarray]) -> Workload:
         nodes = tuple(node_from_dict(n) for n in header["nodes"])
         name, arch, params = header["name"], header["architecture"], header["params"]
         input_shape = header["input_shape"]
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise WorkloadError(f"header is incomplete or malformed ({exc})") from None
+    for field, value, kind in (("name", name, str), ("architecture", arch, str | None),
+                               ("params", params, dict | None)):
+        if not isinstance(value, kind):
+            raise WorkloadError(f"header field {field!r} must be a "
+                                f"{'mapping' if field == 'params' else 'string'}, got "
+                                f"{value!r}")
+    if any(len(k) != 2 or not all(isinstance(x, str) for x in k) for k in keys):
+        raise WorkloadError("header field 'arrays' must list [layer, parameter] name pairs")
     if len(keys) != len(files) or any(f"a{i}" not in files for i in range(len(keys))):
         raise WorkloadError(f"header lists {len(keys)} arrays, the file holds {len(files)}")
     weights: dict[str, dict[str, np.ndarray]] = {}

@@ -253,9 +253,14 @@ residual_sources=())
                 arr = np.asarray(arrays[param])
                 if arr.shape != shape:
                     raise node.error(f"{param} has shape {arr.shape}, expected {shape}")
-                if not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)):
-                    raise node.error(f"{param} must hold finite numbers")
-                arr = np.array(arr, dtype=np.float32, order="C")
+                if (not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr)
+                        or not np.all(np.isfinite(arr))):
+                    raise node.error(f"{param} must hold finite real numbers (no NaN or Inf)")
+                with np.errstate(over="ignore"):
+                    arr = np.array(arr, dtype=np.float32, order="C")
+                if not np.all(np.isfinite(arr)):
+                    raise node.error(f"{param} must hold numbers within float32's range "
+                                     "(|w| < 3.4e38)")
                 arr.flags.writeable = False
                 checked[node.name][param] = arr
         if given:

@@ -84,6 +84,9 @@ residual_sources=())
         raise
     except Exception as exc:  # protobuf decode errors and the like
         raise WorkloadError(f"{path}: cannot read an ONNX model ({exc})") from None
+    if not model.graph.node:  # an empty or foreign file can parse as an empty model
+        raise WorkloadError(f"{path}: not an ONNX model (no graph nodes: empty, truncated or "
+                            "another format)")
     return _Importer(onnx, model.graph, f"{name} ({path})", name).run()
 
 

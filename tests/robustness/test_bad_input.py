@@ -1,0 +1,380 @@
+"""Bad input where a user meets it: the command line says what is wrong in one line.
+
+Every case is a row of the README's table "Bad input and what you see": the command runs in
+this process (``chipsim.cli.main``) in a scratch folder, exits with status 2, prints exactly
+one line on stderr (the message below, with the scratch folder's relative file names), and
+leaves no report directory behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from chipsim.data.cifar import load_cifar10
+from chipsim.data.text import load_ptb_chars
+from chipsim.errors import ChipsimError
+from chipsim.mapping import map_workload, save_mapping
+from chipsim.models import resolve_model
+from chipsim.spec import hermes
+from chipsim.workload import build, save_weights
+
+ERR = "chipsim run: error: "
+
+
+def _fc_onnx(path, weight, op="Gemm"):
+    """A one-layer ONNX model (``op`` of the input and ``weight``, 3 → 4 features)."""
+    w = numpy_helper.from_array(weight, "fc.weight")
+    node = (helper.make_node("Gemm", ["x", "fc.weight"], ["y"], transB=1) if op == "Gemm"
+            else helper.make_node(op, ["x"], ["y"]))
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [w] if op == "Gemm" else [])
+    onnx.save(helper.make_model(graph), path)
+    return path
+
+
+def _rewrite_npz(src, dst, mutate):
+    """Copy weights file ``src`` to ``dst`` with ``mutate(arrays)`` applied to its arrays."""
+    with np.load(src) as z:
+        arrays = {k: z[k] for k in z.files}
+    mutate(arrays)
+    with open(dst, "wb") as fh:
+        np.savez(fh, **arrays)
+    return dst
+
+
+def _header(arrays):
+    return json.loads(arrays["header"].tobytes())
+
+
+def _set_header(arrays, header):
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+
+
+def _first_array(arrays, layer, param):
+    return f"a{[tuple(k) for k in _header(arrays)['arrays']].index((layer, param))}"
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A small fully-connected weights file (no task) in the scratch folder."""
+    return save_weights(build("lstm-ptb", vocab=20, embed=8, hidden=16), tmp_path / "lstm.npz")
+
+
+# Each case: (id, function(tmp_path, tiny) -> (argv, message)). Paths are relative to tmp_path.
+def _spec_range(tmp, tiny):
+    (tmp / "chip.yaml").write_text("core: {adc_bits: 99}\n")
+    return (["--chip", "chip.yaml"],
+            "core.adc_bits: must be >= 2 and <= 14, got 99 (in chip.yaml)")
+
+
+def _spec_unknown(tmp, tiny):
+    (tmp / "chip.yaml").write_text("faults: {stuck: 0.1}\n")
+    return (["--chip", "chip.yaml"],
+            "faults.stuck: unknown field of FaultSpec; did you mean 'stuck_fraction'? (fields: "
+            "stuck_fraction, stuck_at_gmax_share, dead_cores, dead_adc_columns, broken_links) "
+            "(in chip.yaml)")
+
+
+def _spec_yaml(tmp, tiny):
+    (tmp / "chip.yaml").write_text("core: {adc_bits: 6\n")
+    return (["--chip", "chip.yaml"], "chip.yaml: not valid YAML: while parsing a flow mapping")
+
+
+def _spec_binary(tmp, tiny):
+    (tmp / "chip.yaml").write_bytes(bytes(range(256)))
+    return (["--chip", "chip.yaml"], "chip.yaml: not a chip spec file (not UTF-8 text)")
+
+
+def _spec_missing(tmp, tiny):
+    return (["--chip", "nochip.yaml"],
+            "nochip.yaml: cannot read chip spec file: No such file or directory")
+
+
+def _spec_dead_core(tmp, tiny):
+    (tmp / "chip.yaml").write_text("faults: {dead_cores: [3, 64]}\n")
+    return (["--chip", "chip.yaml"],
+            "faults.dead_cores[1]: core 64 is not on the 8x8 chip (cores 0..63) (in chip.yaml)")
+
+
+def _set_range(tmp, tiny):
+    return (["--set", "core.adc_bits=99"], "--set core.adc_bits: must be >= 2 and <= 14, got 99")
+
+
+def _set_malformed(tmp, tiny):
+    return (["--set", "adc_bits"],
+            "--set 'adc_bits': expected KEY=VALUE, e.g. core.adc_bits=6 or run.samples=50")
+
+
+def _set_grid(tmp, tiny):
+    return (["--set", "chip.grid=0x8"], "--set grid[0]: must be >= 1 and <= 256, got 0")
+
+
+def _set_link(tmp, tiny):
+    return (["--set", "faults.broken_links=[[0,5]]"],
+            "faults.broken_links[0]: cores 0 and 5 are not linked in the hermes_grid network, "
+            "so their link cannot be broken")
+
+
+def _set_adc_column(tmp, tiny):
+    return (["--set", "faults.dead_adc_columns=[[0,300]]"],
+            "--set faults.dead_adc_columns[0]: column 300 is not on a core of 256 columns "
+            "(0..255)")
+
+
+def _option_range(tmp, tiny):
+    return (["--t-seconds", "-1"], "--t-seconds: must be >= 0.0, got -1.0")
+
+
+def _option_type(tmp, tiny):
+    return (["--inferences", "x"],
+            "argument --inferences: invalid int value: 'x' (see chipsim run --help)")
+
+
+def _npz_truncated(tmp, tiny):
+    data = tiny.read_bytes()
+    (tmp / "net.npz").write_bytes(data[: len(data) // 2])
+    return (["net.npz"], "net.npz: not a readable chipsim weights file (not an .npz zip "
+            "archive: empty, truncated or another format)")
+
+
+def _npz_nan(tmp, tiny):
+    def mutate(a):
+        k = _first_array(a, "fc", "weight")
+        a[k] = a[k].copy()
+        a[k][3, 2] = np.nan
+    _rewrite_npz(tiny, tmp / "net.npz", mutate)
+    return (["net.npz"], "net.npz: layer 'fc' (Linear): weight must hold finite real numbers "
+            "(no NaN or Inf)")
+
+
+def _npz_inf(tmp, tiny):
+    def mutate(a):
+        k = _first_array(a, "lstm", "weight_hh")
+        a[k] = a[k].astype(np.float64)
+        a[k][0, 0] = 1e39  # finite in float64, Inf in float32
+    _rewrite_npz(tiny, tmp / "net.npz", mutate)
+    return (["net.npz"], "net.npz: layer 'lstm' (LSTM): weight_hh must hold numbers within "
+            "float32's range (|w| < 3.4e38)")
+
+
+def _npz_shape(tmp, tiny):
+    def mutate(a):
+        k = _first_array(a, "lstm", "weight_ih")
+        a[k] = a[k][:-1]
+    _rewrite_npz(tiny, tmp / "net.npz", mutate)
+    return (["net.npz"], "net.npz: layer 'lstm' (LSTM): weight_ih has shape (63, 8), expected "
+            "(64, 8)")
+
+
+def _npz_header(tmp, tiny):
+    def mutate(a):
+        h = _header(a)
+        h["params"] = [1, 2]
+        _set_header(a, h)
+    _rewrite_npz(tiny, tmp / "net.npz", mutate)
+    return (["net.npz"], "net.npz: header field 'params' must be a mapping, got [1, 2]")
+
+
+def _npz_architecture(tmp, tiny):
+    def mutate(a):
+        h = _header(a)
+        h["params"]["hidden"] = 32
+        _set_header(a, h)
+    _rewrite_npz(tiny, tmp / "net.npz", mutate)
+    return (["net.npz"], "net.npz: the header names architecture 'lstm-ptb', but the graph's "
+            "layers or input shape are not that network's")
+
+
+def _onnx_text(tmp, tiny):
+    (tmp / "net.onnx").write_text("this is not an ONNX file\n")
+    return (["net.onnx"], "net.onnx: cannot read an ONNX model (Error parsing message with type "
+            "'onnx.ModelProto': Wire format was corrupt)")
+
+
+def _onnx_empty(tmp, tiny):
+    (tmp / "net.onnx").write_bytes(b"")
+    return (["net.onnx"], "net.onnx: not an ONNX model (no graph nodes: empty, truncated or "
+            "another format)")
+
+
+def _onnx_nan(tmp, tiny):
+    w = np.ones((4, 3), np.float32)
+    w[1, 1] = np.inf
+    _fc_onnx(tmp / "net.onnx", w)
+    return (["net.onnx"], "net (net.onnx): layer 'fc' (Linear): weight must hold finite real "
+            "numbers (no NaN or Inf)")
+
+
+def _onnx_shape(tmp, tiny):
+    _fc_onnx(tmp / "net.onnx", np.ones((4, 5), np.float32))
+    return (["net.onnx"], "net (net.onnx): layer 'fc' (Linear): expects 5 input features, its "
+            "input 'input' has shape (3)")
+
+
+def _onnx_op(tmp, tiny):
+    _fc_onnx(tmp / "net.onnx", np.ones((4, 3), np.float32), op="Softmax")
+    return (["net.onnx"], "net (net.onnx): unsupported operator Softmax at 'y'; supported: "
+            "Conv, Gemm, MatMul, Add, BatchNormalization, Relu, MaxPool, AveragePool, "
+            "GlobalAveragePool, ReduceMean, Flatten, Reshape, Identity, Dropout, Constant")
+
+
+def _model_name(tmp, tiny):
+    return (["resnet99"], "model: 'resnet99' is neither a zoo network (resnet9, lstm-ptb, "
+            "resnet32) nor a .npz weights or .onnx file")
+
+
+def _model_missing(tmp, tiny):
+    return (["nothere.npz"], "model: weights file nothere.npz not found")
+
+
+def _weights_other(tmp, tiny):
+    return (["resnet9", "--weights", "lstm.npz"],
+            "weights: lstm.npz holds a 'lstm-ptb' network, not 'resnet9'")
+
+
+def _models_dir(tmp, tiny):
+    (tmp / "empty").mkdir()
+    return (["resnet9"], "weights: shipped file empty/resnet9-hwa.npz is missing; train it "
+            "with python -m chipsim.train resnet9 --recipe hwa", {"CHIPSIM_MODELS": "empty"})
+
+
+def _resnet9_mapping(tmp):
+    layers = resolve_model("resnet9").workload.lowered()
+    return save_mapping(map_workload(layers, hermes()), tmp / "mapping.yaml")
+
+
+def _mapping_yaml(tmp, tiny):
+    (tmp / "mapping.yaml").write_text("blocks: [\n")
+    return (["resnet9", "--mapping", "mapping.yaml"],
+            "mapping.yaml: not valid YAML: while parsing a flow node")
+
+
+def _mapping_missing(tmp, tiny):
+    return (["resnet9", "--mapping", "nomap.yaml"], "nomap.yaml: No such file or directory")
+
+
+def _mapping_shape(tmp, tiny):
+    layers = build("resnet9").lowered()  # the 3-channel zoo network: conv0 is 27 × 56
+    save_mapping(map_workload(layers, hermes()), tmp / "mapping.yaml")
+    return (["resnet9", "--mapping", "mapping.yaml"],
+            "mapping.yaml: layers[0]: layer 'conv0' is 27×56 in the file but 9×56 in the "
+            "workload")
+
+
+def _mapping_overlap(tmp, tiny):
+    path = _resnet9_mapping(tmp)
+    text = path.read_text().splitlines()
+    blocks = [i for i, line in enumerate(text) if "core:" in line and "layer:" in line]
+    core_of_first = text[blocks[0]].rsplit("core:", 1)[1].strip(" }")
+    text[blocks[1]] = text[blocks[1]].rsplit("core:", 1)[0] + f"core: {core_of_first}}}"
+    path.write_text("\n".join(text) + "\n")
+    return (["resnet9", "--mapping", "mapping.yaml"],
+            "mapping.yaml: overlap: layer 'conv1' replica 0 block 0 (core {c}) is on the same "
+            "core as layer 'conv0' replica 0 block 0 (core {c})".replace("{c}", core_of_first))
+
+
+def _out_file(tmp, tiny):
+    (tmp / "afile").write_text("x")
+    return (["lstm.npz", "--out", "afile/report"],
+            "afile/report: cannot write the report directory there: afile is not a directory")
+
+
+def _out_foreign(tmp, tiny):
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "thesis.tex").write_text("x")
+    return (["lstm.npz", "--out", "mine"], "mine: exists and is not a chipsim report directory "
+            "(it holds 'thesis.tex'); choose another output directory")
+
+
+CASES = {
+    "spec-out-of-range": _spec_range, "spec-unknown-field": _spec_unknown,
+    "spec-not-yaml": _spec_yaml, "spec-binary": _spec_binary, "spec-missing": _spec_missing,
+    "spec-fault-id": _spec_dead_core, "set-out-of-range": _set_range,
+    "set-malformed": _set_malformed, "set-grid": _set_grid, "set-not-a-link": _set_link,
+    "set-adc-column": _set_adc_column, "option-out-of-range": _option_range,
+    "option-type": _option_type, "npz-truncated": _npz_truncated, "npz-nan": _npz_nan,
+    "npz-float32-overflow": _npz_inf, "npz-shape": _npz_shape, "npz-header": _npz_header,
+    "npz-architecture": _npz_architecture, "onnx-not-onnx": _onnx_text,
+    "onnx-empty": _onnx_empty, "onnx-inf": _onnx_nan, "onnx-shape": _onnx_shape,
+    "onnx-operator": _onnx_op, "model-name": _model_name, "model-missing": _model_missing,
+    "weights-other-network": _weights_other, "models-dir-empty": _models_dir,
+    "mapping-not-yaml": _mapping_yaml, "mapping-missing": _mapping_missing,
+    "mapping-shape": _mapping_shape, "mapping-overlap": _mapping_overlap,
+    "out-under-a-file": _out_file, "out-foreign-dir": _out_foreign,
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_cli_rejects(case, tmp_path, tiny, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CHIPSIM_MODELS", raising=False)
+    argv, message, *env = CASES[case](tmp_path, tiny)
+    for key, value in (env[0] if env else {}).items():
+        monkeypatch.setenv(key, value)
+    before = set(os.listdir(tmp_path))
+    code, out, err = cli("run", *argv, "--samples", "2", "--instances", "1", "--quiet")
+    assert code == 2
+    assert err == ERR + message + "\n"
+    assert out == ""
+    assert set(os.listdir(tmp_path)) == before  # no report directory, no stray file
+
+
+def test_a_mapping_on_a_dead_core(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = _resnet9_mapping(tmp_path)
+    text = path.read_text()
+    line = next(ln for ln in text.splitlines() if "core: 27}" in ln)
+    layer = line.split("layer: ", 1)[1].split(",", 1)[0]
+    index = int(line.split("index: ", 1)[1].split(",", 1)[0])
+    i = [ln for ln in text.splitlines() if "layer:" in ln].index(line)
+    code, _, err = cli("run", "resnet9", "--mapping", "mapping.yaml", "--set",
+                       "faults.dead_cores=[27]")
+    assert code == 2
+    assert err == (f"{ERR}mapping.yaml: blocks[{i}]: layer '{layer}' replica 0 block {index} "
+                   "(core 27): core 27 is dead (faults.dead_cores of chip 'hermes')\n")
+
+
+def test_sweep_grid_value_is_checked_before_any_point(tmp_path, cli):
+    out = tmp_path / "sweep"
+    code, _, err = cli("sweep", "resnet9", "--grid", "faults.stuck_fraction=0,1.5", "--out", out)
+    assert code == 2
+    assert err == ("chipsim sweep: error: --grid faults.stuck_fraction=1.5: "
+                   "faults.stuck_fraction: must be >= 0.0 and <= 1.0, got 1.5\n")
+    assert not out.exists()
+
+
+def test_data_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ChipsimError) as err:
+        load_cifar10("cifar")
+    assert str(err.value) == "cifar/test_batch: CIFAR-10 batch file not found"
+    (tmp_path / "ptb.txt").write_bytes(bytes(range(128, 256)))
+    with pytest.raises(ChipsimError, match="ptb.txt: cannot read Penn Treebank character file"):
+        load_ptb_chars("ptb.txt")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["map", "resnet9", "--seed", "-1"], "chipsim map: error: seed: must be an integer >= 0, "
+     "got -1"),
+    (["map", "resnet9", "--exclude", "99"], "chipsim map: error: excluded core 99 is not on "
+     "chip 'hermes' (cores 0..63)"),
+    (["mvm-error", "--seed", "-1"], "chipsim mvm-error: error: seed: must be an integer >= 0, "
+     "got -1"),
+    (["mvm-error", "--t-seconds", "nan"], "chipsim mvm-error: error: t_s: time since "
+     "programming must be a finite number >= 0 s, got nan"),
+    (["report", "nodir"], "chipsim report: error: nodir/report.json: cannot read the report: "
+     "No such file or directory"),
+], ids=["map-seed", "map-exclude", "mvm-error-seed", "mvm-error-time", "report-missing"])
+def test_other_commands_reject(argv, message, tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(*argv)
+    assert (code, out, err) == (2, "", message + "\n")
+    assert os.listdir(tmp_path) == []
