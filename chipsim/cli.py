@@ -3,7 +3,7 @@
 Each subcommand lives in :mod:`chipsim.commands` as a module with ``add_parser(subparsers)``
 and ``run(args) -> int``. Modules are imported only when their command runs (except for
 building the parser), so ``chipsim --help`` stays fast. User errors (:class:`ChipsimError`,
-unreadable files) print one line and exit with status 2.
+unreadable files) and usage errors print one line and exit with status 2.
 """
 
 from __future__ import annotations
@@ -24,12 +24,27 @@ COMMANDS = {
     "map": "map",
     "validate": "validate",
     "run": "run",
+    "report": "report",
+    "sweep": "sweep",
 }
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``chipsim run: error: ...``)."""
+
+    def error(self, message: str):
+        """Print ``message`` on one line and exit with status 2 (argparse's hook)."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line."""
+    return "; ".join(part.strip() for part in str(exc).splitlines() if part.strip())
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chipsim",
         description="Simulate a multi-core analog in-memory-computing chip: accuracy, latency, "
         "throughput and energy from one mapping.",
@@ -46,7 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error, already reported on one line
+        if exc.code == 2:
+            return 2
+        raise
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
@@ -55,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except ChipsimError as exc:
-        print(f"chipsim {args.command}: error: {exc}", file=sys.stderr)
+        print(f"chipsim {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""

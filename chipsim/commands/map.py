@@ -7,6 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import paragraph
+
+__all__ = ["add_parser", "run"]
+
 EXAMPLE = """examples:
   chipsim map resnet9
   chipsim map resnet9 --chip hermes --replicate --json
@@ -17,11 +21,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
     p = sub.add_parser(
         name, help="map a network onto the chip's cores",
-        description="Split every weight layer into the fewest equal blocks that fit a core, "
-        "optionally fill spare cores with copies of the slowest layers (pipelined mode), and "
-        "place the blocks on the core graph so that partial sums, activations and residuals "
-        "travel few hops. Prints a per-layer table (or JSON); --out writes mapping.yaml and "
-        "core_grid.png.",
+        description=paragraph(
+            "Split every weight layer into the fewest equal blocks that fit a core, "
+            "optionally fill spare cores with copies of the slowest layers (pipelined mode), and "
+            "place the blocks on the core graph so that partial sums, activations and residuals "
+            "travel few hops. Prints a per-layer table (or JSON); --out writes mapping.yaml and "
+            "core_grid.png."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="zoo network (e.g. resnet9, lstm-ptb, "
                    "resnet32)")

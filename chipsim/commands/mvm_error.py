@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from . import paragraph
+
+__all__ = ["add_parser", "run"]
+
 EXAMPLE = """examples:
   chipsim mvm-error --json
   chipsim mvm-error --mode 1ph --devices 1 --t-seconds 86400 --no-gdc --json
@@ -15,9 +19,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
     p = sub.add_parser(
         name, help="characterise the MVM error of one core",
-        description="Program one full core with uniform random weights (30 %% zeros), multiply "
-        "2,048 random inputs (30 %% zeros) on it and compare with the exact product of the "
-        "quantized inputs and the intended weights. Definitions: chipsim.functional.mvm_error.",
+        description=paragraph(
+            "Program one full core with uniform random weights (30 % zeros), multiply "
+            "2,048 random inputs (30 % zeros) on it and compare with the exact product of the "
+            "quantized inputs and the intended weights. Definitions: "
+            "chipsim.functional.mvm_error."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
     p.add_argument("--mode", choices=["1ph", "4ph"], help="read mode (default: the chip's)")

@@ -1,107 +1,356 @@
-"""``chipsim run``: timing and energy of a mapped network (latency, throughput, energy, TOPS/W).
+"""``chipsim run``: one design point: accuracy, latency, throughput, energy, TOPS/W.
 
-JSON keys (flat; ``--json``):
+A thin layer over :func:`chipsim.simulate`: the chip comes from ``--chip`` and ``--set``, the
+network from MODEL and ``--weights`` (:func:`chipsim.models.resolve_model`), the run options
+from the flags and ``--set run.FIELD=VALUE`` (:class:`chipsim.RunConfig`).
 
-``model``, ``chip``, ``transport``
-    What ran and how activations travel between layers (``offchip`` as built, ``onchip``
-    layer-pipelined).
-``inferences``
-    Inferences simulated (images; time steps for a sequence model).
-``cores_used``
-    Cores that computed MVMs.
-``latency_ns``
-    Latency of the first inference (host sends its input → host holds its output).
-``throughput_inf_per_s``
-    Steady-state inferences per second (between the first and last completion).
-``tops``
-    Core MVM tera-operations per second at that throughput (1 MAC = 2 ops).
-``energy_uj_per_inference``
-    Whole-chip energy per inference (µJ), every component.
-``tops_per_w``
-    MVM operations per joule of that energy; ``tops_per_w_mvm``: per joule of MVM energy only
-    (array + ADCs + PWM, the chip paper's Table I convention).
-``mvms_per_inference``, ``ops_per_inference``, ``makespan_ns``
-    Core MVMs and their operations per inference; simulated time of the whole run.
+``--set KEY=VALUE`` (repeatable, applied in order after ``--chip``):
+
+- a chip spec field by its dotted path, e.g. ``core.adc_bits=6``, ``chip.grid=16x16`` (or
+  ``grid=16x16``), ``device.model=pcm_like``, ``network.topology=mesh``; validated as in a
+  spec file (:func:`chipsim.spec.override`);
+- a :class:`~chipsim.RunConfig` field with the prefix ``run.``, e.g. ``run.t_seconds=86400``,
+  ``run.samples=50``, ``run.quantize=false``, ``run.batch=50``; applied after the flags, so it
+  wins over them.
+
+JSON keys (``--json``; one object, the same keys in every run, None for what was not measured):
+
+the report's ``summary``
+    ``model``, ``chip``, ``cores``, ``cores_used``, ``read_mode``, ``devices_per_polarity``,
+    ``adc_bits``, ``t_seconds``, ``gdc``, ``transport`` and, when measured, ``metric``,
+    ``software``, ``chip_mean``, ``chip_ci95`` and the timing figures below.
+``accuracy``
+    ``metric`` (``top1`` in %, or ``bpc`` bits per character), ``software`` (float forward),
+    ``chip_mean`` and ``chip_ci95`` ([lo, hi], Student t over the instances), ``instances``,
+    ``samples``, ``chip`` (score of each instance), ``t_seconds``, ``gdc``; None when accuracy
+    was not measured (``--no-accuracy``, or a model without a built-in task).
+``latency_ns``, ``throughput_inf_per_s``, ``tops``, ``energy_uj_per_inference``, ``tops_per_w``,
+``tops_per_w_mvm``
+    Latency of the first inference, steady-state inferences per second, core MVM
+    tera-operations per second, whole-chip energy per inference (µJ), operations per joule of
+    all energy and of MVM energy only (Table I's convention); None with ``--no-timing``.
+``transport``, ``inferences``, ``cores_used``, ``mvms_per_inference``, ``ops_per_inference``,
+``makespan_ns``
+    How activations travel (``onchip`` layer-pipelined, ``offchip`` through the host),
+    inferences simulated, cores holding a block, core MVMs and operations per inference,
+    simulated time of the run.
 ``energy_breakdown``
     µJ per inference per component (``pwm``, ``array``, ``adc``, ``mvm_static``, ``ldpu``,
     ``buffer``, ``link``, ``gdpu``, ``offchip``, ``core_static``, ``gdpu_static``,
     ``chip_static``).
+``accuracy_vs_time``
+    With ``--t-sweep``: a list of ``{t_seconds, chip_mean, chip_ci95, software, chip}``.
+``report_dir``
+    The directory written by ``--out`` (None without it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import paragraph
+
+__all__ = ["add_parser", "run"]
 
 EXAMPLE = """examples:
-  chipsim run resnet9 --transport offchip --json
-  chipsim run resnet9 --transport onchip --inferences 8
-  chipsim run lstm-ptb --transport onchip --chip hermes256 --json
-  chipsim run resnet9 --mapping mappings/resnet9/mapping.yaml --gdc-interval-us 100"""
+  chipsim run                                      # ResNet-9, HWA weights, reference chip
+  chipsim run --out reports/example                # and write the report directory
+  chipsim run resnet9 --set core.adc_bits=6 --set chip.grid=16x16 --json
+  chipsim run resnet9 --set run.t_seconds=86400 --no-gdc --samples 100 --instances 5
+  chipsim run lstm-ptb --transport offchip --no-accuracy --json
+  chipsim run resnet9 --t-sweep 60,3600,86400,2592000 --out reports/drift
+  chipsim run my_net.onnx --chip my_chip.yaml --no-accuracy"""
+
+#: command-line flag → RunConfig field (flags whose value is given as is)
+_FLAGS = {"seed": "seed", "t_seconds": "t_seconds", "transport": "transport",
+          "replicate": "replicate", "samples": "samples", "instances": "instances",
+          "inferences": "inferences", "gdc_interval_us": "gdc_interval_us"}
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
     p = sub.add_parser(
-        name, help="simulate the timing and energy of a mapped network",
-        description="Map a zoo network onto the chip (or read a mapping file) and simulate "
-        "inferences through the cycle-level timing engine: latency, throughput, TOPS, energy "
-        "per inference with its breakdown and TOPS/W. Keys of --json: see "
-        "chipsim.commands.run.",
+        name, help="simulate one design point: accuracy, latency, throughput, energy",
+        description=paragraph(
+            "Map a network onto the chip and run it: accuracy on the model's test data "
+            "over independently programmed chip instances (mean and 95 % confidence interval), "
+            "and latency, throughput, TOPS, energy per inference and TOPS/W from the cycle-level "
+            "timing engine, from the same mapping. Prints a summary table (or one JSON object "
+            "with --json); --out writes a report directory (report.json, report.md, a "
+            "self-contained report.html and figures). --set KEY=VALUE changes a chip spec field "
+            "(core.adc_bits=6, chip.grid=16x16, device.model=pcm_like) or, with the prefix 'run.', "
+            "a run option (run.t_seconds=86400, run.samples=50, run.quantize=false). JSON keys: "
+            "see chipsim.commands.run."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="zoo network (resnet9, lstm-ptb, resnet32)")
+    p.add_argument("model", metavar="MODEL", nargs="?", default="resnet9",
+                   help="zoo network (resnet9, lstm-ptb, resnet32), a .npz weights file or an "
+                   ".onnx file (default resnet9)")
     p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
-    p.add_argument("--transport", choices=["offchip", "onchip"], default="offchip",
-                   help="activations between layers: off-chip through the host (as built, "
-                   "default) or on-chip, layer-pipelined")
-    p.add_argument("--inferences", type=int, default=4,
-                   help="inferences to simulate (default 4)")
-    rep = p.add_mutually_exclusive_group()
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="chip spec field (core.adc_bits=6) or run option (run.samples=50); "
+                   "repeatable")
+    p.add_argument("--weights", default="hwa", metavar="hwa|plain|random|PATH",
+                   help="weights of a zoo network: shipped hardware-aware (hwa, default) or "
+                   "plain training, seeded random, or a .npz file")
+    p.add_argument("--mapping", metavar="FILE", help="use this mapping file instead of mapping")
+    g = p.add_argument_group("run options (defaults: chipsim.RunConfig)")
+    g.add_argument("--samples", type=int, metavar="N",
+                   help="test samples for accuracy (default 300)")
+    g.add_argument("--instances", type=int, metavar="K",
+                   help="independently programmed chip instances (default 3)")
+    g.add_argument("--t-seconds", type=float, metavar="T",
+                   help="time since programming in s (default 3600)")
+    g.add_argument("--no-gdc", dest="gdc", action="store_false", default=None,
+                   help="switch global drift compensation off")
+    g.add_argument("--transport", choices=["onchip", "offchip"],
+                   help="activations between layers: on-chip, layer-pipelined (default) or "
+                   "off-chip through the host (as built)")
+    rep = g.add_mutually_exclusive_group()
     rep.add_argument("--replicate", dest="replicate", action="store_true", default=None,
                      help="copy the slowest layers onto spare cores (default: with onchip)")
     rep.add_argument("--no-replicate", dest="replicate", action="store_false")
-    p.add_argument("--mapping", metavar="FILE", help="use this mapping file instead of mapping")
-    p.add_argument("--gdc-interval-us", type=float, default=None, metavar="US",
-                   help="drift-compensation recalibration interval (default: none in the run)")
-    p.add_argument("--seed", type=int, default=0, help="placement search seed (default 0)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    g.add_argument("--inferences", type=int, metavar="N",
+                   help="inferences simulated by the timing engine (default 4)")
+    g.add_argument("--gdc-interval-us", type=float, metavar="US",
+                   help="drift-compensation recalibration interval in the timing run "
+                   "(default: none)")
+    g.add_argument("--no-accuracy", dest="accuracy", action="store_false", default=None,
+                   help="skip the accuracy measurement")
+    g.add_argument("--no-timing", dest="timing", action="store_false", default=None,
+                   help="skip the timing and energy simulation")
+    g.add_argument("--seed", type=int, metavar="S", help="seed of everything random (default 0)")
+    g.add_argument("--t-sweep", metavar="T1,T2,...",
+                   help="also measure accuracy at these times since programming (s); stored "
+                   "as accuracy_vs_time and drawn in the report")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", metavar="DIR", help="write the report directory here (replaced "
+                   "if it is a report directory)")
+    o.add_argument("--json", action="store_true", help="print one JSON object")
+    o.add_argument("--quiet", action="store_true",
+                   help="no progress bars and no 'wrote' line (results are still printed)")
     p.set_defaults(run=run)
+
+
+# ---------------------------------------------------------------------------- options
+def _parse_sets(items: list[str]) -> list[tuple[str, str, str]]:
+    """``KEY=VALUE`` items → (item, key, value); a malformed item is a ChipsimError."""
+    from ..errors import ChipsimError
+
+    out = []
+    for item in items:
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ChipsimError(f"--set {item!r}: expected KEY=VALUE, e.g. core.adc_bits=6 or "
+                               "run.samples=50")
+        out.append((item, key, value.strip()))
+    return out
+
+
+def _apply_chip_sets(chip: Any, sets: list[tuple[str, str, str]]) -> Any:
+    """``chip`` with every non-``run.`` --set applied in order."""
+    import dataclasses
+
+    from ..config import RunConfig
+    from ..errors import ChipsimError
+    from ..spec import SpecError, override
+
+    run_fields = {f.name for f in dataclasses.fields(RunConfig)}
+    for _item, key, value in sets:
+        if key.startswith("run."):
+            continue
+        try:
+            chip = override(chip, key, value)
+        except SpecError as exc:
+            bare = key.removeprefix("chip.")
+            if bare in run_fields:
+                raise ChipsimError(f"--set {key}: not a chip spec field; run options take the "
+                                   f"prefix 'run.' (--set run.{bare}={value})") from None
+            raise ChipsimError(f"--set {exc}") from None
+    return chip
+
+
+def _run_config(args: argparse.Namespace, sets: list[tuple[str, str, str]]) -> Any:
+    """The RunConfig of the flags, then of the ``run.`` --set items."""
+    import dataclasses
+
+    import yaml
+
+    from ..config import RunConfig
+    from ..errors import ChipsimError
+    from ..spec import SpecError, from_dict
+
+    given = {field: getattr(args, flag) for flag, field in _FLAGS.items()
+             if getattr(args, flag) is not None}
+    for flag in ("gdc", "accuracy", "timing"):
+        if getattr(args, flag) is not None:
+            given[flag] = getattr(args, flag)
+    try:
+        config = from_dict(RunConfig, given)
+    except SpecError as exc:
+        flag = "--" + exc.path.split(".")[0].replace("_", "-")
+        raise ChipsimError(f"{flag}: {exc.message}") from None
+    for _item, key, value in sets:
+        if not key.startswith("run."):
+            continue
+        try:
+            parsed = yaml.safe_load(value) if value else value
+        except yaml.YAMLError:
+            parsed = value
+        field = key.removeprefix("run.")
+        try:
+            config = from_dict(RunConfig, {**dataclasses.asdict(config), field: parsed}, "run")
+        except SpecError as exc:
+            raise ChipsimError(f"--set {exc}") from None
+    return config
+
+
+def _parse_times(text: str | None) -> list[float]:
+    from ..errors import ChipsimError
+
+    if text is None:
+        return []
+    out = []
+    for part in text.replace(" ", ",").split(","):
+        if not part:
+            continue
+        try:
+            t = float(part)
+        except ValueError:
+            raise ChipsimError(f"--t-sweep: {part!r} is not a time in seconds") from None
+        if not (t >= 0.0 and t < float("inf")):
+            raise ChipsimError(f"--t-sweep: times must be finite and >= 0, got {part!r}")
+        out.append(t)
+    if not out:
+        raise ChipsimError("--t-sweep: give at least one time, e.g. 60,3600,86400")
+    return sorted(set(out))
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line of this run, with every given option (for the provenance)."""
+    import shlex
+
+    parts = ["chipsim", "run", args.model, "--chip", args.chip, "--weights", args.weights]
+    for item in args.sets:
+        parts += ["--set", item]
+    for flag in ("mapping", "samples", "instances", "t_seconds", "transport", "inferences",
+                 "gdc_interval_us", "seed", "t_sweep", "out"):
+        value = getattr(args, flag)
+        if value is not None:
+            parts += ["--" + flag.replace("_", "-"), str(value)]
+    if args.replicate is not None:
+        parts.append("--replicate" if args.replicate else "--no-replicate")
+    for flag in ("gdc", "accuracy", "timing"):
+        if getattr(args, flag) is False:
+            parts.append(f"--no-{flag}")
+    return shlex.join(parts)
+
+
+def _progress(quiet: bool) -> Any:
+    """A tqdm factory for the loops a user waits for (None when quiet).
+
+    Bars go to stderr and vanish when done; tqdm's ``disable=None`` hides them when stderr is
+    not a terminal.
+    """
+    if quiet:
+        return None
+    import functools
+
+    from tqdm import tqdm
+
+    return functools.partial(tqdm, disable=None, leave=False, file=sys.stderr,
+                             dynamic_ncols=True)
+
+
+def _source(text: str) -> str:
+    """A model source path relative to the working directory when it lies below it."""
+    try:
+        rel = os.path.relpath(text)
+    except ValueError:
+        return text
+    return text if rel.startswith("..") or not Path(text).exists() else rel
+
+
+# ---------------------------------------------------------------------------- running
+def _accuracy_vs_time(resolved: Any, chip: Any, report: Any, config: Any, times: list[float],
+                      progress: Any) -> list[dict[str, Any]]:
+    """Chip accuracy at each time since programming, on the report's mapping and instances.
+
+    The same seed programs the same chip instances at every time, so the points differ by
+    drift (and read noise) only.
+    """
+    import dataclasses
+
+    from ..api import simulate
+    from ..mapping import mapping_from_dict
+
+    layers = tuple(resolved.workload.lowered())
+    mapping = mapping_from_dict(report.data["mapping"], layers, chip)
+    wrap = progress or (lambda it, **_: it)
+    rows = []
+    for t in wrap(times, desc="t sweep"):
+        acc = report.data["accuracy"]
+        if t != config.t_seconds:
+            cfg = dataclasses.replace(config, t_seconds=t, timing=False)
+            acc = simulate(resolved.workload, chip, mapping, cfg, task=resolved.task,
+                           progress=progress).data["accuracy"]
+        rows.append({"t_seconds": t, "chip_mean": acc["chip_mean"],
+                     "chip_ci95": list(acc["chip_ci95"]), "software": acc["software"],
+                     "chip": list(acc["chip"])})
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
-    from ..errors import ChipsimError
-    from ..mapping import load_mapping, map_workload
-    from ..spec import resolve_chip
-    from ..timing import TimingConfig, TransportMode
-    from ..timing.run import simulate_timing
-    from ..workload import build
+    import json
 
-    if args.inferences < 1:
-        raise ChipsimError(f"--inferences must be >= 1, got {args.inferences}")
-    chip = resolve_chip(args.chip)
-    layers = tuple(build(args.model).lowered())
-    transport = TransportMode(args.transport)
-    replicate = (transport is TransportMode.ONCHIP if args.replicate is None
-                 else args.replicate)
+    from ..api import simulate
+    from ..errors import ChipsimError
+    from ..mapping import load_mapping
+    from ..models import resolve_model
+    from ..report import check_output_dir, flat_summary, write_report
+    from ..report.tables import summary_rows
+    from ..spec import resolve_chip
+
+    sets = _parse_sets(args.sets)
+    chip = _apply_chip_sets(resolve_chip(args.chip), sets)
+    config = _run_config(args, sets)
+    times = _parse_times(args.t_sweep)
+    if args.out:
+        check_output_dir(args.out)  # before the long run, not after
+    resolved = resolve_model(args.model, args.weights)
+    if times and not (config.accuracy and resolved.task):
+        raise ChipsimError("--t-sweep: needs the accuracy measurement (a model with a built-in "
+                           "task, without --no-accuracy)")
+    mapping = None
     if args.mapping:
-        mapping = load_mapping(args.mapping, layers, chip)
-    else:
-        mapping = map_workload(layers, chip, replicate=replicate, seed=args.seed,
-                               workload_name=args.model)
-    cfg = TimingConfig(transport=transport, inferences=args.inferences, timeline=False,
-                       gdc_interval_us=args.gdc_interval_us)
-    result = simulate_timing(mapping, layers, chip, cfg)
-    out = {"model": args.model, "chip": chip.name, **result.summary()}
+        mapping = load_mapping(args.mapping, tuple(resolved.workload.lowered()), chip)
+    progress = _progress(args.quiet)
+    report = simulate(resolved.workload, chip, mapping, config, task=resolved.task,
+                      command=_command(args), progress=progress)
+    report = report.with_section("workload", {**report.data["workload"],
+                                              "source": _source(resolved.source)})
+    if times:
+        report = report.with_section(
+            "accuracy_vs_time", _accuracy_vs_time(resolved, chip, report, config, times,
+                                                  progress))
+    written = str(write_report(report, args.out)) if args.out else None
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps({**flat_summary(report.data), "report_dir": written}))
         return 0
-    for key, value in out.items():
-        if key == "energy_breakdown":
-            print(f"{'energy_breakdown':>24}: (µJ per inference)")
-            for comp, v in value.items():
-                print(f"{comp:>24}  {v:.6g}")
-        else:
-            print(f"{key:>24}: {value:.6g}" if isinstance(value, float)
-                  else f"{key:>24}: {value}")
+    rows = summary_rows(report.data)
+    width = max(len(k) for k, _ in rows)
+    print(f"chipsim run: {report.summary['model']} on {report.summary['chip']}")
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+    for e in report.data.get("accuracy_vs_time") or []:
+        lo, hi = e["chip_ci95"]
+        print(f"  {'':<{width}}  t = {e['t_seconds']:g} s: chip {e['chip_mean']:.2f} "
+              f"[{lo:.2f}, {hi:.2f}]")
+    if written and not args.quiet:
+        print(f"wrote {written}/report.html (report.md, report.json, figures/)")
     return 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from . import paragraph
+
+__all__ = ["add_parser", "run"]
+
 EXAMPLE = """examples:
   chipsim validate
   chipsim validate --json
@@ -15,11 +19,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     """Register the command."""
     p = sub.add_parser(
         name, help="reproduce Table I (TOPS, TOPS/W, energy, latency) with the engine",
-        description="Simulate the three use cases of the chip paper's Table I (an MVM on all "
-        "cores; one input of a 2016x224 ResNet-9 layer on 8 cores; one LSTM step on 32 cores "
-        "with the GDPU) in the one- and four-phase read modes, and compare TOPS, TOPS/W, "
-        "energy and latency with the paper (chipsim/cost/table1.yaml). Exit status 1 when a "
-        "value is off by more than the file's tolerance (5 %%).",
+        description=paragraph(
+            "Simulate the three use cases of the chip paper's Table I (an MVM on all "
+            "cores; one input of a 2016x224 ResNet-9 layer on 8 cores; one LSTM step on 32 cores "
+            "with the GDPU) in the one- and four-phase read modes, and compare TOPS, TOPS/W, "
+            "energy and latency with the paper (chipsim/cost/table1.yaml). Exit status 1 when a "
+            "value is off by more than the file's tolerance (5 %)."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
     p.add_argument("--json", action="store_true",

@@ -94,7 +94,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     calibration_inputs
         Inputs for the activation scales (default: the first ``batch`` of ``x``).
     progress
-        Optional wrapper of iterables (e.g. a tqdm factory) to show progress.
+        Optional wrapper of iterables (e.g. a tqdm factory), called as
+        ``progress(iterable, desc=...)`` on the chip instances and on each one's batches.
     """
     if instances < 1:
         raise ChipsimError(f"instances: must be a positive integer, got {instances}")
@@ -112,7 +113,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
                             np.random.default_rng(cal_ss), t_s=t_s, gdc=gdc,
                             quantize=quantize, calibration_inputs=calib)
         run_rng = np.random.default_rng(run_ss)
-        out = batched(lambda b, inst=inst, r=run_rng: inst.run(b, r), x, batch)
+        starts = wrap(range(0, len(x), batch), desc="batches")
+        out = np.concatenate([inst.run(x[i: i + batch], run_rng) for i in starts])
         values.append(score(out, y)[1])
         if mvms is None:
             mvms, calib_mvms = inst.mvms.copy(), inst.calibration_mvms.copy()

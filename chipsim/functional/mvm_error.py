@@ -114,6 +114,8 @@ def mvm_error(chip: ChipSpec, *, t_s: float = 60.0, gdc: bool = True, seed: int 
         raise ChipsimError(f"vectors: must be a positive integer, got {vectors!r}")
     if not 0.0 <= sparsity < 1.0:
         raise ChipsimError(f"sparsity: must be in [0, 1), got {sparsity!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ChipsimError(f"seed: must be an integer >= 0, got {seed!r}")
     core = chip.core
     data_ss, prog_ss, read_ss = np.random.SeedSequence(seed).spawn(3)
     data_rng = np.random.default_rng(data_ss)
@@ -123,7 +125,8 @@ def mvm_error(chip: ChipSpec, *, t_s: float = 60.0, gdc: bool = True, seed: int 
     u = codes.astype(np.float64) / core.input_levels
     ideal = u @ weights
 
-    inst = program_core(weights, chip, np.random.default_rng(prog_ss))
+    # the chip's core 0: its dead ADC columns apply (stuck devices apply to every core)
+    inst = program_core(weights, chip, np.random.default_rng(prog_ss), core_id=0)
     read_rng = np.random.default_rng(read_ss)
     state = inst.read_state(t_s)
     factor = inst.gdc_factor(state, read_rng) if gdc else 1.0

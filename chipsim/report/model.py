@@ -19,10 +19,14 @@ import numpy as np
 from ..errors import ChipsimError
 from ..spec import to_dict
 
-__all__ = ["Report", "TIMELINE_LIMIT"]
+__all__ = ["Report", "TIMELINE_LIMIT", "TIMELINE_INFERENCES", "TIMELINE_PIXELS"]
 
-#: per-core timeline entries kept in a report (the first inferences)
-TIMELINE_LIMIT = 4000
+#: at most this many timeline entries are kept in a report (the earliest ones)
+TIMELINE_LIMIT = 3000
+#: the report's timeline covers the simulated time until this many inferences completed
+TIMELINE_INFERENCES = 2
+#: entries of one core and action closer than the window over this many are merged
+TIMELINE_PIXELS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,7 @@ class Report:
                 "link_utilization": dict(sorted(timing.link_utilization.items())),
                 "link_peak_queue": dict(sorted(timing.link_peak_queue.items())),
                 "core_counts": {str(k): v for k, v in sorted(timing.core_counts.items())},
-                "timeline": [list(e) for e in timing.timeline[:TIMELINE_LIMIT]],
+                **_timeline(timing),
             }
         layers = _layer_table(mapping, timing)
         counts = _mvm_counts(mapping, accuracy, timing)
@@ -69,6 +73,16 @@ class Report:
         return cls(_plain(data))
 
     # ------------------------------------------------------------ files
+    def with_section(self, name: str, value: Any) -> Report:
+        """A copy of the report with section ``name`` set to ``value`` (JSON-ready data).
+
+        Examples
+        --------
+        >>> Report({"summary": {}}).with_section("note", (1, 2)).data["note"]
+        [1, 2]
+        """
+        return Report({**self.data, name: _plain(value)})
+
     def to_json(self) -> str:
         """The report as JSON text (deterministic for equal content)."""
         return json.dumps(self.data, indent=1, allow_nan=True) + "\n"
@@ -103,6 +117,49 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _timeline(timing) -> dict[str, Any]:
+    """The report's view of the per-core timeline: the first inferences, merged to spans.
+
+    Entries ``[core, start_ps, end_ps, action]`` that start before the first
+    :data:`TIMELINE_INFERENCES` inferences completed (the window). Entries of one core and
+    action less than a gap apart are merged into one busy span: the gap starts at
+    ``window / TIMELINE_PIXELS`` (below a figure's pixel) and doubles until at most
+    :data:`TIMELINE_LIMIT` spans remain (at most 8 times; then the earliest spans are kept and
+    the window ends where they end). Spans are sorted by core and start.
+    """
+    k = min(TIMELINE_INFERENCES, timing.inferences)
+    done = sorted(timing.completion_ps)
+    end = (done[k - 1] if len(done) >= k else 0) or timing.makespan_ps
+    entries = sorted((e for e in timing.timeline if e[1] < end), key=lambda e: (e[1], e[0]))
+    gap = max(1, end // TIMELINE_PIXELS)
+    for _ in range(8):
+        spans = _merge(entries, gap)
+        if len(spans) <= TIMELINE_LIMIT:
+            break
+        gap *= 2
+    if len(spans) > TIMELINE_LIMIT:
+        end = spans[TIMELINE_LIMIT][1]
+        spans = spans[:TIMELINE_LIMIT]
+    spans.sort(key=lambda e: (e[0], e[1], e[3]))
+    return {"timeline": spans, "timeline_window_ns": [0.0, end / 1e3],
+            "timeline_inferences": k, "timeline_merge_gap_ns": gap / 1e3}
+
+
+def _merge(entries, gap: int) -> list[list[Any]]:
+    """Entries sorted by start, merged per (core, action) when less than ``gap`` apart."""
+    spans: list[list[Any]] = []
+    last: dict[tuple[int, str], list[Any]] = {}
+    for core, start, stop, action in entries:
+        cur = last.get((core, action))
+        if cur is not None and start - cur[2] <= gap:
+            cur[2] = max(cur[2], int(stop))
+            continue
+        cur = [int(core), int(start), int(stop), str(action)]
+        last[(core, action)] = cur
+        spans.append(cur)
+    return spans
+
+
 def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any]:
     s: dict[str, Any] = {
         "model": workload.name,
@@ -115,6 +172,7 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
         "t_seconds": config.t_seconds,
         "gdc": config.gdc,
         "transport": config.transport,
+        "faults": to_dict(chip.faults),
     }
     if accuracy is not None:
         s.update(metric=accuracy["metric"], software=accuracy["software"],

@@ -1,0 +1,175 @@
+"""Where sweep points run: in this process, in a local process pool, or on a Dask cluster.
+
+Each executor takes the jobs of :mod:`chipsim.explore.worker` and yields ``(job, record)``
+pairs as points finish (in any order); the caller stores each record at once. The records do
+not depend on the executor: a point's randomness comes from its RunConfig's seed alone.
+
+- :class:`SerialExecutor` (``--workers 1``, the default): one point after another, here.
+- :class:`PoolExecutor` (``--workers N``): a :class:`concurrent.futures.ProcessPoolExecutor`
+  of N spawned processes, each capped at one numba/BLAS/OpenMP thread
+  (:func:`~chipsim.explore.worker.limit_threads`).
+- :class:`DaskExecutor` (``--dask ADDRESS``): an existing ``dask.distributed`` scheduler
+  (extra ``dask``: ``pip install "dask[distributed]"``); its workers need chipsim installed,
+  and the model and weights files reachable at the same paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..errors import ChipsimError
+
+__all__ = ["Executor", "SerialExecutor", "PoolExecutor", "DaskExecutor", "make_executor"]
+
+Job = dict[str, Any]
+
+
+class Executor:
+    """Runs jobs and yields ``(job, record)`` as they finish; a context manager."""
+
+    #: a short description for messages
+    label = "executor"
+
+    def run(self, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+        """Yield ``(job, record)`` for every job, in completion order."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(abort=exc_type is not None)
+
+    def close(self, abort: bool = False) -> None:
+        """Release the executor's processes or connections; ``abort`` stops running points."""
+
+
+def _failed(job: Job, exc: BaseException) -> dict[str, Any]:
+    """The record of a job whose worker failed outside :func:`run_point` (lost worker, ...)."""
+    from .worker import RECORD_FORMAT
+
+    return {"format": RECORD_FORMAT, "id": job["id"], "index": job["index"],
+            "settings": job["settings"], "status": "error",
+            "reason": f"{type(exc).__name__}: {exc}", "summary": None}
+
+
+class SerialExecutor(Executor):
+    """Runs every job in this process, one after another (``--workers 1``)."""
+
+    label = "in-process"
+
+    def __init__(self, fn: Callable[[Job], dict[str, Any]] | None = None):
+        from .worker import run_point
+
+        self._fn = fn or run_point
+
+    def run(self, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+        for job in jobs:
+            yield job, self._fn(job)
+
+
+class PoolExecutor(Executor):
+    """A local pool of ``workers`` spawned processes, one thread each."""
+
+    def __init__(self, workers: int):
+        if workers < 1:
+            raise ChipsimError(f"--workers: must be >= 1, got {workers}")
+        self.workers = workers
+        self.label = f"{workers} local processes"
+        self._pool: Any = None
+
+    def run(self, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+        import concurrent.futures as cf
+        import multiprocessing
+
+        from .worker import limit_threads, run_point
+
+        if not jobs:
+            return
+        # spawn, not fork: a child starts without this process's numba/BLAS thread pools, and
+        # limit_threads runs before it loads them
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=min(self.workers, len(jobs)),
+            mp_context=multiprocessing.get_context("spawn"), initializer=limit_threads)
+        futures = {self._pool.submit(run_point, job): job for job in jobs}
+        for fut in cf.as_completed(futures):
+            job = futures[fut]
+            try:
+                yield job, fut.result()
+            except Exception as exc:  # noqa: BLE001 - a broken worker is that point's error
+                yield job, _failed(job, exc)
+
+    def close(self, abort: bool = False) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if abort:  # interrupted: the points still running are not waited for
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """Points sent to the ``dask.distributed`` scheduler at ``address``.
+
+    Raises
+    ------
+    ChipsimError
+        When ``dask.distributed`` is not installed or the scheduler cannot be reached.
+    """
+
+    def __init__(self, address: str, timeout_s: float = 10.0):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ChipsimError('--dask: needs dask.distributed (pip install '
+                               '"dask[distributed]", or chipsim\'s extra "dask")') from None
+        self.address = address
+        self.label = f"dask scheduler {address}"
+        try:
+            self._client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ChipsimError(f"--dask: cannot reach the scheduler at {address}: "
+                               f"{exc}") from None
+
+    def run(self, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
+        from distributed import as_completed
+
+        from .worker import run_point_limited
+
+        futures = {}
+        for job in jobs:
+            fut = self._client.submit(run_point_limited, job, pure=False)
+            futures[fut.key] = (fut, job)
+        for fut in as_completed([f for f, _ in futures.values()], loop=self._client.loop):
+            job = futures[fut.key][1]
+            try:
+                yield job, fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker is that point's error
+                yield job, _failed(job, exc)
+            finally:
+                fut.release()
+
+    def close(self, abort: bool = False) -> None:
+        client, self._client = getattr(self, "_client", None), None
+        if client is not None:
+            client.close()
+
+
+def make_executor(workers: int = 1, dask: str | None = None) -> Executor:
+    """The executor for ``--workers N`` / ``--dask ADDRESS``.
+
+    Examples
+    --------
+    >>> make_executor().label
+    'in-process'
+    """
+    if dask is not None:
+        if workers != 1:
+            raise ChipsimError("--workers and --dask: give one of them (the Dask workers are "
+                               "the scheduler's)")
+        return DaskExecutor(dask)
+    if workers == 1:
+        return SerialExecutor()
+    return PoolExecutor(workers)

@@ -1,0 +1,349 @@
+"""A design-space sweep: the cartesian product of a grid of settings over a base design point.
+
+The base point is that of ``chipsim run``: a model with its weights (shipped HWA weights by
+default), a chip (the reference chip ``hermes`` by default), :class:`~chipsim.RunConfig`'s
+defaults (1 h after programming, on-chip transport, ...) changed by ``samples``,
+``instances`` and the ``--set`` items. Every grid point changes the settings of its axes
+(:mod:`chipsim.explore.grid`).
+
+A sweep directory holds
+
+``sweep.json``
+    The sweep's identity (:attr:`SweepSpec.identity`): model, weights, chip, grid, ``--set``
+    items, samples, instances, the base chip's spec hash and RunConfig, and the list of points
+    (index, id, settings). A directory made by a different sweep is refused.
+``points/<id>.json``
+    One record per point (:func:`chipsim.explore.worker.run_point`), written atomically as
+    soon as the point finishes; ``<id>`` is :func:`point_id` of its settings. A rerun loads
+    the records with status ``ok`` or ``infeasible`` and computes only the others.
+``table.csv``, ``table.md``
+    One row per point in the grid's order (:mod:`chipsim.explore.table`).
+``figures/pareto_*.png``
+    Pareto figures (:mod:`chipsim.explore.figures`).
+
+Examples
+--------
+>>> from chipsim.explore import SweepSpec, parse_axis
+>>> spec = SweepSpec("resnet9", (parse_axis("core.adc_bits=4,8"),), samples=10, instances=1)
+>>> result = run_sweep(spec, "sweeps/adc")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ChipsimError
+from .grid import Axis, Point, apply_setting, canonical_key, grid_points
+
+__all__ = ["SWEEP_FORMAT", "FINAL_STATUSES", "SweepSpec", "SweepResult", "point_id", "plan_jobs",
+           "run_sweep", "load_records"]
+
+log = logging.getLogger(__name__)
+
+#: the ``format`` field of ``sweep.json``
+SWEEP_FORMAT = "chipsim-sweep/1"
+#: statuses of a finished point (a rerun loads them); ``error`` points are computed again
+FINAL_STATUSES = ("ok", "infeasible")
+#: fields of ``sweep.json`` that may differ between runs of the same sweep
+_INFORMATIVE = ("chipsim", "created")
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def point_id(settings: dict[str, Any]) -> str:
+    """The stable name of a point: 16 hex digits of SHA-256 of its settings, in axis order.
+
+    Examples
+    --------
+    >>> point_id({"core.adc_bits": 4, "chip.cores": 64})
+    '30152bba98b2b5b0'
+    >>> point_id({"core.adc_bits": 4}) == point_id({"core.adc_bits": 4})
+    True
+    """
+    text = _canonical_json([[k, v] for k, v in settings.items()])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSpec:
+    """What a sweep runs (everything that defines its results, and nothing else).
+
+    Attributes
+    ----------
+    model
+        Zoo name, ``.npz`` weights file or ``.onnx`` file (:func:`chipsim.models.resolve_model`).
+    axes
+        The grid, first axis slowest.
+    sets
+        ``(key, value)`` settings applied to the base point, in order, before the grid.
+    chip
+        Preset name or spec file of the base chip.
+    weights
+        ``hwa``, ``plain``, ``random`` or a weights file (zoo models).
+    samples, instances
+        Test samples and chip instances of the accuracy measurement (None: RunConfig's
+        defaults); applied before ``sets``.
+    """
+
+    model: str
+    axes: tuple[Axis, ...]
+    sets: tuple[tuple[str, Any], ...] = ()
+    chip: str = "hermes"
+    weights: str = "hwa"
+    samples: int | None = None
+    instances: int | None = None
+
+    def base(self) -> tuple[Any, Any]:
+        """The base ``(ChipSpec, RunConfig)``; an invalid option is a :class:`ChipsimError`."""
+        from ..config import RunConfig
+        from ..spec import SpecError, resolve_chip
+
+        chip = resolve_chip(self.chip)
+        config = RunConfig()
+        for flag, value in (("samples", self.samples), ("instances", self.instances)):
+            if value is not None:
+                try:
+                    _, config = apply_setting(chip, config, f"run.{flag}", value)
+                except SpecError as exc:
+                    raise ChipsimError(f"--{flag}: {exc.message}") from None
+        for key, value in self.sets:
+            try:
+                chip, config = apply_setting(chip, config, key, value)
+            except ChipsimError as exc:
+                raise ChipsimError(f"--set {key}={value}: {exc}") from None
+        return chip, config
+
+    def points(self) -> list[Point]:
+        """Every point of the grid, validated (see :func:`~chipsim.explore.grid.grid_points`).
+
+        Raises
+        ------
+        ChipsimError
+            For an empty grid, a key both in the grid and in ``sets``, an unknown key or a
+            value that is not allowed.
+        """
+        if not self.axes:
+            raise ChipsimError("--grid: give at least one axis, e.g. --grid core.adc_bits=4,6,8")
+        set_keys = {canonical_key(k): k for k, _ in self.sets}
+        for axis in self.axes:
+            if canonical_key(axis.key) in set_keys:
+                raise ChipsimError(f"--grid {axis.key}: also given with --set "
+                                   f"{set_keys[canonical_key(axis.key)]}")
+        chip, config = self.base()
+        return grid_points(chip, config, self.axes)
+
+    def identity(self, points: list[Point] | None = None) -> dict[str, Any]:
+        """The content of ``sweep.json`` (JSON-ready); equal for equal sweeps."""
+        from .. import __version__
+        from ..api import spec_hash
+
+        chip, config = self.base()
+        points = self.points() if points is None else points
+        data = {
+            "format": SWEEP_FORMAT,
+            "chipsim": __version__,
+            "model": self.model,
+            "weights": self.weights,
+            "chip": self.chip,
+            "grid": [{"key": a.key, "values": list(a.values)} for a in self.axes],
+            "sets": [{"key": k, "value": v} for k, v in self.sets],
+            "samples": self.samples,
+            "instances": self.instances,
+            "base_spec_hash": spec_hash(chip),
+            "base_config": dataclasses.asdict(config),
+            "points": [{"index": p.index, "id": point_id(p.settings), "settings": p.settings}
+                       for p in points],
+        }
+        return json.loads(json.dumps(data))
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """What :func:`run_sweep` did.
+
+    Attributes
+    ----------
+    records
+        Every point's record, in the grid's order.
+    computed, loaded
+        Points computed by this run, and finished points loaded from the directory.
+    files
+        ``{name: path}`` of the files written at the end (``table.csv``, ``table.md`` and the
+        figures).
+    """
+
+    records: list[dict[str, Any]]
+    computed: int
+    loaded: int
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """Records with status ``error`` (a rerun computes them again)."""
+        return [r for r in self.records if r["status"] == "error"]
+
+
+def _abs_if_file(text: str) -> str:
+    p = Path(text)
+    return str(p.resolve()) if p.suffix and p.is_file() else text
+
+
+def plan_jobs(spec: SweepSpec, points: list[Point]) -> list[dict[str, Any]]:
+    """The worker jobs of ``points`` (see :mod:`chipsim.explore.worker`)."""
+    from ..spec import to_dict
+
+    model, weights = _abs_if_file(spec.model), _abs_if_file(spec.weights)
+    return [{"index": p.index, "id": point_id(p.settings), "settings": p.settings,
+             "model": model, "weights": weights, "chip": to_dict(p.chip),
+             "config": dataclasses.asdict(p.config), "cores": p.chip.n_cores}
+            for p in points]
+
+
+def _check_dir(out: Path, identity: dict[str, Any]) -> None:
+    """Create ``out`` with its ``sweep.json``, or check that it holds the same sweep."""
+    from ..fileio import atomic_write
+
+    meta = out / "sweep.json"
+    if meta.is_file():
+        try:
+            old = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ChipsimError(f"{meta}: unreadable sweep file ({exc}); use another --out") \
+                from None
+        diff = [k for k in identity if k not in _INFORMATIVE and old.get(k) != identity[k]]
+        if diff:
+            raise ChipsimError(f"--out {out}: holds a different sweep ({', '.join(diff)} "
+                               "differ); use another --out, or delete it to start over")
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ChipsimError(f"--out {out}: exists and is not a sweep directory (no sweep.json)")
+    (out / "points").mkdir(parents=True, exist_ok=True)
+    from datetime import UTC, datetime
+
+    data = {**identity, "created": datetime.now(UTC).isoformat(timespec="seconds")}
+    atomic_write(meta, json.dumps(data, indent=1) + "\n")
+
+
+def load_records(out: str | os.PathLike, jobs: list[dict[str, Any]]) -> dict[str, dict]:
+    """The finished records (status ``ok`` or ``infeasible``) of ``jobs`` found in ``out``.
+
+    A point file that is unreadable, of another point or with status ``error`` is left out
+    (the point is computed again).
+    """
+    found = {}
+    for job in jobs:
+        path = Path(out) / "points" / f"{job['id']}.json"
+        if not path.is_file():
+            continue
+        try:
+            rec = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            log.warning("%s: unreadable (%s); computing the point again", path, exc)
+            continue
+        if (not isinstance(rec, dict) or rec.get("id") != job["id"]
+                or rec.get("settings") != job["settings"]):
+            log.warning("%s: not the record of point %s; computing it again", path, job["id"])
+            continue
+        if rec.get("status") in FINAL_STATUSES:
+            found[job["id"]] = rec
+    return found
+
+
+def _store(out: Path, job: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    from ..fileio import atomic_write
+
+    record = {**record, "index": job["index"], "cores": job["cores"]}
+    atomic_write(out / "points" / f"{job['id']}.json",
+                 json.dumps(record, indent=1, allow_nan=True) + "\n")
+    return record
+
+
+def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int = 1,
+              dask: str | None = None, progress: bool = False) -> SweepResult:
+    """Run (or resume) the sweep ``spec`` in directory ``out``; write its table and figures.
+
+    Parameters
+    ----------
+    spec
+        The sweep.
+    out
+        The sweep directory (created; a directory of the same sweep is resumed).
+    workers
+        Local processes (1: in this process, one point after another).
+    dask
+        Address of a ``dask.distributed`` scheduler to run the points on instead.
+    progress
+        Show a progress bar over the points (on a terminal).
+
+    Returns
+    -------
+    SweepResult
+        The records in the grid's order and the files written.
+
+    Raises
+    ------
+    ChipsimError
+        Before any point runs: an invalid grid, option, model or executor, or an ``out`` that
+        holds another sweep. A point that fails does not raise: its record says why.
+    """
+    from .executors import make_executor
+    from .worker import _model
+
+    out = Path(out)
+    points = spec.points()
+    identity = spec.identity(points)
+    _model(_abs_if_file(spec.model), _abs_if_file(spec.weights))  # a bad model fails here
+    jobs = plan_jobs(spec, points)
+    _check_dir(out, identity)
+    done = load_records(out, jobs)
+    todo = [j for j in jobs if j["id"] not in done]
+    records = {j["id"]: {**done[j["id"]], "index": j["index"], "cores": j["cores"]}
+               for j in jobs if j["id"] in done}
+    if todo:
+        with make_executor(workers, dask) as ex:
+            log.info("sweep: %d points, %d finished, %d to run (%s)", len(jobs), len(done),
+                     len(todo), ex.label)
+            bar = _bar(len(jobs), len(done), progress)
+            try:
+                for job, rec in ex.run(todo):
+                    records[job["id"]] = _store(out, job, rec)
+                    bar.update(1)
+                    if rec["status"] != "ok":
+                        log.info("point %s: %s: %s", job["settings"], rec["status"],
+                                 rec["reason"])
+            finally:
+                bar.close()
+    ordered = [records[j["id"]] for j in jobs]
+    files = _finish(out, spec, ordered)
+    return SweepResult(ordered, len(todo), len(done), files)
+
+
+def _bar(total: int, initial: int, show: bool) -> Any:
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc="sweep", unit="point", file=sys.stderr,
+                disable=None if show else True, dynamic_ncols=True)
+
+
+def _finish(out: Path, spec: SweepSpec, records: list[dict[str, Any]]) -> dict[str, Path]:
+    """Write the table and the figures of the finished sweep."""
+    from ..fileio import atomic_write
+    from .figures import write_figures
+    from .table import table_csv, table_markdown
+
+    keys = [a.key for a in spec.axes]
+    files = {"table.csv": atomic_write(out / "table.csv", table_csv(records, keys)),
+             "table.md": atomic_write(out / "table.md", table_markdown(records, keys))}
+    files.update(write_figures(records, out / "figures"))
+    return files

@@ -1,0 +1,113 @@
+"""The table of a sweep: one row per point, in the grid's order, as CSV and as Markdown.
+
+Columns (:func:`table_columns`): ``index``; one column per grid key (the point's value);
+``status`` (``ok``, ``infeasible``, ``error``); ``metric`` (``top1`` in %, ``bpc`` bits per
+character); ``software`` (float forward), ``chip_mean``, ``chip_ci95_lo``, ``chip_ci95_hi``
+(accuracy over the chip instances); ``latency_ns``, ``throughput_inf_per_s``, ``tops``,
+``energy_uj_per_inference``, ``tops_per_w`` (the report summary's timing figures); ``cores``
+(of the chip) and ``cores_used`` (holding a block); ``static_power_mw`` (average static power
+over the timing run, :func:`chipsim.explore.worker.static_power_mw`); ``reason`` (why a point
+is infeasible or failed). Empty cells: not measured, or not ok.
+
+The CSV holds full-precision numbers (Python's shortest repr), so equal records give
+byte-identical files; the Markdown rounds for reading.
+
+Examples
+--------
+>>> rec = {"index": 0, "settings": {"core.adc_bits": 4}, "status": "infeasible",
+...        "reason": "needs 40 cores", "summary": None, "cores": 32}
+>>> print(table_csv([rec], ["core.adc_bits"]).splitlines()[1])
+0,4,infeasible,,,,,,,,,,,32,,,needs 40 cores
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+__all__ = ["RESULT_COLUMNS", "table_columns", "table_rows", "table_csv", "table_markdown"]
+
+#: the columns after the grid keys
+RESULT_COLUMNS = ("status", "metric", "software", "chip_mean", "chip_ci95_lo", "chip_ci95_hi",
+                  "latency_ns", "throughput_inf_per_s", "tops", "energy_uj_per_inference",
+                  "tops_per_w", "cores", "cores_used", "static_power_mw", "reason")
+
+_SUMMARY_KEYS = ("metric", "software", "chip_mean", "latency_ns", "throughput_inf_per_s",
+                 "tops", "energy_uj_per_inference", "tops_per_w", "cores_used")
+
+
+def table_columns(keys: list[str]) -> list[str]:
+    """The header: ``index``, the grid keys, :data:`RESULT_COLUMNS`."""
+    return ["index", *keys, *RESULT_COLUMNS]
+
+
+def table_rows(records: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    """One ``{column: value}`` per record (None where there is no value), in records' order."""
+    rows = []
+    for rec in records:
+        s = rec.get("summary") or {}
+        row: dict[str, Any] = {"index": rec["index"]}
+        row.update({k: rec["settings"].get(k) for k in keys})
+        row["status"] = rec["status"]
+        row.update({k: s.get(k) for k in _SUMMARY_KEYS})
+        ci = s.get("chip_ci95") or [None, None]
+        row["chip_ci95_lo"], row["chip_ci95_hi"] = ci
+        row["cores"] = rec.get("cores", s.get("cores"))
+        row["static_power_mw"] = rec.get("static_power_mw")
+        row["reason"] = rec.get("reason")
+        rows.append({c: row.get(c) for c in table_columns(keys)})
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(",", ":"))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def table_csv(records: list[dict[str, Any]], keys: list[str]) -> str:
+    """The table as CSV text (header line, then one line per record)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cols = table_columns(keys)
+    w.writerow(cols)
+    for row in table_rows(records, keys):
+        w.writerow([_cell(row[c]) for c in cols])
+    return buf.getvalue()
+
+
+def _short(value: Any, column: str) -> str:
+    if isinstance(value, float):
+        if column in ("software", "chip_mean", "chip_ci95_lo", "chip_ci95_hi"):
+            return f"{value:.3f}" if abs(value) < 10 else f"{value:.2f}"
+        return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return _cell(value).replace("|", "\\|")
+
+
+def table_markdown(records: list[dict[str, Any]], keys: list[str]) -> str:
+    """The table as a Markdown (GitHub) table, numbers rounded (4 significant digits, whole
+    numbers from 1000 on).
+
+    The two CI columns are merged into ``chip_ci95`` (``[lo, hi]``).
+    """
+    cols = [c for c in table_columns(keys) if c not in ("chip_ci95_lo", "chip_ci95_hi")]
+    at = cols.index("chip_mean") + 1
+    cols.insert(at, "chip_ci95")
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in table_rows(records, keys):
+        cells = []
+        for c in cols:
+            if c == "chip_ci95":
+                lo, hi = row["chip_ci95_lo"], row["chip_ci95_hi"]
+                cells.append("" if lo is None else f"[{_short(lo, c + '_lo')}, "
+                             f"{_short(hi, c + '_hi')}]")
+            else:
+                cells.append(_short(row[c], c))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

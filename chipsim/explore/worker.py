@@ -1,0 +1,147 @@
+"""What runs one sweep point, in whichever process: the job, the record it returns.
+
+A job is a plain dict (picklable, small): the point's index, id and settings, the model and
+weights to resolve, the chip as a spec dict and the run options as a RunConfig dict. The worker
+rebuilds the chip and the config, resolves the model (cached per process), calls
+:func:`chipsim.simulate` and returns the point's *record* (see :func:`run_point`). Its
+randomness comes only from the seed in the job's RunConfig, so a point gives the same record
+in any process, in any order.
+
+This module imports only the standard library at load time, so a pool's initializer
+(:func:`limit_threads`) runs before numpy, numba or a BLAS library are loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from typing import Any
+
+__all__ = ["THREAD_VARIABLES", "RECORD_FORMAT", "STATIC_COMPONENTS", "limit_threads",
+           "run_point", "run_point_limited", "static_power_mw"]
+
+#: environment variables that cap the threads of numba and the BLAS/OpenMP libraries
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS")
+#: the ``format`` field of a point record
+RECORD_FORMAT = "chipsim-sweep-point/1"
+#: the energy components that are static power × time (the rest are per action)
+STATIC_COMPONENTS = ("mvm_static", "core_static", "gdpu_static", "chip_static")
+
+
+def limit_threads() -> None:
+    """Cap numba, OpenMP and BLAS at one thread in this process (a sweep worker's start).
+
+    Sets :data:`THREAD_VARIABLES` to 1 (effective for libraries not loaded yet) and lowers
+    the thread count of libraries already loaded (numba, and BLAS through threadpoolctl when
+    it is installed), so N workers on N cores do not oversubscribe them.
+    """
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+    import sys
+
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(1)
+    if "numpy" in sys.modules:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scipy's usual stack
+            return
+        threadpool_limits(1)
+
+
+@functools.lru_cache(maxsize=4)
+def _model(model: str, weights: str) -> Any:
+    from ..models import resolve_model
+
+    return resolve_model(model, weights)
+
+
+def static_power_mw(timing: dict[str, Any] | None) -> float | None:
+    """Average static power of the chip over a timing run (mW).
+
+    The static components of the energy breakdown (:data:`STATIC_COMPONENTS`: MVM periphery,
+    LDPU leakage and clock, GDPU slices, chip-level clocks and control, each a power times an
+    active time) summed per inference, times the inferences, over the simulated time of the
+    run (``makespan_ns``): ``µJ / ns = 1e6 mW``. None without timing.
+
+    Examples
+    --------
+    >>> static_power_mw({"energy_breakdown": {"mvm_static": 1.0, "core_static": 1.0,
+    ...                  "adc": 5.0}, "inferences": 2, "makespan_ns": 4000.0})
+    1000.0
+    """
+    if not timing or not timing.get("makespan_ns"):
+        return None
+    br = timing["energy_breakdown"]
+    uj = sum(br.get(c, 0.0) for c in STATIC_COMPONENTS)
+    return uj * timing["inferences"] / timing["makespan_ns"] * 1e6
+
+
+def run_point(job: dict[str, Any]) -> dict[str, Any]:
+    """Simulate one sweep point; return its record (never raises for a point's failure).
+
+    Parameters
+    ----------
+    job
+        ``index``, ``id``, ``settings``, ``model``, ``weights``, ``chip`` (spec dict) and
+        ``config`` (RunConfig dict).
+
+    Returns
+    -------
+    dict
+        ``format``, ``id``, ``index``, ``settings``, ``status`` (``ok``; ``infeasible`` when
+        the library refused the point, e.g. a network that does not fit the chip; ``error``
+        for any other exception), ``reason`` (the message, None when ok), ``summary`` (the
+        report's summary, None unless ok), ``energy_breakdown`` (µJ per inference per
+        component), ``static_power_mw`` (:func:`static_power_mw`), ``accuracy_instances``
+        (score of each chip instance), ``mvms_per_inference``, ``spec_hash`` and
+        ``elapsed_s`` (wall time of the point: the one field that differs between runs).
+    """
+    from ..errors import ChipsimError
+
+    start = time.perf_counter()
+    record: dict[str, Any] = {
+        "format": RECORD_FORMAT, "id": job["id"], "index": job["index"],
+        "settings": job["settings"], "status": "ok", "reason": None, "summary": None,
+        "energy_breakdown": None, "static_power_mw": None, "accuracy_instances": None,
+        "mvms_per_inference": None, "spec_hash": None,
+    }
+    try:
+        record.update(_simulate(job))
+    except ChipsimError as exc:
+        record.update(status="infeasible", reason=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one bad point must not end the sweep
+        record.update(status="error", reason=f"{type(exc).__name__}: {exc}")
+    record["elapsed_s"] = round(time.perf_counter() - start, 3)
+    return record
+
+
+def run_point_limited(job: dict[str, Any]) -> dict[str, Any]:
+    """:func:`run_point` after :func:`limit_threads` (for workers without an initializer)."""
+    limit_threads()
+    return run_point(job)
+
+
+def _simulate(job: dict[str, Any]) -> dict[str, Any]:
+    from ..api import simulate, spec_hash
+    from ..config import RunConfig
+    from ..spec import ChipSpec, from_dict
+
+    chip = from_dict(ChipSpec, job["chip"])
+    config = RunConfig(**job["config"])
+    resolved = _model(job["model"], job["weights"])
+    report = simulate(resolved.workload, chip, None, config, task=resolved.task)
+    timing = report.data["timing"]
+    accuracy = report.data["accuracy"]
+    return {
+        "summary": report.summary,
+        "energy_breakdown": timing["energy_breakdown"] if timing else None,
+        "static_power_mw": static_power_mw(timing),
+        "accuracy_instances": list(accuracy["chip"]) if accuracy else None,
+        "mvms_per_inference": timing["mvms_per_inference"] if timing else None,
+        "spec_hash": spec_hash(chip),
+    }

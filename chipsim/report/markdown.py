@@ -1,0 +1,76 @@
+"""``report.md``: the report as Markdown, with the figures as files under ``figures/``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .figures import FIGURES
+from .tables import accuracy_time_rows, energy_rows, layer_rows, summary_rows
+
+__all__ = ["render_markdown", "title"]
+
+
+def title(data: dict[str, Any]) -> str:
+    """``chipsim report: resnet9 on hermes``."""
+    s = data["summary"]
+    return f"chipsim report: {s['model']} on {s['chip']}"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(_cell(h) for h in head) + " |",
+             "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
+    """The Markdown text of a report.
+
+    Parameters
+    ----------
+    data
+        The report's JSON content (``Report.data``).
+    figures
+        Names of the figures written beside it (``figures/<name>.png``).
+
+    Examples
+    --------
+    >>> from chipsim.report.markdown import render_markdown  # doctest: +SKIP
+    >>> render_markdown(report.data, ["core_grid"]).startswith("# chipsim report")  # doctest: +SKIP
+    True
+    """
+    p = data.get("provenance") or {}
+    out = [f"# {title(data)}\n",
+           f"chipsim {p.get('chipsim', '?')}, seed {p.get('seed', '?')}, spec hash "
+           f"`{p.get('spec_hash', '?')}`, {p.get('date', '')}\n"]
+    if p.get("command"):
+        out.append(f"```\n{p['command']}\n```\n")
+    out += ["## Summary\n", _table(["quantity", "value"], [list(r) for r in summary_rows(data)])]
+
+    def figure(name: str) -> None:
+        if name in figures:
+            out.append(f"![{FIGURES[name][0]}](figures/{name}.png)\n")
+
+    if data.get("accuracy_vs_time"):
+        out.append("## Accuracy versus time since programming\n")
+        out.append(_table(*accuracy_time_rows(data)))
+        figure("accuracy_vs_time")
+    out += ["## Layers\n", _table(*layer_rows(data))]
+    out.append("## Mapping\n")
+    figure("core_grid")
+    if data.get("timing"):
+        out.append("## Links\n")
+        figure("links")
+        out.append("## Timeline\n")
+        figure("timeline")
+        out += ["## Energy\n", _table(*energy_rows(data))]
+        figure("energy")
+    out += ["## Chip\n", "```json\n" + json.dumps(data.get("chip"), indent=1) + "\n```\n",
+            "## Run configuration\n",
+            "```json\n" + json.dumps(data.get("config"), indent=1) + "\n```\n"]
+    return "\n".join(out)

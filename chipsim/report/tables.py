@@ -1,0 +1,154 @@
+"""Tables of a report, as rows of strings, shared by the terminal, Markdown and HTML views.
+
+Everything here reads the report's JSON content (``Report.data``) only, so a report file
+renders without the inputs that produced it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["TIMING_KEYS", "ACCURACY_KEYS", "flat_summary", "summary_rows", "layer_rows",
+           "energy_rows", "accuracy_time_rows", "fmt_time_s", "fmt_ns"]
+
+#: timing figures copied to the top level of ``chipsim run --json`` (None without timing)
+TIMING_KEYS = ("transport", "inferences", "cores_used", "latency_ns", "throughput_inf_per_s",
+               "tops", "energy_uj_per_inference", "tops_per_w", "tops_per_w_mvm",
+               "mvms_per_inference", "ops_per_inference", "makespan_ns", "energy_breakdown")
+
+#: keys of the ``accuracy`` object of ``chipsim run --json``
+ACCURACY_KEYS = ("metric", "software", "chip_mean", "chip_ci95", "instances", "samples",
+                 "chip", "t_seconds", "gdc")
+
+_METRIC = {"top1": ("top-1 accuracy", "%", "higher is better"),
+           "bpc": ("bits per character", "bit/char", "lower is better")}
+
+
+def flat_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object of ``chipsim run --json``: the ``summary`` section, the timing figures
+    of :data:`TIMING_KEYS` at top level (None when timing was not simulated), ``accuracy``
+    (the keys of :data:`ACCURACY_KEYS`, or None) and ``accuracy_vs_time`` (or None).
+
+    Examples
+    --------
+    >>> flat_summary({"summary": {"model": "m"}, "timing": None, "accuracy": None})["tops"]
+    """
+    out = dict(data["summary"])
+    timing = data.get("timing") or {}
+    for key in TIMING_KEYS:
+        if key not in out or out[key] is None:
+            out[key] = timing.get(key)
+    acc = data.get("accuracy")
+    out["accuracy"] = None if acc is None else {k: acc[k] for k in ACCURACY_KEYS if k in acc}
+    out["accuracy_vs_time"] = data.get("accuracy_vs_time")
+    return out
+
+
+def fmt_time_s(t: float) -> str:
+    """``3600`` → ``1 h``: a time since programming in the largest whole unit."""
+    for unit, secs in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if t >= secs:
+            return f"{t / secs:.3g} {unit}"
+    return f"{t:.3g} s"
+
+
+def fmt_ns(ns: float) -> str:
+    """``268205.6`` → ``268.2 µs``: a duration in ns with a readable unit."""
+    if ns >= 1e6:
+        return f"{ns / 1e6:.4g} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.4g} µs"
+    return f"{ns:.4g} ns"
+
+
+def _accuracy_text(acc: dict[str, Any]) -> str:
+    name, unit, _better = _METRIC.get(acc["metric"], (acc["metric"], "", ""))
+    lo, hi = acc["chip_ci95"]
+    return (f"{name}: software {acc['software']:.2f} {unit}, chip {acc['chip_mean']:.2f} "
+            f"[{lo:.2f}, {hi:.2f}] {unit} (mean [CI95] of {acc['instances']} instances × "
+            f"{acc['samples']} samples)")
+
+
+def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows of the key figures: model, chip, cores, accuracy, timing, energy."""
+    s = data["summary"]
+    wl = data.get("workload") or {}
+    cfg = data.get("config") or {}
+    t = data.get("timing")
+    acc = data.get("accuracy")
+    model = s["model"]
+    extra = []
+    if wl.get("weights"):
+        extra.append(f"{wl['weights']:,} weights")
+    if wl.get("source"):
+        extra.append(str(wl["source"]))
+    if extra:
+        model += f" ({'; '.join(extra)})"
+    devices = {1: "ODP", 2: "TDP"}.get(s["devices_per_polarity"],
+                                       f"{s['devices_per_polarity']} devices/polarity")
+    rows = [
+        ("model", model),
+        ("chip", f"{s['chip']}: {s['cores']} cores, {s['read_mode']}, {devices}, "
+                 f"{s['adc_bits']}-bit ADC"),
+        ("cores used", f"{s['cores_used']} of {s['cores']}"),
+        ("time since programming", f"{fmt_time_s(s['t_seconds'])}, GDC "
+                                   f"{'on' if s['gdc'] else 'off'}"),
+    ]
+    if acc is not None:
+        rows.append(("accuracy", _accuracy_text(acc)))
+    else:
+        why = ("not measured (no built-in task for this model)" if cfg.get("accuracy", True)
+               else "not measured (--no-accuracy)")
+        rows.append(("accuracy", why))
+    if t is not None:
+        mode = ("on-chip, layer-pipelined" if s["transport"] == "onchip"
+                else "off-chip, through the host")
+        rows += [
+            ("transport", f"{s['transport']} ({mode}); {t['inferences']} "
+                          f"inference{'' if t['inferences'] == 1 else 's'} simulated"),
+            ("latency", fmt_ns(t["latency_ns"])),
+            ("throughput", f"{t['throughput_inf_per_s']:,.1f} inferences/s"),
+            ("TOPS", f"{t['tops']:.4g}"),
+            ("energy / inference", f"{t['energy_uj_per_inference']:.4g} µJ"),
+            ("TOPS/W", f"{t['tops_per_w']:.4g} (MVM energy only: {t['tops_per_w_mvm']:.4g})"),
+        ]
+    else:
+        rows.append(("timing", "not simulated (--no-timing)"))
+    return rows
+
+
+def layer_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-layer table (cores, utilization, MVMs, time/energy share)."""
+    timed = any("time_share" in ly for ly in data["layers"])
+    head = ["layer", "matrix", "blocks", "replicas", "cores", "utilization", "MVMs/inference"]
+    if timed:
+        head += ["time share", "energy share"]
+    rows = []
+    for ly in data["layers"]:
+        row = [ly["name"], f"{ly['rows']}×{ly['cols']}", str(ly["blocks"]),
+               str(ly["replicas"]), str(ly["cores"]), f"{ly['utilization']:.1%}",
+               f"{ly['mvms_per_inference']:,}"]
+        if timed:
+            row += [f"{ly.get('time_share', 0.0):.1%}", f"{ly.get('energy_share', 0.0):.1%}"]
+        rows.append(row)
+    return head, rows
+
+
+def energy_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the energy breakdown (µJ per inference and share), largest first."""
+    t = data.get("timing") or {}
+    parts = t.get("energy_breakdown") or {}
+    total = sum(parts.values()) or 1.0
+    rows = [[k, f"{v:.4g}", f"{v / total:.1%}"]
+            for k, v in sorted(parts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return ["component", "µJ / inference", "share"], rows
+
+
+def accuracy_time_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the accuracy-versus-time table (empty without that section)."""
+    rows = []
+    for e in data.get("accuracy_vs_time") or []:
+        lo, hi = e["chip_ci95"]
+        rows.append([fmt_time_s(e["t_seconds"]), f"{e['t_seconds']:g}",
+                     f"{e['chip_mean']:.2f}", f"[{lo:.2f}, {hi:.2f}]"])
+    return ["time since programming", "t (s)", "chip mean", "CI95"], rows

@@ -1,0 +1,50 @@
+"""The same sweep on a Dask cluster gives the table of the process pool (the reference).
+
+The serial executor gives it too: see test_sweep's kill-and-resume test."""
+
+import json
+
+import pytest
+from distributed import LocalCluster
+
+from chipsim.cli import main
+from chipsim.errors import ChipsimError
+from chipsim.explore.executors import DaskExecutor
+
+from .conftest import SWEEP
+
+
+def _records(out):
+    recs = {}
+    for p in (out / "points").glob("*.json"):
+        rec = json.loads(p.read_text())
+        rec.pop("elapsed_s")
+        recs[p.name] = rec
+    return recs
+
+
+def _same_as_reference(out, reference):
+    assert (out / "table.csv").read_bytes() == (reference / "table.csv").read_bytes()
+    assert (out / "table.md").read_bytes() == (reference / "table.md").read_bytes()
+    assert _records(out) == _records(reference)
+
+
+def test_process_pool_ran_in_other_processes(reference):
+    # the reference sweep ran on 2 pool workers: every computed point has a record
+    recs = _records(reference)
+    assert sorted(r["status"] for r in recs.values()) == ["infeasible", "infeasible", "ok", "ok"]
+
+
+def test_dask_local_cluster(reference, tmp_path):
+    out = tmp_path / "dask"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        assert main(["sweep", *SWEEP, "--dask", cluster.scheduler_address, "--out",
+                     str(out)]) == 0
+    _same_as_reference(out, reference)
+
+
+def test_dask_scheduler_unreachable():
+    with pytest.raises(ChipsimError, match="--dask: cannot reach the scheduler at "
+                       "tcp://127.0.0.1:9"):
+        DaskExecutor("tcp://127.0.0.1:9", timeout_s=0.5)
