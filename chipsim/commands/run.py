@@ -16,9 +16,10 @@ from the flags and ``--set run.FIELD=VALUE`` (:class:`chipsim.RunConfig`).
 JSON keys (``--json``; one object, the same keys in every run, None for what was not measured):
 
 the report's ``summary``
-    ``model``, ``chip``, ``cores``, ``cores_used``, ``read_mode``, ``devices_per_polarity``,
-    ``adc_bits``, ``t_seconds``, ``gdc``, ``transport`` and, when measured, ``metric``,
-    ``software``, ``chip_mean``, ``chip_ci95`` and the timing figures below.
+    ``model``, ``chip``, ``cores``, ``cores_used``, ``idle_cores`` (working cores without a
+    block), ``read_mode``, ``devices_per_polarity``, ``adc_bits``, ``t_seconds``, ``gdc``,
+    ``transport`` and, when measured, ``metric``, ``software``, ``chip_mean``,
+    ``chip_ci95`` and the timing figures below.
 ``accuracy``
     ``metric`` (``top1`` in %, or ``bpc`` bits per character), ``software`` (float forward),
     ``chip_mean`` and ``chip_ci95`` ([lo, hi], Student t over the instances), ``instances``,

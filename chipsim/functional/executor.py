@@ -15,9 +15,10 @@ and then runs batches through the network block by block, as the chip computes:
   (residual sums are FP16 then INT8 again); LSTM gates go to the GDPU: FP16 sigmoid/tanh, cell
   state in FP16, the hidden state back to INT8.
 
-Vectors of a replicated layer are shared round-robin by vector index within an inference
-(output pixel, time step), the same rule the timing model uses, and every core counts the
-MVMs it performs (:attr:`ChipInstance.mvms`).
+Vectors of a replicated layer are shared by the rule the timing model uses
+(:mod:`chipsim.mapping.dataflow`): each replica computes one contiguous band of the output
+pixels of an inference; the time steps of LSTM-fed layers go round-robin. Every core counts
+the MVMs it performs (:attr:`ChipInstance.mvms`).
 
 Activation scales (INT8 value per LSB) are calibrated once from the float forward of the IR on
 calibration inputs: the 99.99th percentile of |activation| / 127 at every point where the chip
@@ -36,6 +37,7 @@ from ..errors import ChipsimError
 from ..kernels import accumulate_int8, fp16_round, ldpu_affine, requantize_int8
 from ..kernels.pwm import _int_codes
 from ..mapping import Mapping
+from ..mapping.dataflow import replica_bands, stepped_layers
 from ..spec import ChipSpec, override
 from ..workload.forward import activations, apply_op, im2col
 from ..workload.graph import Workload
@@ -140,6 +142,7 @@ class ChipInstance:
         self.quantize = quantize
         self.t_s = float(t_s)
         lowered = {ly.name: ly for ly in workload.lowered()}
+        self._stepped = stepped_layers(tuple(lowered.values()))
         mapped = {ly.name for ly in mapping.layers}
         if set(lowered) != mapped:
             raise ChipsimError(f"mapping: maps layers {sorted(mapped)} but workload "
@@ -301,8 +304,9 @@ class ChipInstance:
         cols = self.workload.matrix(parts[0][0]).shape[1]
         out = np.empty((len(parts[0][1]), cols), dtype=np.float32)
         scale, bias = self.workload.affine(affine_of)
+        replica = self._replica_of(parts[0][0], vec, n_rep)
         for r in range(n_rep):
-            sel = np.flatnonzero(vec % n_rep == r)
+            sel = np.flatnonzero(replica == r)
             if not len(sel):
                 continue
             chains: dict[tuple[int, int], list[tuple[str, _Block]]] = {}
@@ -314,6 +318,15 @@ class ChipInstance:
             for (c0, c1), chain in chains.items():
                 out[sel, c0:c1] = self._chain_mvm(chain, xs, scale[c0:c1], bias[c0:c1], rng)
         return out
+
+    def _replica_of(self, layer: str, vec: np.ndarray, n_rep: int) -> np.ndarray:
+        """The replica that computes each vector index ``vec`` of ``layer``."""
+        if n_rep == 1:
+            return np.zeros(len(vec), dtype=np.intp)
+        if layer in self._stepped:
+            return vec % n_rep
+        bounds = replica_bands(self.mapping.layer(layer).vectors, n_rep)
+        return np.searchsorted(bounds, vec, side="right") - 1
 
     def _chain_mvm(self, chain, xs, col_scale, col_bias, rng) -> np.ndarray:
         acc = None

@@ -1,10 +1,12 @@
 """Mapping of a workload's weight layers onto a chip's cores.
 
 ``partition`` splits each weight matrix into the fewest equal blocks that fit a core (the
-chip's rule); ``replication`` fills spare cores with copies of the slowest layers for the
-pipelined mode; ``placement`` puts every block on a core of the link graph so that partial
-sums, activations and residuals travel few hops; :class:`Mapping` is the result, and ``io``
-reads and writes it as a readable file.
+chip's rule); ``replication`` puts copies of the slowest layers on spare cores for the
+pipelined mode, as many as shorten its slowest stage; ``dataflow`` says which band of
+vectors each copy computes and which vectors of its sources that needs; ``placement`` puts
+every block on a core of the link graph so that partial sums, activations and residuals
+travel few hops; :class:`Mapping` is the result, and ``io`` reads and writes it as a
+readable file.
 
 Examples
 --------
@@ -40,14 +42,22 @@ from .placement import (
     traffic_weights,
 )
 from .plot import draw_core_grid, layer_colors, plot_core_grid
-from .replication import ReplicationPlan, choose_replicas, plan_replication
+from .replication import (
+    ReplicationPlan,
+    StageCosts,
+    choose_replicas,
+    plan_replication,
+    replication_plan,
+    stage_model,
+)
 
 __all__ = [
     "MappingError",
     "Block", "Partition", "partition",
     "BlockRef", "Placement", "hop_distances", "traffic_weights", "placement_cost", "place",
     "random_placement",
-    "ReplicationPlan", "choose_replicas", "plan_replication",
+    "ReplicationPlan", "StageCosts", "choose_replicas", "plan_replication",
+    "replication_plan", "stage_model",
     "BlockPlacement", "LayerMapping", "Mapping", "map_workload", "mapping_cost",
     "layer_summaries", "mapping_to_dict",
     "FORMAT", "save_mapping", "load_mapping", "mapping_from_dict", "dumps_mapping",

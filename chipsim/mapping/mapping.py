@@ -19,7 +19,7 @@ from ..spec import PRESETS, ChipSpec, Topology
 from .errors import MappingError
 from .partition import partition
 from .placement import BlockRef, hop_distances, place, placement_cost, traffic_weights
-from .replication import plan_replication
+from .replication import StageCosts, plan_replication
 
 if TYPE_CHECKING:  # the workload package is only needed for type hints
     from ..workload.lowered import LoweredLayer
@@ -252,8 +252,9 @@ def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: b
     chip
         The chip.
     replicate
-        Fill spare cores with whole copies of layers for the pipelined mode
-        (:func:`~chipsim.mapping.replication.choose_replicas`).
+        Put whole copies of layers on spare cores for the pipelined mode, as many as shorten
+        its slowest stage (:func:`~chipsim.mapping.replication.plan_replication` with the
+        chip's MVM, LDPU and link times); spare cores that would not stay idle.
     exclude
         Core ids never to use, besides the chip's ``faults.dead_cores`` (always excluded).
     seed
@@ -299,7 +300,8 @@ def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: b
     if needed > available:
         raise _too_large(needed, chip, available)
     if replicate:
-        reps = plan_replication(layers, core, spare_cores=available - needed).replicas
+        reps = plan_replication(layers, core, spare_cores=available - needed,
+                                costs=StageCosts.of(chip)).replicas
     else:
         reps = (1,) * len(layers)
     keys: list[tuple[str, int, int, tuple[int, int], tuple[int, int]]] = []

@@ -5,7 +5,7 @@ Traffic model (values per inference, INT8 on the wire; ``shared/hermes.md`` §3�
 Blocks are nodes of a *traffic graph*; an edge's weight is the number of values that pass
 between the two blocks per inference, and the placement cost is the sum over edges of weight
 × hop count between the two cores (shortest path in the link graph), i.e. value-hops per
-inference. A layer with ``R`` replicas gives each replica ``1/R`` of its vectors.
+inference. A layer with ``R`` replicas gives each replica a band of ``1/R`` of its vectors.
 
 partial sums
     The blocks of one replica that share a column range but hold different row ranges
@@ -13,15 +13,20 @@ partial sums
     partial sums it receives and passes the sum on): ``vectors/R × block columns`` values per
     link of the chain. The last block of each chain holds the layer's outputs of its columns.
 layer to layer
-    A source layer's output blocks send ``vectors_src × cols_src`` values per inference to
-    the layer; every block of the layer receives the slice of the input its row range needs.
-    When the layer is fed by a single source whose columns are the layer's rows, the slice
-    comes from the source blocks whose columns overlap the block's rows; otherwise (e.g. a
+    A source layer's output blocks send ``delivered × cols_src`` values per inference to
+    the layer (``delivered``: its vectors after pooling, :mod:`~chipsim.mapping.dataflow`);
+    every block of the layer receives the slice of the input its row range needs. When the
+    layer is fed by a single source whose columns are the layer's rows, the slice comes from
+    the source blocks whose columns overlap the block's rows; otherwise (e.g. a
     convolution's ``kh·kw·cin`` rows) it is spread over the source's output blocks in
-    proportion to their widths. Replica pairs share the volume evenly.
+    proportion to their widths. Replicas compute bands of vectors: a source replica sends a
+    consumer replica the part of its band that lies in the consumer band's span (its band
+    and the halo of a convolution), so bands that meet exchange the most. Replicas that
+    share time steps (LSTM) share the volume evenly.
 residual adds
     A residual source's output blocks send ``vectors × cols`` values (of the receiving layer)
-    to the receiving layer's output blocks, matched by column range.
+    to the receiving layer's output blocks, matched by column range and shared between
+    replicas by band as above.
 
 Algorithm
 ---------
@@ -52,6 +57,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
+from .dataflow import band_overlap, input_halo, pooling, replica_bands, stepped_layers
 from .errors import MappingError
 
 if TYPE_CHECKING:  # the workload package is only needed for type hints
@@ -145,50 +151,69 @@ def traffic_weights(layers: Sequence[LoweredLayer], blocks: Sequence[BlockRef]) 
                 outs.append(chain[-1])
             outputs[name][rep] = outs
 
-    def add(src_outs: list[int], dst_ids: list[int], share) -> None:
+    def add(src_outs: list[int], dst_ids: list[int], share, vol: float) -> None:
+        if not vol:
+            return
         for s in src_outs:
             for d in dst_ids:
-                v = share(blocks[s], blocks[d])
+                v = vol * share(blocks[s], blocks[d])
                 if v and s != d:
                     w[s, d] += v
                     w[d, s] += v
 
+    stepped = stepped_layers(layers)
+
+    def pairs(src: LoweredLayer, dst: LoweredLayer, halo: int) -> list[list[float]]:
+        return _replica_shares(src, dst, n_reps[src.name], n_reps[dst.name], halo,
+                               src.name in stepped or dst.name in stepped)
+
     for ly in layers:
         if ly.name not in members:
             continue
-        rd = n_reps[ly.name]
         for src_name in ly.sources:
             if src_name not in members:
                 continue
             src = by_name[src_name]
-            rs = n_reps[src_name]
-            vol = src.vectors * src.cols / (rs * rd)
             direct = len(ly.sources) == 1 and src.cols == ly.rows
+            delivered = src.vectors // pooling(src.vectors, ly.vectors)
+            halo = input_halo(ly, by_name, delivered)
 
-            def share(s: BlockRef, d: BlockRef, vol=vol, direct=direct, src=src, ly=ly):
+            def share(s: BlockRef, d: BlockRef, direct=direct, src=src, ly=ly):
                 if direct:
-                    return vol * _overlap(s.cols, d.rows) / ly.rows
-                return vol * (s.cols[1] - s.cols[0]) / src.cols * (d.rows[1] - d.rows[0]) / ly.rows
+                    return _overlap(s.cols, d.rows) / ly.rows
+                return (s.cols[1] - s.cols[0]) / src.cols * (d.rows[1] - d.rows[0]) / ly.rows
 
-            for s_rep in members[src_name]:
-                for d_ids in members[ly.name].values():
-                    add(outputs[src_name][s_rep], d_ids, share)
+            for s_rep, row in enumerate(pairs(src, ly, halo)):
+                for d_rep, frac in enumerate(row):
+                    add(outputs[src_name][s_rep], members[ly.name][d_rep], share,
+                        delivered * src.cols * frac)
         for src_name in ly.residual_sources:
             if src_name not in members:
                 continue
             src = by_name[src_name]
-            rs = n_reps[src_name]
-            vol = ly.vectors * ly.cols / (rs * rd)
 
-            def rshare(s: BlockRef, d: BlockRef, vol=vol, src=src, ly=ly):
+            def rshare(s: BlockRef, d: BlockRef, src=src, ly=ly):
                 a = (s.cols[0] / src.cols, s.cols[1] / src.cols)
                 b = (d.cols[0] / ly.cols, d.cols[1] / ly.cols)
-                return vol * _overlap(a, b)
+                return _overlap(a, b)
 
-            for s_rep in members[src_name]:
-                for d_rep in members[ly.name]:
-                    add(outputs[src_name][s_rep], outputs[ly.name][d_rep], rshare)
+            for s_rep, row in enumerate(pairs(src, ly, 0)):
+                for d_rep, frac in enumerate(row):
+                    add(outputs[src_name][s_rep], outputs[ly.name][d_rep], rshare,
+                        ly.vectors * ly.cols * frac)
     return w
+
+
+def _replica_shares(src: LoweredLayer, dst: LoweredLayer, rs: int, rd: int, halo: int,
+                    stepped: bool) -> list[list[float]]:
+    """Share of the traffic of edge ``src → dst`` between each source replica and each
+    consumer replica: by the overlap of their bands (:mod:`~chipsim.mapping.dataflow`), or
+    evenly when the replicas share time steps."""
+    if stepped:
+        return [[1.0 / (rs * rd)] * rd for _ in range(rs)]
+    delivered = src.vectors // pooling(src.vectors, dst.vectors)
+    return band_overlap(replica_bands(src.vectors, rs), replica_bands(dst.vectors, rd),
+                        delivered, dst.vectors, halo)
 
 
 def placement_cost(weights: np.ndarray, cores: Sequence[int], dist: np.ndarray) -> float:

@@ -1,24 +1,159 @@
 """Layer replication for the on-chip, layer-pipelined execution mode.
 
-In the pipelined mode every weight layer is a pipeline stage. A layer needs ``vectors`` MVMs
-per inference; with ``r`` whole copies (replicas: all blocks of the layer each) on spare cores
-the copies share the vectors, so its stage time is ``vectors / r`` MVM times and the
-pipeline's steady-state throughput is ``1 / max(stage time)`` inferences per MVM time.
-(Stage time counts MVMs only; link and digital time come from the timing model.)
+In the pipelined mode every weight layer is a pipeline stage, and the pipeline's steady-state
+throughput is one inference per *stage time* of its slowest stage. A layer needs ``vectors``
+MVMs per inference; with ``r`` whole copies (replicas: all blocks of the layer each) on spare
+cores each copy computes one band of ``1/r`` of the vectors
+(:func:`~chipsim.mapping.dataflow.replica_bands`), and its stage time is the time its
+slowest copy needs for its band. Per vector a copy's cores are bound by
+
+- the MVM (``core.mvm_cycles``),
+- the LDPU, which streams the block's columns at its rate, and the links that carry them on
+  (partial sums, outputs, residuals: one value per link period),
+- the activations it receives over a link: its band's *span* of the source's delivered
+  vectors (its share plus a convolution's halo) times the values each carries (the source's
+  features, or the block's row slice), over the band's vectors. The halo does not shrink
+  with the band, so beyond some number of copies the links, not the MVMs, bound the stage.
+
+A layer whose vectors feed its own next vector (an LSTM's hidden layer) waits for each
+vector's MVM, LDPU and input in turn: copies cannot overlap them, so they never shorten its
+stage. The network input comes from the host over the off-chip path, which the mapping does
+not know; the model leaves it out. Link contention between streams depends on the placement
+and is left to the timing engine.
+
+:func:`choose_replicas` then finds the shortest bottleneck stage that the spare cores allow
+and the fewest copies that reach it; spare cores that could not shorten it stay idle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .dataflow import (
+    features,
+    input_halo,
+    is_direct,
+    pooling,
+    replica_bands,
+    span,
+    stepped_layers,
+)
 from .partition import partition
 
-if TYPE_CHECKING:  # the workload package is only needed for type hints
+if TYPE_CHECKING:  # only needed for type hints
+    from ..spec import ChipSpec
     from ..workload.lowered import LoweredLayer
 
-__all__ = ["ReplicationPlan", "choose_replicas", "plan_replication"]
+__all__ = ["StageCosts", "ReplicationPlan", "choose_replicas", "plan_replication",
+           "replication_plan", "stage_model"]
+
+
+@dataclass(frozen=True, slots=True)
+class StageCosts:
+    """Times (ps) that bound a pipeline stage, per MVM and per value.
+
+    The defaults count MVMs only (stage times in MVM times), as the paper's per-layer vector
+    counts do; :meth:`of` gives a chip's.
+
+    Attributes
+    ----------
+    mvm_ps
+        One MVM.
+    ldpu_value_ps
+        One value through an LDPU.
+    link_value_ps
+        One value over a core-network link.
+    """
+
+    mvm_ps: int = 1
+    ldpu_value_ps: int = 0
+    link_value_ps: int = 0
+
+    @classmethod
+    def of(cls, chip: ChipSpec) -> StageCosts:
+        """The costs of ``chip`` (:class:`~chipsim.cost.latency.Latencies`).
+
+        Examples
+        --------
+        >>> from chipsim.spec import hermes
+        >>> StageCosts.of(hermes())
+        StageCosts(mvm_ps=520000, ldpu_value_ps=2500, link_value_ps=2500)
+        """
+        from ..cost.latency import Latencies
+
+        lat = Latencies.of(chip)
+        return cls(lat.mvm_ps, lat.ldpu_value_ps(), lat.value_ps(chip.network.link_gbps))
+
+
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    """What bounds one layer's stage (see the module docstring); times in ps."""
+
+    vectors: int
+    mvm_ps: int
+    out_ps: int  # the block's columns through the LDPU and over a link
+    inputs: tuple[tuple[int, int, int], ...]  # per on-chip input: delivered, halo, ps each
+    recurrent: bool
+    stepped: bool
+
+    def time_ps(self, replicas: int) -> int:
+        """Stage time per inference with ``replicas`` copies: that of the slowest copy."""
+        v = self.vectors
+        if self.recurrent:  # input, MVM and LDPU one after the other, vector after vector
+            return self._input_ps(0, v) + v * (self.mvm_ps + self.out_ps)
+        per_vector = max(self.mvm_ps, self.out_ps)
+        if self.stepped:  # the copies take turns by time step
+            return -(-max(v * per_vector, self._input_ps(0, v)) // replicas)
+        bounds = replica_bands(v, replicas)
+        return max(max((k1 - k0) * per_vector, self._input_ps(k0, k1))
+                   for k0, k1 in zip(bounds, bounds[1:], strict=False))
+
+    def _input_ps(self, k0: int, k1: int) -> int:
+        """Link time of the activations the vectors ``[k0, k1)`` need."""
+        total = 0
+        for delivered, halo, ps in self.inputs:
+            lo, hi = span(k0, k1, delivered, self.vectors, halo)
+            total += (hi - lo) * ps
+        return total
+
+
+def stage_model(layers: Sequence[LoweredLayer], core: tuple[int, int],
+                costs: StageCosts | None = None) -> Callable[[int, int], int]:
+    """``stage(i, r)``: the stage time of ``layers[i]`` with ``r`` copies (ps; in MVM times
+    with the default costs), as the module docstring describes.
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes
+    >>> from chipsim.workload.lowered import LoweredLayer
+    >>> layers = [LoweredLayer("conv0", "conv", 27, 56, 1024),
+    ...           LoweredLayer("conv1", "conv", 504, 56, 1024, ("conv0",))]
+    >>> stage = stage_model(layers, (256, 256), StageCosts.of(hermes()))
+    >>> stage(1, 1), stage(1, 32), stage(1, 64)  # 64 copies: the halo's link time binds
+    (532480000, 16640000, 11480000)
+    """
+    costs = costs or StageCosts()
+    by_name = {ly.name: ly for ly in layers}
+    stepped = stepped_layers(layers)
+    stages = []
+    for ly in layers:
+        block = partition(ly.rows, ly.cols, *core).blocks[0]
+        cols = block.cols[1] - block.cols[0]
+        inputs = []
+        for s in ly.sources:
+            src = by_name.get(s)
+            if src is None:
+                continue
+            delivered = src.vectors // pooling(src.vectors, ly.vectors)
+            values = block.rows[1] - block.rows[0] if is_direct(src, ly) else features(src)
+            inputs.append((delivered, input_halo(ly, by_name, delivered),
+                           values * costs.link_value_ps))
+        out = cols * max(costs.ldpu_value_ps, costs.link_value_ps)
+        stages.append(_Stage(ly.vectors, costs.mvm_ps, out, tuple(inputs),
+                             ly.name in ly.sources, ly.name in stepped))
+    return lambda i, r: stages[i].time_ps(r)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +172,9 @@ class ReplicationPlan:
         Copies of each layer (1 = not replicated).
     spare_cores
         Cores available beyond one copy of every layer.
+    stage_ps, single_stage_ps
+        Predicted stage time of each layer (ps per inference, :func:`stage_model`) with its
+        replicas and with one copy (empty when not predicted).
     """
 
     layers: tuple[str, ...]
@@ -44,6 +182,8 @@ class ReplicationPlan:
     blocks: tuple[int, ...]
     replicas: tuple[int, ...]
     spare_cores: int
+    stage_ps: tuple[int, ...] = ()
+    single_stage_ps: tuple[int, ...] = ()
 
     @property
     def extra_cores(self) -> int:
@@ -52,7 +192,7 @@ class ReplicationPlan:
 
     @property
     def idle_cores(self) -> int:
-        """Spare cores left without a replica (too few for any layer's copy)."""
+        """Spare cores left without a replica."""
         return self.spare_cores - self.extra_cores
 
     @property
@@ -62,21 +202,23 @@ class ReplicationPlan:
 
     @property
     def stage_mvms(self) -> tuple[float, ...]:
-        """Stage time of each layer in MVM times: ``vectors / replicas``."""
+        """MVM-limited stage time of each layer in MVM times: ``vectors / replicas``."""
         return tuple(v / r for v, r in zip(self.vectors, self.replicas, strict=True))
 
     @property
     def throughput_before(self) -> float:
-        """Inferences per MVM time with one copy of every layer: ``1 / max(vectors)``."""
+        """MVM-limited inferences per MVM time with one copy of every layer:
+        ``1 / max(vectors)``."""
         return 1.0 / max(self.vectors) if self.vectors else 0.0
 
     @property
     def throughput_after(self) -> float:
-        """Inferences per MVM time with the replicas: ``1 / max(stage_mvms)``."""
+        """MVM-limited inferences per MVM time with the replicas: ``1 / max(stage_mvms)``."""
         return 1.0 / max(self.stage_mvms) if self.vectors else 0.0
 
     def inferences_per_s(self, mvm_ns: float) -> tuple[float, float]:
-        """``(before, after)`` throughput in inferences/s for an MVM time of ``mvm_ns`` ns.
+        """MVM-limited ``(before, after)`` throughput in inferences/s for an MVM time of
+        ``mvm_ns`` ns.
 
         Examples
         --------
@@ -90,48 +232,77 @@ class ReplicationPlan:
             raise ValueError(f"mvm_ns must be > 0, got {mvm_ns}")
         return self.throughput_before * 1e9 / mvm_ns, self.throughput_after * 1e9 / mvm_ns
 
+    @property
+    def predicted_per_s(self) -> tuple[float, float]:
+        """Predicted ``(before, after)`` throughput in inferences/s from :attr:`stage_ps`
+        (MVM, LDPU and link time per stage); ``(0, 0)`` when not predicted."""
+        if not self.stage_ps:
+            return 0.0, 0.0
+        return 1e12 / max(self.single_stage_ps), 1e12 / max(self.stage_ps)
 
-def choose_replicas(vectors: Sequence[int], blocks: Sequence[int],
-                    spare_cores: int) -> tuple[int, ...]:
-    """Replicas per layer that maximise the pipeline throughput within ``spare_cores``.
 
-    Greedy: repeatedly add one copy of the slowest layer (largest ``vectors / replicas``)
-    whose copy still fits in the cores left; ties go to the layer with fewer blocks, then to
-    the earlier layer. While the bottleneck fits this is plain greedy on the bottleneck; once
-    it does not, the remaining cores go to the next-slowest layers that fit (they gain slack
-    and latency), so no spare core that could hold a copy stays idle. A greedy heuristic:
-    not guaranteed optimal when copies of different sizes compete for few cores.
+def choose_replicas(vectors: Sequence[int], blocks: Sequence[int], spare_cores: int, *,
+                    stage: Callable[[int, int], int] | None = None) -> tuple[int, ...]:
+    """The fewest replicas per layer that give the shortest bottleneck stage within
+    ``spare_cores``.
+
+    ``stage(i, r)`` is the stage time of layer ``i`` with ``r`` copies (default: the MVMs
+    of its largest band, ``ceil(vectors[i] / r)``). Every stage time a layer reaches is a
+    candidate bottleneck; the cores a candidate needs (each layer's fewest copies that reach
+    it) fall as it grows, so a bisection finds the shortest that fits. Exact for this
+    min–max problem. Copies that would not shorten the bottleneck are not made: their cores
+    stay idle.
 
     Examples
     --------
-    >>> choose_replicas([1024, 256, 16], [1, 4, 8], spare_cores=6)
-    (7, 1, 1)
-    >>> choose_replicas([1024, 256, 16], [1, 4, 8], spare_cores=8)  # stage times 204.8, 128, 16
+    >>> choose_replicas([1024, 256, 16], [1, 4, 8], spare_cores=6)  # 256 bounds: 3 idle
+    (4, 1, 1)
+    >>> choose_replicas([1024, 256, 16], [1, 4, 8], spare_cores=8)  # stage times 205, 128, 16
     (5, 2, 1)
     """
     if len(vectors) != len(blocks):
         raise ValueError("vectors and blocks must have one entry per layer")
     if spare_cores < 0:
         raise ValueError(f"spare_cores must be >= 0, got {spare_cores}")
-    reps = [1] * len(vectors)
-    left = spare_cores
-    while True:
-        best = None
-        for i, (v, b) in enumerate(zip(vectors, blocks, strict=True)):
-            if b > left:
-                continue
-            key = (-v / reps[i], b, i)
-            if best is None or key < best[0]:
-                best = (key, i)
-        if best is None:
-            return tuple(reps)
-        i = best[1]
-        reps[i] += 1
-        left -= blocks[i]
+    if stage is None:
+        def stage(i: int, r: int) -> int:
+            return -(-vectors[i] // r)
+    # per layer, the copies that shorten its stage: (time, copies), times falling
+    steps = []
+    for i, b in enumerate(blocks):
+        best = [(stage(i, 1), 1)]
+        for r in range(2, spare_cores // b + 2):
+            t = stage(i, r)
+            if t < best[-1][0]:
+                best.append((t, r))
+        steps.append(best)
+
+    def copies(target: int) -> list[int] | None:
+        reps = []
+        for s in steps:
+            r = next((r for t, r in s if t <= target), None)
+            if r is None:
+                return None
+            reps.append(r)
+        return reps
+
+    def fits(reps: list[int] | None) -> bool:
+        return reps is not None and sum((r - 1) * b for r, b in zip(
+            reps, blocks, strict=True)) <= spare_cores
+
+    targets = sorted({t for s in steps for t, _ in s})
+    lo, hi = 0, len(targets) - 1  # the largest target (no copies) always fits
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits(copies(targets[mid])):
+            hi = mid
+        else:
+            lo = mid + 1
+    return tuple(copies(targets[lo])) if targets else ()
 
 
 def plan_replication(layers: Sequence[LoweredLayer], core: tuple[int, int], *,
-                     spare_cores: int) -> ReplicationPlan:
+                     spare_cores: int, costs: StageCosts | None = None) -> ReplicationPlan:
     """Plan replicas of ``layers`` on ``spare_cores`` spare cores of size ``core = (rows, cols)``.
 
     Parameters
@@ -143,6 +314,8 @@ def plan_replication(layers: Sequence[LoweredLayer], core: tuple[int, int], *,
         cores.
     spare_cores
         Cores left after one copy of every layer.
+    costs
+        The chip's MVM, LDPU and link times (:meth:`StageCosts.of`); default: MVMs only.
 
     Examples
     --------
@@ -154,6 +327,30 @@ def plan_replication(layers: Sequence[LoweredLayer], core: tuple[int, int], *,
     ((4, 1), ('conv0',), 4.0)
     """
     blocks = tuple(partition(ly.rows, ly.cols, core[0], core[1]).n_blocks for ly in layers)
-    vectors = tuple(ly.vectors for ly in layers)
-    reps = choose_replicas(vectors, blocks, spare_cores)
-    return ReplicationPlan(tuple(ly.name for ly in layers), vectors, blocks, reps, spare_cores)
+    stage = stage_model(layers, core, costs)
+    reps = choose_replicas([ly.vectors for ly in layers], blocks, spare_cores, stage=stage)
+    return replication_plan(layers, core, reps, spare_cores=spare_cores, costs=costs)
+
+
+def replication_plan(layers: Sequence[LoweredLayer], core: tuple[int, int],
+                     replicas: Sequence[int], *, spare_cores: int,
+                     costs: StageCosts | None = None) -> ReplicationPlan:
+    """The :class:`ReplicationPlan` of given ``replicas`` (e.g. those of a mapping), with
+    its predicted stage times; arguments as :func:`plan_replication`.
+
+    Examples
+    --------
+    >>> from chipsim.workload.lowered import LoweredLayer
+    >>> plan = replication_plan([LoweredLayer("a", "linear", 8, 8, 4)], (8, 8), [2],
+    ...                         spare_cores=3)
+    >>> plan.idle_cores, plan.stage_ps
+    (2, (2,))
+    """
+    if len(replicas) != len(layers):
+        raise ValueError("replicas must have one entry per layer")
+    blocks = tuple(partition(ly.rows, ly.cols, core[0], core[1]).n_blocks for ly in layers)
+    stage = stage_model(layers, core, costs)
+    return ReplicationPlan(tuple(ly.name for ly in layers), tuple(ly.vectors for ly in layers),
+                           blocks, tuple(replicas), spare_cores,
+                           tuple(stage(i, r) for i, r in enumerate(replicas)),
+                           tuple(stage(i, 1) for i in range(len(layers))))

@@ -166,6 +166,8 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
         "chip": chip.name,
         "cores": chip.n_cores,
         "cores_used": mapping.cores_used,
+        # working cores without a block: no copy of a layer would have made it faster
+        "idle_cores": chip.n_cores - len(mapping.excluded_cores) - mapping.cores_used,
         "read_mode": chip.core.read_mode.value,
         "devices_per_polarity": chip.core.devices_per_polarity,
         "adc_bits": chip.core.adc_bits,

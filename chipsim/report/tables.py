@@ -90,7 +90,8 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
         ("model", model),
         ("chip", f"{s['chip']}: {s['cores']} cores, {s['read_mode']}, {devices}, "
                  f"{s['adc_bits']}-bit ADC"),
-        ("cores used", f"{s['cores_used']} of {s['cores']}"),
+        ("cores used", f"{s['cores_used']} of {s['cores']}" + (
+            f" ({s['idle_cores']} idle)" if s.get("idle_cores") else "")),
         ("time since programming", f"{fmt_time_s(s['t_seconds'])}, GDC "
                                    f"{'on' if s['gdc'] else 'off'}"),
     ]

@@ -8,11 +8,13 @@ Built once from the placed blocks of a mapping and the lowered layers, before th
   *chain*, in row order: each core's LDPU adds the partial sums of the previous core and
   passes the sum on; the last core of a chain holds the layer's outputs of its columns.
 - Vectors are numbered across the run, ``g = inference · vectors + k``. Replica ``r`` of a
-  layer with ``R`` replicas computes the vectors whose index within their inference (output
-  pixel) is ``r`` mod ``R``; for a *stepped* layer (an LSTM and the layers it feeds, whose
-  inferences are the time steps of one sequence) the index is the time step. This is the
-  functional executor's rule; every block of the replica does one MVM per such vector
-  (:func:`mvm_counts`).
+  layer with ``R`` replicas computes one contiguous band of the vectors of every inference
+  (rows of its output image, :func:`~chipsim.mapping.dataflow.replica_bands`), so a consumer
+  replica's window comes from one or two producer replicas; a *stepped* layer (an LSTM and
+  the layers it feeds, whose inferences are the time steps of one sequence) shares the time
+  steps instead: replica ``r`` computes the steps ``r`` mod ``R``. Either way a replica
+  computes as many vectors as round-robin sharing gives it; every block of the replica does
+  one MVM per such vector (:func:`mvm_counts`).
 - An LSTM's ``lstm_hidden`` layer adds its ``lstm_input`` layer's chains as residuals (the
   gate sums) and sends its chains' outputs through a GDPU slice, which turns 4 gate values
   into one hidden value.
@@ -20,7 +22,10 @@ Built once from the placed blocks of a mapping and the lowered layers, before th
   ``[lo(k), m(k))`` of each source. A source with ``p`` times more vectors than the consumer
   is pooled by ``p`` in its last cores' LDPUs on chip (off chip by the host). A convolution
   consumer whose rows are ``kh·kw·cin`` also needs a halo of ``(kh // 2)·(W + 1)`` vectors of
-  a ``W × W`` input (line buffering); linear and LSTM consumers need no halo.
+  a ``W × W`` input (line buffering); linear and LSTM consumers need no halo
+  (:mod:`chipsim.mapping.dataflow`). A banded consumer replica numbers the delivered vectors
+  of its band's span consecutively (its *line*, :attr:`Plan.lines`): its line buffer holds a
+  window of that numbering.
 
 Examples
 --------
@@ -42,6 +47,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..mapping.dataflow import (
+    GATES,
+    band_of,
+    input_halo,
+    is_direct,
+    pooling,
+    replica_bands,
+    span,
+    stepped_layers,
+    window,
+)
 from ..spec import ChipSpec
 from .config import TimingError, TransportMode
 
@@ -51,7 +67,7 @@ if TYPE_CHECKING:
 __all__ = ["PlacedBlock", "ChainPlan", "EdgePlan", "LayerPlan", "Plan", "build_plan",
            "mvm_counts", "LSTM_GROUP"]
 
-LSTM_GROUP = 4
+LSTM_GROUP = GATES
 """Gate values per hidden value in a GDPU slice (gates I, A, F, O interleaved [LG])."""
 
 
@@ -121,10 +137,11 @@ class EdgePlan:
 
     def window(self, k: int) -> tuple[int, int]:
         """Delivered vectors ``[lo, m)`` the consumer's vector ``k`` needs (one inference)."""
-        np_, vc = self.delivered, self.dst_vectors
-        lo = max(0, (k * np_) // vc - self.halo)
-        m = min(np_, -(-((k + 1) * np_) // vc) + self.halo)
-        return lo, m
+        return window(k, self.delivered, self.dst_vectors, self.halo)
+
+    def span(self, k0: int, k1: int) -> tuple[int, int]:
+        """Delivered vectors ``[lo, m)`` the consumer's vectors ``[k0, k1)`` need together."""
+        return span(k0, k1, self.delivered, self.dst_vectors, self.halo)
 
     def takers(self, j: int) -> tuple[int, int]:
         """Consumer vectors ``[k0, k1)`` (one inference) whose window holds delivered ``j``."""
@@ -179,11 +196,23 @@ class LayerPlan:
     gdpu: bool
     mvm_only: bool
     stepped: bool = False
+    bands: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.bands:
+            object.__setattr__(self, "bands", replica_bands(self.vectors, self.replicas))
 
     def owner(self, g: int) -> int:
         """The replica that computes vector ``g``."""
         i, k = divmod(g, self.vectors)
-        return (i if self.stepped else k) % self.replicas
+        return i % self.replicas if self.stepped else band_of(self.bands, k)
+
+    def owners(self, i: int, k0: int, k1: int) -> range:
+        """The replicas that compute the vectors ``[k0, k1)`` (``k1 > k0``) of inference ``i``:
+        consecutive bands, or for a stepped layer the replica whose turn step ``i`` is."""
+        if self.stepped:
+            return range(i % self.replicas, i % self.replicas + 1)
+        return range(band_of(self.bands, k0), band_of(self.bands, k1 - 1) + 1)
 
     def vectors_of(self, replica: int, inferences: int) -> list[int]:
         """The vectors ``g`` replica ``replica`` computes over ``inferences``, in order."""
@@ -194,14 +223,14 @@ class LayerPlan:
         v, r = self.vectors, self.replicas
         if self.stepped:
             return (i * v + k for i in range(replica, inferences, r) for k in range(v))
-        return (i * v + k for i in range(inferences) for k in range(replica, v, r))
+        k0, k1 = self.bands[replica], self.bands[replica + 1]
+        return (i * v + k for i in range(inferences) for k in range(k0, k1))
 
     def count_vectors(self, replica: int, inferences: int) -> int:
         """``len(vectors_of(replica, inferences))``."""
-        v, r = self.vectors, self.replicas
         if self.stepped:
-            return len(range(replica, inferences, r)) * v
-        return inferences * len(range(replica, v, r))
+            return len(range(replica, inferences, self.replicas)) * self.vectors
+        return inferences * (self.bands[replica + 1] - self.bands[replica])
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,18 +247,69 @@ class Plan:
     gdpu_of: dict[int, int]
     preloaded: bool
     sinks: tuple[str, ...]
+    lines: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    """``(edge, consumer replica)`` → ``(offset, length)`` of the banded consumer replica's
+    line: the delivered vectors ``[offset, offset + length)`` of an inference it needs; its
+    vector ``j`` is the line's ``inference · length + j - offset``. Edges without a line
+    (recurrent, stepped consumers) number the delivered vectors of the whole run."""
 
     @property
     def cores(self) -> tuple[int, ...]:
         """Cores holding a block, ascending."""
         return tuple(sorted(self.blocks))
 
+    def line(self, edge: int, replica: int) -> tuple[int, int]:
+        """``(offset, length)`` of the numbering of edge ``edge``'s delivered vectors at the
+        consumer's replica ``replica`` (:attr:`lines`; the whole inference without one)."""
+        return self.lines.get((edge, replica), (0, self.edges[edge].delivered))
+
+    def line_capacity(self, edge: int, replica: int) -> int:
+        """Line-buffer capacity (delivered vectors, a window of the line's numbering) with
+        which the producers of edge ``edge`` never wait for consumer replica ``replica``.
+
+        An ideal pipeline: every producer replica runs through its band at the same pace,
+        inference after inference, and the consumer takes each vector as soon as its window
+        has arrived. The window must then reach from the oldest vector still needed to the
+        newest one delivered. A band whose first window needs the last vectors of the
+        neighbouring producer band waits for them while its own band arrives: that wait is
+        what the buffer holds.
+        """
+        e = self.edges[edge]
+        k0, k1 = self.layers[e.dst].bands[replica], self.layers[e.dst].bands[replica + 1]
+        off, length = self.line(edge, replica)
+        if k1 <= k0 or not length:
+            return 1
+        arrival = self._line_arrivals(e, off, length)
+        lo = [e.window(k)[0] - off for k in range(k0, k1)]
+        m = [e.window(k)[1] - off for k in range(k0, k1)]
+        lo += [x + length for x in lo]  # and the next inference's
+        m += [x + length for x in m]
+        taken, t = [], 0  # when the consumer takes each of its vectors
+        for a, b in zip(lo, m, strict=True):
+            t = max(t, max(arrival[a:b]))
+            taken.append(t)
+        need, v = max(b - a for a, b in zip(lo, m, strict=True)), 0
+        for x in sorted(range(len(arrival)), key=arrival.__getitem__):
+            while v < len(taken) and taken[v] < arrival[x]:
+                v += 1  # taken before x arrives: the window starts at the next vector
+            if v < len(lo):
+                need = max(need, x - lo[v] + 1)
+        return need
+
+    def _line_arrivals(self, e: EdgePlan, off: int, length: int) -> list[int]:
+        """When the vectors of a line arrive, two inferences long, in source vectors: every
+        producer replica computes the position of its band at once."""
+        src = self.layers[e.src]
+        pos = [s - src.bands[src.owner(s)] for s in e.last_of[off:off + length]]
+        period = max(b - a for a, b in zip(src.bands, src.bands[1:], strict=False))
+        return pos + [p + period for p in pos]
+
 
 def mvm_counts(plan: Plan, inferences: int) -> dict[int, int]:
     """MVMs per core for ``inferences`` inferences: one per vector of the core's replica.
 
-    Replica ``r`` of ``R`` takes the vectors whose index within their inference (the time
-    step for a stepped layer) is ``r`` mod ``R`` (:meth:`LayerPlan.vectors_of`).
+    Replica ``r`` takes its band of every inference, or of a stepped layer the time steps
+    ``r`` mod ``R`` (:meth:`LayerPlan.vectors_of`): as many as round-robin sharing gives.
     """
     return {core: plan.layers[b.layer].count_vectors(b.replica, inferences)
             for core, b in plan.blocks.items()}
@@ -354,17 +434,10 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
         onchip = onchip_mode or src.kind == "lstm_input"
         vp = src.vectors
         vc = dst.vectors
-        pool = vp // vc if vp > vc and vp % vc == 0 else 1
+        pool = pooling(vp, vc)
         delivered = vp // pool
-        halo = 0
-        feat = src.cols // LSTM_GROUP if src.kind == "lstm_hidden" else src.cols
-        direct = kind != "residual" and dst.rows == feat and len(dst.sources) == 1
-        if kind == "input" and dst.kind == "conv":
-            cin = sum(by_name[s].cols for s in dst.sources if s in by_name)
-            w = _square(delivered)
-            if cin and dst.rows % cin == 0 and w > 1:
-                k = math.isqrt(dst.rows // cin)
-                halo = (k // 2) * (w + 1)
+        halo = input_halo(dst, by_name, delivered) if kind == "input" else 0
+        direct = kind != "residual" and is_direct(src, dst)
         edges.append(EdgePlan(len(edges), src.name, dst.name, kind, onchip, pool, delivered,
                               halo, direct, vp, vc, _last_of(pool, vp, delivered)))
         return len(edges) - 1
@@ -387,10 +460,7 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
             outs[s].append(e)
     consumers = {edges[e].src for e in range(len(edges))}
     sinks = tuple(ly.name for ly in layers if ly.name not in consumers)
-    stepped: set[str] = set()
-    for ly in layers:
-        if ly.kind.startswith("lstm") or any(s in stepped for s in ly.sources):
-            stepped.add(ly.name)
+    stepped = stepped_layers(layers)
     lplans = {}
     for ly in layers:
         gdpu = ly.kind == "lstm_hidden"
@@ -405,6 +475,13 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
             tuple(layer_chains[ly.name]), tuple(layer_rows[ly.name]), tuple(ins[ly.name]),
             tuple(res[ly.name]), tuple(outs[ly.name]), host_input, to_host, gdpu,
             ly.name in mvm_only, ly.name in stepped)
+    lines = {}
+    for e in edges:
+        dst = lplans[e.dst]
+        if e.kind == "input" and e.onchip and not dst.stepped:
+            for rep in range(dst.replicas):
+                lo, hi = e.span(dst.bands[rep], dst.bands[rep + 1])
+                lines[(e.index, rep)] = (lo, hi - lo)
     gdpu_of = {}
     for ly in layers:
         if ly.kind != "lstm_hidden":
@@ -421,4 +498,5 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
                         f"inputs, {chip.gdpu_cell_registers} cell-state registers)")
                 gdpu_of[c] = (rep * len(ids) + ch.block) % chip.gdpu_slices
     return Plan(transport, lplans, tuple(ly.name for ly in layers), tuple(chains),
-                tuple(edges), {b.core: b for b in blocks}, chain_of, gdpu_of, preloaded, sinks)
+                tuple(edges), {b.core: b for b in blocks}, chain_of, gdpu_of, preloaded, sinks,
+                lines)

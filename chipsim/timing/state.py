@@ -138,19 +138,20 @@ class Counters:
 
 
 class Send:
-    """A planned transfer: destination nodes, their ports, values, the vector key, and the
-    edge it serves (-1: none)."""
+    """A planned transfer: destination nodes, their ports, values, the vector key, the edge
+    it serves (-1: none) and the key's stride per inference (``mult``)."""
 
-    __slots__ = ("dsts", "ports", "n", "key", "kind", "edge")
+    __slots__ = ("dsts", "ports", "n", "key", "kind", "edge", "mult")
 
     def __init__(self, dsts: tuple, ports: tuple, n: int, key: int, kind: str,
-                 edge: int = -1):
+                 edge: int = -1, mult: int = 0):
         self.dsts = dsts
         self.ports = ports
         self.n = n
         self.key = key
         self.kind = kind
         self.edge = edge
+        self.mult = mult
 
 
 class SimState:
@@ -224,16 +225,13 @@ class SimState:
             # input / recurrent: activation buffers of every consumer core
             need = max(e.window(k)[1] - e.window(k)[0] for k in range(e.dst_vectors))
             cap = cfg.activation_buffer_vectors
-            if cap is None:
-                # the windows of the consumer's replicas at work at once, and the spread of
-                # the producer's replicas, which deliver out of order
-                spread = (dst.replicas - 1) * e.delivered // max(e.dst_vectors, 1)
-                cap = need + 1 + spread + (src.replicas - 1) // e.pool
-            elif cap < need:
+            if cap is not None and cap < need:
                 raise TimingError(
                     f"activation buffer of {cap} vectors is too small for edge {e.src} -> "
                     f"{e.dst}: a vector of {e.dst} needs {need} of {e.src}'s vectors at once")
-            for rep_groups in dst.row_groups:
+            for rep, rep_groups in enumerate(dst.row_groups):
+                if cfg.activation_buffer_vectors is None:
+                    cap = self._line_capacity(e, need, rep)
                 for rows, cores in rep_groups:
                     if e.direct:
                         pieces = sum(1 for sc in src.chains[0]
@@ -246,6 +244,18 @@ class SimState:
             if s not in self.gdpu_port:
                 self.gdpu_port[s] = Port(env, cfg.psum_buffer_vectors)
                 self.gdpu_fifo[s] = Fifo(env)
+
+    def _line_capacity(self, e, need: int, rep: int) -> int:
+        """Default activation buffer of consumer replica ``rep`` on edge ``e``."""
+        plan = self.plan
+        if (e.index, rep) in plan.lines:  # a band: what its line needs in an ideal pipeline,
+            return plan.line_capacity(e.index, rep) + 1  # and one vector of slack
+        # stepped (time steps shared round-robin): the windows of the consumer's replicas
+        # at work at once, and the spread of the producer's replicas, which deliver out of
+        # order
+        src, dst = plan.layers[e.src], plan.layers[e.dst]
+        spread = (dst.replicas - 1) * e.delivered // max(e.dst_vectors, 1)
+        return need + 1 + spread + (src.replicas - 1) // e.pool
 
     # -- destinations of a chain's output -------------------------------------------------
     def send_template(self, chain: int, k: int, phase: int) -> tuple:
@@ -260,8 +270,8 @@ class SimState:
                 out.append(("host", snd.dsts, snd.ports, snd.n, lp.vectors, k, False))
             else:
                 e = self.plan.edges[snd.edge]
-                out.append((snd.kind, snd.dsts, snd.ports, snd.n, e.delivered,
-                            snd.key - phase * e.delivered, e.kind == "recurrent"))
+                out.append((snd.kind, snd.dsts, snd.ports, snd.n, snd.mult,
+                            snd.key - phase * snd.mult, e.kind == "recurrent"))
         return tuple(out)
 
     def sends(self, chain: int, g: int, keep_recurrent: bool = False) -> list[Send]:
@@ -283,19 +293,17 @@ class SimState:
                 continue
             if e.kind == "recurrent" and i + 1 >= self.n_inf and not keep_recurrent:
                 continue
-            key = i * e.delivered + j
             dst = plan.layers[e.dst]
             k0, k1 = e.takers(j)
-            base = (i + 1 if e.kind == "recurrent" else i) * dst.vectors
-            if k1 - k0 >= dst.replicas and not dst.stepped:
-                reps = range(dst.replicas)
-            else:
-                reps = sorted({dst.owner(base + kk) for kk in range(k0, k1)})
-            for rep in reps:
+            if k1 <= k0:
+                continue
+            for rep in dst.owners(i + 1 if e.kind == "recurrent" else i, k0, k1):
+                off, length = plan.line(ei, rep)
+                key = i * length + j - off  # in the numbering of the receiving line
                 for dsts, n in self._dests(chain, ei, rep):
                     ports = tuple((self.res if e.kind == "residual" else self.act)[(d, ei)]
                                   for d in dsts)
-                    out.append(Send(dsts, ports, n, key, e.kind, ei))
+                    out.append(Send(dsts, ports, n, key, e.kind, ei, length))
         if lp.to_host:
             out.append(Send((HOST,), (), n_out, g, "host"))
         return out

@@ -40,13 +40,14 @@ from .stream import Stream, gdpu_stream
 __all__ = ["core_unit", "gdpu_slice", "gdc"]
 
 
-def _windows(e, vecs: int) -> tuple[list[int], list[int]]:
-    """``lo[k]``, ``m[k]`` of edge ``e``'s window for every consumer vector index ``k``."""
+def _windows(e, vecs: int, offset: int = 0) -> tuple[list[int], list[int]]:
+    """``lo[k]``, ``m[k]`` of edge ``e``'s window for every consumer vector index ``k``, in
+    a numbering that starts at delivered vector ``offset``."""
     lo, m = [], []
     for k in range(vecs):
         a, b = e.window(k)
-        lo.append(a)
-        m.append(b)
+        lo.append(a - offset)
+        m.append(b - offset)
     return lo, m
 
 
@@ -75,8 +76,9 @@ def core_unit(st: SimState, core: int):
     for ei in lp.in_edges:
         e = plan.edges[ei]
         if e.onchip:
-            lo, m = _windows(e, vecs)
-            needs.append([st.act[(core, ei)], e.kind == "recurrent", e.delivered, lo, m, 0, 0,
+            off, length = plan.line(ei, b.replica)
+            lo, m = _windows(e, vecs, off)
+            needs.append([st.act[(core, ei)], e.kind == "recurrent", length, lo, m, 0, 0,
                           e.src])
     for nd in needs:  # the window starts at the first vector this core needs
         port, rec, dl, lo = nd[0], nd[1], nd[2], nd[3]

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 from chipsim.mapping import (
     BlockRef,
     MappingError,
+    StageCosts,
     hop_distances,
     map_workload,
     mapping_cost,
     place,
     placement_cost,
+    plan_replication,
     random_placement,
     traffic_weights,
 )
@@ -67,9 +69,12 @@ def test_placement_uses_distinct_allowed_cores(case, replicate):
                 assert b.cols[1] - b.cols[0] <= chip.core.cols
                 count[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]] += 1
             assert (count == 1).all()
-    if replicate:   # no allowed core left idle that could hold another copy
-        idle = chip.n_cores - len(exclude) - m.cores_used
-        assert idle < min(ly.blocks for ly in m.layers)
+    if replicate:   # the planner's copies for the cores available; the rest stay idle
+        spare = chip.n_cores - len(exclude) - sum(ly.blocks for ly in m.layers)
+        plan = plan_replication(layers, (chip.core.rows, chip.core.cols), spare_cores=spare,
+                                costs=StageCosts.of(chip))
+        assert tuple(ly.replicas for ly in m.layers) == plan.replicas
+        assert m.cores_used + plan.idle_cores == chip.n_cores - len(exclude)
     assert m.placement_cost == mapping_cost(layers, m.blocks, chip)
 
 
@@ -126,12 +131,24 @@ def test_traffic_weights_of_a_small_pipeline():
             BlockRef("c", 0, (0, 3), (0, 3))]
     w = traffic_weights(layers, refs)
     assert np.allclose(w, w.T)
-    # b is fed by a directly (a.cols == b.rows): a's column block j feeds b's row block j
-    assert w[0, 2] == 4 * 8 * 4 / 8 and w[0, 3] == 0 and w[1, 3] == 16
+    # b is fed by a directly (a.cols == b.rows): a's column block j feeds b's row block j;
+    # a's 4 vectors are pooled by 2 into b's 2: 2 vectors × 4 values
+    assert w[0, 2] == 2 * 8 * 4 / 8 and w[0, 3] == 0 and w[1, 3] == 8
     # b's two row blocks chain their partial sums: 2 vectors × 3 columns
     assert w[2, 3] == 6
-    # c: input from b's output block (3) = 2 × 3 values, residual from b = 1 × 3 values
-    assert w[3, 4] == 6 + 3 and w[2, 4] == 0
+    # c: input from b's output block (3), pooled = 1 × 3 values, residual from b = 1 × 3
+    assert w[3, 4] == 3 + 3 and w[2, 4] == 0
+
+
+def test_replicas_exchange_activations_by_band():
+    # a and b have two copies each: a's first band (vectors 0-3) feeds b's first band, and
+    # only the 1-vector halo of a 3 × 3 convolution over 4 × 4 pixels (5) crosses over
+    layers = [LoweredLayer("a", "conv", 9, 4, 16),
+              LoweredLayer("b", "conv", 36, 4, 16, ("a",))]
+    refs = [BlockRef(n, r, (0, rows), (0, 4)) for n, rows in (("a", 9), ("b", 36))
+            for r in (0, 1)]
+    w = traffic_weights(layers, refs)
+    assert w[0, 2] == w[1, 3] == 8 * 4 and w[0, 3] == w[1, 2] == 5 * 4
 
 
 def test_disconnected_file_topology_still_places(tmp_path):

@@ -19,8 +19,9 @@ MLP = (LoweredLayer("fc1", "linear", 784, 256, 1),
 
 
 def _expected(mapping, layers, n):
-    """MVMs per core, from the mapping alone: a replica computes the vectors whose index in
-    their inference (an LSTM's and its consumers': the time step) is its number mod R."""
+    """MVMs per core, from the mapping alone: a replica computes a band of as many vectors
+    of each inference as there are indices equal to its number mod R (an LSTM's and its
+    consumers' replicas: the time steps equal to it mod R)."""
     stepped = set()
     for ly in layers:
         if ly.kind.startswith("lstm") or set(ly.sources) & stepped:

@@ -82,3 +82,56 @@ def test_lstm_needs_a_gdpu():
         build_plan(layers, blocks, override(hermes(), "gdpu_slices", 0))
     plan = build_plan(layers, blocks, hermes())
     assert plan.gdpu_of == {0: 0} and plan.chains[0].out == (0, 16)
+
+
+def _two_banded_convs():
+    """c0 → c1 over an 8 × 8 image (3 × 3: a halo of 9 pixels), two copies of each."""
+    layers = [LoweredLayer("c0", "conv", 27, 16, 64),
+              LoweredLayer("c1", "conv", 144, 16, 64, ("c0",))]
+    blocks = [PlacedBlock("c0", r, (0, 27), (0, 16), r) for r in range(2)]
+    blocks += [PlacedBlock("c1", r, (0, 144), (0, 16), 8 + r) for r in range(2)]
+    return build_plan(layers, blocks, hermes(), TransportMode.ONCHIP)
+
+
+@pytest.mark.parametrize(("vectors", "replicas"), [(10, 3), (64, 5), (2, 3), (7, 1)])
+def test_replicas_compute_bands_as_long_as_round_robin_shares(vectors, replicas):
+    layers = [LoweredLayer("a", "linear", 8, 8, vectors)]
+    blocks = [PlacedBlock("a", r, (0, 8), (0, 8), r) for r in range(replicas)]
+    lp = build_plan(layers, blocks, hermes()).layers["a"]
+    got = [lp.vectors_of(r, 2) for r in range(replicas)]
+    assert sorted(g for v in got for g in v) == list(range(2 * vectors))  # each once
+    for r, gs in enumerate(got):
+        band = [g for g in gs if g < vectors]  # of the first inference: contiguous
+        assert band == list(range(band[0], band[0] + len(band)) if band else [])
+        assert len(gs) == lp.count_vectors(r, 2) == 2 * len(range(r, vectors, replicas))
+        assert all(lp.owner(g) == r for g in gs)
+
+
+def test_a_consumer_band_receives_its_span_in_its_own_numbering():
+    from chipsim.timing import TimingConfig
+    from chipsim.timing.state import SimState
+
+    plan = _two_banded_convs()
+    # band 0 needs pixels [0, 32 + 9), band 1 [32 - 9, 64)
+    assert plan.lines == {(0, 0): (0, 41), (0, 1): (23, 41)}
+    st = SimState(hermes(), plan, TimingConfig(transport=TransportMode.ONCHIP, inferences=2))
+    chain = {r: plan.layers["c0"].chains[r][0] for r in range(2)}
+
+    def dests(k, i=1):  # (consumer core, key) of c0's output pixel k of inference i
+        return [(s.dsts, s.key) for s in st.sends(chain[k // 32], i * 64 + k)]
+
+    assert dests(0) == [((8,), 41)]
+    assert dests(23) == [((8,), 41 + 23), ((9,), 41)]  # the first pixel of band 1's halo
+    assert dests(40) == [((8,), 41 + 40), ((9,), 41 + 40 - 23)]
+    assert dests(41) == [((9,), 41 + 41 - 23)]
+    # band 1 starts with band 0's last rows, which arrive last: it buffers its whole span
+    assert [plan.line_capacity(0, r) for r in range(2)] == [41, 41]
+
+
+def test_an_unreplicated_line_buffer_holds_one_window():
+    layers = [LoweredLayer("c0", "conv", 27, 16, 64),
+              LoweredLayer("c1", "conv", 144, 16, 64, ("c0",))]
+    blocks = [PlacedBlock("c0", 0, (0, 27), (0, 16), 0),
+              PlacedBlock("c1", 0, (0, 144), (0, 16), 1)]
+    plan = build_plan(layers, blocks, hermes(), TransportMode.ONCHIP)
+    assert plan.lines == {(0, 0): (0, 64)} and plan.line_capacity(0, 0) == 19  # 2 · 9 + 1
