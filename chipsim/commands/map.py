@@ -23,13 +23,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         name, help="map a network onto the chip's cores",
         description=paragraph(
             "Split every weight layer into the fewest equal blocks that fit a core, "
-            "optionally fill spare cores with copies of the slowest layers (pipelined mode), and "
+            "optionally put copies of the slowest layers on spare cores (pipelined mode: as "
+            "many as shorten its slowest stage, counting MVM, LDPU and link time), and "
             "place the blocks on the core graph so that partial sums, activations and residuals "
             "travel few hops. Prints a per-layer table (or JSON); --out writes mapping.yaml and "
             "core_grid.png."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="zoo network (e.g. resnet9, lstm-ptb, "
-                   "resnet32)")
+    p.add_argument("model", metavar="MODEL", help="zoo network as in the chip paper (e.g. "
+                   "resnet9, lstm-ptb, resnet32), or a .npz weights or .onnx file")
     p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
     p.add_argument("--replicate", action="store_true",
                    help="copy the slowest layers onto spare cores (pipelined mode)")
@@ -42,10 +43,17 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def _workload_layers(model: str) -> tuple[str, tuple[Any, ...]]:
-    """Name and lowered layers of the zoo network ``model``."""
-    from ..workload import build
+    """Name and lowered layers of ``model``: a zoo network as the chip paper sized it (e.g.
+    ResNet-9 on 3-channel 32 × 32 images), or a weights (.npz) or ONNX file (e.g. the shipped
+    1-channel ResNet-9, ``models/resnet9-hwa.npz``)."""
+    from ..workload import ZOO, build
 
-    workload = build(model)
+    if model in ZOO:
+        workload = build(model)
+    else:
+        from ..models import resolve_model
+
+        workload = resolve_model(model).workload
     return getattr(workload, "name", model) or model, tuple(workload.lowered())
 
 
@@ -65,7 +73,13 @@ def _parse_exclude(text: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
-    from ..mapping import ReplicationPlan, map_workload, plot_core_grid, save_mapping
+    from ..mapping import (
+        StageCosts,
+        map_workload,
+        plot_core_grid,
+        replication_plan,
+        save_mapping,
+    )
     from ..spec import resolve_chip
 
     chip = resolve_chip(args.chip)
@@ -74,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
     m = map_workload(layers, chip, replicate=args.replicate, exclude=exclude, seed=args.seed,
                      workload_name=name)
     base = sum(ly.blocks for ly in m.layers)
-    plan = ReplicationPlan(tuple(ly.name for ly in m.layers),
-                           tuple(ly.vectors for ly in m.layers),
-                           tuple(ly.blocks for ly in m.layers),
-                           tuple(ly.replicas for ly in m.layers),
-                           chip.n_cores - len(m.excluded_cores) - base)
+    plan = replication_plan(layers, (chip.core.rows, chip.core.cols),
+                            [ly.replicas for ly in m.layers],
+                            spare_cores=chip.n_cores - len(m.excluded_cores) - base,
+                            costs=StageCosts.of(chip))
     mvm_ns = chip.core.mvm_ns
     before_s, after_s = plan.inferences_per_s(mvm_ns)
+    predicted = plan.predicted_per_s
     written: dict[str, str] = {}
     if args.out:
         out = Path(args.out)
@@ -106,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
                 "mvm_ns": mvm_ns,
                 "before": {"per_mvm": plan.throughput_before, "per_s": before_s},
                 "after": {"per_mvm": plan.throughput_after, "per_s": after_s},
+                "predicted": {"unit": "inferences/s, slowest stage counting MVM, LDPU and "
+                                      "link time", "before": predicted[0],
+                              "after": predicted[1]},
             },
             "files": written,
         }
@@ -119,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"pipeline throughput (MVM-limited, {mvm_ns:g} ns per MVM): "
           f"{plan.throughput_before:.6g} → {plan.throughput_after:.6g} inferences per MVM "
           f"time = {before_s:,.0f} → {after_s:,.0f} inferences/s")
+    print(f"predicted pipeline throughput (slowest stage counting MVM, LDPU and link time): "
+          f"{predicted[0]:,.0f} → {predicted[1]:,.0f} inferences/s")
     for what, path in written.items():
         print(f"wrote {what}: {path}")
     return 0

@@ -4,10 +4,9 @@ import json
 
 import pytest
 
+from chipsim import workload
 from chipsim.cli import main
 from chipsim.mapping import load_mapping
-
-workload = pytest.importorskip("chipsim.workload")
 
 
 def run_json(capsys, *argv):
@@ -23,6 +22,13 @@ def test_resnet9_on_hermes(capsys):
                                 "blocks": 8, "cores": 8, "replicas": 1,
                                 "utilization": pytest.approx(0.861, abs=1e-3)}
     assert out["placement_cost"] > 0 and out["replicated_layers"] == []
+
+
+def test_shipped_weights_file_maps_its_one_channel_network(capsys):
+    from chipsim.models import models_dir
+
+    out = run_json(capsys, str(models_dir() / "resnet9-hwa.npz"))
+    assert (out["layers"][0]["rows"], out["cores_used"]) == (9, 40)  # 3·3·1 inputs
 
 
 def test_lstm_ptb_on_hermes(capsys):
@@ -66,7 +72,7 @@ def test_too_large_is_a_one_line_error(capsys):
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
-    (["map", "vgg"], "unknown workload 'vgg'"),
+    (["map", "vgg"], "'vgg' is neither a zoo network"),
     (["map", "resnet9", "--exclude", "a"], "--exclude: 'a' is not a core id"),
     (["map", "resnet9", "--chip", "nochip"], "neither a preset"),
 ])
