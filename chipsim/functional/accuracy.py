@@ -105,13 +105,14 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     metric, software = score(batched(lambda b: forward(workload, b), x, batch), y)
     calib = x[:batch] if calibration_inputs is None else calibration_inputs
     values = []
-    mvms = calib_mvms = None
+    mvms = calib_mvms = scales = None
     wrap = progress or (lambda it, **_: it)
     for ss in wrap(np.random.SeedSequence(seed).spawn(instances), desc="chip instances"):
         prog_ss, cal_ss, run_ss = ss.spawn(3)
         inst = ChipInstance(workload, mapping, chip, np.random.default_rng(prog_ss),
                             np.random.default_rng(cal_ss), t_s=t_s, gdc=gdc,
-                            quantize=quantize, calibration_inputs=calib)
+                            quantize=quantize, calibration_inputs=calib, scales=scales)
+        scales = inst.scales  # the same for every instance: computed once
         run_rng = np.random.default_rng(run_ss)
         starts = wrap(range(0, len(x), batch), desc="batches")
         out = np.concatenate([inst.run(x[i: i + batch], run_rng) for i in starts])

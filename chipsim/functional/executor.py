@@ -116,6 +116,9 @@ class ChipInstance:
         conductances).
     calibration_inputs
         Inputs for the activation scales (e.g. a few hundred training samples).
+    scales
+        The activation scales of another instance of the same workload and calibration
+        inputs (:attr:`scales`), to skip recomputing them (they do not depend on the chip).
 
     Examples
     --------
@@ -135,7 +138,8 @@ class ChipInstance:
     def __init__(self, workload: Workload, mapping: Mapping, chip: ChipSpec,
                  program_rng: np.random.Generator, read_rng: np.random.Generator, *,
                  t_s: float = 3600.0, gdc: bool = True, quantize: bool = True,
-                 calibration_inputs: np.ndarray):
+                 calibration_inputs: np.ndarray,
+                 scales: tuple[dict[str, float], dict[str, float]] | None = None):
         self.workload = workload
         self.mapping = mapping
         self.chip = chip
@@ -175,7 +179,13 @@ class ChipInstance:
         # where each core's output leaves it: after the BN/ReLU that follow a layer or an add
         self._emit = {n.name: self._chain(n.name)[-1] for n in workload.nodes
                       if isinstance(n, Conv2d | Linear | Add)}
-        self._scales, self._psum = self._calibrate(calibration_inputs)
+        self._scales, self._psum = scales or self._calibrate(calibration_inputs)
+
+    @property
+    def scales(self) -> tuple[dict[str, float], dict[str, float]]:
+        """INT8 scales of the activations and of the partial sums (from the float forward of
+        the calibration inputs)."""
+        return self._scales, self._psum
 
     # ------------------------------------------------------------------ calibration
     def _chain(self, name: str) -> list[str]:

@@ -56,8 +56,12 @@ class CoreSpec:
     ldpu_corrects_adc: bool = spec_field(
         True, "LDPU affine removes the per-column ADC gain/offset [LG §II]")
     output_noise_std_fs: float = spec_field(
-        0.005, "Gaussian output noise before the ADC per conversion, as a fraction of full "
-        "scale; UNCONFIRMED (≈ aihwkit out_noise 0.06 over out_bound 12 [AK])", lo=0.0, hi=1.0)
+        0.002, "Gaussian output noise before the ADC per conversion, as a fraction of full "
+        "scale: the CCO ADC resolves > 8 bit over its ~100 µA line range in 128 ns [KA], so "
+        "its noise is at most about one 8-bit step's rms, 100 µA / 2^8 / √12 ≈ 0.11 µA = 0.002 "
+        "× 50 µA (UNCONFIRMED: no measured σ is published; aihwkit's inference default, "
+        "0.06 over out_bound 12 = 0.005, made the output noise, not the programming error, "
+        "the main accuracy loss, against [LG] §5)", lo=0.0, hi=1.0)
     one_phase_asymmetry_mean: float = spec_field(
         0.03, "1-ph read: mean relative excess current of devices read at negative voltage; "
         "UNCONFIRMED", lo=-0.5, hi=0.5)

@@ -54,7 +54,7 @@ class TrainConfig:
 
 DEFAULTS = {
     ("resnet9", "plain"): dict(epochs=2, batch=64, lr=2e-3),
-    ("resnet9", "hwa"): dict(epochs=1, batch=64, lr=5e-4),
+    ("resnet9", "hwa"): dict(epochs=3, batch=64, lr=1e-3),
     ("lstm-ptb", "plain"): dict(epochs=2, batch=32, lr=3e-3),
     ("lstm-ptb", "hwa"): dict(epochs=1, batch=32, lr=1e-3),
 }
