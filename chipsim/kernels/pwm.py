@@ -18,18 +18,23 @@ _INT16_MAX = 32767
 
 
 @njit(cache=True)
+def _clip_code(code, top):
+    """``code`` clipped to ``[-top, top]``."""
+    if code > top:
+        return top
+    if code < -top:
+        return -top
+    return code
+
+
+@njit(cache=True)
 def _pwm_quantize(x, scale, levels):
     rows, cols = x.shape
     out = np.empty((rows, cols), dtype=np.int16)
     top = np.float64(levels)
     for b in range(rows):
         for r in range(cols):
-            code = np.rint(np.float64(x[b, r]) / scale * top)
-            if code > top:
-                code = top
-            elif code < -top:
-                code = -top
-            out[b, r] = int(code)
+            out[b, r] = int(_clip_code(np.rint(np.float64(x[b, r]) / scale * top), top))
     return out
 
 
@@ -55,12 +60,8 @@ def _int_codes(x, step, levels):
     top = np.float32(levels)
     for b in range(rows):
         for r in range(cols):
-            code = np.rint(np.float32(x[b, r]) / step)  # float32 division, as NumPy's
-            if code > top:
-                code = top
-            elif code < -top:
-                code = -top
-            out[b, r] = int(code)
+            # float32 division, as NumPy's
+            out[b, r] = int(_clip_code(np.rint(np.float32(x[b, r]) / step), top))
     return out
 
 

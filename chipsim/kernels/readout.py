@@ -100,15 +100,6 @@ def combine_phases(products, one_phase, i_sat_ua) -> np.ndarray:
 
 
 @njit(cache=True)
-def _clip32(value, bound):
-    if value > bound:
-        return bound
-    if value < -bound:
-        return -bound
-    return value
-
-
-@njit(cache=True)
 def _currents(products, saturating, one_phase, v, sat32, sat64):
     """Signed column currents (float32) from the array products; a loop per case, so that
     each vectorizes."""
@@ -121,8 +112,8 @@ def _currents(products, saturating, one_phase, v, sat32, sat64):
     elif n_prod == 2 and saturating:
         for b in range(rows):
             for c in range(cols):
-                out[b, c] = (_clip32(v * products[0, b, c], sat32)
-                             - _clip32(v * products[1, b, c], sat32))
+                out[b, c] = (_clip(v * products[0, b, c], sat32)
+                             - _clip(v * products[1, b, c], sat32))
     elif n_prod == 2:
         for b in range(rows):
             for c in range(cols):

@@ -1,23 +1,20 @@
-"""The event calendar of a timing run: a hand-rolled, SimPy-compatible discrete-event kernel.
+"""The event calendar of a timing run: a ``simpy.Environment`` with integer time (ps).
 
-A timing run needs very little of SimPy: processes that wait until a time or until an event,
-and events that wake them. :class:`Env` does exactly that with one heap of ``(time, seq,
-item)`` entries and a FIFO of processes ready at the current time, which makes a process
-switch several times cheaper than SimPy's. A process is a generator that yields
+The processes of :mod:`chipsim.timing.units` and :mod:`chipsim.timing.host` are generators
+that yield
 
-- an ``int``: resume at that simulated time (ps, absolute; a time not after ``now`` resumes at
-  once, without going through the calendar);
-- an :class:`Event`: resume when it fires (at once if it already has).
+- an ``int``: resume at that simulated time (ps, absolute; a time not after ``now`` goes on at
+  once, without an event);
+- an event (``env.event()``, ``env.timeout()``): resume when it fires (at once if it already
+  has been triggered).
 
-:class:`Event` offers the part of SimPy's event interface the buffers of
-:mod:`chipsim.timing.ports` use (``succeed``, ``triggered``, ``callbacks``), and
-:meth:`Env.event` / :meth:`Env.timeout` mirror SimPy's, so a
-:class:`~chipsim.timing.ports.Port` works on either kernel. Entries of the same time are served in
-the order they were made, as in SimPy.
+:class:`Env` runs them as SimPy processes: an absolute time becomes a ``Timeout`` of the
+difference, so a process only touches the calendar when it must wait. Entries of the same time
+are served in the order they were made (SimPy's event order).
 
 *Daemons* (recurring GDC calibration, :meth:`Env.daemon`) do not keep the run alive:
-:meth:`Env.run` returns when every process has finished, and reports a deadlock when some
-have not but nothing except daemons is left to happen.
+:meth:`Env.run` returns when every process has finished, and reports a :class:`Deadlock` when
+some have not but nothing except daemons is left to happen.
 
 Examples
 --------
@@ -39,106 +36,48 @@ Examples
 
 from __future__ import annotations
 
-from collections import deque
-from heapq import heappop, heappush
-from types import GeneratorType
+import simpy
+from simpy.events import Timeout
 
-__all__ = ["Env", "Event", "Deadlock"]
+__all__ = ["Env", "Deadlock"]
 
 
 class Deadlock(RuntimeError):
     """Processes are left waiting and nothing is scheduled that could wake them."""
 
 
-class Event:
-    """Something processes can wait for; :meth:`succeed` wakes them (at the current time).
-
-    ``callbacks`` holds waiting processes (generators) and plain callables ``f(event)``:
-    processes become ready, callables are called at once.
-    """
-
-    __slots__ = ("env", "callbacks", "triggered")
-
-    def __init__(self, env: Env):
-        self.env = env
-        self.callbacks: list = []
-        self.triggered = False
-
-    def succeed(self, value=None) -> Event:
-        """Fire the event now."""
-        if self.triggered:
-            raise RuntimeError("event has already been triggered")
-        self.triggered = True
-        self._fire()
-        return self
-
-    def _fire(self) -> None:
-        cbs = self.callbacks
-        if cbs:
-            self.callbacks = []
-            env = self.env
-            ready = env._ready
-            for cb in cbs:
-                if type(cb) is GeneratorType:
-                    env._seq += 1
-                    ready.append((env._seq, cb))
-                else:
-                    cb(self)
-
-
-class _Timeout(Event):
-    """An event the calendar fires at a set time."""
-
-    __slots__ = ()
-
-
-class _Daemon:
-    """A recurring process that does not keep the run alive; it only yields times."""
-
-    __slots__ = ("gen",)
-
-    def __init__(self, gen):
-        self.gen = gen
-
-
 class Env:
-    """The calendar and the simulated time ``now`` (integer ps)."""
+    """SimPy's environment, driving processes that yield absolute times or events."""
 
-    __slots__ = ("now", "_heap", "_ready", "_seq", "_active", "_daemons")
+    __slots__ = ("sim", "_procs", "_done")
 
     def __init__(self) -> None:
-        self.now = 0
-        self._heap: list = []
-        self._ready: deque = deque()
-        self._seq = 0
-        self._active = 0  # non-daemon processes not finished
-        self._daemons = 0  # daemons in the calendar
+        self.sim = simpy.Environment()
+        self._procs: list[simpy.Process] = []
+        self._done: simpy.Event | None = None
 
-    # -- SimPy-compatible helpers ---------------------------------------------------------
-    def event(self) -> Event:
-        """A new event, fired by :meth:`Event.succeed`."""
-        return Event(self)
+    @property
+    def now(self) -> int:
+        """Simulated time (ps)."""
+        return self.sim.now
 
-    def timeout(self, delay: int) -> Event:
+    def event(self) -> simpy.Event:
+        """A new event, fired by its ``succeed()``."""
+        return self.sim.event()
+
+    def timeout(self, delay: int) -> Timeout:
         """An event that fires ``delay`` ps from now."""
-        ev = _Timeout(self)
-        ev.triggered = True  # scheduled: as in SimPy, a timeout is triggered when created
-        self._seq += 1
-        heappush(self._heap, (self.now + delay, self._seq, ev))
-        return ev
+        return self.sim.timeout(delay)
 
     def process(self, gen) -> None:
         """Start the process ``gen`` (a generator) at the current time."""
-        self._active += 1
-        self._seq += 1
-        self._ready.append((self._seq, gen))
+        self._procs.append(self.sim.process(self._drive(gen)))
 
     def daemon(self, gen) -> None:
         """Start the daemon ``gen``: a generator that yields only times (when to run next)
         and that the run does not wait for."""
-        self._step_daemon(_Daemon(gen), start=True)
+        self.sim.process(self._drive_daemon(gen))
 
-    # -- the loop -------------------------------------------------------------------------
     def run(self) -> None:
         """Run until every non-daemon process has finished.
 
@@ -147,51 +86,33 @@ class Env:
         Deadlock
             If some are left waiting and only daemons (or nothing) can still happen.
         """
-        heap, ready = self._heap, self._ready
-        pop, push = heappop, heappush
-        gen_type, int_type, timeout_type = GeneratorType, int, _Timeout
-        while self._active:
-            # same-time entries in the order they were made (ready ones carry their number)
-            if ready and not (heap and heap[0][0] <= self.now and heap[0][1] < ready[0][0]):
-                gen = ready.popleft()[1]
-            elif len(heap) > self._daemons:
-                t, _, gen = pop(heap)
-                self.now = t
-                if type(gen) is not gen_type:
-                    if type(gen) is timeout_type:  # run its callbacks
-                        gen._fire()
-                    else:
-                        self._step_daemon(gen)
-                    continue
-            else:
-                break
-            send = gen.send
-            while True:
-                try:
-                    y = send(None)
-                except StopIteration:
-                    self._active -= 1
-                    break
-                if type(y) is int_type:
-                    if y <= self.now:
-                        continue
-                    self._seq += 1
-                    push(heap, (y, self._seq, gen))
-                    break
-                if y.triggered and type(y) is not timeout_type:
-                    continue
-                y.callbacks.append(gen)
-                break
-        if self._active:
-            raise Deadlock(f"{self._active} processes wait for events that cannot happen")
-
-    def _step_daemon(self, d: _Daemon, start: bool = False) -> None:
-        if not start:
-            self._daemons -= 1
+        self._done = self.sim.all_of(self._procs)
         try:
-            t = d.gen.send(None)
-        except StopIteration:
-            return
-        self._daemons += 1
-        self._seq += 1
-        heappush(self._heap, (max(t, self.now), self._seq, d))
+            self.sim.run(until=self._done)
+        except RuntimeError as exc:  # SimPy: no events left before ``until`` fired
+            left = sum(not p.triggered for p in self._procs)
+            raise Deadlock(f"{left} processes wait for events that cannot happen") from exc
+
+    # -- drivers ---------------------------------------------------------------------------
+    def _drive(self, gen):
+        sim = self.sim
+        send = gen.send
+        while True:
+            try:
+                y = send(None)
+            except StopIteration:
+                return
+            if type(y) is int:
+                if y > sim.now:
+                    yield sim.timeout(y - sim.now)
+            elif not y.triggered or type(y) is Timeout:
+                yield y
+
+    def _drive_daemon(self, gen):
+        sim = self.sim
+        for t in gen:
+            # nothing else scheduled: the processes wait for what cannot happen; stop, so that
+            # run() sees the deadlock instead of the daemon ticking forever
+            if self._done is not None and not self._done.triggered and not sim._queue:
+                return
+            yield sim.timeout(max(t - sim.now, 0))

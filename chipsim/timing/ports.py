@@ -19,7 +19,7 @@ A port also keeps the simulated time of each delivery (:meth:`Port.delivered_at`
 that looks at a vector later than it was delivered still knows when it could have started.
 
 A port needs only ``now``, ``event()`` and ``timeout()`` of its environment: it runs on the
-engine's kernel (:class:`~chipsim.timing.kernel.Env`) and on a ``simpy.Environment`` alike.
+engine's kernel (:class:`~chipsim.timing.kernel.Env`, a ``simpy.Environment``).
 
 Examples
 --------
