@@ -1,5 +1,5 @@
 """Cycle-level timing of a mapped network: a discrete-event engine over the chip's cores, links
-and GDPU (SimPy's process model on a leaner calendar of its own).
+and GDPU, on a ``simpy.Environment``.
 
 :func:`simulate_timing` runs a :class:`~chipsim.mapping.Mapping` of a workload's lowered
 layers; :func:`validate` reproduces the chip paper's Table I through the same engine. Energy
@@ -9,8 +9,8 @@ comes from the run's action counts and the chip's :class:`~chipsim.spec.EnergySp
 Modules: :mod:`~chipsim.timing.config` (options), :mod:`~chipsim.timing.plan` (who computes
 what, where data go), :mod:`~chipsim.timing.stream` (timing of value streams),
 :mod:`~chipsim.timing.links` (links and routes), :mod:`~chipsim.timing.ports` (bounded
-buffers), :mod:`~chipsim.timing.kernel` (the event calendar), :mod:`~chipsim.timing.units`
-and :mod:`~chipsim.timing.host` (the processes), :mod:`~chipsim.timing.engine` (run and
+buffers), :mod:`~chipsim.timing.kernel` (the SimPy environment and its process drivers),
+:mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host` (the processes), :mod:`~chipsim.timing.engine` (run and
 collect), :mod:`~chipsim.timing.result`,
 :mod:`~chipsim.timing.usecases` and :mod:`~chipsim.timing.validate` (Table I).
 
