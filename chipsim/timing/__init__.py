@@ -10,8 +10,8 @@ Modules: :mod:`~chipsim.timing.config` (options), :mod:`~chipsim.timing.plan` (w
 what, where data go), :mod:`~chipsim.timing.stream` (timing of value streams),
 :mod:`~chipsim.timing.links` (links and routes), :mod:`~chipsim.timing.ports` (bounded
 buffers), :mod:`~chipsim.timing.kernel` (the SimPy environment and its process drivers),
-:mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host` (the processes), :mod:`~chipsim.timing.engine` (run and
-collect), :mod:`~chipsim.timing.result`,
+:mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host` (the processes),
+:mod:`~chipsim.timing.engine` (run and collect), :mod:`~chipsim.timing.result`,
 :mod:`~chipsim.timing.usecases` and :mod:`~chipsim.timing.validate` (Table I).
 
 Examples
