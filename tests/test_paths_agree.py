@@ -35,3 +35,25 @@ def test_both_paths_count_the_same_mvms_per_core(model, replicate, transport):
         timed[core] = counts["mvms"]
     assert timed.sum() > 0
     np.testing.assert_array_equal(inst.mvms, timed)
+
+
+def test_both_paths_give_each_replica_the_same_vectors():
+    """Not only as many MVMs: the same output pixels on each copy of a replicated layer."""
+    from chipsim.timing.run import plan_of
+
+    net = build("resnet9", rng=np.random.default_rng(0))
+    chip = hermes()
+    mapping = map_workload(net.lowered(), chip, replicate=True)
+    inst = ChipInstance(net, mapping, noise_free(chip), np.random.default_rng(0),
+                        np.random.default_rng(1),
+                        calibration_inputs=np.zeros((1, 3, 32, 32), np.float32))
+    plan = plan_of(mapping, net.lowered(), chip, TimingConfig(transport=TransportMode.ONCHIP))
+    replicated = [ly for ly in mapping.layers if ly.replicas > 1]
+    assert replicated
+    for ly in replicated:
+        lp = plan.layers[ly.name]
+        timed = np.empty(ly.vectors, dtype=np.intp)
+        for r in range(ly.replicas):
+            timed[lp.vectors_of(r, 1)] = r
+        executed = inst._replica_of(ly.name, np.arange(ly.vectors), ly.replicas)
+        np.testing.assert_array_equal(executed, timed)
