@@ -25,20 +25,29 @@ def _clip(value, bound):
 
 
 @njit(cache=True)
-def _combine_phases(products, one_phase, i_sat):
+def _combine_phases(products, one_phase, i_sat, v):
+    """Currents (float32) of the four phase products scaled by ``v`` (float32), each
+    ``float64(v · p)``, clipped and combined in float64; a loop per read mode, so that each
+    vectorizes."""
     _, rows, cols = products.shape
     out = np.empty((rows, cols), dtype=np.float32)
-    for b in range(rows):
-        for c in range(cols):
-            p0 = np.float64(products[0, b, c])
-            p1 = np.float64(products[1, b, c])
-            p2 = np.float64(products[2, b, c])
-            p3 = np.float64(products[3, b, c])
-            if one_phase:
-                i = _clip(p0 - p1, i_sat) - _clip(p2 - p3, i_sat)
-            else:
-                i = ((_clip(p0, i_sat) - _clip(p1, i_sat)) - _clip(p2, i_sat)) + _clip(p3, i_sat)
-            out[b, c] = i
+    if one_phase:
+        for b in range(rows):
+            for c in range(cols):
+                p0 = np.float64(v * products[0, b, c])
+                p1 = np.float64(v * products[1, b, c])
+                p2 = np.float64(v * products[2, b, c])
+                p3 = np.float64(v * products[3, b, c])
+                out[b, c] = _clip(p0 - p1, i_sat) - _clip(p2 - p3, i_sat)
+    else:
+        for b in range(rows):
+            for c in range(cols):
+                p0 = np.float64(v * products[0, b, c])
+                p1 = np.float64(v * products[1, b, c])
+                p2 = np.float64(v * products[2, b, c])
+                p3 = np.float64(v * products[3, b, c])
+                out[b, c] = (((_clip(p0, i_sat) - _clip(p1, i_sat)) - _clip(p2, i_sat))
+                             + _clip(p3, i_sat))
     return out
 
 
@@ -96,7 +105,7 @@ def combine_phases(products, one_phase, i_sat_ua) -> np.ndarray:
     _checks.leading_axis("products", arr, 4, "(4, B, C), one (B, C) product per phase")
     one_phase = _checks.flag("one_phase", one_phase)
     i_sat = _checks.positive("i_sat_ua", i_sat_ua)
-    return _combine_phases(arr, one_phase, i_sat)
+    return _combine_phases(arr, one_phase, i_sat, np.float32(1.0))
 
 
 @njit(cache=True)
@@ -104,6 +113,8 @@ def _currents(products, saturating, one_phase, v, sat32, sat64):
     """Signed column currents (float32) from the array products; a loop per case, so that
     each vectorizes."""
     n_prod, rows, cols = products.shape
+    if n_prod == 4:
+        return _combine_phases(products, one_phase, sat64, v)
     out = np.empty((rows, cols), dtype=np.float32)
     if n_prod == 1:
         for b in range(rows):
@@ -118,23 +129,6 @@ def _currents(products, saturating, one_phase, v, sat32, sat64):
         for b in range(rows):
             for c in range(cols):
                 out[b, c] = v * (products[0, b, c] - products[1, b, c])
-    elif one_phase:
-        for b in range(rows):
-            for c in range(cols):
-                p0 = np.float64(v * products[0, b, c])
-                p1 = np.float64(v * products[1, b, c])
-                p2 = np.float64(v * products[2, b, c])
-                p3 = np.float64(v * products[3, b, c])
-                out[b, c] = _clip(p0 - p1, sat64) - _clip(p2 - p3, sat64)
-    else:
-        for b in range(rows):
-            for c in range(cols):
-                p0 = np.float64(v * products[0, b, c])
-                p1 = np.float64(v * products[1, b, c])
-                p2 = np.float64(v * products[2, b, c])
-                p3 = np.float64(v * products[3, b, c])
-                out[b, c] = (((_clip(p0, sat64) - _clip(p1, sat64)) - _clip(p2, sat64))
-                             + _clip(p3, sat64))
     return out
 
 
@@ -223,7 +217,7 @@ def analog_readout(products, noise_var, z, *, saturating, one_phase, v_read_v, i
     arr = _checks.as_real("products", products, 3)
     if arr.shape[0] not in (1, 2, 4):
         raise ChipsimError(f"products: must have shape (P, B, C) with P in 1, 2, 4, "
-                                   f"got {arr.shape}")
+                           f"got {arr.shape}")
     shape = arr.shape[1:]
     var = _checks.as_real("noise_var", noise_var, 2)
     _checks.same_shape("noise_var", var, "products[0]", shape)
