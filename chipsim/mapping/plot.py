@@ -10,7 +10,7 @@ from typing import Any
 from ..fileio import atomic_write
 from .mapping import BlockPlacement, LayerMapping, Mapping
 
-__all__ = ["plot_core_grid", "draw_core_grid", "layer_colors"]
+__all__ = ["plot_core_grid", "draw_core_grid", "layer_colors", "grid_axes"]
 
 
 def plot_core_grid(m: Mapping | dict[str, Any], path: str | os.PathLike[str], *,
@@ -59,6 +59,17 @@ def plot_core_grid(m: Mapping | dict[str, Any], path: str | os.PathLike[str], *,
     return atomic_write(p, buf.getvalue())
 
 
+def grid_axes(ax: Any, rows: int, cols: int) -> None:
+    """Axes of a ``rows × cols`` core grid: one unit square per core, row 0 on top, row and
+    column numbers as ticks."""
+    ax.set_xlim(0, cols)
+    ax.set_ylim(rows, 0)
+    ax.set_aspect("equal")
+    ax.set_xticks([i + 0.5 for i in range(cols)], [str(i) for i in range(cols)], fontsize=7)
+    ax.set_yticks([i + 0.5 for i in range(rows)], [str(i) for i in range(rows)], fontsize=7)
+    ax.tick_params(length=0)
+
+
 def draw_core_grid(ax: Any, m: Mapping | dict[str, Any]) -> None:
     """Draw the core grid of mapping ``m`` (or its plain dict) on matplotlib axes ``ax``.
 
@@ -95,12 +106,7 @@ def draw_core_grid(ax: Any, m: Mapping | dict[str, Any]) -> None:
                                hatch="//" if b.replica else None, lw=1))
         label = f"{_short(b.layer)}\n{b.index}" + (f" r{b.replica}" if b.replica else "")
         ax.text(c + 0.5, r + 0.5, label, ha="center", va="center", fontsize=small)
-    ax.set_xlim(0, cols)
-    ax.set_ylim(rows, 0)
-    ax.set_aspect("equal")
-    ax.set_xticks([i + 0.5 for i in range(cols)], [str(i) for i in range(cols)], fontsize=7)
-    ax.set_yticks([i + 0.5 for i in range(rows)], [str(i) for i in range(rows)], fontsize=7)
-    ax.tick_params(length=0)
+    grid_axes(ax, rows, cols)
     title = f"{m.workload or 'workload'} on {m.chip}: {m.cores_used}/{m.n_cores} cores"
     ax.set_title(title, fontsize=9)
     handles = [Patch(facecolor=colour[ly.name],

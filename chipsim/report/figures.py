@@ -69,7 +69,7 @@ def links_png(data: dict[str, Any]) -> bytes | None:
     from matplotlib.colors import Normalize
     from matplotlib.patches import Rectangle
 
-    from ..mapping.plot import layer_colors
+    from ..mapping.plot import grid_axes, layer_colors
 
     m = data["mapping"]
     rows, cols = m["grid"]
@@ -102,12 +102,7 @@ def links_png(data: dict[str, Any]) -> bytes | None:
         sx, sy = ux * 0.2, uy * 0.2  # stop short of the cores
         ax.plot([xa + ox + sx, xb + ox - sx], [ya + oy + sy, yb + oy - sy],
                 color=cmap(norm(u)), lw=0.6 + 4.0 * u / peak, solid_capstyle="butt")
-    ax.set_xlim(0, cols)
-    ax.set_ylim(rows, 0)
-    ax.set_aspect("equal")
-    ax.set_xticks([i + 0.5 for i in range(cols)], [str(i) for i in range(cols)], fontsize=7)
-    ax.set_yticks([i + 0.5 for i in range(rows)], [str(i) for i in range(rows)], fontsize=7)
-    ax.tick_params(length=0)
+    grid_axes(ax, rows, cols)
     title = "link utilization (busy fraction of the run)"
     if host:
         title += "\nhost links: " + ", ".join(host)
