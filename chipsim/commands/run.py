@@ -152,35 +152,25 @@ def _parse_sets(items: list[str]) -> list[tuple[str, str, str]]:
     return out
 
 
-def _apply_chip_sets(chip: Any, sets: list[tuple[str, str, str]]) -> Any:
-    """``chip`` with every non-``run.`` --set applied in order."""
-    import dataclasses
-
-    from ..config import RunConfig
+def _apply_sets(chip: Any, config: Any, sets: list[tuple[str, str, str]]) -> tuple[Any, Any]:
+    """``(chip, config)`` with every --set applied in order, as ``chipsim sweep`` applies its
+    settings (:func:`chipsim.explore.grid.apply_setting`); chip values stay text, which the
+    spec parses by field (``chip.grid=16x16``), run values are read as YAML scalars."""
     from ..errors import ChipsimError
-    from ..spec import SpecError, override
+    from ..explore.grid import apply_setting, parse_value
+    from ..spec import SpecError
 
-    run_fields = {f.name for f in dataclasses.fields(RunConfig)}
     for _item, key, value in sets:
-        if key.startswith("run."):
-            continue
         try:
-            chip = override(chip, key, value)
+            chip, config = apply_setting(chip, config, key, parse_value(value)
+                                         if key.startswith("run.") else value)
         except SpecError as exc:
-            bare = key.removeprefix("chip.")
-            if bare in run_fields:
-                raise ChipsimError(f"--set {key}: not a chip spec field; run options take the "
-                                   f"prefix 'run.' (--set run.{bare}={value})") from None
             raise ChipsimError(f"--set {exc}") from None
-    return chip
+    return chip, config
 
 
-def _run_config(args: argparse.Namespace, sets: list[tuple[str, str, str]]) -> Any:
-    """The RunConfig of the flags, then of the ``run.`` --set items."""
-    import dataclasses
-
-    import yaml
-
+def _run_config(args: argparse.Namespace) -> Any:
+    """The RunConfig of the flags."""
     from ..config import RunConfig
     from ..errors import ChipsimError
     from ..spec import SpecError, from_dict
@@ -191,23 +181,10 @@ def _run_config(args: argparse.Namespace, sets: list[tuple[str, str, str]]) -> A
         if getattr(args, flag) is not None:
             given[flag] = getattr(args, flag)
     try:
-        config = from_dict(RunConfig, given)
+        return from_dict(RunConfig, given)
     except SpecError as exc:
         flag = "--" + exc.path.split(".")[0].replace("_", "-")
         raise ChipsimError(f"{flag}: {exc.message}") from None
-    for _item, key, value in sets:
-        if not key.startswith("run."):
-            continue
-        try:
-            parsed = yaml.safe_load(value) if value else value
-        except yaml.YAMLError:
-            parsed = value
-        field = key.removeprefix("run.")
-        try:
-            config = from_dict(RunConfig, {**dataclasses.asdict(config), field: parsed}, "run")
-        except SpecError as exc:
-            raise ChipsimError(f"--set {exc}") from None
-    return config
 
 
 def _parse_times(text: str | None) -> list[float]:
@@ -317,9 +294,8 @@ def run(args: argparse.Namespace) -> int:
     from ..report.tables import summary_rows
     from ..spec import resolve_chip
 
-    sets = _parse_sets(args.sets)
-    chip = _apply_chip_sets(resolve_chip(args.chip), sets)
-    config = _run_config(args, sets)
+    chip, config = _apply_sets(resolve_chip(args.chip), _run_config(args),
+                               _parse_sets(args.sets))
     times = _parse_times(args.t_sweep)
     if args.out:
         check_output_dir(args.out)  # before the long run, not after
