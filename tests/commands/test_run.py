@@ -81,6 +81,12 @@ def test_set_a_chip_field_changes_accuracy(twice):
     assert low["latency_ns"] is None  # --no-timing: same keys, no values
 
 
+def test_set_takes_the_sweep_keys_chip_cores_and_run_values():
+    out = run_json("--no-accuracy", "--no-timing", "--quiet", "--set", "chip.cores=128",
+                   "--set", "run.t_seconds=3.6e3")
+    assert (out["cores"], out["t_seconds"]) == (128, 3600.0)
+
+
 def test_set_grid_and_read_mode():
     big = run_json("--no-accuracy", "--no-timing", "--set", "chip.grid=16x16", "--quiet",
                    "--no-replicate")
