@@ -10,7 +10,9 @@ Signal chain of :meth:`CoreInstance.mvm` (``shared/hermes.md`` §1, §6):
    ``u = code / levels`` split into positive and negative pulses;
 2. line currents (µA) ``v_read · u± @ G±(t)`` with ``G(t)`` the drifted conductances; 4-ph
    reads each sign combination in its own phase, 1-ph all at once with the negative-voltage
-   reads off by the per-device polarity asymmetry; each line saturates at ``i_sat_ua``;
+   reads off by the per-device polarity asymmetry; each line saturates at ``i_sat_ua``
+   (the phases are formed one by one only for the vectors whose bound ``v_read · |u| @
+   max g`` says that a line may reach it; for the others their signed sum is one product);
 3. read (1/f) noise, drawn exactly in distribution for the whole column as
    ``sqrt(v_read² · u² @ Σ_devices (g(t)·σ_r)²) · N(0, 1)`` (one extra matrix product);
 4. the ADC: output noise, per-column gain/offset spread, rounding and clipping to
@@ -33,6 +35,7 @@ from ..errors import ChipsimError
 from ..kernels import duty_square, ldpu_affine
 from ..kernels.readout import _analog_readout
 from ..spec import ChipSpec, CoreSpec, ReadMode
+from .gaussian import standard_normal
 
 __all__ = ["CoreInstance", "program_core", "CoreReadState"]
 
@@ -46,7 +49,10 @@ class CoreReadState:
     variance (µS²) of one read of a weight, summed over both polarities' devices;
     ``line_max_ua`` the largest line current any input could draw (all pulses full length);
     ``g_diff`` and ``g_neg_read_diff`` are ``g[0] − g[1]`` and ``g_neg_read[0] −
-    g_neg_read[1]``, the effective signed conductances when no line saturates.
+    g_neg_read[1]``, the effective signed conductances when no line saturates; ``row_max_g``
+    the largest conductance of each row over both polarities, read signs and all columns
+    (float32, (rows,)), so that ``v_read · |u| @ row_max_g`` bounds every line current of an
+    input ``u``.
     """
 
     t_s: float
@@ -56,6 +62,7 @@ class CoreReadState:
     line_max_ua: float
     g_diff: np.ndarray
     g_neg_read_diff: np.ndarray
+    row_max_g: np.ndarray
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -127,7 +134,8 @@ class CoreInstance:
             line_max_ua=float(self.core.v_read_v * max(g.sum(axis=1).max(),
                                                        g_neg_read.sum(axis=1).max())),
             g_diff=(g[0] - g[1]).astype(np.float32),
-            g_neg_read_diff=(g_neg_read[0] - g_neg_read[1]).astype(np.float32))
+            g_neg_read_diff=(g_neg_read[0] - g_neg_read[1]).astype(np.float32),
+            row_max_g=np.maximum(g, g_neg_read).max(axis=(0, 2)).astype(np.float32))
 
     # ---------------------------------------------------------------- analog path
     def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
@@ -139,41 +147,60 @@ class CoreInstance:
         if codes.ndim != 2 or codes.shape[1] != rows:
             raise ChipsimError(f"codes: must have shape (batch, {rows}), got {codes.shape}")
         u_pos, u_neg, u_sq, negative = duty_square(codes, core.input_levels)
-        products, saturating = self._products(u_pos, u_neg if negative else None, state)
+        u_neg = u_neg if negative else None
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
         noise_var = u_sq @ state.read_var
-        z = rng.standard_normal(noise_var.shape, dtype=np.float32)
-        # line currents, noise and ADC in one pass (float32/float64 as the NumPy formulation
-        # of the kernel's reference, bit for bit)
-        counts = _analog_readout(
-            products, saturating, core.read_mode is ReadMode.ONE_PHASE,
-            np.float32(core.v_read_v), np.float32(core.i_sat_ua), float(core.i_sat_ua),
-            noise_var, np.float32(core.v_read_v**2),
-            np.float32((core.output_noise_std_fs * core.adc_full_scale_ua) ** 2), z,
-            self.adc_gain, self.adc_offset_lsb, float(core.adc_full_scale_ua), core.adc_levels)
+        z = standard_normal(rng, noise_var.shape)
+        risky = self._may_saturate(u_pos, u_neg, state)
+        if risky is None or not risky.any():
+            counts = self._readout(u_pos, u_neg, noise_var, z, state, saturating=False)
+        elif risky.all():
+            counts = self._readout(u_pos, u_neg, noise_var, z, state, saturating=True)
+        else:  # only the vectors that may saturate pay for the phase-wise read
+            counts = np.empty(noise_var.shape, dtype=np.int32)
+            for sel, saturating in ((np.flatnonzero(~risky), False),
+                                    (np.flatnonzero(risky), True)):
+                counts[sel] = self._readout(u_pos[sel], None if u_neg is None else u_neg[sel],
+                                            noise_var[sel], z[sel], state, saturating)
         if self.dead_cols is not None:
             counts[:, self.dead_cols] = 0  # dead ADCs read 0 counts
         return counts
 
-    def _products(self, u_pos: np.ndarray, u_neg: np.ndarray | None,
-                  state: CoreReadState) -> tuple[np.ndarray, bool]:
-        """The array products the column currents are formed from (float32, (P, batch, cols))
-        and whether the lines may saturate (:func:`~chipsim.kernels.analog_readout`).
+    def _may_saturate(self, u_pos: np.ndarray, u_neg: np.ndarray | None,
+                      state: CoreReadState) -> np.ndarray | None:
+        """Which input vectors may drive some line to ``i_sat_ua`` (bool, (batch,)); None
+        when none can, whatever the input.
 
-        ``u_neg`` is None when no input is negative (e.g. after a ReLU): the phases of negative
-        pulses then carry no current. When no line can reach ``i_sat_ua`` (a bound from the
-        column sums), the phases need not be formed: their signed sum is one matrix product
-        (two with negative inputs). Otherwise each line of each read phase is formed: the two
-        polarities (inputs >= 0), or the four products of input sign × polarity.
+        The bound ``v_read · |u| @ row_max_g`` is above every line current of a phase (and,
+        1-ph, above the difference of two); a relative margin covers float32 rounding.
         """
-        one_phase = self.core.read_mode is ReadMode.ONE_PHASE
-        if state.line_max_ua <= self.core.i_sat_ua:
+        core = self.core
+        if state.line_max_ua <= core.i_sat_ua:
+            return None
+        magnitude = u_pos if u_neg is None else u_pos + u_neg  # one of the two is 0
+        bound = (magnitude @ state.row_max_g) * np.float32(core.v_read_v)
+        return bound >= np.float32(core.i_sat_ua * (1.0 - 1e-3))
+
+    def _readout(self, u_pos: np.ndarray, u_neg: np.ndarray | None, noise_var: np.ndarray,
+                 z: np.ndarray, state: CoreReadState, saturating: bool) -> np.ndarray:
+        """ADC counts of the vectors ``u_pos - u_neg`` (``u_neg`` None: all inputs >= 0) from
+        their array products (:func:`~chipsim.kernels.analog_readout`).
+
+        Without saturation the signed sum of the read phases is one matrix product (two for
+        1-ph inputs of both signs, whose negative pulses see the asymmetric conductances).
+        With it each line of each phase is formed: the two polarities (inputs >= 0), or the
+        four products of input sign × polarity.
+        """
+        core = self.core
+        one_phase = core.read_mode is ReadMode.ONE_PHASE
+        if not saturating:
             if u_neg is None:
-                return (u_pos @ state.g_diff)[None], False
-            mats = ((u_pos, state.g_diff),
-                    (u_neg, state.g_neg_read_diff if one_phase else state.g_diff))
-            saturating = False
+                mats = ((u_pos, state.g_diff),)
+            elif one_phase:
+                mats = ((u_pos, state.g_diff), (u_neg, state.g_neg_read_diff))
+            else:  # 4-ph: both input signs read the same conductances
+                mats = ((u_pos - u_neg, state.g_diff),)
         else:
             g_pos, g_neg = state.g[0], state.g[1]
             if u_neg is None:
@@ -182,12 +209,17 @@ class CoreInstance:
                 gn_pos, gn_neg = ((state.g_neg_read[0], state.g_neg_read[1]) if one_phase
                                   else (g_pos, g_neg))
                 mats = ((u_pos, g_pos), (u_neg, gn_pos), (u_pos, g_neg), (u_neg, gn_neg))
-            saturating = True
-        products = np.empty((len(mats), len(u_pos), g_neg.shape[1] if saturating else
-                             state.g_diff.shape[1]), dtype=np.float32)
+        products = np.empty((len(mats), len(u_pos), state.g_diff.shape[1]), dtype=np.float32)
         for k, (u, g) in enumerate(mats):
             np.matmul(u, g, out=products[k])
-        return products, saturating
+        # line currents, noise and ADC in one pass (float32/float64 as the NumPy formulation
+        # of the kernel's reference, bit for bit)
+        return _analog_readout(
+            products, saturating, one_phase,
+            np.float32(core.v_read_v), np.float32(core.i_sat_ua), float(core.i_sat_ua),
+            noise_var, np.float32(core.v_read_v**2),
+            np.float32((core.output_noise_std_fs * core.adc_full_scale_ua) ** 2), z,
+            self.adc_gain, self.adc_offset_lsb, float(core.adc_full_scale_ua), core.adc_levels)
 
     def _corrected(self, counts: np.ndarray) -> np.ndarray:
         """Counts with the ADC offset and gain removed (float64), as the LDPU sees them."""
