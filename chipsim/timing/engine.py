@@ -23,6 +23,7 @@ from ..spec import ChipSpec
 from .config import TimingConfig, TimingError
 from .host import feeder
 from .kernel import Deadlock
+from .links import Network
 from .plan import Plan
 from .result import TimingResult
 from .state import SimState
@@ -31,15 +32,18 @@ from .units import core_unit, gdc, gdpu_slice
 __all__ = ["run_plan"]
 
 
-def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None) -> TimingResult:
-    """Simulate ``plan`` on ``chip`` with options ``cfg``.
+def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None,
+             network: Network | None = None) -> TimingResult:
+    """Simulate ``plan`` on ``chip`` with options ``cfg`` (on ``network``, a
+    :class:`~chipsim.timing.links.Network` of ``chip`` for ``cfg.offchip`` that has not run
+    yet, when given: the routes it found are used again).
 
     Raises
     ------
     TimingError
         If the run deadlocks (buffers too small for the dataflow).
     """
-    st = SimState(chip, plan, cfg, graph)
+    st = SimState(chip, plan, cfg, graph, network)
     env = st.env
     for core in plan.cores:
         env.process(core_unit(st, core))
@@ -62,16 +66,24 @@ def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None) -> Timin
     try:
         env.run()
     except Deadlock:
-        waits = "; ".join(f"{u} waits for {w}" for u, w in sorted(st.blocked.items())[:6])
+        waits = "; ".join(f"{u} waits for {_what(w)}" for u, w in sorted(st.blocked.items())[:6])
         raise TimingError(f"the run deadlocked at {env.now / 1e3:.1f} ns: {waits}") from None
     return _collect(st)
+
+
+def _what(wait) -> str:
+    """What a unit waits for: a text, or a format with its arguments (made only when
+    reported)."""
+    return wait if isinstance(wait, str) else wait[0].format(*wait[1:])
 
 
 def _collect(st: SimState) -> TimingResult:
     plan, cnt, chip, cfg = st.plan, st.count, st.chip, st.cfg
     cores = plan.cores
+    st.net.settle()
     links = list(st.net.links.values()) + [st.net.to_chip, st.net.from_chip]
-    ends = [cnt.busy[c].last for c in cores] + [cnt.digital_last_ps]
+    busy = {c: cnt.core_busy(c) for c in cores}
+    ends = [busy[c].last for c in cores] + [cnt.digital_last_ps]
     ends += [lk.last_end for lk in links] + [t for t in st.inf_time if t is not None]
     makespan = max(ends + [1])
     n_inf = cfg.inferences
@@ -89,11 +101,11 @@ def _collect(st: SimState) -> TimingResult:
     else:
         throughput = 1e12 / max(lat[0], 1)
     mvm_active = cnt.mvm_active_ps(st.lat.mvm_ps)
-    core_active = sum(cnt.busy[c].total for c in cores if cnt.digital[c])
+    core_active = sum(busy[c].total for c in cores if cnt.digital[c])
     gdpu_used = [s for s in range(len(cnt.gdpu_inputs)) if cnt.gdpu_inputs[s]]
     gdpu_active = sum(cnt.gdpu_busy[s].total for s in gdpu_used)
     if cnt.digital_first_ps is not None:
-        first = min(cnt.busy[c].first for c in cores if cnt.busy[c].first is not None)
+        first = min(busy[c].first for c in cores if busy[c].first is not None)
         chip_active = cnt.digital_last_ps - min(first, cnt.digital_first_ps)
     else:
         chip_active = 0

@@ -30,17 +30,27 @@ def feeder(st: SimState, layer: str, rep: int):
     sequential = plan.transport is TransportMode.OFFCHIP
     sent_res: dict[tuple[int, int], int] = {}
     unit = f"host feeder {layer} replica {rep}"
+    waits_for = host_in + host_res
+    starts_inference = not lp.in_edges
+    # per row group: its input ports, values, and the multicast tree with each core's link
+    feeds = []
+    for rows, cores in groups:
+        tree = net.tree(HOST, cores)
+        ports = [st.inp[c] for c in cores]
+        feeds.append((ports, rows[1] - rows[0], tree,
+                      tuple(zip(ports, net.positions(tree), strict=True))))
+    transfer = net.transfer_tree
     for g in lp.iter_vectors(rep, st.n_inf):
         i, k = divmod(g, vecs)
-        t = env.now
-        if not lp.in_edges and sequential and i > 0:
+        t = env._now
+        if starts_inference and sequential and i > 0:
             done = st.inf_done[i - 1]
             if not done.triggered:
                 st.blocked[unit] = f"inference {i - 1} to finish"
                 yield done
                 del st.blocked[unit]
             t = max(t, st.inf_time[i - 1] or 0)
-        for e in host_in + host_res:
+        for e in waits_for:
             ii = i - 1 if e.kind == "recurrent" else i
             if ii < 0:
                 continue
@@ -50,22 +60,21 @@ def feeder(st: SimState, layer: str, rep: int):
                 yield ev
                 del st.blocked[unit]
             t = max(t, st.host_time[(e.src, ii)])
-        if t > env.now:
+        if t > env._now:
             yield t
-        if not lp.in_edges and (st.inf_start[i] is None or env.now < st.inf_start[i]):
-            st.inf_start[i] = env.now
-        for rows, cores in groups:
-            ports = [st.inp[c] for c in cores]
+        if starts_inference and (st.inf_start[i] is None or env._now < st.inf_start[i]):
+            st.inf_start[i] = env._now
+        for ports, n, tree, dests in feeds:
             for p in ports:
                 ev = p.acquire()
                 if ev is not None:
                     st.blocked[unit] = "input buffer space"
                     yield ev
                     del st.blocked[unit]
-            n = rows[1] - rows[0]
-            arr = net.transfer(env.now, HOST, cores, Stream(env.now, env.now, n))
-            for p, a in zip(ports, arr, strict=True):
-                p.deliver(g, a)
+            now = env._now
+            fs, ls = transfer(now, tree, now, now, n)
+            for p, x in dests:
+                p.put(g, fs[x], ls[x], n)
         for e in host_res:
             lo, m = e.window(k)
             for end, cols in ends:

@@ -26,7 +26,7 @@ Examples
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 import networkx as nx
 
@@ -62,13 +62,15 @@ class Link:
         Serialisation time of one value and latency of the hop.
     busy_ps, bits, transfers, peak_queue
         Time reserved, bits carried, transfers and the most transfers holding or waiting for
-        the link at once (booked and not finished when another was booked).
+        the link at once (booked and not finished when another was booked). The transfers
+        and bits of :meth:`Network.transfer_tree` are counted per tree and added to the
+        links by :meth:`Network.settle` (those of :meth:`Network.transfer` at once).
     noc
         True for a core-network or GDPU link, False for an off-chip channel.
     """
 
     __slots__ = ("name", "value_ps", "latency_ps", "busy_ps", "bits", "transfers",
-                 "peak_queue", "noc", "last_end", "_starts", "_ends")
+                 "peak_queue", "noc", "_last_end", "_starts", "_ends")
 
     def __init__(self, name: str, value_ps: int, latency_ps: int, noc: bool = True):
         self.name = name
@@ -79,18 +81,25 @@ class Link:
         self.bits = 0
         self.transfers = 0
         self.peak_queue = 0
-        self.last_end = 0
+        self._last_end = 0  # end of the last booking forgotten
         self._starts: list[int] = []
         self._ends: list[int] = []
+
+    @property
+    def last_end(self) -> int:
+        """End of the latest booking (ps): the last of the calendar, which is in order."""
+        return self._ends[-1] if self._ends else self._last_end
 
     def book(self, now: int, first: int, last_in: int, span: int) -> tuple[int, int]:
         """Book the link for a stream whose first value is there at ``first``, whose last is
         there at ``last_in``, and that needs ``span`` between first and last value at the
         link's rate; returns ``(start, end)`` of the booking."""
         starts, ends = self._starts, self._ends
+        self.transfers += 1
         if ends:
             if ends[0] <= now:  # forget bookings that are over
                 k = bisect_right(ends, now)
+                self._last_end = ends[k - 1]
                 del starts[:k], ends[:k]
             if ends and first < ends[-1]:  # may go into a gap between bookings
                 return self._book_gap(first, last_in, span)
@@ -99,35 +108,57 @@ class Link:
         starts.append(first)
         ends.append(end)
         self.busy_ps += end - first
-        self.transfers += 1
         if len(ends) > self.peak_queue:
             self.peak_queue = len(ends)
-        if end > self.last_end:
-            self.last_end = end
         return first, end
 
     def _book_gap(self, first: int, last_in: int, span: int) -> tuple[int, int]:
-        """:meth:`book` when bookings end after ``first``: the earliest gap long enough."""
+        """:meth:`book` when bookings end after ``first``: the earliest gap long enough (the
+        caller counts the transfer)."""
         starts, ends = self._starts, self._ends
         vp = self.value_ps
-        i = bisect_right(ends, first)
+        n = len(starts)
+        i = bisect_right(ends, first)  # the first booking that ends after ``first``
         t = first
-        while True:
-            end = max(last_in, t + span) + vp
-            if i == len(starts) or end <= starts[i]:
-                break
-            if ends[i] > t:
-                t = ends[i]
-            i += 1
+        # the stream fits before booking i if starts[i] >= max(last_in, t + span) + vp; the
+        # bookings do not overlap and are in order, so past i it can start only at an end
+        if i < n and (starts[i] < last_in + vp or starts[i] < first + span + vp):
+            i = bisect_left(starts, last_in + vp, i + 1)  # the earliest that the last allows
+            gap = span + vp
+            while i < n and starts[i] - ends[i - 1] < gap:
+                i += 1
+            t = ends[i - 1]
+        end = max(last_in, t + span) + vp
         starts.insert(i, t)
         ends.insert(i, end)
         self.busy_ps += end - t
-        self.transfers += 1
         if len(ends) > self.peak_queue:
             self.peak_queue = len(ends)
-        if end > self.last_end:
-            self.last_end = end
         return t, end
+
+
+class _Bfs:
+    """A breadth-first search from ``source`` that goes only as far as asked: the paths of
+    ``networkx.single_source_shortest_path``, which visits the nodes in the same order."""
+
+    __slots__ = ("adj", "pred", "queue", "done")
+
+    def __init__(self, adj: dict, source) -> None:
+        self.adj = adj
+        self.pred = {source: None}  # each node's predecessor on its path
+        self.queue = [source]
+        self.done = 0  # nodes of the queue whose neighbours have been seen
+
+    def reach(self, node) -> dict:
+        """Search until ``node`` is found (or everything is); the predecessors so far."""
+        adj, pred, queue = self.adj, self.pred, self.queue
+        while node not in pred and self.done < len(queue):
+            for w in adj[queue[self.done]]:
+                if w not in pred:
+                    pred[w] = queue[self.done]
+                    queue.append(w)
+            self.done += 1
+        return pred
 
 
 class Network:
@@ -178,19 +209,30 @@ class Network:
         off_lat = round(off.latency_ns * 1000)
         self.to_chip = Link("host->chip", off_value, off_lat, noc=False)
         self.from_chip = Link("chip->host", off_value, off_lat, noc=False)
-        self._paths: dict = {}
+        self._value_bits = lat.value_bits
+        self._paths: dict = {}  # source core -> its _Bfs
+        self._adj: dict | None = None
         self._routes: dict = {}
         self._trees: dict = {}
 
     # -- routes ---------------------------------------------------------------------------
     def _core_path(self, a: int, b: int) -> list[int]:
-        if a not in self._paths:
-            self._paths[a] = nx.single_source_shortest_path(self.graph, a)
-        try:
-            return self._paths[a][b]
-        except KeyError:
+        search = self._paths.get(a)
+        if search is None:
+            search = self._paths[a] = _Bfs(self._adjacency(), a)
+        pred = search.reach(b)
+        if b not in pred:
             raise TimingError(f"no route from core {a} to core {b} in the "
-                              f"{self.chip.network.topology.value} network") from None
+                              f"{self.chip.network.topology.value} network")
+        path = [b]
+        while pred[path[-1]] is not None:
+            path.append(pred[path[-1]])
+        return path[::-1]
+
+    def _adjacency(self) -> dict:
+        if self._adj is None:
+            self._adj = {n: list(nbrs) for n, nbrs in self.graph.adjacency()}
+        return self._adj
 
     def route(self, src, dst) -> tuple[Link, ...]:
         """The links from node ``src`` to node ``dst`` (cores, :func:`gdpu_node`, ``HOST``)."""
@@ -233,9 +275,10 @@ class Network:
 
         Returns the links in an order where every link follows the link that feeds it, the
         index of each link's feeding link (-1: it leaves ``src``), each destination's last
-        link (-1: the destination is ``src``), and, per link, the tuple (link, feeding link,
-        value period, hop latency, calendar starts, calendar ends) :meth:`transfer_tree`
-        walks.
+        link (-1: the destination is ``src``), per link the tuple (link, position of the
+        feeding link's far end in :meth:`transfer_tree`'s lists, value period, hop latency,
+        calendar starts, calendar ends) :meth:`transfer_tree` walks, and the transfers and
+        bits sent along the tree since the last :meth:`settle`.
         """
         key = (src, dsts)
         hit = self._trees.get(key)
@@ -255,10 +298,10 @@ class Network:
                     prev = i
                 lasts.append(prev)
             # (links, feeding link, last link of each destination, and per link what a
-            # transfer needs: the link, its feeder, value period, hop latency, calendar)
-            hops = tuple((lk, par, lk.value_ps, lk.latency_ps, lk._starts, lk._ends)
+            # transfer needs: the link, its feeder's place, value period, hop latency, calendar)
+            hops = tuple((lk, par + 1, lk.value_ps, lk.latency_ps, lk._starts, lk._ends)
                          for lk, par in zip(links, parents, strict=True))
-            hit = (tuple(links), tuple(parents), tuple(lasts), hops)
+            hit = (tuple(links), tuple(parents), tuple(lasts), hops, [0, 0])
             self._trees[key] = hit
         return hit
 
@@ -282,31 +325,40 @@ class Network:
         hit = self._trees.get((src, dsts))
         if hit is None:
             hit = self.tree(src, dsts)
-        return self.transfer_tree(now, hit, first, last, n)
+        fs, ls = self.transfer_tree(now, hit, first, last, n)
+        self._settle(hit)
+        at = self.positions(hit)
+        return [fs[i] for i in at], [ls[i] for i in at]
 
     def transfer_tree(self, now: int, tree: tuple, first: int, last: int,
                       n: int) -> tuple[list[int], list[int]]:
         """:meth:`transfer_times` along a multicast ``tree`` of :meth:`tree` (a sender that
-        keeps its trees saves looking them up)."""
+        keeps its trees saves looking them up): the first and last time the values are at
+        ``src`` (position 0), then at the far end of each link of the tree (position
+        ``i + 1`` for link ``i``; a destination's is at its last link, ``tree[2]``)."""
         span_n = n - 1 if n > 1 else 0
-        bits = n * self.lat.value_bits
-        fs: list[int] = []
-        ls: list[int] = []
+        sent = tree[4]
+        sent[0] += 1
+        sent[1] += n * self._value_bits
+        fs = [first]
+        ls = [last]
         for lk, par, vp, hop, starts, ends in tree[3]:
-            if par < 0:
-                f, la = first, last
-            else:
-                f, la = fs[par], ls[par]
-            if ends:
-                if ends[0] <= now:  # forget bookings that are over
-                    k = bisect_right(ends, now)
-                    del starts[:k], ends[:k]
-                if ends and f < ends[-1]:
-                    start, end = lk._book_gap(f, la, span_n * vp)
-                    lk.bits += bits
-                    fs.append(start + vp + hop)
-                    ls.append(end + hop)
-                    continue
+            f = fs[par]
+            la = ls[par]
+            if ends:  # forget bookings that are over
+                if ends[-1] <= now:
+                    lk._last_end = ends[-1]
+                    starts.clear()
+                    ends.clear()
+                else:
+                    if ends[0] <= now:
+                        k = bisect_right(ends, now)
+                        del starts[:k], ends[:k]
+                    if f < ends[-1]:
+                        start, end = lk._book_gap(f, la, span_n * vp)
+                        fs.append(start + vp + hop)
+                        ls.append(end + hop)
+                        continue
             # Link.book's common case, inline: after every booking, the stream as it comes
             end = f + span_n * vp
             if la > end:
@@ -315,16 +367,29 @@ class Network:
             starts.append(f)
             ends.append(end)
             lk.busy_ps += end - f
-            lk.transfers += 1
-            lk.bits += bits
             if len(ends) > lk.peak_queue:
                 lk.peak_queue = len(ends)
-            if end > lk.last_end:
-                lk.last_end = end
             fs.append(f + vp + hop)
             ls.append(end + hop)
-        lasts = tree[2]
-        if len(lasts) == 1 and lasts[0] >= 0:
-            return [fs[lasts[0]]], [ls[lasts[0]]]
-        return ([fs[i] if i >= 0 else first for i in lasts],
-                [ls[i] if i >= 0 else last for i in lasts])
+        return fs, ls
+
+    @staticmethod
+    def positions(tree: tuple) -> list[int]:
+        """Where each destination of ``tree`` finds its arrival in the lists
+        :meth:`transfer_tree` returns."""
+        return [i + 1 for i in tree[2]]
+
+    def settle(self) -> None:
+        """Add the transfers and bits :meth:`transfer_tree` counted per tree to the links'
+        own counts (:meth:`transfer` and :meth:`transfer_times` add theirs at once)."""
+        for tree in self._trees.values():
+            self._settle(tree)
+
+    @staticmethod
+    def _settle(tree: tuple) -> None:
+        sent = tree[4]
+        if sent[0]:
+            for lk in tree[0]:
+                lk.transfers += sent[0]
+                lk.bits += sent[1]
+            sent[0] = sent[1] = 0

@@ -41,11 +41,14 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..mapping.dataflow import (
     GATES,
@@ -139,6 +142,10 @@ class EdgePlan:
         """Delivered vectors ``[lo, m)`` the consumer's vector ``k`` needs (one inference)."""
         return window(k, self.delivered, self.dst_vectors, self.halo)
 
+    def windows(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """:meth:`window` of every consumer vector: ``lo[k]`` and ``m[k]``, as two tuples."""
+        return _window_table(self.delivered, self.dst_vectors, self.halo)
+
     def span(self, k0: int, k1: int) -> tuple[int, int]:
         """Delivered vectors ``[lo, m)`` the consumer's vectors ``[k0, k1)`` need together."""
         return span(k0, k1, self.delivered, self.dst_vectors, self.halo)
@@ -147,10 +154,11 @@ class EdgePlan:
         """Consumer vectors ``[k0, k1)`` (one inference) whose window holds delivered ``j``."""
         np_, vc = self.delivered, self.dst_vectors
         k0 = max(0, ((j - self.halo) * vc) // np_ - 1)
-        while k0 < vc and self.window(k0)[1] <= j:
+        lo, m = self.windows()
+        while k0 < vc and m[k0] <= j:
             k0 += 1
         k1 = min(vc, ((j + self.halo + 1) * vc) // np_ + 1)
-        while k1 > k0 and self.window(k1 - 1)[0] > j:
+        while k1 > k0 and lo[k1 - 1] > j:
             k1 -= 1
         return k0, k1
 
@@ -220,11 +228,16 @@ class LayerPlan:
 
     def iter_vectors(self, replica: int, inferences: int) -> Iterator[int]:
         """:meth:`vectors_of` one at a time (no list as long as the run)."""
-        v, r = self.vectors, self.replicas
+        v = self.vectors
+        infs, ks = self.schedule(replica, inferences)
+        return (i * v + k for i in infs for k in ks)
+
+    def schedule(self, replica: int, inferences: int) -> tuple[range, range]:
+        """The inferences and the vector indices ``k`` of each that replica ``replica``
+        computes (:meth:`vectors_of` is every ``k`` of every inference, in order)."""
         if self.stepped:
-            return (i * v + k for i in range(replica, inferences, r) for k in range(v))
-        k0, k1 = self.bands[replica], self.bands[replica + 1]
-        return (i * v + k for i in range(inferences) for k in range(k0, k1))
+            return range(replica, inferences, self.replicas), range(self.vectors)
+        return range(inferences), range(self.bands[replica], self.bands[replica + 1])
 
     def count_vectors(self, replica: int, inferences: int) -> int:
         """``len(vectors_of(replica, inferences))``."""
@@ -280,20 +293,28 @@ class Plan:
         if k1 <= k0 or not length:
             return 1
         arrival = self._line_arrivals(e, off, length)
-        lo = [e.window(k)[0] - off for k in range(k0, k1)]
-        m = [e.window(k)[1] - off for k in range(k0, k1)]
+        los, ms = e.windows()
+        lo = [x - off for x in los[k0:k1]]
+        m = [x - off for x in ms[k0:k1]]
         lo += [x + length for x in lo]  # and the next inference's
         m += [x + length for x in m]
-        taken, t = [], 0  # when the consumer takes each of its vectors
+        taken, t, a0, b0 = [], 0, 0, 0  # when the consumer takes each of its vectors
         for a, b in zip(lo, m, strict=True):
-            t = max(t, max(arrival[a:b]))
+            # a window that moves forward over the previous one adds only the vectors past
+            # it (the others are in t already)
+            new = arrival[b0 if a0 <= a <= b0 <= b else a:b]
+            if new:
+                t = max(t, max(new))
+            a0, b0 = a, b
             taken.append(t)
-        need, v = max(b - a for a, b in zip(lo, m, strict=True)), 0
-        for x in sorted(range(len(arrival)), key=arrival.__getitem__):
-            while v < len(taken) and taken[v] < arrival[x]:
-                v += 1  # taken before x arrives: the window starts at the next vector
-            if v < len(lo):
-                need = max(need, x - lo[v] + 1)
+        need = max(b - a for a, b in zip(lo, m, strict=True))
+        # vector x arrives while the consumer's vector v is the first not yet taken (taken
+        # rises): the window then reaches from lo[v] to x
+        arr = np.asarray(arrival, dtype=np.int64)
+        v = np.searchsorted(np.asarray(taken, dtype=np.int64), arr, side="left")
+        wait = np.flatnonzero(v < len(lo))
+        if len(wait):
+            need = max(need, int((wait - np.asarray(lo, dtype=np.int64)[v[wait]]).max()) + 1)
         return need
 
     def _line_arrivals(self, e: EdgePlan, off: int, length: int) -> list[int]:
@@ -303,6 +324,16 @@ class Plan:
         pos = [s - src.bands[src.owner(s)] for s in e.last_of[off:off + length]]
         period = max(b - a for a, b in zip(src.bands, src.bands[1:], strict=False))
         return pos + [p + period for p in pos]
+
+
+@functools.lru_cache(maxsize=64)
+def _window_table(delivered: int, dst_vectors: int,
+                  halo: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """:func:`~chipsim.mapping.dataflow.window` for every consumer vector, at once."""
+    k = np.arange(dst_vectors, dtype=np.int64)
+    lo = np.maximum((k * delivered) // dst_vectors - halo, 0)
+    m = np.minimum(-((-(k + 1) * delivered) // dst_vectors) + halo, delivered)
+    return tuple(lo.tolist()), tuple(m.tolist())
 
 
 def mvm_counts(plan: Plan, inferences: int) -> dict[int, int]:

@@ -18,8 +18,8 @@ future: a sender delivers when it reserves the links, and the receiver waits unt
 A port also keeps the simulated time of each delivery (:meth:`Port.delivered_at`): a receiver
 that looks at a vector later than it was delivered still knows when it could have started.
 
-A port needs only ``now``, ``event()`` and ``timeout()`` of its environment: it runs on the
-engine's kernel (:class:`~chipsim.timing.kernel.Env`, a ``simpy.Environment``).
+A port runs on a ``simpy.Environment`` (the engine's :class:`~chipsim.timing.kernel.Env`): it
+reads the time, makes timeouts and fires :class:`~chipsim.timing.kernel.Signal` events.
 
 Examples
 --------
@@ -34,6 +34,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 
+from .kernel import Signal
 from .stream import Stream
 
 __all__ = ["Port", "Fifo"]
@@ -80,11 +81,14 @@ class Port:
 
     # -- credits --------------------------------------------------------------------------
     def _mature(self) -> None:
-        now = self.env.now
+        now = self.env._now
         pend = self._pending
         while pend and pend[0] <= now:
             heapq.heappop(pend)
-            self._return_one()
+            if self._credit_waiters:  # _return_one, inline
+                self._credit_waiters.popleft().succeed()
+            else:
+                self.used -= 1
         adv = self._adv
         if adv and adv[0][0] <= now:  # the window's moves that are due: only the last counts
             base = adv.popleft()[1]
@@ -102,15 +106,22 @@ class Port:
         """Take a credit for (a piece of) vector ``key``: ``None`` when granted now, else an
         event that fires when granted."""
         if self.window:
-            if self._adv:
-                self._mature()
-            if key < self.base + self.capacity:
-                if key >= self.base and key not in self._held:  # _hold, inline
-                    self._held.add(key)
-                    if len(self._held) > self.peak:
-                        self.peak = len(self._held)
+            adv = self._adv
+            if adv and adv[0][0] <= self.env._now:  # _mature, inline (no credits here)
+                now = self.env._now
+                base = adv.popleft()[1]
+                while adv and adv[0][0] <= now:
+                    base = adv.popleft()[1]
+                self._advance(base)
+            base = self.base
+            if key < base + self.capacity:
+                held = self._held
+                if key >= base and key not in held:  # _hold, inline
+                    held.add(key)
+                    if len(held) > self.peak:
+                        self.peak = len(held)
                 return None
-            ev = self.env.event()
+            ev = Signal(self.env)
             heapq.heappush(self._key_waiters, (key, id(ev), ev))
             self._schedule_wake()
             return ev
@@ -118,13 +129,15 @@ class Port:
             self.used += 1
             self.peak = max(self.peak, self.used)
             return None
-        self._mature()
+        pend = self._pending
+        if pend and pend[0] <= self.env._now:
+            self._mature()
         if self.used < self.capacity and not self._credit_waiters:
             self.used += 1
             if self.used > self.peak:
                 self.peak = self.used
             return None
-        ev = self.env.event()
+        ev = Signal(self.env)
         self._credit_waiters.append(ev)
         self._schedule_wake()
         return ev
@@ -134,8 +147,7 @@ class Port:
         if self.capacity is None:
             self.used -= count
             return
-        now = self.env.now
-        if at is None or at <= now:
+        if at is None or at <= self.env._now:
             for _ in range(count):
                 self._return_one()
             return
@@ -156,7 +168,7 @@ class Port:
         if self._wake_at is not None and self._wake_at <= t:
             return
         self._wake_at = t
-        ev = self.env.timeout(t - self.env.now)
+        ev = self.env.timeout(t - self.env._now)
         ev.callbacks.append(self._on_wake)
 
     def _on_wake(self, _ev) -> None:
@@ -174,7 +186,7 @@ class Port:
     def advance(self, base: int, at: int | None = None) -> None:
         """Windowed port: from time ``at`` (default now) the receiver needs no vector below
         ``base`` any more."""
-        if at is not None and at > self.env.now:
+        if at is not None and at > self.env._now:
             self._adv.append((at, base))
             if self._key_waiters:
                 self._schedule_wake()
@@ -213,15 +225,15 @@ class Port:
         items = self._items
         item = items.get(key)
         if item is None:
-            item = items[key] = [1, first, last, self.env.now]
+            item = items[key] = [1, first, last, self.env._now]
         else:
             if first > item[1]:
                 item[1] = first
             if last > item[2]:
                 item[2] = last
-            item[3] = self.env.now
+            item[3] = self.env._now
             item[0] += 1
-        if self.window and key < self.base:
+        if key < self.base:  # a windowed port that no longer needs it
             del items[key]
             return
         if self._drained:
@@ -239,7 +251,7 @@ class Port:
             return None
         ev = self._waiters.get(key)
         if ev is None:
-            ev = self._waiters[key] = self.env.event()
+            ev = self._waiters[key] = Signal(self.env)
         return ev
 
     def stream(self, key: int) -> Stream:
@@ -267,6 +279,12 @@ class Port:
         item = self._items.pop(key, None)
         if item is None:
             return False
+        if at is not None and self.capacity is not None and at > self.env._now:
+            for _ in range(item[0]):  # release, inline: its common case
+                heapq.heappush(self._pending, at)
+            if self._credit_waiters:
+                self._schedule_wake()
+            return True
         self.release(item[0], at)
         return True
 
@@ -292,7 +310,7 @@ class Fifo:
         """``None`` when an item is waiting (take it with :meth:`take`), else an event."""
         if self._items:
             return None
-        self._getter = self.env.event()
+        self._getter = Signal(self.env)
         return self._getter
 
     def take(self):

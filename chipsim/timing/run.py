@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..cost.latency import Latencies
 from ..spec import ChipSpec
 from .config import TimingConfig, TimingError
 from .engine import run_plan
+from .links import Network
 from .plan import PlacedBlock, Plan, build_plan
 from .result import TimingResult
 from .routes import check_routes
@@ -89,5 +91,6 @@ def simulate_timing(mapping: Mapping, layers: Sequence[LoweredLayer], chip: Chip
     """
     config = TimingConfig() if config is None else config
     plan = plan_of(mapping, layers, chip, config)
-    check_routes(plan, chip)
-    return run_plan(plan, chip, config)
+    net = Network(chip, Latencies.of(chip), config.offchip)
+    check_routes(plan, chip, net)
+    return run_plan(plan, chip, config, network=net)

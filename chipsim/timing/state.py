@@ -61,6 +61,37 @@ class Busy:
         """Busy time so far (ps)."""
         return self.closed + (self.end - self.start if self.start is not None else 0)
 
+    def add_all(self, spans: array) -> None:
+        """:meth:`add` the intervals ``(spans[2i], spans[2i+1])``, in that order.
+
+        Examples
+        --------
+        >>> b = Busy(gap=2)
+        >>> b.add_all(array("q", [0, 10, 12, 20, 40, 50]))
+        >>> b.total, b.first, b.last
+        (30, 0, 50)
+        """
+        pairs = np.frombuffer(spans, dtype=np.int64).reshape(-1, 2).copy()  # spans may shrink
+        if not len(pairs):
+            return
+        s, e = pairs[:, 0], pairs[:, 1]
+        if (self.start is not None and s[0] < self.start) or np.any(s[1:] < s[:-1]):
+            for x, y in pairs.tolist():  # out of order: one by one
+                self.add(x, y)
+            return
+        if self.start is None:
+            self.add(int(s[0]), int(e[0]))
+            s, e = s[1:], e[1:]
+        # in start order the current run ends at the reach so far, and a new one begins
+        # where a start lies beyond it by more than the gap
+        reach = np.maximum.accumulate(np.concatenate(([self.end], e)))
+        new = s > reach[:-1] + self.gap
+        starts = np.concatenate(([self.start], s[new]))
+        self.closed += int((reach[:-1][new] - starts[:-1]).sum())
+        self.start, self.end = int(starts[-1]), int(reach[-1])
+        if len(e):
+            self.last = max(self.last, int(e.max()))
+
 
 def union_ps(starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, int]:
     """``(total, first, last)`` of the union of the intervals ``[starts[i], ends[i]]`` (ps),
@@ -101,7 +132,10 @@ class Counters:
         self.ldpu_values = list(z)
         self.mvm_busy_ps = list(z)
         self.ldpu_busy_ps = list(z)
+        # per core, the union of its busy intervals (its MVM unit's and its LDPU's), and the
+        # (start, end) of those booked since it was last brought up to date (fold)
         self.busy = [Busy(digital_ps) for _ in range(n_cores)]
+        self.spans = [array("q") for _ in range(n_cores)]
         self.digital = [False] * n_cores
         self.gdpu_inputs = [0] * n_slices
         self.gdpu_outputs = [0] * n_slices
@@ -112,6 +146,17 @@ class Counters:
         self.timeline: list[tuple[int, int, int, str]] = []
         self.digital_first_ps: int | None = None
         self.digital_last_ps = 0
+
+    def fold(self, core: int) -> None:
+        """Add ``core``'s intervals booked since the last fold to its busy union."""
+        spans = self.spans[core]
+        self.busy[core].add_all(spans)
+        del spans[:]
+
+    def core_busy(self, core: int) -> Busy:
+        """The union of ``core``'s busy intervals (its MVM unit's and its LDPU's)."""
+        self.fold(core)
+        return self.busy[core]
 
     def digital_span(self, start: int, end: int) -> None:
         """Extend the chip's digital activity to ``[start, end]``."""
@@ -157,14 +202,16 @@ class Send:
 class SimState:
     """Everything the processes of one run share."""
 
-    def __init__(self, chip: ChipSpec, plan: Plan, cfg: TimingConfig, graph=None):
+    def __init__(self, chip: ChipSpec, plan: Plan, cfg: TimingConfig, graph=None,
+                 network: Network | None = None):
         self.env = Env()
         self.chip = chip
         self.plan = plan
         self.cfg = cfg
         self.n_inf = cfg.inferences
         self.lat = Latencies.of(chip)
-        self.net = Network(chip, self.lat, cfg.offchip, graph)
+        # a network given is fresh (no bookings) for cfg.offchip: its routes serve again
+        self.net = Network(chip, self.lat, cfg.offchip, graph) if network is None else network
         n = chip.n_cores
         self.count = Counters(n, max(chip.gdpu_slices, 1), self.lat.digital_ps)
         env = self.env
@@ -184,7 +231,8 @@ class SimState:
         self._sink_left = [len(plan.sinks) if any(plan.layers[s].to_host for s in plan.sinks)
                            else 0] * self.n_inf
         self.emit = [{last: j for j, last in enumerate(e.last_of)} for e in plan.edges]
-        self.blocked: dict[str, str] = {}  # unit -> what it waits for (diagnostics)
+        # unit -> what it waits for (diagnostics): a text, or (format, *arguments)
+        self.blocked: dict[str, str | tuple] = {}
         self._build_ports()
         self._dest_cache: dict = {}
         # inferences after which the replica sharing of a stepped consumer repeats
@@ -223,7 +271,8 @@ class SimState:
                             env, cfg.residual_buffer_vectors, max(pieces, 1))
                 continue
             # input / recurrent: activation buffers of every consumer core
-            need = max(e.window(k)[1] - e.window(k)[0] for k in range(e.dst_vectors))
+            lo, m = e.windows()
+            need = max(b - a for a, b in zip(lo, m, strict=True))
             cap = cfg.activation_buffer_vectors
             if cap is not None and cap < need:
                 raise TimingError(
@@ -300,9 +349,7 @@ class SimState:
             for rep in dst.owners(i + 1 if e.kind == "recurrent" else i, k0, k1):
                 off, length = plan.line(ei, rep)
                 key = i * length + j - off  # in the numbering of the receiving line
-                for dsts, n in self._dests(chain, ei, rep):
-                    ports = tuple((self.res if e.kind == "residual" else self.act)[(d, ei)]
-                                  for d in dsts)
+                for dsts, n, ports in self._dests(chain, ei, rep):
                     out.append(Send(dsts, ports, n, key, e.kind, ei, length))
         if lp.to_host:
             out.append(Send((HOST,), (), n_out, g, "host"))
@@ -333,7 +380,8 @@ class SimState:
         else:
             cores = tuple(c for _, cs in dst.row_groups[rep] for c in cs)
             out.append((cores, ch.out[1] - ch.out[0]))
-        hit = tuple(out)
+        buffers = self.res if e.kind == "residual" else self.act
+        hit = tuple((dsts, n, tuple(buffers[(d, ei)] for d in dsts)) for dsts, n in out)
         self._dest_cache[key] = hit
         return hit
 

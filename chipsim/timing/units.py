@@ -39,16 +39,22 @@ from .stream import Stream, gdpu_stream
 
 __all__ = ["core_unit", "gdpu_slice", "gdc"]
 
+FOLD_SPANS = 1 << 14
+"""Busy intervals (times two) a core keeps before it adds them to its busy union."""
 
-def _windows(e, vecs: int, offset: int = 0) -> tuple[list[int], list[int]]:
-    """``lo[k]``, ``m[k]`` of edge ``e``'s window for every consumer vector index ``k``, in
-    a numbering that starts at delivered vector ``offset``."""
-    lo, m = [], []
-    for k in range(vecs):
-        a, b = e.window(k)
-        lo.append(a - offset)
-        m.append(b - offset)
-    return lo, m
+
+def _sends(st: SimState, core: int, template: tuple) -> tuple:
+    """The sends of a :meth:`~chipsim.timing.state.SimState.send_template` from ``core``, as
+    ``(kind, keyed by the vector g, ports, n, mult, j, recurrent, tree, to, dsts)``: ``to`` is
+    the destination's position in what :meth:`~chipsim.timing.links.Network.transfer_tree`
+    returns (host, GDPU) or ``(port, position)`` per destination."""
+    out = []
+    for kind, dsts, ports, nv, mult, j, rec in template:
+        tree = st.net.tree(core, dsts)
+        at = st.net.positions(tree)
+        to = at[0] if kind in ("host", "gdpu") else tuple(zip(ports, at, strict=True))
+        out.append((kind, kind in ("psum", "gdpu"), ports, nv, mult, j, rec, tree, to, dsts))
+    return tuple(out)
 
 
 def core_unit(st: SimState, core: int):
@@ -64,28 +70,33 @@ def core_unit(st: SimState, core: int):
     timeline = cnt.timeline
     mclk, t_mvm = lat.mvm_clock_ps, lat.mvm_ps
     mvm_free = st.mvm_free
-    busy_add = cnt.busy[core].add
+    spans = cnt.spans[core]
     starts = cnt.mvm_starts[core]
     blocked = st.blocked
     unit = f"core {core}"
-    mine = lp.iter_vectors(b.replica, n_inf)
+    infs, ks = lp.schedule(b.replica, n_inf)
+    k_first = ks[0] if ks else 0
+    k_last = ks[-1] if ks else -1
+    i_last = infs[-1] if infs else -1
+    step = infs.step
     # -- inputs of the MVMs: host input buffer, on-chip line buffers (sliding windows)
     inp = st.inp.get(core)
     inp_items = inp._items if inp is not None else None
+    # per on-chip input edge: [port, recurrent, line length, line offset, window lo, window
+    # m, checked up to, latest arrival so far, source]; inference i's window of vector k is
+    # [lo[k], m[k]) + (i - recurrent) · length - offset in the line's numbering
     needs = []
     for ei in lp.in_edges:
         e = plan.edges[ei]
         if e.onchip:
             off, length = plan.line(ei, b.replica)
-            lo, m = _windows(e, vecs, off)
-            needs.append([st.act[(core, ei)], e.kind == "recurrent", length, lo, m, 0, 0,
-                          e.src])
+            needs.append([st.act[(core, ei)], e.kind == "recurrent", length, off,
+                          *e.windows(), 0, 0, e.src])
     for nd in needs:  # the window starts at the first vector this core needs
-        port, rec, dl, lo = nd[0], nd[1], nd[2], nd[3]
-        for g in lp.iter_vectors(b.replica, n_inf):
-            i, k = divmod(g, vecs)
+        port, rec, dl, off, lo = nd[:5]
+        for i in infs:
             if not rec or i > 0:
-                port.advance((i - rec) * dl + lo[k])
+                port.advance((i - rec) * dl - off + lo[k_first])
                 break
     # -- the LDPU's side: chain, partial sums, residuals, destinations
     if not mvm_only:
@@ -100,18 +111,16 @@ def core_unit(st: SimState, core: int):
         if is_end:
             for ei in lp.res_edges:
                 e = plan.edges[ei]
-                lo, m = _windows(e, vecs)
-                res.append((st.res[(core, ei)], e.delivered, lo, m, e.src))
+                res.append((st.res[(core, ei)], e.delivered, *e.windows(), e.src))
         dig, depth = lat.digital_ps, lat.ldpu_depth_ps
         span, vp = lat.ldpu_span_ps(n), lat.ldpu_value_ps()
-        tree = net.tree
         if not is_end:
             nxt = (ch.cores[pos + 1],)
-            fixed = (("psum", nxt, (st.psum[nxt[0]],), n, vecs, 0, False, tree(core, nxt)),)
+            fixed = _sends(st, core, (("psum", nxt, (st.psum[nxt[0]],), n, vecs, 0, False),))
         elif lp.gdpu:
             s = plan.gdpu_of[chain]
             node = (gdpu_node(s),)
-            fixed = (("gdpu", node, (st.gdpu_port[s],), n, vecs, 0, False, tree(core, node)),)
+            fixed = _sends(st, core, (("gdpu", node, (st.gdpu_port[s],), n, vecs, 0, False),))
         else:
             fixed = None
         period = st.send_period
@@ -123,189 +132,194 @@ def core_unit(st: SimState, core: int):
     now_l = 0  # the LDPU's own time: when it last acted
     free = 0  # when the LDPU can take its next value
     ldpu_busy = 0
-    d_first = d_last = None
+    d_first, d_last = None, -1
     done = 0
-    g_next = next(mine, None)
-    while g_next is not None:
-        g = g_next
-        g_next = next(mine, None)
-        i, k = divmod(g, vecs)
-        # ---------------------------------------------------------------- the MVM
-        t_in = 0
-        if inp is not None:
-            item = inp_items.get(g)
-            if item is None or item[0] != inp.pieces:
-                blocked[unit] = f"input vector {g}"
-                yield inp.ready(g)
-                del blocked[unit]
-                item = inp_items[g]
-            t_in = item[2]
-        for nd in needs:
-            port, rec, dl, lo, m, checked, tmax, src = nd
-            if rec:
-                if i == 0:
-                    continue
-                base = (i - 1) * dl
-            else:
-                base = i * dl
-            hi = m[k] + base
-            key = lo[k] + base
-            if key < checked:
-                key = checked
-            if key < hi:
-                items, pieces = port._items, port.pieces
-                while key < hi:
-                    item = items.get(key)
-                    if item is None or item[0] != pieces:
-                        blocked[unit] = f"activation {key} from {src}"
-                        yield port.ready(key)
-                        del blocked[unit]
-                        item = items[key]
-                    if item[2] > tmax:
-                        tmax = item[2]
-                    key += 1
-                nd[6] = tmax
-            if hi > checked:
-                nd[5] = hi
-            if tmax > t_in:
-                t_in = tmax
-        start = mvm_free[core]
-        if latch_free > start:
-            start = latch_free
-        if t_in > start:
-            start = t_in
-        start = -(-start // mclk) * mclk
-        end = start + t_mvm
-        mvm_free[core] = end
-        starts.append(start)
-        busy_add(start, end)
-        if record:
-            timeline.append((core, start, end, "mvm"))
-        done += 1
-        if inp is not None:
-            inp.pop(g, end)
-        if needs:
-            if g_next is not None:
-                i2, k2 = divmod(g_next, vecs)
-                for nd in needs:
-                    port, rec, dl, lo = nd[0], nd[1], nd[2], nd[3]
-                    if rec:
-                        new_lo = (i2 - 1) * dl + lo[k2] if i2 > 0 else 0
-                    else:
-                        new_lo = i2 * dl + lo[k2]
-                    port.advance(new_lo if new_lo < nd[5] else nd[5], end)
-            else:
-                for nd in needs:
-                    nd[0].drain(end)
-        if mvm_only:
-            continue
-        # ---------------------------------------------------------------- the LDPU
-        t = end if end > now_l else now_l  # it has the ADC results at the MVM's end
-        n_in = 0
-        in_first = in_last = 0
-        if psum is not None:
-            item = psum_items.get(g)
-            if item is None or item[0] != psum_pieces:
-                blocked[unit] = f"partial sums of vector {g}"
-                yield psum.ready(g)
-                del blocked[unit]
-                item = psum_items[g]
-            if item[3] > t:
-                t = item[3]
-            n_in = 1
-            in_first, in_last = item[1], item[2]
-        held = []
-        for port, dl, lo, m, src in res:
-            base = i * dl
-            items, pieces = port._items, port.pieces
-            for key in range(base + lo[k], base + m[k]):
-                item = items.get(key)
-                if item is None or item[0] != pieces:
-                    blocked[unit] = f"residual {key} from {src}"
-                    yield port.ready(key)
+    for i in infs:
+        if len(spans) > FOLD_SPANS:
+            cnt.fold(core)
+        gi = i * vecs
+        for k in ks:
+            g = gi + k
+            # ---------------------------------------------------------------- the MVM
+            t_in = 0
+            if inp is not None:
+                item = inp_items.get(g)
+                if item is None or item[0] != inp.pieces:
+                    blocked[unit] = ("input vector {}", g)
+                    yield inp.ready(g)
                     del blocked[unit]
-                    item = items[key]
+                    item = inp_items[g]
+                t_in = item[2]
+            for nd in needs:
+                port, rec, dl, off, lo, m, checked, tmax, src = nd
+                if i < rec:  # a recurrent input: none for the first inference
+                    continue
+                base = (i - rec) * dl - off
+                hi = m[k] + base
+                if hi > checked:  # look at the vectors of the window not seen yet
+                    key = lo[k] + base
+                    if key < checked:
+                        key = checked
+                    items, pieces = port._items, port.pieces
+                    while key < hi:
+                        item = items.get(key)
+                        if item is None or item[0] != pieces:
+                            blocked[unit] = ("activation {} from {}", key, src)
+                            yield port.ready(key)
+                            del blocked[unit]
+                            item = items[key]
+                        if item[2] > tmax:
+                            tmax = item[2]
+                        key += 1
+                    nd[6] = hi
+                    nd[7] = tmax
+                if tmax > t_in:
+                    t_in = tmax
+            start = mvm_free[core]
+            if latch_free > start:
+                start = latch_free
+            if t_in > start:
+                start = t_in
+            start = -(-start // mclk) * mclk
+            end = start + t_mvm
+            mvm_free[core] = end
+            starts.append(start)
+            spans.append(start)
+            spans.append(end)
+            if record:
+                timeline.append((core, start, end, "mvm"))
+            done += 1
+            if inp is not None:
+                inp.pop(g, end)
+            if needs:
+                if k != k_last:  # the window of the next vector: k + 1 ...
+                    for nd in needs:
+                        port, rec, dl, off, lo, _, checked, _, _ = nd
+                        if i < rec:
+                            new_lo = 0
+                        else:
+                            new_lo = (i - rec) * dl - off + lo[k + 1]
+                        port.advance(new_lo if new_lo < checked else checked, end)
+                elif i != i_last:  # ... or the first k of the replica's next inference
+                    for nd in needs:
+                        port, rec, dl, off, lo, _, checked, _, _ = nd
+                        new_lo = (i + step - rec) * dl - off + lo[k_first]
+                        port.advance(new_lo if new_lo < checked else checked, end)
+                else:
+                    for nd in needs:
+                        nd[0].drain(end)
+            if mvm_only:
+                continue
+            # ---------------------------------------------------------------- the LDPU
+            t = end if end > now_l else now_l  # it has the ADC results at the MVM's end
+            n_in = 0
+            in_first = in_last = 0
+            if psum is not None:
+                item = psum_items.get(g)
+                if item is None or item[0] != psum_pieces:
+                    blocked[unit] = ("partial sums of vector {}", g)
+                    yield psum.ready(g)
+                    del blocked[unit]
+                    item = psum_items[g]
                 if item[3] > t:
                     t = item[3]
-                if n_in:
-                    if item[1] > in_first:
-                        in_first = item[1]
-                    if item[2] > in_last:
-                        in_last = item[2]
-                else:
-                    in_first, in_last = item[1], item[2]
-                n_in += 1
-                held.append((port, key))
-        if fixed is not None:
+                n_in = 1
+                in_first, in_last = item[1], item[2]
+            held = ()
+            if res:
+                held = []
+                for port, dl, lo, m, src in res:
+                    base = i * dl
+                    items, pieces = port._items, port.pieces
+                    for key in range(base + lo[k], base + m[k]):
+                        item = items.get(key)
+                        if item is None or item[0] != pieces:
+                            blocked[unit] = ("residual {} from {}", key, src)
+                            yield port.ready(key)
+                            del blocked[unit]
+                            item = items[key]
+                        if item[3] > t:
+                            t = item[3]
+                        if n_in:
+                            if item[1] > in_first:
+                                in_first = item[1]
+                            if item[2] > in_last:
+                                in_last = item[2]
+                        else:
+                            in_first, in_last = item[1], item[2]
+                        n_in += 1
+                        held.append((port, key))
             sends = fixed
-        else:
-            ph = i % period
-            sends = templates.get(k * period + ph)
             if sends is None:
-                sends = templates[k * period + ph] = tuple(
-                    (*snd, tree(core, snd[1])) for snd in st.send_template(chain, k, ph))
-        # act at the LDPU's own time: buffer space, then the links
-        if t > env.now:
-            yield t
-        for kind, dsts, ports, _, mult, j, rec, _ in sends:
-            if rec and i + 1 >= n_inf:
-                continue
-            key = g if kind == "psum" or kind == "gdpu" else i * mult + j
-            for p in ports:
-                ev = p.acquire(key)
-                if ev is not None:
-                    blocked[unit] = f"buffer space ({kind}) at {dsts}"
-                    yield ev
-                    del blocked[unit]
-        now = env.now
-        start = now if now > end else end
-        if free > start:
-            start = free
-        start = -(-start // dig) * dig
-        latch_free = start
-        # the output stream (stream.through on the inputs' combined ends): value v leaves at
-        # max(start + v·period, inputs' value v) + depth
-        first = start
-        if n_in:
-            if in_first > first:
-                first = in_first
-            last = first + span
-            if in_last > last:
-                last = in_last
-        else:
-            last = first + span
-        out_first, out_last = first + depth, last + depth
-        consumed = last
-        if psum is not None:
-            psum.pop(g, consumed)
-        for port, key in held:
-            port.pop(key, consumed)
-        free = consumed + vp
-        ldpu_busy += out_last - start
-        if record:
-            timeline.append((core, start, out_last, "ldpu"))
-        top = out_last
-        for kind, _, ports, nv, mult, j, rec, tr in sends:
-            if rec and i + 1 >= n_inf:
-                continue
-            fs, ls = transfer(now, tr, out_first, out_last, nv)
-            if kind == "host":
-                st.host_receive(layer_name, g, Stream(fs[0], ls[0], nv))
-            elif kind == "gdpu":
-                gdpu_fifo.put((chain, g, Stream(fs[0], ls[0], nv)))
+                ph = i % period
+                sends = templates.get(k * period + ph)
+                if sends is None:
+                    sends = templates[k * period + ph] = _sends(
+                        st, core, st.send_template(chain, k, ph))
+            # act at the LDPU's own time: buffer space, then the links
+            if t > env._now:
+                yield t
+            for kind, by_g, ports, _, mult, j, rec, _, _, dsts in sends:
+                if rec and i + 1 >= n_inf:
+                    continue
+                key = g if by_g else i * mult + j
+                for p in ports:
+                    ev = p.acquire(key)
+                    if ev is not None:
+                        blocked[unit] = ("buffer space ({}) at {}", kind, dsts)
+                        yield ev
+                        del blocked[unit]
+            now = env._now
+            start = now if now > end else end
+            if free > start:
+                start = free
+            start = -(-start // dig) * dig
+            latch_free = start
+            # the output stream (stream.through on the inputs' combined ends): value v leaves at
+            # max(start + v·period, inputs' value v) + depth
+            first = start
+            if n_in:
+                if in_first > first:
+                    first = in_first
+                last = first + span
+                if in_last > last:
+                    last = in_last
             else:
-                key = g if kind == "psum" else i * mult + j
-                for p, f, la in zip(ports, fs, ls, strict=True):
-                    p.put(key, f, la, nv)
-            for la in ls:
+                last = first + span
+            out_first, out_last = first + depth, last + depth
+            consumed = last
+            if psum is not None:
+                psum.pop(g, consumed)
+            if held:
+                for port, key in held:
+                    port.pop(key, consumed)
+            free = consumed + vp
+            ldpu_busy += out_last - start
+            if record:
+                timeline.append((core, start, out_last, "ldpu"))
+            top = out_last
+            for kind, by_g, _, nv, mult, j, rec, tr, to, _ in sends:
+                if rec and i + 1 >= n_inf:
+                    continue
+                fs, ls = transfer(now, tr, out_first, out_last, nv)
+                if kind == "host":
+                    st.host_receive(layer_name, g, Stream(fs[to], ls[to], nv))
+                elif kind == "gdpu":
+                    gdpu_fifo.put((chain, g, Stream(fs[to], ls[to], nv)))
+                else:
+                    key = g if by_g else i * mult + j
+                    for p, x in to:
+                        p.put(key, fs[x], ls[x], nv)
+                la = max(ls)  # the last arrival anywhere is at a destination (or at src)
                 if la > top:
                     top = la
-        busy_add(start, out_last)
-        if d_first is None:
-            d_first = start
-        if d_last is None or top > d_last:
-            d_last = top
-        now_l = now
+            spans.append(start)
+            spans.append(out_last)
+            if d_first is None:
+                d_first = start
+            if top > d_last:
+                d_last = top
+            now_l = now
     # the per-core figures
     rows, cols = b.rows[1] - b.rows[0], b.cols[1] - b.cols[0]
     phases = st.chip.core.phases
@@ -391,7 +405,7 @@ def gdc(st: SimState, core: int, interval_ps: int):
         cnt.adc_conversions[core] += n_cal * st.chip.core.cols * phases
         cnt.mvm_busy_ps[core] += end - start
         cnt.gdc_spans.append((start, end))
-        cnt.busy[core].add(start, end)
+        cnt.spans[core].extend((start, end))
         if st.cfg.timeline:
             cnt.timeline.append((core, start, end, "gdc"))
         k = max(k + 1, -(-end // interval_ps))
