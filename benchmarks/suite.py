@@ -80,12 +80,15 @@ def bench_mvm(sizes: Sizes) -> dict:
     every nonideality (:meth:`CoreInstance.mvm`: counts + LDPU) against ``x @ W`` in float32.
 
     Also with non-negative inputs (as after a ReLU: the inputs every core but the first of a
-    CNN sees), where the negative-voltage read phases carry no current.
+    CNN sees), where the negative-voltage read phases carry no current; and, to show what
+    bounds the MVM, the share of vectors whose lines may saturate (read phase by phase) and
+    the time of its per-conversion Gaussian draw alone (batch × cols float32 normals).
     """
     import numpy as np
 
     from chipsim.functional.core import program_core
-    from chipsim.kernels import pwm_quantize
+    from chipsim.functional.gaussian import standard_normal
+    from chipsim.kernels import duty_square, pwm_quantize
     from chipsim.spec import hermes
 
     chip = hermes()
@@ -111,6 +114,9 @@ def bench_mvm(sizes: Sizes) -> dict:
                              lambda: xf @ wf, reps)
     t_mvm_relu, t_mm_relu = _best_pair(
         lambda: core.mvm(relu_codes, state, np.random.default_rng(2)), lambda: xr @ wf, reps)
+    t_draw = _best(lambda: standard_normal(np.random.default_rng(3), (batch, cols)), reps)
+    u_pos, u_neg, _, _ = duty_square(codes, chip.core.input_levels)
+    risky = core._may_saturate(u_pos, u_neg, state)
     return {
         "shape": [batch, rows, cols],
         "lines_can_saturate": bool(state.line_max_ua > chip.core.i_sat_ua),
@@ -118,6 +124,8 @@ def bench_mvm(sizes: Sizes) -> dict:
         "nonneg_mvm_ms": t_mvm_relu * 1e3, "nonneg_matmul_ms": t_mm_relu * 1e3,
         "nonneg_mvm_ratio": t_mvm_relu / t_mm_relu,
         "mvm_us_per_vector": t_mvm / batch * 1e6,
+        "phase_read_share": 0.0 if risky is None else float(risky.mean()),
+        "noise_draw_ms": t_draw * 1e3, "noise_draw_ratio": t_draw / t_mm,
     }
 
 
