@@ -3,17 +3,23 @@
 The per-MVM noise needs one float32 Gaussian per ADC conversion; NumPy draws them one by one
 and releases the GIL while it does, so a large draw is split in two halves filled at once by
 two generators spawned from the caller's (:meth:`numpy.random.Generator.spawn`). The split
-does not depend on the machine or on the threads allowed (always two halves above a fixed
-size), so the same seed gives the same numbers everywhere.
+does not depend on the machine (always two halves above a fixed size), so the same seed gives
+the same numbers everywhere.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
-from ..kernels._threads import MIN_ITEMS, run_both
-
 __all__ = ["standard_normal"]
+
+PARALLEL_MIN = 1 << 16
+"""Draws at least this large are split over two threads (below, a thread costs more than it
+saves)."""
+
+_pool: ThreadPoolExecutor | None = None
 
 
 def standard_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -22,9 +28,8 @@ def standard_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     Parameters
     ----------
     rng
-        The source; below :data:`~chipsim.kernels._threads.MIN_ITEMS` values it draws them
-        itself, above it spawns two child generators that fill the two halves of the
-        (C-ordered) array.
+        The source; below :data:`PARALLEL_MIN` values it draws them itself, above it spawns
+        two child generators that fill the two halves of the (C-ordered) array.
     shape
         Shape of the result.
 
@@ -39,13 +44,17 @@ def standard_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     >>> a.dtype, bool((a == b).all())
     (dtype('float32'), True)
     """
+    global _pool
     out = np.empty(shape, dtype=np.float32)
-    if out.size < MIN_ITEMS:
+    if out.size < PARALLEL_MIN:
         rng.standard_normal(out=out, dtype=np.float32)
         return out
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chipsim-normal")
     flat = out.reshape(-1)
     half = flat.size // 2
-    first, second = rng.spawn(2)
-    run_both(lambda: first.standard_normal(out=flat[:half], dtype=np.float32),
-             lambda: second.standard_normal(out=flat[half:], dtype=np.float32))
+    jobs = [_pool.submit(child.standard_normal, out=part, dtype=np.float32)
+            for child, part in zip(rng.spawn(2), (flat[:half], flat[half:]), strict=True)]
+    for job in jobs:
+        job.result()
     return out

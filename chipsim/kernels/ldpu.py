@@ -12,16 +12,16 @@ import numpy as np
 from numba import njit
 
 from . import _checks
-from ._threads import split_rows
 from .fp16 import _fp16_round_flat, _fp16_scalar
 
 __all__ = ["ldpu_affine", "requantize_int8", "accumulate_int8"]
 
 
-@njit(cache=True, nogil=True)
-def _ldpu_affine_rows(counts, offset16, scale16, bias16, relu, out, lo, hi):
-    cols = counts.shape[1]
-    for b in range(lo, hi):
+@njit(cache=True)
+def _ldpu_affine(counts, offset16, scale16, bias16, relu):
+    rows, cols = counts.shape
+    out = np.empty((rows, cols), dtype=np.float32)
+    for b in range(rows):
         for c in range(cols):
             v = _fp16_scalar(np.float64(counts[b, c]) - np.float64(offset16[c]))
             v = _fp16_scalar(v * np.float64(scale16[c]))
@@ -29,19 +29,14 @@ def _ldpu_affine_rows(counts, offset16, scale16, bias16, relu, out, lo, hi):
             if relu and not v > 0.0:
                 v = 0.0
             out[b, c] = v
-
-
-def _ldpu_affine(counts, offset16, scale16, bias16, relu):
-    out = np.empty(counts.shape, dtype=np.float32)
-    split_rows(_ldpu_affine_rows, len(counts), counts.size, counts, offset16, scale16, bias16,
-               relu, out)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _requantize_int8_rows(v, inv16, out, lo, hi):
-    cols = v.shape[1]
-    for b in range(lo, hi):
+@njit(cache=True)
+def _requantize_int8(v, inv16):
+    rows, cols = v.shape
+    out = np.empty((rows, cols), dtype=np.int8)
+    for b in range(rows):
         for c in range(cols):
             q = np.rint(_fp16_scalar(np.float64(v[b, c]) * inv16))
             if q > 127.0:
@@ -49,26 +44,17 @@ def _requantize_int8_rows(v, inv16, out, lo, hi):
             elif q < -128.0:
                 q = -128.0
             out[b, c] = int(q)
-
-
-def _requantize_int8(v, inv16):
-    out = np.empty(v.shape, dtype=np.int8)
-    split_rows(_requantize_int8_rows, len(v), v.size, v, inv16, out)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _accumulate_int8_rows(acc, q, scale16, out, lo, hi):
-    cols = acc.shape[1]
-    for b in range(lo, hi):
+@njit(cache=True)
+def _accumulate_int8(acc, q, scale16):
+    rows, cols = acc.shape
+    out = np.empty((rows, cols), dtype=np.float32)
+    for b in range(rows):
         for c in range(cols):
             received = _fp16_scalar(np.float64(q[b, c]) * scale16)
             out[b, c] = _fp16_scalar(np.float64(acc[b, c]) + received)
-
-
-def _accumulate_int8(acc, q, scale16):
-    out = np.empty(acc.shape, dtype=np.float32)
-    split_rows(_accumulate_int8_rows, len(acc), acc.size, acc, q, scale16, out)
     return out
 
 

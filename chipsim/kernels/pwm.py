@@ -11,7 +11,6 @@ import numpy as np
 from numba import njit
 
 from . import _checks
-from ._threads import split_rows
 
 __all__ = ["pwm_quantize", "duty_split", "int_codes", "duty_square"]
 
@@ -54,29 +53,25 @@ def _duty_split(codes, levels):
     return u_pos, u_neg
 
 
-@njit(cache=True, nogil=True)
-def _int_codes_rows(x, step, levels, out, lo, hi):
-    cols = x.shape[1]
+@njit(cache=True)
+def _int_codes(x, step, levels):
+    rows, cols = x.shape
+    out = np.empty((rows, cols), dtype=np.int16)
     top = np.float32(levels)
-    for b in range(lo, hi):
+    for b in range(rows):
         for r in range(cols):
             # float32 division, as NumPy's
             out[b, r] = int(_clip_code(np.rint(np.float32(x[b, r]) / step), top))
-
-
-def _int_codes(x, step, levels):
-    out = np.empty(x.shape, dtype=np.int16)
-    split_rows(_int_codes_rows, len(x), x.size, x, step, levels, out)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _duty_square_rows(codes, levels, u_pos, u_neg, u_sq, lo, hi):
-    cols = codes.shape[1]
+@njit(cache=True)
+def _duty_square(codes, levels, u_pos, u_neg, u_sq):
+    rows, cols = codes.shape
     top = np.float32(levels)
     zero = np.float32(0.0)
     negative = False
-    for b in range(lo, hi):
+    for b in range(rows):
         for r in range(cols):  # branch-free: the loop vectorizes
             u = np.float32(codes[b, r]) / top
             pos = u if u > zero else zero
@@ -237,5 +232,5 @@ def duty_square(codes, levels) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool
     u_pos = np.empty(arr.shape, dtype=np.float32)
     u_neg = np.empty(arr.shape, dtype=np.float32)
     u_sq = np.empty(arr.shape, dtype=np.float32)
-    negative = split_rows(_duty_square_rows, len(arr), arr.size, arr, levels, u_pos, u_neg, u_sq)
-    return u_pos, u_neg, u_sq, any(negative)
+    negative = _duty_square(arr, levels, u_pos, u_neg, u_sq)
+    return u_pos, u_neg, u_sq, bool(negative)

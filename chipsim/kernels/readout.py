@@ -10,7 +10,6 @@ from numba import njit
 
 from ..errors import ChipsimError
 from . import _checks
-from ._threads import split_rows
 from .adc import _INT32_MAX, _adc_count
 
 __all__ = ["combine_phases", "analog_readout"]
@@ -25,30 +24,30 @@ def _clip(value, bound):
     return value
 
 
-@njit(cache=True, nogil=True)
-def _combine_phases(products, one_phase, i_sat, v, lo, hi):
+@njit(cache=True)
+def _combine_phases(products, one_phase, i_sat, v):
     """Currents (float32) of the four phase products scaled by ``v`` (float32), each
-    ``float64(v · p)``, clipped and combined in float64, for the rows ``[lo, hi)``; a loop per
-    read mode, so that each vectorizes."""
-    cols = products.shape[2]
-    out = np.empty((hi - lo, cols), dtype=np.float32)
+    ``float64(v · p)``, clipped and combined in float64; a loop per read mode, so that each
+    vectorizes."""
+    _, rows, cols = products.shape
+    out = np.empty((rows, cols), dtype=np.float32)
     if one_phase:
-        for b in range(lo, hi):
+        for b in range(rows):
             for c in range(cols):
                 p0 = np.float64(v * products[0, b, c])
                 p1 = np.float64(v * products[1, b, c])
                 p2 = np.float64(v * products[2, b, c])
                 p3 = np.float64(v * products[3, b, c])
-                out[b - lo, c] = _clip(p0 - p1, i_sat) - _clip(p2 - p3, i_sat)
+                out[b, c] = _clip(p0 - p1, i_sat) - _clip(p2 - p3, i_sat)
     else:
-        for b in range(lo, hi):
+        for b in range(rows):
             for c in range(cols):
                 p0 = np.float64(v * products[0, b, c])
                 p1 = np.float64(v * products[1, b, c])
                 p2 = np.float64(v * products[2, b, c])
                 p3 = np.float64(v * products[3, b, c])
-                out[b - lo, c] = (((_clip(p0, i_sat) - _clip(p1, i_sat)) - _clip(p2, i_sat))
-                                  + _clip(p3, i_sat))
+                out[b, c] = (((_clip(p0, i_sat) - _clip(p1, i_sat)) - _clip(p2, i_sat))
+                             + _clip(p3, i_sat))
     return out
 
 
@@ -106,56 +105,49 @@ def combine_phases(products, one_phase, i_sat_ua) -> np.ndarray:
     _checks.leading_axis("products", arr, 4, "(4, B, C), one (B, C) product per phase")
     one_phase = _checks.flag("one_phase", one_phase)
     i_sat = _checks.positive("i_sat_ua", i_sat_ua)
-    return _combine_phases(arr, one_phase, i_sat, np.float32(1.0), 0, arr.shape[1])
+    return _combine_phases(arr, one_phase, i_sat, np.float32(1.0))
 
 
 @njit(cache=True)
-def _currents(products, saturating, one_phase, v, sat32, sat64, lo, hi):
-    """Signed column currents (float32) of the rows ``[lo, hi)`` from the array products; a
-    loop per case, so that each vectorizes."""
-    n_prod, _, cols = products.shape
+def _currents(products, saturating, one_phase, v, sat32, sat64):
+    """Signed column currents (float32) from the array products; a loop per case, so that
+    each vectorizes."""
+    n_prod, rows, cols = products.shape
     if n_prod == 4:
-        return _combine_phases(products, one_phase, sat64, v, lo, hi)
-    out = np.empty((hi - lo, cols), dtype=np.float32)
+        return _combine_phases(products, one_phase, sat64, v)
+    out = np.empty((rows, cols), dtype=np.float32)
     if n_prod == 1:
-        for b in range(lo, hi):
+        for b in range(rows):
             for c in range(cols):
-                out[b - lo, c] = v * products[0, b, c]
+                out[b, c] = v * products[0, b, c]
     elif n_prod == 2 and saturating:
-        for b in range(lo, hi):
+        for b in range(rows):
             for c in range(cols):
-                out[b - lo, c] = (_clip(v * products[0, b, c], sat32)
-                                  - _clip(v * products[1, b, c], sat32))
+                out[b, c] = (_clip(v * products[0, b, c], sat32)
+                             - _clip(v * products[1, b, c], sat32))
     elif n_prod == 2:
-        for b in range(lo, hi):
+        for b in range(rows):
             for c in range(cols):
-                out[b - lo, c] = v * (products[0, b, c] - products[1, b, c])
+                out[b, c] = v * (products[0, b, c] - products[1, b, c])
     return out
 
 
-@njit(cache=True, nogil=True)
-def _analog_readout_rows(products, saturating, one_phase, v, sat32, sat64, noise_var,
-                         noise_scale, noise_offset, z, gain, offset_lsb, full_scale, levels,
-                         out, lo, hi):
-    current = _currents(products, saturating, one_phase, v, sat32, sat64, lo, hi)
-    cols = current.shape[1]
+@njit(cache=True)
+def _analog_readout(products, saturating, one_phase, v, sat32, sat64, noise_var, noise_scale,
+                    noise_offset, z, gain, offset_lsb, full_scale, levels):
+    current = _currents(products, saturating, one_phase, v, sat32, sat64)
+    rows, cols = current.shape
+    out = np.empty((rows, cols), dtype=np.int32)
     top = np.float64(levels)
-    for b in range(lo, hi):
+    for b in range(rows):
         for c in range(cols):
             var = noise_var[b, c] * noise_scale
             var = var + noise_offset
             # float32 square root: rounding the float64 root once is exact for sqrt
             std = np.float32(math.sqrt(np.float64(var)))
-            i = current[b - lo, c] + std * z[b, c]
+            i = current[b, c] + std * z[b, c]
             analog = np.float64(i) / full_scale * top
             out[b, c] = _adc_count(analog, gain[c], offset_lsb[c], top)
-
-
-def _analog_readout(products, *args):
-    """:func:`analog_readout` after validation: the rows in two halves at once."""
-    rows, cols = products.shape[1:]
-    out = np.empty((rows, cols), dtype=np.int32)
-    split_rows(_analog_readout_rows, rows, products.size, products, *args, out)
     return out
 
 

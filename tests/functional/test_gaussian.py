@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from chipsim.functional.gaussian import standard_normal
-from chipsim.kernels._threads import MIN_ITEMS as PARALLEL_MIN
+from chipsim.functional.gaussian import PARALLEL_MIN, standard_normal
 
 
 @pytest.mark.parametrize("shape", [(7, 5), (PARALLEL_MIN // 64 + 1, 64)])
