@@ -35,7 +35,6 @@ from ..errors import ChipsimError
 from ..kernels import duty_square, ldpu_affine
 from ..kernels.readout import _analog_readout
 from ..spec import ChipSpec, CoreSpec, ReadMode
-from .gaussian import standard_normal
 
 __all__ = ["CoreInstance", "program_core", "CoreReadState"]
 
@@ -151,7 +150,7 @@ class CoreInstance:
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
         noise_var = u_sq @ state.read_var
-        z = standard_normal(rng, noise_var.shape)
+        z = rng.standard_normal(noise_var.shape, dtype=np.float32)
         risky = self._may_saturate(u_pos, u_neg, state)
         if risky is None or not risky.any():
             counts = self._readout(u_pos, u_neg, noise_var, z, state, saturating=False)
