@@ -34,8 +34,8 @@ def limit_threads() -> None:
     """Cap numba, OpenMP and BLAS at one thread in this process (a sweep worker's start).
 
     Sets :data:`THREAD_VARIABLES` to 1 (effective for libraries not loaded yet) and lowers
-    the thread count of libraries already loaded (numba, and BLAS through threadpoolctl when
-    it is installed), so N workers on N cores do not oversubscribe them.
+    the thread count of libraries already loaded (numba, and BLAS through threadpoolctl), so
+    N workers on N cores do not oversubscribe them.
     """
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
@@ -46,10 +46,8 @@ def limit_threads() -> None:
 
         numba.set_num_threads(1)
     if "numpy" in sys.modules:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scipy's usual stack
-            return
+        from threadpoolctl import threadpool_limits
+
         threadpool_limits(1)
 
 
@@ -100,6 +98,7 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
         component), ``static_power_mw`` (:func:`static_power_mw`), ``accuracy_instances``
         (score of each chip instance), ``mvms_per_inference``, ``spec_hash`` and
         ``elapsed_s`` (wall time of the point: the one field that differs between runs).
+        The point runs with BLAS capped at one thread, whichever process runs it.
     """
     from ..errors import ChipsimError
 
@@ -110,8 +109,13 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
         "energy_breakdown": None, "static_power_mw": None, "accuracy_instances": None,
         "mvms_per_inference": None, "spec_hash": None,
     }
+    from threadpoolctl import threadpool_limits
+
     try:
-        record.update(_simulate(job))
+        # one BLAS thread in every executor: a float32 product's rounding depends on how BLAS
+        # splits it over threads, and a point must give the same record wherever it runs
+        with threadpool_limits(1):
+            record.update(_simulate(job))
     except ChipsimError as exc:
         record.update(status="infeasible", reason=str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad point must not end the sweep

@@ -48,3 +48,28 @@ def test_dask_scheduler_unreachable():
     with pytest.raises(ChipsimError, match="--dask: cannot reach the scheduler at "
                        "tcp://127.0.0.1:9"):
         DaskExecutor("tcp://127.0.0.1:9", timeout_s=0.5)
+
+
+def test_a_point_runs_blas_on_one_thread_in_any_process(monkeypatch):
+    # the serial executor runs points in this process, whose BLAS may use several threads:
+    # run_point caps it at one, as the pool and Dask workers are, so that float32 products
+    # round alike wherever a point runs
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from chipsim.explore import worker
+
+    seen = []
+
+    def fake_simulate(job):
+        seen.append({p["internal_api"]: p["num_threads"] for p in threadpool_info()
+                     if p["user_api"] == "blas"})
+        return {}
+
+    monkeypatch.setattr(worker, "_simulate", fake_simulate)
+    with threadpool_limits(2, user_api="blas"):
+        assert all(p["num_threads"] == 2 for p in threadpool_info() if p["user_api"] == "blas")
+        record = worker.run_point({"id": "x", "index": 0, "settings": {}})
+        after = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    assert record["status"] == "ok"
+    assert seen and seen[0] and set(seen[0].values()) == {1}
+    assert set(after) == {2}  # restored for the caller
