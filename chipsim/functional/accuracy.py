@@ -29,7 +29,9 @@ class AccuracyResult:
     """Software and chip scores of one design point.
 
     ``metric`` is ``"top1"`` (percent, higher is better) or ``"bpc"`` (bits per character,
-    lower is better); ``chip`` holds the score of every instance.
+    lower is better); ``chip`` holds the score of every instance and ``chip_ci95`` the
+    Student-t 95 % interval of their mean, clipped to the metric's range
+    (:data:`METRIC_RANGE`).
     """
 
     metric: str
@@ -59,12 +61,19 @@ def batched(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch: int) -
     return np.concatenate([fn(x[i: i + batch]) for i in range(0, len(x), batch)])
 
 
-def _ci95(values: np.ndarray) -> tuple[float, float]:
+#: the values a score can take, by metric (a confidence interval stays inside them)
+METRIC_RANGE = {"top1": (0.0, 100.0), "bpc": (0.0, np.inf)}
+
+
+def _ci95(values: np.ndarray, metric: str) -> tuple[float, float]:
+    """Student-t 95 % interval of the mean of ``values``, clipped to the metric's range
+    (with 3 instances the t interval of a top-1 near 100 % would reach past it)."""
     mean = float(values.mean())
     if len(values) < 2:
         return mean, mean
     half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    return mean - half, mean + half
+    low, high = METRIC_RANGE.get(metric, (-np.inf, np.inf))
+    return max(mean - half, low), min(mean + half, high)
 
 
 def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.ndarray,
@@ -122,6 +131,6 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     arr = np.array(values)
     return AccuracyResult(
         metric=metric, software=float(software), chip_mean=float(arr.mean()),
-        chip_ci95=_ci95(arr), instances=instances, samples=len(x), chip=tuple(values),
+        chip_ci95=_ci95(arr, metric), instances=instances, samples=len(x), chip=tuple(values),
         t_seconds=float(t_s), gdc=gdc, mvms_per_core=tuple(int(v) for v in mvms),
         calibration_mvms_per_core=tuple(int(v) for v in calib_mvms))
