@@ -34,8 +34,8 @@ def limit_threads() -> None:
     """Cap numba, OpenMP and BLAS at one thread in this process (a sweep worker's start).
 
     Sets :data:`THREAD_VARIABLES` to 1 (effective for libraries not loaded yet) and lowers
-    the thread count of libraries already loaded (numba, and BLAS through threadpoolctl), so
-    N workers on N cores do not oversubscribe them.
+    numba's thread count if it is loaded, so N workers on N cores do not oversubscribe them.
+    BLAS needs nothing here: :func:`run_point` caps it while a point runs, in any process.
     """
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
@@ -45,10 +45,6 @@ def limit_threads() -> None:
         import numba
 
         numba.set_num_threads(1)
-    if "numpy" in sys.modules:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
 
 
 @functools.lru_cache(maxsize=4)
