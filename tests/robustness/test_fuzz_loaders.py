@@ -181,8 +181,8 @@ def test_mapping_from_mutated_documents_only_mapping_errors(mutations):
                 _delete(doc, path)
             else:  # duplicate a block or layer entry
                 doc["blocks"].append(copy.deepcopy(doc["blocks"][path[-1] % len(doc["blocks"])]))
-        except (KeyError, IndexError, TypeError, ZeroDivisionError):
-            continue  # the path no longer exists after an earlier mutation
+        except (KeyError, IndexError, TypeError, ZeroDivisionError, AttributeError):
+            continue  # the path no longer exists, or "blocks" is no list, after an earlier one
     try:
         mapping_from_dict(doc, _LAYERS, _CHIP)
     except MappingError as exc:
