@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ..yamltext import load_yaml
 
 __all__ = ["TABLE1_PATH", "FIT_PATH", "METRICS", "load_table1", "load_fit"]
 
@@ -28,9 +28,9 @@ METRICS = ("tops", "tops_per_w", "energy_uj", "latency_ns")
 
 def load_table1() -> dict[str, Any]:
     """Table I as a nested dict: ``use_cases -> name -> modes -> "1ph"|"4ph" -> metric``."""
-    return yaml.safe_load(TABLE1_PATH.read_text(encoding="utf-8"))
+    return load_yaml(TABLE1_PATH.read_text(encoding="utf-8"))
 
 
 def load_fit() -> dict[str, Any]:
     """The fit file: parameters (value, unit, meaning, prior, source) and residuals."""
-    return yaml.safe_load(FIT_PATH.read_text(encoding="utf-8"))
+    return load_yaml(FIT_PATH.read_text(encoding="utf-8"))

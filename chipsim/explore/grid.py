@@ -123,33 +123,19 @@ def split_values(text: str) -> list[str]:
 
 
 def parse_value(text: str) -> Any:
-    """A value read as a YAML scalar or flow list, made JSON-ready (else the text itself).
+    """A value read as a YAML scalar or flow list, made JSON-ready (else the text itself);
+    see :func:`chipsim.yamltext.parse_scalar` (YAML 1.2 numbers, grid text stays text).
 
     Examples
     --------
     >>> parse_value("6"), parse_value("4ph"), parse_value("[3, 17]"), parse_value("3.6e3")
     (6, '4ph', [3, 17], 3600.0)
+    >>> parse_value("0x10")
+    '0x10'
     """
-    import json
+    from ..yamltext import parse_scalar
 
-    import yaml
-
-    try:
-        value = yaml.safe_load(text) if text.strip() else text
-    except yaml.YAMLError:
-        return text
-    if isinstance(value, str):
-        try:
-            number = float(value)  # YAML 1.1 reads "3.6e3" as text
-        except ValueError:
-            pass
-        else:
-            return number if math.isfinite(number) else value
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
-        return text  # dates, NaN and other values JSON cannot hold: keep the text
-    return value
+    return parse_scalar(text)
 
 
 def _split_key(item: str, option: str, example: str) -> tuple[str, str]:

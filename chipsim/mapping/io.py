@@ -41,6 +41,7 @@ import yaml
 
 from ..fileio import atomic_write
 from ..spec import ChipSpec
+from ..yamltext import load_yaml
 from .errors import MappingError
 from .mapping import BlockPlacement, Mapping, layer_summaries, mapping_cost, mapping_to_dict
 from .partition import partition
@@ -133,7 +134,7 @@ def load_mapping(path: str | os.PathLike[str], layers: Sequence[LoweredLayer],
     except UnicodeDecodeError:
         raise MappingError(f"{p}: not a mapping file (not UTF-8 text)") from None
     try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if p.suffix.lower() == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "JSON" if p.suffix.lower() == ".json" else "YAML"
         raise MappingError(f"{p}: not valid {kind}: {str(exc).splitlines()[0]}") from None

@@ -13,7 +13,6 @@ import difflib
 import enum
 import json
 import os
-import re
 import types
 import typing
 from pathlib import Path
@@ -22,14 +21,12 @@ from typing import Any
 import yaml
 
 from ..fileio import atomic_write
+from ..yamltext import load_yaml, parse_scalar
 from ._fields import SpecError, _hints
 from .chip import ChipSpec
 from .presets import PRESETS, preset
 
 __all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override"]
-
-_GRID_TEXT = re.compile(r"^\s*\d+\s*[xX]\s*\d+\s*$")
-
 
 def to_dict(spec: Any) -> dict[str, Any]:
     """Plain nested dict of a spec dataclass (enums as values, tuples as lists)."""
@@ -133,7 +130,7 @@ def load_chip(path: str | os.PathLike) -> ChipSpec:
     except UnicodeDecodeError:
         raise SpecError("", f"{p}: not a chip spec file (not UTF-8 text)") from None
     try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if p.suffix.lower() == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise SpecError("", f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: "
                         f"{str(exc).splitlines()[0]}") from None
@@ -172,8 +169,8 @@ def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:
 def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
     """A copy of ``spec`` with the field at ``dotted`` (e.g. ``core.adc_bits``) set to ``value``.
 
-    String values are parsed as YAML scalars (``"6"`` → 6, ``"4ph"`` stays a string,
-    ``"8x8"`` is a grid), then validated as if read from a file.
+    String values are parsed as YAML scalars (:func:`chipsim.yamltext.parse_scalar`: ``"6"``
+    → 6, ``"1.2e3"`` → 1200.0, ``"4ph"`` stays a string, ``"8x8"`` is a grid), then validated as if read from a file.
 
     Examples
     --------
@@ -181,11 +178,8 @@ def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
     >>> override(hermes(), "core.adc_bits", "6").core.adc_bits
     6
     """
-    if isinstance(value, str) and not _GRID_TEXT.match(value):  # "0x10" is a grid, not hex
-        try:
-            value = yaml.safe_load(value) if value.strip() else value
-        except yaml.YAMLError:
-            pass
+    if isinstance(value, str):
+        value = parse_scalar(value)
     keys = dotted.split(".")
     if keys and keys[0] == "chip":  # "chip.grid" names the top level
         keys = keys[1:]
