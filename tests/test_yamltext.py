@@ -1,5 +1,6 @@
 """One YAML reading for spec files, mapping files and --set/--grid values: YAML 1.2 numbers."""
 
+import doctest
 import math
 
 import pytest
@@ -7,6 +8,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+import chipsim.yamltext
 from chipsim.cli import main
 from chipsim.spec import hermes, load_chip, override
 from chipsim.yamltext import load_yaml, parse_scalar
@@ -52,3 +54,7 @@ def test_sweep_grid_of_0x10_names_the_grid(tmp_path, capsys):
                  "--out", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err
     assert "chip.grid=0x10" in err and "grid[0]" in err
+
+
+def test_module_examples():
+    assert doctest.testmod(chipsim.yamltext, raise_on_error=False).failed == 0
