@@ -23,7 +23,8 @@ from dataclasses import dataclass, fields
 
 from ..spec import EnergySpec
 
-__all__ = ["ActionCounts", "EnergyBreakdown", "COMPONENTS", "MVM_COMPONENTS", "energy"]
+__all__ = ["ActionCounts", "EnergyBreakdown", "COMPONENTS", "STATIC_COMPONENTS", "MVM_COMPONENTS",
+           "energy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,9 @@ COMPONENTS: dict[str, tuple[str, str, float]] = {
     "chip_static": ("chip_static_mw", "chip_active_ps", 1e-3),
 }
 """Each energy component as (parameter, count, scale): mW × ps and fJ → 1e-3 pJ."""
+
+STATIC_COMPONENTS = tuple(c for c, (param, _, _) in COMPONENTS.items() if "_mw" in param)
+"""The components that are a static power (mW) × an active time; the rest are per action."""
 
 MVM_COMPONENTS = ("pwm", "array", "adc", "mvm_static")
 """The components of "MVM energy" (array + ADCs + PWM, [LG] Tab I), from which TOPS/W is

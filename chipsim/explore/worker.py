@@ -18,7 +18,7 @@ import os
 import time
 from typing import Any
 
-__all__ = ["THREAD_VARIABLES", "RECORD_FORMAT", "STATIC_COMPONENTS", "limit_threads",
+__all__ = ["THREAD_VARIABLES", "RECORD_FORMAT", "limit_threads",
            "run_point", "run_point_limited", "static_power_mw"]
 
 #: environment variables that cap the threads of numba and the BLAS/OpenMP libraries
@@ -26,8 +26,6 @@ THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREAD
                     "MKL_NUM_THREADS")
 #: the ``format`` field of a point record
 RECORD_FORMAT = "chipsim-sweep-point/1"
-#: the energy components that are static power × time (the rest are per action)
-STATIC_COMPONENTS = ("mvm_static", "core_static", "gdpu_static", "chip_static")
 
 
 def limit_threads() -> None:
@@ -57,10 +55,11 @@ def _model(model: str, weights: str) -> Any:
 def static_power_mw(timing: dict[str, Any] | None) -> float | None:
     """Average static power of the chip over a timing run (mW).
 
-    The static components of the energy breakdown (:data:`STATIC_COMPONENTS`: MVM periphery,
-    LDPU leakage and clock, GDPU slices, chip-level clocks and control, each a power times an
-    active time) summed per inference, times the inferences, over the simulated time of the
-    run (``makespan_ns``): ``µJ / ns = 1e6 mW``. None without timing.
+    The static components of the energy breakdown
+    (:data:`chipsim.cost.energy.STATIC_COMPONENTS`: MVM periphery, LDPU leakage and clock, GDPU
+    slices, chip-level clocks and control, each a power times an active time) summed per
+    inference, times the inferences, over the simulated time of the run (``makespan_ns``):
+    ``µJ / ns = 1e6 mW``. None without timing.
 
     Examples
     --------
@@ -70,6 +69,8 @@ def static_power_mw(timing: dict[str, Any] | None) -> float | None:
     """
     if not timing or not timing.get("makespan_ns"):
         return None
+    from ..cost.energy import STATIC_COMPONENTS
+
     br = timing["energy_breakdown"]
     uj = sum(br.get(c, 0.0) for c in STATIC_COMPONENTS)
     return uj * timing["inferences"] / timing["makespan_ns"] * 1e6

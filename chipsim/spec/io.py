@@ -169,8 +169,9 @@ def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:
 def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
     """A copy of ``spec`` with the field at ``dotted`` (e.g. ``core.adc_bits``) set to ``value``.
 
-    String values are parsed as YAML scalars (:func:`chipsim.yamltext.parse_scalar`: ``"6"``
-    → 6, ``"1.2e3"`` → 1200.0, ``"4ph"`` stays a string, ``"8x8"`` is a grid), then validated as if read from a file.
+    String values are parsed as YAML scalars (:func:`chipsim.yamltext.parse_scalar`: ``"6"`` →
+    6, ``"1.2e3"`` → 1200.0, ``"4ph"`` stays a string, ``"8x8"`` is a grid), then validated as
+    if read from a file.
 
     Examples
     --------

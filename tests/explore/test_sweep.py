@@ -7,6 +7,7 @@ import sys
 import time
 
 from chipsim.cli import main
+from chipsim.cost.energy import STATIC_COMPONENTS
 from chipsim.explore import worker
 from chipsim.explore.sweep import SWEEP_FORMAT
 
@@ -28,7 +29,7 @@ def test_point_files_hold_settings_status_and_summary(reference):
     ok, bad = recs[0], recs[1]
     assert ok["reason"] is None and ok["summary"]["adc_bits"] == 4
     assert ok["summary"]["cores"] == 64 and ok["summary"]["metric"] == "top1"
-    assert ok["static_power_mw"] > 0 and set(worker.STATIC_COMPONENTS) <= set(
+    assert ok["static_power_mw"] > 0 and set(STATIC_COMPONENTS) <= set(
         ok["energy_breakdown"])
     assert bad["summary"] is None and bad["cores"] == 32
     assert "needs 40 cores" in bad["reason"] and "has 32" in bad["reason"]
