@@ -13,6 +13,7 @@ from chipsim.workload import build
 
 @pytest.mark.parametrize(("model", "replicate", "transport"), [
     ("resnet9", False, "offchip"), ("resnet9", True, "onchip"), ("lstm-ptb", False, "offchip"),
+    ("lstm-ptb", True, "onchip"),
 ])
 def test_both_paths_count_the_same_mvms_per_core(model, replicate, transport):
     net = build(model, rng=np.random.default_rng(0))
@@ -57,3 +58,47 @@ def test_both_paths_give_each_replica_the_same_vectors():
             timed[lp.vectors_of(r, 1)] = r
         executed = inst._replica_of(ly.name, np.arange(ly.vectors), ly.replicas)
         np.testing.assert_array_equal(executed, timed)
+
+
+def _sequence_net(tail):
+    from chipsim.workload import INPUT, LSTM, Embedding, Linear, Workload, init_weights
+
+    nodes = (Embedding("e", INPUT, 20, 6), Linear("pre", "e", 6, 5), LSTM("l", "pre", 5, 4),
+             *tail)
+    return Workload("seq", (5,), nodes, init_weights(nodes, np.random.default_rng(0)))
+
+
+def test_a_fixed_length_sequence_counts_the_same_mvms_on_both_paths():
+    """One inference of the timing path is one time step, also when the length is fixed."""
+    from chipsim.workload import Linear, ReLU
+
+    net = _sequence_net((Linear("fc", "l", 4, 3), ReLU("r", "fc"), Linear("out", "r", 3, 2)))
+    x = np.random.default_rng(1).integers(0, 20, (1, 5))
+    chip = hermes()
+    mapping = map_workload(net.lowered(), chip)
+    inst = ChipInstance(net, mapping, noise_free(chip), np.random.default_rng(0),
+                        np.random.default_rng(1), calibration_inputs=x)
+    inst.run(x, np.random.default_rng(2))
+    timing = simulate_timing(mapping, net.lowered(), chip,
+                             TimingConfig(transport=TransportMode.ONCHIP, inferences=5,
+                                          timeline=False))
+    timed = np.zeros(chip.n_cores, dtype=np.int64)
+    for core, counts in timing.core_counts.items():
+        timed[core] = counts["mvms"]
+    assert inst.mvms.sum() == 5 * len(mapping.blocks)
+    np.testing.assert_array_equal(inst.mvms, timed)
+
+
+def test_a_layer_on_the_whole_sequence_runs_for_accuracy_but_is_refused_by_timing():
+    from chipsim.timing import TimingError
+    from chipsim.workload import Flatten, Linear
+
+    net = _sequence_net((Flatten("f", "l"), Linear("fc", "f", 20, 3)))
+    x = np.random.default_rng(1).integers(0, 20, (2, 5))
+    chip = hermes()
+    mapping = map_workload(net.lowered(), chip)
+    inst = ChipInstance(net, mapping, noise_free(chip), np.random.default_rng(0),
+                        np.random.default_rng(1), calibration_inputs=x)
+    assert inst.run(x, np.random.default_rng(2)).shape == (2, 3)
+    with pytest.raises(TimingError, match="layer 'fc' reads a whole sequence at once"):
+        simulate_timing(mapping, net.lowered(), chip, TimingConfig(inferences=5))

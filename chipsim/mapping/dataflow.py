@@ -134,11 +134,13 @@ def input_halo(dst: LoweredLayer, by_name: Mapping[str, LoweredLayer], delivered
 
 
 def stepped_layers(layers: Sequence[LoweredLayer]) -> frozenset[str]:
-    """Layers whose inferences are the time steps of one sequence: LSTM layers and the
-    layers they feed. Their replicas share the time steps round-robin, not bands."""
+    """Layers whose inferences are the time steps of one sequence: LSTM layers, the layers
+    they feed and the layers that work on each step of the sequence before them
+    (``per_step``). Their replicas share the time steps round-robin, not bands."""
     stepped: set[str] = set()
     for ly in layers:
-        if ly.kind.startswith("lstm") or any(s in stepped for s in ly.sources):
+        if (ly.kind.startswith("lstm") or ly.per_step
+                or any(s in stepped for s in ly.sources)):
             stepped.add(ly.name)
     return frozenset(stepped)
 

@@ -494,6 +494,11 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
     stepped = stepped_layers(layers)
     lplans = {}
     for ly in layers:
+        if ly.whole_sequence:
+            raise TimingError(f"layer {ly.name!r} reads a whole sequence at once (e.g. an "
+                              "LSTM's hidden states flattened); the timing model runs a "
+                              "sequence one time step per inference and cannot time it "
+                              "(run without it: --no-timing, RunConfig(timing=False))")
         gdpu = ly.kind == "lstm_hidden"
         if gdpu and chip.gdpu_slices == 0:
             raise TimingError(f"layer {ly.name!r} is an LSTM, but the chip has no GDPU slices")

@@ -42,11 +42,13 @@ from .nodes import (
     INPUT,
     LSTM,
     WEIGHT_TYPES,
+    Add,
     BatchNorm,
     Conv2d,
     Embedding,
     Linear,
     Node,
+    ReLU,
     Shape,
 )
 
@@ -96,7 +98,7 @@ class Workload:
     ...              {"conv": {"weight": np.ones((4, 3, 3, 3)), "bias": np.zeros(4)}})
     >>> w.lowered()[0]
     LoweredLayer(name='conv', kind='conv', rows=27, cols=4, vectors=64, sources=(), \
-residual_sources=())
+residual_sources=(), per_step=False, whole_sequence=False)
     >>> w.matrix("conv").shape
     (27, 4)
     """
@@ -294,32 +296,49 @@ residual_sources=())
         layers: list[dict[str, Any]] = []
         residual: dict[str, list[str]] = {}
 
+        # In a network with an LSTM, one inference of the lowered layers is one time step: the
+        # network input's first axis is time. A tensor is *timed* while its first axis is
+        # still time (element-wise operators and Linear, which acts on the last axis, keep
+        # it); any other operator on a timed tensor mixes the steps, and what follows reads
+        # the whole sequence at once.
+        timed = {INPUT: any(isinstance(node, LSTM) for node in self.nodes)}
+        whole = {INPUT: False}
+
         def add_layer(name: str, kind: str, rows: int, cols: int, vectors: int,
-                      sources: tuple[str, ...]) -> None:
+                      sources: tuple[str, ...], per_step: bool = False,
+                      whole_sequence: bool = False) -> None:
             rank[name] = len(layers)
             residual[name] = []
             layers.append(dict(name=name, kind=kind, rows=rows, cols=cols, vectors=vectors,
-                               sources=sources))
+                               sources=sources, per_step=per_step,
+                               whole_sequence=whole_sequence))
 
         for node in self.nodes:
             src = [producer[i] for i in node.inputs]
             first = (src[0],) if src[0] else ()
             out = self._shapes[node.name]
+            step = timed[node.inputs[0]]
+            seq = any(whole[i] for i in node.inputs)
+            keeps = isinstance(node, Linear | LSTM | Embedding | ReLU | Add | BatchNorm)
+            timed[node.name] = step and keeps
+            whole[node.name] = seq or (step and not keeps)
             if isinstance(node, Conv2d):
                 kh, kw = node.kernel_size
                 add_layer(node.name, "conv", kh * kw * node.in_channels, node.out_channels,
-                          out[1] * out[2], first)
+                          out[1] * out[2], first, whole_sequence=whole[node.name])
                 producer[node.name] = node.name
             elif isinstance(node, Linear):
-                vectors = math.prod(d for d in out[:-1] if d is not None)
+                lead = out[1:-1] if step else out[:-1]  # per time step: without the time axis
+                vectors = math.prod(d for d in lead if d is not None)
                 add_layer(node.name, "linear", node.in_features, node.out_features, vectors,
-                          first)
+                          first, per_step=step, whole_sequence=seq)
                 producer[node.name] = node.name
             elif isinstance(node, LSTM):
                 gates = 4 * node.hidden_size
                 inp, hid = f"{node.name}.input", f"{node.name}.hidden"
-                add_layer(inp, "lstm_input", node.input_size, gates, 1, first)
-                add_layer(hid, "lstm_hidden", node.hidden_size, gates, 1, (hid,))
+                add_layer(inp, "lstm_input", node.input_size, gates, 1, first, per_step=True)
+                add_layer(hid, "lstm_hidden", node.hidden_size, gates, 1, (hid,),
+                          per_step=True)
                 residual[hid].append(inp)
                 producer[node.name] = hid
             elif len(src) > 1:  # residual Add

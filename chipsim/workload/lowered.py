@@ -27,13 +27,21 @@ class LoweredLayer:
         Weight matrix shape: inputs × outputs.
     vectors
         Input vectors (MVMs of the whole matrix) per inference: output pixels of a
-        convolution, 1 for a linear layer, 1 per time step for LSTM matrices.
+        convolution, 1 for a linear layer, 1 for LSTM matrices. In a network with an LSTM
+        an inference is one time step.
     sources
         Names of the weight layers whose outputs feed this layer's input (through any
         non-weight operators in between); empty for layers fed by the network input.
     residual_sources
         Names of weight layers whose outputs are added (residual ``Add``) to this layer's
         output before the next weight layer.
+    per_step
+        In a network with an LSTM: the layer works on each time step on its own (the LSTM
+        matrices, and Linear layers on the sequence before or after it); ``vectors`` counts
+        one step's.
+    whole_sequence
+        The layer reads a whole sequence at once (e.g. a Linear layer on the flattened
+        hidden states of an LSTM): its vectors are per sequence, not per time step.
     """
 
     name: str
@@ -43,6 +51,8 @@ class LoweredLayer:
     vectors: int
     sources: tuple[str, ...] = ()
     residual_sources: tuple[str, ...] = ()
+    per_step: bool = False
+    whole_sequence: bool = False
 
     @property
     def weights(self) -> int:

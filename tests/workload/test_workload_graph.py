@@ -181,6 +181,32 @@ def test_residual_sources_and_channel_pad():
     np.testing.assert_array_equal(sc[:, 6:], 0)
 
 
+def _sequence_net(steps, *tail):
+    """Token ids → Linear → LSTM → ``tail`` over ``steps`` time steps (None: any length)."""
+    nodes = [Embedding("e", INPUT, 20, 6), Linear("pre", "e", 6, 5), LSTM("l", "pre", 5, 4),
+             *tail]
+    return _net(nodes, input_shape=(steps,))
+
+
+@pytest.mark.parametrize("steps", [None, 7])
+def test_sequence_layers_count_one_time_step(steps):
+    # an inference of the lowered layers is one step, whether the length is fixed or not
+    net = _sequence_net(steps, Linear("fc", "l", 4, 3), ReLU("r", "fc"), Linear("out", "r", 3, 2))
+    layers = net.lowered()
+    assert [ly.name for ly in layers] == ["pre", "l.input", "l.hidden", "fc", "out"]
+    assert all(ly.vectors == 1 and ly.per_step and not ly.whole_sequence for ly in layers)
+
+
+def test_a_layer_on_the_flattened_sequence_reads_it_whole():
+    net = _sequence_net(7, Flatten("f", "l"), Linear("fc", "f", 28, 3))
+    layers = {ly.name: ly for ly in net.lowered()}
+    assert layers["fc"].whole_sequence and not layers["fc"].per_step
+    assert layers["fc"].vectors == 1 and layers["l.hidden"].per_step
+    assert not any(ly.per_step or ly.whole_sequence
+                   for ly in _net([_conv(), Flatten("f", "conv"),
+                                   Linear("fc", "f", 144, 2)]).lowered())
+
+
 def test_forward_input_checks():
     net = _net([_conv()])
     with pytest.raises(WorkloadError, match=r"input must have shape \(N, 3, 8, 8\)"):
