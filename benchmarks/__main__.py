@@ -96,6 +96,9 @@ def _table(r: dict[str, Any]) -> str:
         (f"ResNet-9 accuracy path, {net['images']} images", f"{net['run_s']:.1f} s",
          f"float32 forward {net['float_s']:.1f} s", f"{net['network_ratio']:.2f}x",
          "network_ratio"),
+        (f"  its Gaussian draws alone ({net['noise_draws'] / 1e6:,.0f} M)",
+         f"{net['noise_draw_s']:.1f} s", f"float32 forward {net['float_s']:.1f} s",
+         f"{net['noise_draw_ratio']:.2f}x", ""),
         ("  programming the chip instance", f"{net['program_s']:.1f} s", "", "", ""),
         ("  peak RSS of that run", f"{net['peak_rss_mb']:.0f} MB", "", "", "peak_rss_mb"),
     ]
