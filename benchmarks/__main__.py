@@ -128,6 +128,9 @@ def _table(r: dict[str, Any]) -> str:
                      f"{b['timing_us_per_core_mvm']:.1f} us/MVM",
                      f"64 cores {a['timing_us_per_core_mvm']:.1f} us/MVM",
                      f"{lg[name]['timing_ratio']:.2f}x", ""))
+        rows.append(("  link bit-hops per core-MVM", f"{b['link_bit_hops_per_core_mvm']:,.0f}",
+                     f"64 cores {a['link_bit_hops_per_core_mvm']:,.0f}",
+                     f"{lg[name]['link_work_ratio']:.2f}x", ""))
     if "accuracy" in lg:
         acc = lg["accuracy"]
         rows.append(("4x network on 256 cores, accuracy",

@@ -137,6 +137,7 @@ def _timing(size: int, replicate: int, inferences: int) -> dict:
     r = simulate_timing(mapping, layers, chip, cfg)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"inferences": inferences, "cores": len(mapping.blocks), "core_mvms": r.counts.mvms,
+            "link_bit_hops": r.counts.link_bit_hops,
             "wall_s": wall, "cpu_s": cpu, "mvms_per_s": r.counts.mvms / wall,
             "s_per_image": wall / inferences, "latency_ns": r.latency_ns,
             "throughput_inf_per_s": r.throughput_inf_per_s, "peak_rss_mb": _peak_rss_mb()}

@@ -34,7 +34,7 @@ class Sizes(dict):
 SIZES = {
     "full": Sizes(mvm_batch=1024, mvm_repeats=15, images=1000, image_sizes=(10, 100, 1000),
                   timing_inferences=100, timing_sizes=(10, 100, 1000), timing_budget_s=900,
-                  simpy_events=300_000, larger_images=10, larger_inferences=2,
+                  simpy_events=300_000, larger_images=10, larger_inferences=10,
                   help_repeats=5),
     "quick": Sizes(mvm_batch=1024, mvm_repeats=7, images=100, image_sizes=(10, 100),
                    timing_inferences=20, timing_sizes=(5, 20), timing_budget_s=0,
@@ -214,7 +214,8 @@ def bench_larger(sizes: Sizes, base_us_per_mvm: float | None) -> dict:
     """ResNet-9 on 64 × 64 images (4× the core-MVMs per image; seeded random weights) on the
     256-core chip against ResNet-9 (shipped weights) on 32 × 32 images on the 64-core chip:
     wall time per core-MVM of the timing path (on-chip mode), with the replicated mapping (the
-    copies fill the chip) and with the plain one; and of the accuracy path (replicated)."""
+    copies fill the chip) and with the plain one, beside the link traffic (bit-hops) per
+    core-MVM the two simulate; and of the accuracy path (replicated)."""
     if not sizes.larger_inferences:
         return {"skipped": "not in --quick"}
     out: dict[str, Any] = {}
@@ -225,9 +226,12 @@ def bench_larger(sizes: Sizes, base_us_per_mvm: float | None) -> dict:
             r = _timing_run(size, rep, n)
             res[name] = {"cores": r["cores"], "mvms_per_image": r["core_mvms"] // n,
                          "timing_us_per_core_mvm": r["wall_s"] / r["core_mvms"] * 1e6,
+                         "link_bit_hops_per_core_mvm": r["link_bit_hops"] / r["core_mvms"],
                          "throughput_inf_per_s": r["throughput_inf_per_s"]}
-        res["timing_ratio"] = (res["resnet9_64px_256cores"]["timing_us_per_core_mvm"]
-                               / res["resnet9_32px_64cores"]["timing_us_per_core_mvm"])
+        big, base = res["resnet9_64px_256cores"], res["resnet9_32px_64cores"]
+        res["timing_ratio"] = big["timing_us_per_core_mvm"] / base["timing_us_per_core_mvm"]
+        res["link_work_ratio"] = (big["link_bit_hops_per_core_mvm"]
+                                  / base["link_bit_hops_per_core_mvm"])
         out[mapping_name] = res
     if sizes.larger_images and base_us_per_mvm:
         acc = _child("larger", str(sizes.larger_images))
