@@ -324,7 +324,8 @@ class ChipInstance:
                 reps = self._blocks[layer]
                 for blk in reps[r % len(reps)]:
                     chains.setdefault(blk.cols, []).append((layer, blk))
-            xs = {layer: x[sel] for layer, x in parts}
+            whole = len(sel) == len(replica)
+            xs = {layer: self._codes(layer, x if whole else x[sel]) for layer, x in parts}
             for (c0, c1), chain in chains.items():
                 out[sel, c0:c1] = self._chain_mvm(chain, xs, scale[c0:c1], bias[c0:c1], rng)
         return out
@@ -338,7 +339,19 @@ class ChipInstance:
         bounds = replica_bands(self.mapping.layer(layer).vectors, n_rep)
         return np.searchsorted(bounds, vec, side="right") - 1
 
+    def _codes(self, layer: str, x: np.ndarray) -> np.ndarray:
+        """The PWM codes of a layer's input vectors (quantized once for all its blocks), or
+        the vectors themselves without quantization."""
+        if not self.quantize:
+            return x
+        s_in = self._input_scale(layer)
+        if x.dtype == np.float32:  # one pass; the same float32 arithmetic as below
+            return _int_codes(np.ascontiguousarray(x), np.float32(s_in), INT8_LEVELS)
+        return np.clip(np.rint(x / s_in), -INT8_LEVELS, INT8_LEVELS).astype(np.int16)
+
     def _chain_mvm(self, chain, xs, col_scale, col_bias, rng) -> np.ndarray:
+        """One column range of a layer: the row blocks of ``chain`` on their inputs ``xs``
+        (PWM codes per layer, :meth:`_codes`), accumulated as the partial-sum chain does."""
         acc = None
         last = len(chain) - 1
         for i, (layer, blk) in enumerate(chain):
@@ -351,10 +364,7 @@ class ChipInstance:
                 acc = part if acc is None else acc + part
                 continue
             s_in = self._input_scale(layer)
-            if x.dtype == np.float32:  # one pass; the same float32 arithmetic as below
-                codes = _int_codes(x, np.float32(s_in), INT8_LEVELS)
-            else:
-                codes = np.clip(np.rint(x / s_in), -INT8_LEVELS, INT8_LEVELS).astype(np.int16)
+            codes = np.ascontiguousarray(x)  # a row block of several: its own copy
             counts = blk.inst.mvm_counts(codes, blk.state, rng)
             single = last == 0
             offset, scl, bias = blk.inst.ldpu_params(

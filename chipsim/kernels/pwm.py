@@ -60,8 +60,8 @@ def _int_codes(x, step, levels):
     top = np.float32(levels)
     for b in range(rows):
         for r in range(cols):
-            # float32 division, as NumPy's
-            out[b, r] = int(_clip_code(np.rint(np.float32(x[b, r]) / step), top))
+            # float32 division, as NumPy's; min/max keep the loop vectorized
+            out[b, r] = np.int16(min(max(np.rint(np.float32(x[b, r]) / step), -top), top))
     return out
 
 
