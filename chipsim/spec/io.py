@@ -28,6 +28,7 @@ from .presets import PRESETS, preset
 
 __all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override"]
 
+
 def to_dict(spec: Any) -> dict[str, Any]:
     """Plain nested dict of a spec dataclass (enums as values, tuples as lists)."""
     out: dict[str, Any] = {}
