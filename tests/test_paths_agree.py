@@ -102,3 +102,37 @@ def test_a_layer_on_the_whole_sequence_runs_for_accuracy_but_is_refused_by_timin
     assert inst.run(x, np.random.default_rng(2)).shape == (2, 3)
     with pytest.raises(TimingError, match="layer 'fc' reads a whole sequence at once"):
         simulate_timing(mapping, net.lowered(), chip, TimingConfig(inferences=5))
+
+
+def test_a_replicated_lstm_fed_layer_takes_the_same_time_steps_on_both_paths():
+    """The planner never replicates sequence layers; a mapping file may: round-robin steps."""
+    from chipsim.mapping.io import mapping_from_dict
+    from chipsim.mapping.mapping import mapping_to_dict
+    from chipsim.timing.run import plan_of
+
+    net = build("lstm-ptb", rng=np.random.default_rng(0))
+    chip = hermes()
+    data = mapping_to_dict(map_workload(net.lowered(), chip))
+    used = {b["core"] for b in data["blocks"]}
+    free = [c for c in range(chip.n_cores) if c not in used]
+    data["blocks"] += [dict(b, replica=1, core=free.pop(0)) for b in data["blocks"]
+                       if b["layer"] == "fc"]
+    mapping = mapping_from_dict(data, net.lowered(), chip)
+    assert mapping.layer("fc").replicas == 2
+    steps = 7
+    x = np.random.default_rng(1).integers(0, 50, (1, steps))
+    inst = ChipInstance(net, mapping, noise_free(chip), np.random.default_rng(0),
+                        np.random.default_rng(1), calibration_inputs=x)
+    inst.run(x, np.random.default_rng(2))
+    cfg = TimingConfig(transport=TransportMode.ONCHIP, inferences=steps, timeline=False)
+    timing = simulate_timing(mapping, net.lowered(), chip, cfg)
+    timed = np.zeros(chip.n_cores, dtype=np.int64)
+    for core, counts in timing.core_counts.items():
+        timed[core] = counts["mvms"]
+    np.testing.assert_array_equal(inst.mvms, timed)
+    lp = plan_of(mapping, net.lowered(), chip, cfg).layers["fc"]
+    by_timing = np.empty(steps, dtype=np.intp)
+    for r in range(2):
+        by_timing[lp.vectors_of(r, steps)] = r
+    np.testing.assert_array_equal(inst._replica_of("fc", np.arange(steps), 2), by_timing)
+    assert set(by_timing) == {0, 1}
