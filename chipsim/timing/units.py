@@ -57,6 +57,16 @@ def _sends(st: SimState, core: int, template: tuple) -> tuple:
     return tuple(out)
 
 
+def _arrival(blocked: dict, unit: str, port, key: int, *why):
+    """Wait until every piece of vector ``key`` is in ``port``; its item. While waiting the
+    unit is listed in ``blocked`` with ``why`` (a format and its arguments), for the deadlock
+    report. Called only when the item is missing: the common case stays inline."""
+    blocked[unit] = why
+    yield port.ready(key)
+    del blocked[unit]
+    return port._items[key]
+
+
 def core_unit(st: SimState, core: int):
     """The MVM unit and the LDPU of ``core``: one MVM per vector of its replica, in order,
     each result through the LDPU and on to the next core, the GDPU, the consumers or the
@@ -145,10 +155,7 @@ def core_unit(st: SimState, core: int):
             if inp is not None:
                 item = inp_items.get(g)
                 if item is None or item[0] != inp.pieces:
-                    blocked[unit] = ("input vector {}", g)
-                    yield inp.ready(g)
-                    del blocked[unit]
-                    item = inp_items[g]
+                    item = yield from _arrival(blocked, unit, inp, g, "input vector {}", g)
                 t_in = item[2]
             for nd in needs:
                 port, rec, dl, off, lo, m, checked, tmax, src = nd
@@ -164,10 +171,8 @@ def core_unit(st: SimState, core: int):
                     while key < hi:
                         item = items.get(key)
                         if item is None or item[0] != pieces:
-                            blocked[unit] = ("activation {} from {}", key, src)
-                            yield port.ready(key)
-                            del blocked[unit]
-                            item = items[key]
+                            item = yield from _arrival(blocked, unit, port, key,
+                                                       "activation {} from {}", key, src)
                         if item[2] > tmax:
                             tmax = item[2]
                         key += 1
@@ -217,10 +222,8 @@ def core_unit(st: SimState, core: int):
             if psum is not None:
                 item = psum_items.get(g)
                 if item is None or item[0] != psum_pieces:
-                    blocked[unit] = ("partial sums of vector {}", g)
-                    yield psum.ready(g)
-                    del blocked[unit]
-                    item = psum_items[g]
+                    item = yield from _arrival(blocked, unit, psum, g,
+                                               "partial sums of vector {}", g)
                 if item[3] > t:
                     t = item[3]
                 n_in = 1
@@ -234,10 +237,8 @@ def core_unit(st: SimState, core: int):
                     for key in range(base + lo[k], base + m[k]):
                         item = items.get(key)
                         if item is None or item[0] != pieces:
-                            blocked[unit] = ("residual {} from {}", key, src)
-                            yield port.ready(key)
-                            del blocked[unit]
-                            item = items[key]
+                            item = yield from _arrival(blocked, unit, port, key,
+                                                       "residual {} from {}", key, src)
                         if item[3] > t:
                             t = item[3]
                         if n_in:
