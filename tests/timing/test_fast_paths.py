@@ -13,7 +13,6 @@ from chipsim.mapping import map_workload
 from chipsim.mapping.dataflow import window
 from chipsim.spec import FaultSpec, hermes, hermes16
 from chipsim.timing import TimingConfig, TransportMode
-from chipsim.timing.kernel import Env, Signal
 from chipsim.timing.links import Link, Network
 from chipsim.timing.plan import EdgePlan
 from chipsim.timing.run import plan_of
@@ -136,26 +135,3 @@ def test_line_capacity_is_the_plain_count():
     assert plan.lines
     for edge, rep in plan.lines:
         assert plan.line_capacity(edge, rep) == _plain_line_capacity(plan, edge, rep)
-
-
-def test_signals_resume_waiters_after_what_is_scheduled_already():
-    env = Env()
-    log, sig = [], Signal(env)
-
-    def early():
-        yield 10
-        log.append("early")
-
-    def late():
-        yield sig
-        log.append("late")
-
-    def fire():
-        yield 10
-        sig.succeed()
-        log.append("fired")
-
-    for p in (fire(), late(), early()):
-        env.process(p)
-    env.run()
-    assert log == ["fired", "early", "late"]
