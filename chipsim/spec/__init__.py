@@ -10,7 +10,7 @@ Examples
 
 from ._fields import SpecError, field_doc
 from .chip import ChipSpec
-from .core import CoreSpec, ReadMode
+from .core import AdcKind, AdcRange, CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
 from .energy import EnergySpec
 from .faults import FaultSpec
@@ -19,7 +19,8 @@ from .network import NetworkSpec, Topology
 from .presets import PRESETS, hermes, hermes16, hermes256, hermes_pcm_like, preset
 
 __all__ = [
-    "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "DeviceModel", "DeviceSpec",
+    "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "AdcKind", "AdcRange",
+    "DeviceModel", "DeviceSpec",
     "EnergySpec", "FaultSpec", "NetworkSpec", "Topology", "PRESETS", "hermes",
     "hermes_pcm_like", "hermes16", "hermes256", "preset", "load_chip", "dump_chip",
     "from_dict", "to_dict", "override", "resolve_chip",

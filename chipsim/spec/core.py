@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ._fields import SpecError, spec_field, validate
 
-__all__ = ["ReadMode", "CoreSpec"]
+__all__ = ["ReadMode", "AdcKind", "AdcRange", "CoreSpec"]
 
 
 class ReadMode(enum.Enum):
@@ -17,6 +17,29 @@ class ReadMode(enum.Enum):
     """All four input-sign × weight-sign combinations in one PWM window: fast, less accurate."""
     FOUR_PHASE = "4ph"
     """One PWM window per combination, every device read with the same polarity."""
+
+
+class AdcKind(enum.Enum):
+    """The column ADC's architecture; its time, energy and area laws are in
+    :mod:`chipsim.cost.adc`."""
+
+    CCO = "cco"
+    """Current-controlled-oscillator counting ADC, integrating during the PWM window [KA]."""
+    SAR = "sar"
+    """Successive-approximation ADC: one comparison per bit after the window."""
+    RAMP = "ramp"
+    """Single-slope (ramp) ADC: a counter runs while a ramp crosses the held line value."""
+
+
+class AdcRange(enum.Enum):
+    """How each core's ADC full scale is set."""
+
+    FIXED = "fixed"
+    """One full-scale current for every core: ``core.adc_full_scale_ua``."""
+    CALIBRATED = "calibrated"
+    """Per core, from calibration inputs: a percentile of the line currents they draw
+    (``core.adc_range_percentile``), at most ``adc_full_scale_ua`` (the ADC's largest
+    range); the reference chip trims every ADC's gain [KA], NeuRRAM scales per layer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +71,25 @@ class CoreSpec:
     adc_full_scale_ua: float = spec_field(
         50.0, "line current (µA, signed) that maps to the ADC's full-scale count; UNCONFIRMED: "
         "≈ 12 × g_max·v_read, aihwkit's out_bound of 12 [AK]", lo=0.0, lo_open=True)
+    adc_kind: AdcKind = spec_field(
+        AdcKind.CCO, "column ADC architecture: 'cco' (the reference chip's [LG, KA]), 'sar' or "
+        "'ramp'; laws in chipsim.cost.adc", choices=tuple(AdcKind))
+    adc_lsb_ps: float = spec_field(
+        300.0, "CCO ADC: oscillator period at full-scale current, i.e. time per count (ps); "
+        "300 ps/LSB [KA]", lo=0.0, lo_open=True, hi=1e6)
+    adc_clock_mhz: float = spec_field(
+        1000.0, "clock of a SAR ADC's bit cycles or a ramp ADC's counter (MHz); UNCONFIRMED: "
+        "the MVM clock of the reference chip", lo=0.0, lo_open=True, hi=1e5)
+    adc_range: AdcRange = spec_field(
+        AdcRange.FIXED, "ADC full scale: 'fixed' (adc_full_scale_ua on every core) or "
+        "'calibrated' (per core from calibration inputs)", choices=tuple(AdcRange))
+    adc_range_percentile: float = spec_field(
+        99.99, "calibrated range: percentile of the calibration inputs' |line current| that "
+        "maps to full scale; UNCONFIRMED, as the activation scales (executor)", lo=50.0,
+        hi=100.0)
+    adc_range_calibration_mvms: int = spec_field(
+        64, "calibrated range: calibration MVMs per core, done once after programming and "
+        "charged in energy like the GDC reads; UNCONFIRMED", lo=1, hi=100000)
     adc_gain_std: float = spec_field(
         0.02, "per-column ADC gain spread after trimming (relative σ); UNCONFIRMED", lo=0.0,
         hi=0.5)
