@@ -23,8 +23,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
             "Simulate the three use cases of the chip paper's Table I (an MVM on all "
             "cores; one input of a 2016x224 ResNet-9 layer on 8 cores; one LSTM step on 32 cores "
             "with the GDPU) in the one- and four-phase read modes, and compare TOPS, TOPS/W, "
-            "energy and latency with the paper (chipsim/cost/table1.yaml). Exit status 1 when a "
-            "value is off by more than the file's tolerance (5 %)."),
+            "energy and latency with the paper (chipsim/calibration/table1.yaml). Exit status 1 "
+            "when a value is off by more than the file's tolerance (5 %)."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
     p.add_argument("--json", action="store_true",
@@ -35,9 +35,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
-    from ..cost.golden import load_table1
+    from ..calibration.golden import load_table1
+    from ..calibration.validate import validate
     from ..spec import resolve_chip
-    from ..timing.validate import validate
 
     rows = validate(resolve_chip(args.chip))
     tol = float(load_table1()["tolerance"])

@@ -1,4 +1,5 @@
-"""Cost model: per-action latencies from the spec, the energy table, its fit to Table I.
+"""Cost model: per-action latencies from the spec and the energy table (formulas and tables
+only; their fit to the chip paper's Table I is :mod:`chipsim.calibration`).
 
 Examples
 --------
@@ -9,10 +10,9 @@ Examples
 """
 
 from .energy import COMPONENTS, MVM_COMPONENTS, ActionCounts, EnergyBreakdown, energy
-from .golden import FIT_PATH, TABLE1_PATH, load_fit, load_table1
 from .latency import Latencies, align_up, period_ps
 
 __all__ = [
     "Latencies", "period_ps", "align_up", "ActionCounts", "EnergyBreakdown", "COMPONENTS",
-    "MVM_COMPONENTS", "energy", "load_table1", "load_fit", "TABLE1_PATH", "FIT_PATH",
+    "MVM_COMPONENTS", "energy",
 ]

@@ -2,7 +2,7 @@
 and GDPU, on a ``simpy.Environment``.
 
 :func:`simulate_timing` runs a :class:`~chipsim.mapping.Mapping` of a workload's lowered
-layers; :func:`validate` reproduces the chip paper's Table I through the same engine. Energy
+layers (the chip paper's Table I through the same engine is :mod:`chipsim.calibration`). Energy
 comes from the run's action counts and the chip's :class:`~chipsim.spec.EnergySpec`
 (:mod:`chipsim.cost`), after the run.
 
@@ -11,8 +11,7 @@ what, where data go), :mod:`~chipsim.timing.stream` (timing of value streams),
 :mod:`~chipsim.timing.links` (links and routes), :mod:`~chipsim.timing.ports` (bounded
 buffers), :mod:`~chipsim.timing.kernel` (the SimPy environment and its process drivers),
 :mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host` (the processes),
-:mod:`~chipsim.timing.engine` (run and collect), :mod:`~chipsim.timing.result`,
-:mod:`~chipsim.timing.usecases` and :mod:`~chipsim.timing.validate` (Table I).
+:mod:`~chipsim.timing.engine` (run and collect), :mod:`~chipsim.timing.result`.
 
 Examples
 --------
@@ -32,12 +31,9 @@ from .engine import run_plan
 from .plan import PlacedBlock, Plan, build_plan, mvm_counts
 from .result import TimingResult
 from .run import expected_mvms, simulate_timing
-from .usecases import USE_CASES, run_use_case, simulate_use_case, use_case_metrics
-from .validate import ValidationRow, validate
 
 __all__ = [
     "simulate_timing", "expected_mvms", "TimingConfig", "TransportMode", "OffchipSpec",
     "TimingError", "TimingResult", "PlacedBlock", "Plan", "build_plan", "mvm_counts",
-    "run_plan", "USE_CASES", "run_use_case", "simulate_use_case", "use_case_metrics",
-    "ValidationRow", "validate",
+    "run_plan",
 ]

@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
+from chipsim.calibration.usecases import run_use_case, simulate_use_case
 from chipsim.spec import hermes, override
-from chipsim.timing.usecases import run_use_case, simulate_use_case
 
 
 @pytest.mark.parametrize("field", ["core.phase_overhead_cycles", "core.pwm_cycles_per_lsb"])

@@ -1,4 +1,4 @@
-"""The data files of the cost model: Table I (golden values) and the fitted parameter set.
+"""The calibration data: Table I of the chip paper (golden values) and the fitted parameter set.
 
 Examples
 --------
@@ -20,7 +20,7 @@ TABLE1_PATH = Path(__file__).with_name("table1.yaml")
 """Table I of [LG] with its source and conventions."""
 
 FIT_PATH = Path(__file__).with_name("hermes_fit.yaml")
-"""The parameter set fitted to Table I by ``python -m chipsim.cost.fit``."""
+"""The parameter set fitted to Table I by ``python -m chipsim.calibration.fit``."""
 
 METRICS = ("tops", "tops_per_w", "energy_uj", "latency_ns")
 """The four metrics of Table I, in its column order."""

@@ -1,6 +1,6 @@
 import pytest
 
-from chipsim.timing.validate import use_case_runs as _runs
+from chipsim.calibration.validate import use_case_runs as _runs
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from ..cost.golden import METRICS, load_table1
 from ..spec import ChipSpec, EnergySpec, ReadMode, hermes
-from .result import TimingResult
+from ..timing.result import TimingResult
+from .golden import METRICS, load_table1
 from .usecases import USE_CASES, run_use_case, use_case_metrics
 
 __all__ = ["ValidationRow", "validate", "use_case_runs", "rows_from_runs"]

@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from chipsim.cost import load_fit, load_table1
-from chipsim.cost.fit import PRIORS, _fit_energy, fit_document
+from chipsim.calibration import load_fit, load_table1
+from chipsim.calibration.fit import PRIORS, _fit_energy, fit_document
 from chipsim.spec import EnergySpec, hermes
 
 # Le Gallo et al., Nature Electronics 6, 680-693 (2023), Table I (shared/hermes.md §2)
@@ -57,8 +57,8 @@ def test_energy_fit_reproduces_the_file(use_case_runs):
 
 
 def test_fit_document_structure(use_case_runs):
-    from chipsim.cost.fit import FitResult
-    from chipsim.timing.validate import rows_from_runs
+    from chipsim.calibration.fit import FitResult
+    from chipsim.calibration.validate import rows_from_runs
     rows = tuple(rows_from_runs(use_case_runs))
     doc = fit_document(FitResult(EnergySpec(), rows, 0.0, {n: 0.0 for n in PRIORS}))
     assert len(doc["residuals"]) == 24 and doc["parameters"]["ldpu_pipeline_cycles"]["unit"]

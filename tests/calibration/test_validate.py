@@ -2,10 +2,10 @@
 
 import json
 
+from chipsim.calibration import load_table1
+from chipsim.calibration.usecases import use_case_metrics
+from chipsim.calibration.validate import rows_from_runs
 from chipsim.cli import main
-from chipsim.cost import load_table1
-from chipsim.timing.usecases import use_case_metrics
-from chipsim.timing.validate import rows_from_runs
 
 
 def test_all_24_cells_within_tolerance_from_one_parameter_set(use_case_runs):

@@ -32,11 +32,11 @@ from dataclasses import replace
 
 from ..mapping.partition import partition
 from ..spec import ChipSpec, ReadMode, hermes
+from ..timing.config import TimingConfig, TimingError, TransportMode
+from ..timing.engine import run_plan
+from ..timing.plan import PlacedBlock, build_plan
+from ..timing.result import TimingResult
 from ..workload.lowered import LoweredLayer
-from .config import TimingConfig, TimingError, TransportMode
-from .engine import run_plan
-from .plan import PlacedBlock, build_plan
-from .result import TimingResult
 
 __all__ = ["USE_CASES", "use_case_plan", "run_use_case", "simulate_use_case",
            "use_case_metrics"]
