@@ -54,12 +54,13 @@ __all__ = ["PRIORS", "FitResult", "fit", "fit_document", "main"]
 
 #: parameter -> (prior value, unit, basis of the prior). σ = one decade (log-normal).
 PRIORS: dict[str, tuple[float, str, str]] = {
-    "pwm_pj_per_row_phase": (10.0, "pJ", "a row driver switching a 256-cell line with 1-GHz "
-                             "pulse timing; UNCONFIRMED order of magnitude"),
-    "array_fj_per_cell_phase": (50.0, "fJ", "4 devices × ~5 µS × (0.2 V)² × ~64 ns mean pulse "
-                                "(DERIVED from the device range and read voltage)"),
-    "adc_pj_per_conversion": (20.0, "pJ", "a CCO ADC drawing ~150 µW for a 128-ns window "
-                              "([KA]); UNCONFIRMED"),
+    "pwm_fj_per_row_ns": (80.0, "fJ", "a row driver holding a 256-cell line at the read "
+                          "voltage with 1-GHz pulse timing, ~10 pJ per 128-ns window; "
+                          "UNCONFIRMED order of magnitude"),
+    "array_fj_per_cell_ns": (0.4, "fJ", "4 devices × ~5 µS × (0.2 V)² × 1/2 mean duty = "
+                             "0.4 fJ per ns (DERIVED from the device range and read voltage)"),
+    "adc_cco_fj_per_step": (80.0, "fJ", "a CCO ADC drawing ~150 µW over a 128-ns window "
+                            "([KA]) for 2^8 steps; UNCONFIRMED"),
     "mvm_static_mw_per_core": (2.0, "mW", "bias and reference circuits of one core's "
                                "periphery; UNCONFIRMED"),
     "ldpu_pj_per_value": (50.0, "pJ", "FP16 conversion of two 12-bit counts, affine, add, "
@@ -77,6 +78,13 @@ PRIORS: dict[str, tuple[float, str, str]] = {
 }
 
 TIMING = ("ldpu_pipeline_cycles", "gdpu_pipeline_cycles")
+
+#: the EnergySpec fields Table I cannot constrain: (unit, why not fitted)
+_UNFITTED = {
+    "offchip_pj_per_bit": ("pJ", "not fitted (Table I has no off-chip traffic)"),
+    "adc_ramp_fj_per_step": ("fJ", "not fitted (the reference chip's ADCs are CCO ADCs)"),
+    "adc_sar_scale": ("1", "not fitted (the reference chip's ADCs are CCO ADCs)"),
+}
 SIGMA_DATA = 0.01
 SIGMA_PRIOR = math.log(10.0)
 
@@ -123,14 +131,15 @@ def _features(runs):
     """Per (use case, mode): total and MVM feature rows, ops, references."""
     table = load_table1()["use_cases"]
     names = list(PRIORS)
-    comp_of = {param: comp for comp, (param, _, _) in COMPONENTS.items()}
+    core = hermes().core
+    comp_of = {c.param_of(core): name for name, c in COMPONENTS.items()}
     data = []
     for (uc, mode), r in sorted(runs.items()):
         tot = np.zeros(len(names))
         mvm = np.zeros(len(names))
         for i, p in enumerate(names):
-            _, count, scale = COMPONENTS[comp_of[p]]
-            v = getattr(r.counts, count) * scale
+            comp = COMPONENTS[comp_of[p]]
+            v = getattr(r.counts, comp.count) * comp.factor(r.core_spec)
             tot[i] = v
             if comp_of[p] in MVM_COMPONENTS:
                 mvm[i] = v
@@ -223,7 +232,7 @@ def fit_document(res: FitResult) -> dict[str, Any]:
             entry.update(unit=units[f.name], fitted_to="latencies of resnet_layer and "
                          "lstm_step (discrete least squares)")
         else:
-            entry.update(unit="pJ", fitted_to="not fitted (Table I has no off-chip traffic)")
+            entry.update(unit=_UNFITTED[f.name][0], fitted_to=_UNFITTED[f.name][1])
         params[f.name] = entry
     rows = [{k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.to_dict().items()}
             for r in res.rows]

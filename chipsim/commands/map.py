@@ -92,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
                             [ly.replicas for ly in m.layers],
                             spare_cores=chip.n_cores - len(m.excluded_cores) - base,
                             costs=StageCosts.of(chip))
-    mvm_ns = chip.core.mvm_ns
+    from ..cost import Latencies
+
+    mvm_ns = Latencies.of(chip).mvm_ps / 1e3
     before_s, after_s = plan.inferences_per_s(mvm_ns)
     predicted = plan.predicted_per_s
     written: dict[str, str] = {}

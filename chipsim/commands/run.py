@@ -17,9 +17,14 @@ JSON keys (``--json``; one object, the same keys in every run, None for what was
 
 the report's ``summary``
     ``model``, ``chip``, ``cores``, ``cores_used``, ``idle_cores`` (working cores without a
-    block), ``read_mode``, ``devices_per_polarity``, ``adc_bits``, ``t_seconds``, ``gdc``,
-    ``transport`` and, when measured, ``metric``, ``software``, ``chip_mean``,
-    ``chip_ci95`` and the timing figures below.
+    block), ``read_mode``, ``devices_per_polarity``, ``input_bits``, ``adc_bits``,
+    ``adc_kind``, ``adc_range``; the areas (:func:`chipsim.cost.chip_area`): ``area_mm2``
+    (the die), ``mvm_area_mm2`` (all cores' crossbars, ADCs and PWM drivers),
+    ``core_area_mm2``, ``area_breakdown_mm2`` (``core``: crossbar, adc, pwm, ldpu, rest;
+    ``chip``: cores, gdpu, network, periphery); ``t_seconds``, ``gdc``, ``transport`` and,
+    when measured, ``metric``, ``software``, ``chip_mean``, ``chip_ci95``, the timing figures
+    below, ``tops_per_mm2`` (TOPS over the MVM area, the chip paper's convention) and
+    ``tops_per_mm2_chip`` (over the die).
 ``accuracy``
     ``metric`` (``top1`` in %, or ``bpc`` bits per character), ``software`` (float forward),
     ``chip_mean`` and ``chip_ci95`` ([lo, hi], Student t over the instances), ``instances``,

@@ -1,30 +1,38 @@
 """Energy of a run: action counts × the energy table + static power × time (after the run).
 
 The timing engine only counts; this module turns the counts of a run
-(:class:`ActionCounts`) and a chip's :class:`~chipsim.spec.EnergySpec` into an
-:class:`EnergyBreakdown`, so technology numbers change without re-simulating (the Accelergy
-pattern). Every component is one parameter times one count or active time
-(:data:`COMPONENTS`); the fit (:mod:`chipsim.cost.fit`) uses the same table.
+(:class:`ActionCounts`), a chip's :class:`~chipsim.spec.EnergySpec` and the precision of its
+cores (:class:`~chipsim.spec.CoreSpec`) into an :class:`EnergyBreakdown`, so technology
+numbers change without re-simulating (the Accelergy pattern). Every component is one
+parameter × a factor of the core's precision (:mod:`chipsim.cost.adc`: the applied pulse
+window for PWM and array, ``2**adc_bits`` steps or the SAR law for the ADC) × one count or
+active time (:data:`COMPONENTS`); the Table I fit (``chipsim.calibration.fit``) uses the same
+table, so the energy stays linear in the fitted parameters.
 
 Examples
 --------
->>> from chipsim.spec import EnergySpec
+>>> from chipsim.spec import CoreSpec, EnergySpec
 >>> c = ActionCounts(mvms=1, adc_conversions=256, pwm_row_phases=256,
 ...                  array_cell_phases=65536)
->>> e = energy(c, EnergySpec(pwm_pj_per_row_phase=10.0, array_fj_per_cell_phase=0.0,
-...                          adc_pj_per_conversion=20.0))
+>>> spec = EnergySpec(pwm_fj_per_row_ns=100.0, array_fj_per_cell_ns=0.0,
+...                   adc_cco_fj_per_step=20.0)
+>>> e = energy(c, spec, CoreSpec())  # 128-ns window, 8-bit CCO ADC: 2^8 steps
 >>> e.pwm_pj, e.adc_pj, e.mvm_pj
-(2560.0, 5120.0, 7680.0)
+(3276.8, 1310.72, 4587.52)
+>>> energy(c, spec, CoreSpec(adc_bits=6)).adc_pj
+327.68
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from ..spec import EnergySpec
+from ..spec import CoreSpec, EnergySpec
+from .adc import adc_energy_factor, adc_energy_param, integration_ns
 
-__all__ = ["ActionCounts", "EnergyBreakdown", "COMPONENTS", "STATIC_COMPONENTS", "MVM_COMPONENTS",
-           "energy"]
+__all__ = ["ActionCounts", "EnergyBreakdown", "Component", "COMPONENTS", "STATIC_COMPONENTS",
+           "MVM_COMPONENTS", "energy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +41,9 @@ class ActionCounts:
 
     Attributes
     ----------
-    mvms, gdc_mvms
-        Core MVMs of the workload, and calibration MVMs of drift compensation.
+    mvms, gdc_mvms, range_cal_mvms
+        Core MVMs of the workload, calibration MVMs of drift compensation, and the one-time
+        calibration MVMs that set calibrated ADC ranges (``core.adc_range``).
     pwm_row_phases, array_cell_phases, adc_conversions
         Active rows × read phases, active unit cells × phases, and ADC conversions (every
         ADC of the core converts in every phase: columns × phases; no per-column gating,
@@ -52,6 +61,7 @@ class ActionCounts:
 
     mvms: int = 0
     gdc_mvms: int = 0
+    range_cal_mvms: int = 0
     pwm_row_phases: int = 0
     array_cell_phases: int = 0
     adc_conversions: int = 0
@@ -66,24 +76,55 @@ class ActionCounts:
     chip_active_ps: int = 0
 
 
-#: component -> (EnergySpec field, ActionCounts field, scale to pJ)
-COMPONENTS: dict[str, tuple[str, str, float]] = {
-    "pwm": ("pwm_pj_per_row_phase", "pwm_row_phases", 1.0),
-    "array": ("array_fj_per_cell_phase", "array_cell_phases", 1e-3),
-    "adc": ("adc_pj_per_conversion", "adc_conversions", 1.0),
-    "mvm_static": ("mvm_static_mw_per_core", "mvm_core_ps", 1e-3),
-    "ldpu": ("ldpu_pj_per_value", "ldpu_values", 1.0),
-    "buffer": ("buffer_pj_per_value", "buffer_values", 1.0),
-    "link": ("link_pj_per_bit_hop", "link_bit_hops", 1.0),
-    "gdpu": ("gdpu_pj_per_input", "gdpu_inputs", 1.0),
-    "offchip": ("offchip_pj_per_bit", "offchip_bits", 1.0),
-    "core_static": ("core_static_mw", "core_active_ps", 1e-3),
-    "gdpu_static": ("gdpu_static_mw_per_slice", "gdpu_active_ps", 1e-3),
-    "chip_static": ("chip_static_mw", "chip_active_ps", 1e-3),
-}
-"""Each energy component as (parameter, count, scale): mW × ps and fJ → 1e-3 pJ."""
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One energy component: ``EnergySpec[param] × factor(core) × ActionCounts[count]`` pJ.
 
-STATIC_COMPONENTS = tuple(c for c, (param, _, _) in COMPONENTS.items() if "_mw" in param)
+    ``param`` is a field name, or a function of the core for a component whose parameter
+    depends on it (the ADC kind); ``factor`` converts the parameter's unit × the count's unit
+    to pJ and carries the precision laws of :mod:`chipsim.cost.adc`.
+    """
+
+    param: str | Callable[[CoreSpec], str]
+    count: str
+    factor: Callable[[CoreSpec], float]
+
+    def param_of(self, core: CoreSpec) -> str:
+        """The parameter's field name for ``core``."""
+        return self.param if isinstance(self.param, str) else self.param(core)
+
+    def pj(self, spec: EnergySpec, core: CoreSpec, counts: ActionCounts) -> float:
+        """The component's energy (pJ)."""
+        return (getattr(spec, self.param_of(core)) * self.factor(core)
+                * getattr(counts, self.count))
+
+
+def _const(scale: float) -> Callable[[CoreSpec], float]:
+    return lambda core: scale
+
+
+def _per_window_ns(core: CoreSpec) -> float:
+    return integration_ns(core) * 1e-3  # fJ per ns × ns → pJ
+
+
+COMPONENTS: dict[str, Component] = {
+    "pwm": Component("pwm_fj_per_row_ns", "pwm_row_phases", _per_window_ns),
+    "array": Component("array_fj_per_cell_ns", "array_cell_phases", _per_window_ns),
+    "adc": Component(adc_energy_param, "adc_conversions", adc_energy_factor),
+    "mvm_static": Component("mvm_static_mw_per_core", "mvm_core_ps", _const(1e-3)),
+    "ldpu": Component("ldpu_pj_per_value", "ldpu_values", _const(1.0)),
+    "buffer": Component("buffer_pj_per_value", "buffer_values", _const(1.0)),
+    "link": Component("link_pj_per_bit_hop", "link_bit_hops", _const(1.0)),
+    "gdpu": Component("gdpu_pj_per_input", "gdpu_inputs", _const(1.0)),
+    "offchip": Component("offchip_pj_per_bit", "offchip_bits", _const(1.0)),
+    "core_static": Component("core_static_mw", "core_active_ps", _const(1e-3)),
+    "gdpu_static": Component("gdpu_static_mw_per_slice", "gdpu_active_ps", _const(1e-3)),
+    "chip_static": Component("chip_static_mw", "chip_active_ps", _const(1e-3)),
+}
+"""Each energy component (mW × ps and fJ → 1e-3 pJ)."""
+
+STATIC_COMPONENTS = tuple(c for c, comp in COMPONENTS.items()
+                          if isinstance(comp.param, str) and "_mw" in comp.param)
 """The components that are a static power (mW) × an active time; the rest are per action."""
 
 MVM_COMPONENTS = ("pwm", "array", "adc", "mvm_static")
@@ -127,9 +168,7 @@ class EnergyBreakdown:
         return EnergyBreakdown(*(getattr(self, f.name) * factor for f in fields(self)))
 
 
-def energy(counts: ActionCounts, spec: EnergySpec) -> EnergyBreakdown:
-    """The energy breakdown of ``counts`` under the energy table ``spec``."""
-    return EnergyBreakdown(**{
-        f"{comp}_pj": getattr(spec, param) * getattr(counts, count) * scale
-        for comp, (param, count, scale) in COMPONENTS.items()
-    })
+def energy(counts: ActionCounts, spec: EnergySpec, core: CoreSpec) -> EnergyBreakdown:
+    """The energy breakdown of ``counts`` under the energy table ``spec`` for cores ``core``."""
+    return EnergyBreakdown(**{f"{name}_pj": comp.pj(spec, core, counts)
+                              for name, comp in COMPONENTS.items()})

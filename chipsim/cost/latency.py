@@ -19,32 +19,10 @@ import math
 from dataclasses import dataclass
 
 from ..spec import ChipSpec
+from .adc import mvm_cycles
+from .clock import align_up, period_ps
 
 __all__ = ["period_ps", "align_up", "Latencies"]
-
-
-def period_ps(mhz: float) -> int:
-    """Clock period (ps) of a ``mhz`` clock, rounded to the nearest picosecond (at least 1).
-
-    Examples
-    --------
-    >>> period_ps(1000.0), period_ps(400.0), period_ps(333.0)
-    (1000, 2500, 3003)
-    """
-    if not mhz > 0:
-        raise ValueError(f"a clock frequency must be > 0 MHz, got {mhz}")
-    return max(1, round(1e6 / mhz))
-
-
-def align_up(t_ps: int, period: int) -> int:
-    """The first edge of a clock of ``period`` ps at or after ``t_ps`` (edges at multiples).
-
-    Examples
-    --------
-    >>> align_up(133000, 2500), align_up(135000, 2500)
-    (135000, 135000)
-    """
-    return -(-t_ps // period) * period
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +34,9 @@ class Latencies:
     mvm_clock_ps, digital_ps, link_clock_ps
         Periods of the MVM, digital and link clocks.
     mvm_ps
-        One MVM: ``core.mvm_cycles`` MVM-clock periods (PWM windows of every read phase,
-        per-phase ADC overhead, set-up): 133 ns one-phase, 520 ns four-phase on the reference.
+        One MVM: :func:`chipsim.cost.adc.mvm_cycles` MVM-clock periods (every read phase's
+        integration window and ADC conversion, per-phase latch overhead, set-up): 133 ns
+        one-phase, 520 ns four-phase on the reference.
     ldpu_depth_ps
         Pipeline latency of an LDPU (``energy.ldpu_pipeline_cycles`` digital periods).
     ldpu_values_per_cycle
@@ -92,7 +71,7 @@ class Latencies:
             mvm_clock_ps=mvm_clock,
             digital_ps=digital,
             link_clock_ps=period_ps(chip.network.link_clock_mhz),
-            mvm_ps=core.mvm_cycles * mvm_clock,
+            mvm_ps=mvm_cycles(core) * mvm_clock,
             ldpu_depth_ps=chip.energy.ldpu_pipeline_cycles * digital,
             ldpu_values_per_cycle=core.ldpu_values_per_cycle,
             gdpu_depth_ps=chip.energy.gdpu_pipeline_cycles * digital,

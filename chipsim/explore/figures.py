@@ -1,9 +1,11 @@
 """The Pareto figures of a sweep (PNG, matplotlib's Agg canvas, no pyplot state).
 
-Three figures over the points with status ``ok`` (:data:`FIGURES`):
+Four figures over the points with status ``ok`` (:data:`FIGURES`):
 
 ``pareto_accuracy_vs_tops_per_w.png``
     Chip accuracy against TOPS/W.
+``pareto_accuracy_vs_tops_per_mm2.png``
+    Chip accuracy against TOPS/mm² (of all cores' MVM area).
 ``pareto_accuracy_vs_throughput.png``
     Chip accuracy against throughput (inferences per second).
 ``pareto_tops_per_w_vs_cores.png``
@@ -32,11 +34,13 @@ DPI = 90
 #: file name -> (x column, y column): columns of :func:`_value`
 FIGURES = {
     "pareto_accuracy_vs_tops_per_w.png": ("tops_per_w", "accuracy"),
+    "pareto_accuracy_vs_tops_per_mm2.png": ("tops_per_mm2", "accuracy"),
     "pareto_accuracy_vs_throughput.png": ("throughput_inf_per_s", "accuracy"),
     "pareto_tops_per_w_vs_cores.png": ("cores", "tops_per_w"),
 }
 
 _LABELS = {"tops_per_w": "TOPS/W (whole chip)", "throughput_inf_per_s": "throughput (inf/s)",
+           "tops_per_mm2": "TOPS/mm² (MVM area)",
            "cores": "cores on the chip"}
 
 

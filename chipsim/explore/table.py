@@ -4,7 +4,9 @@ Columns (:func:`table_columns`): ``index``; one column per grid key (the point's
 ``status`` (``ok``, ``infeasible``, ``error``); ``metric`` (``top1`` in %, ``bpc`` bits per
 character); ``software`` (float forward), ``chip_mean``, ``chip_ci95_lo``, ``chip_ci95_hi``
 (accuracy over the chip instances); ``latency_ns``, ``throughput_inf_per_s``, ``tops``,
-``energy_uj_per_inference``, ``tops_per_w`` (the report summary's timing figures); ``cores``
+``energy_uj_per_inference``, ``tops_per_w`` (the report summary's timing figures);
+``area_mm2`` (the die) and ``tops_per_mm2`` (TOPS over all cores' MVM area, the chip paper's
+convention), from the report summary; ``cores``
 (of the chip) and ``cores_used`` (holding a block); ``static_power_mw`` (average static power
 over the timing run, :func:`chipsim.explore.worker.static_power_mw`); ``reason`` (why a point
 is infeasible or failed). Empty cells: not measured, or not ok.
@@ -17,7 +19,7 @@ Examples
 >>> rec = {"index": 0, "settings": {"core.adc_bits": 4}, "status": "infeasible",
 ...        "reason": "needs 40 cores", "summary": None, "cores": 32}
 >>> print(table_csv([rec], ["core.adc_bits"]).splitlines()[1])
-0,4,infeasible,,,,,,,,,,,32,,,needs 40 cores
+0,4,infeasible,,,,,,,,,,,,,32,,,needs 40 cores
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ __all__ = ["RESULT_COLUMNS", "table_columns", "table_rows", "table_csv", "table_
 #: the columns after the grid keys
 RESULT_COLUMNS = ("status", "metric", "software", "chip_mean", "chip_ci95_lo", "chip_ci95_hi",
                   "latency_ns", "throughput_inf_per_s", "tops", "energy_uj_per_inference",
-                  "tops_per_w", "cores", "cores_used", "static_power_mw", "reason")
+                  "tops_per_w", "area_mm2", "tops_per_mm2", "cores", "cores_used",
+                  "static_power_mw", "reason")
 
 _SUMMARY_KEYS = ("metric", "software", "chip_mean", "latency_ns", "throughput_inf_per_s",
-                 "tops", "energy_uj_per_inference", "tops_per_w", "cores_used")
+                 "tops", "energy_uj_per_inference", "tops_per_w", "area_mm2", "tops_per_mm2",
+                 "cores_used")
 
 
 def table_columns(keys: list[str]) -> list[str]:

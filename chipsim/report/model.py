@@ -170,7 +170,11 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
         "idle_cores": chip.n_cores - len(mapping.excluded_cores) - mapping.cores_used,
         "read_mode": chip.core.read_mode.value,
         "devices_per_polarity": chip.core.devices_per_polarity,
+        "input_bits": chip.core.input_bits,
         "adc_bits": chip.core.adc_bits,
+        "adc_kind": chip.core.adc_kind.value,
+        "adc_range": chip.core.adc_range.value,
+        **_area(chip),
         "t_seconds": config.t_seconds,
         "gdc": config.gdc,
         "transport": config.transport,
@@ -183,7 +187,26 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
         s.update({k: timing[k] for k in ("latency_ns", "throughput_inf_per_s", "tops",
                                          "energy_uj_per_inference", "tops_per_w",
                                          "tops_per_w_mvm")})
+        s["tops_per_mm2"] = timing["tops"] / s["mvm_area_mm2"]
+        s["tops_per_mm2_chip"] = timing["tops"] / s["area_mm2"]
     return s
+
+
+def _area(chip) -> dict[str, Any]:
+    """The chip's areas (mm², :func:`chipsim.cost.chip_area`): die, all cores' MVM area,
+    one core, and the breakdown of a core and of the die."""
+    from ..cost import chip_area
+
+    a = chip_area(chip)
+    c = a.core
+    return {
+        "area_mm2": a.total_mm2, "mvm_area_mm2": a.mvm_mm2, "core_area_mm2": c.total_mm2,
+        "area_breakdown_mm2": {
+            "core": {"crossbar": c.crossbar_mm2, "adc": c.adc_mm2, "pwm": c.pwm_mm2,
+                     "ldpu": c.ldpu_mm2, "rest": c.rest_mm2},
+            "chip": {"cores": a.cores_mm2, "gdpu": a.gdpu_mm2, "network": a.network_mm2,
+                     "periphery": a.periphery_mm2}},
+    }
 
 
 def _layer_table(mapping, timing) -> list[dict[str, Any]]:

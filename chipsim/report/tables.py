@@ -89,7 +89,10 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         ("model", model),
         ("chip", f"{s['chip']}: {s['cores']} cores, {s['read_mode']}, {devices}, "
-                 f"{s['adc_bits']}-bit ADC"),
+                 f"{s['input_bits']}-bit PWM inputs, {s['adc_bits']}-bit {s['adc_kind']} ADC "
+                 f"({s['adc_range']} range)"),
+        ("area", f"{s['area_mm2']:.4g} mm² die; MVM area {s['mvm_area_mm2']:.4g} mm² "
+                 f"({s['core_area_mm2']:.4g} mm² per core)"),
         ("cores used", f"{s['cores_used']} of {s['cores']}" + (
             f" ({s['idle_cores']} idle)" if s.get("idle_cores") else "")),
         ("time since programming", f"{fmt_time_s(s['t_seconds'])}, GDC "
@@ -112,6 +115,8 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
             ("TOPS", f"{t['tops']:.4g}"),
             ("energy / inference", f"{t['energy_uj_per_inference']:.4g} µJ"),
             ("TOPS/W", f"{t['tops_per_w']:.4g} (MVM energy only: {t['tops_per_w_mvm']:.4g})"),
+            ("TOPS/mm²", f"{s['tops_per_mm2']:.4g} of MVM area ([LG]'s convention); "
+                         f"{s['tops_per_mm2_chip']:.4g} of the die"),
         ]
     else:
         rows.append(("timing", "not simulated (--no-timing)"))

@@ -9,6 +9,7 @@ Examples
 """
 
 from ._fields import SpecError, field_doc
+from .area import AreaSpec
 from .chip import ChipSpec
 from .core import AdcKind, AdcRange, CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
@@ -21,7 +22,7 @@ from .presets import PRESETS, hermes, hermes16, hermes256, hermes_pcm_like, pres
 __all__ = [
     "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "AdcKind", "AdcRange",
     "DeviceModel", "DeviceSpec",
-    "EnergySpec", "FaultSpec", "NetworkSpec", "Topology", "PRESETS", "hermes",
+    "EnergySpec", "AreaSpec", "FaultSpec", "NetworkSpec", "Topology", "PRESETS", "hermes",
     "hermes_pcm_like", "hermes16", "hermes256", "preset", "load_chip", "dump_chip",
     "from_dict", "to_dict", "override", "resolve_chip",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._fields import SpecError, spec_field, validate
+from .area import AreaSpec
 from .core import CoreSpec
 from .device import DeviceSpec
 from .energy import EnergySpec
@@ -28,6 +29,9 @@ class ChipSpec:
     energy: EnergySpec = spec_field(
         default_factory=EnergySpec,
         doc="per-action energies, static powers and digital pipeline depths (chipsim.cost)")
+    area: AreaSpec = spec_field(
+        default_factory=AreaSpec,
+        doc="component sizes from which core and chip areas follow (chipsim.cost.area)")
     faults: FaultSpec = spec_field(
         default_factory=FaultSpec,
         doc="stuck devices, dead cores, dead ADC columns, broken links (none by default)")

@@ -126,8 +126,6 @@ class CoreSpec:
         lo=0, hi=100000)
     ldpu_values_per_cycle: int = spec_field(
         1, "values the LDPU completes per digital cycle (pipelined) [LG §II]", lo=1, hi=4096)
-    mvm_area_mm2: float = spec_field(0.635, "MVM area of one core (mm²) [LG EDT I]", lo=0.0,
-                                     lo_open=True)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -149,14 +147,3 @@ class CoreSpec:
     def adc_levels(self) -> int:
         """Largest ADC magnitude count, ``2**(adc_bits-1) - 1``."""
         return 2 ** (self.adc_bits - 1) - 1
-
-    @property
-    def mvm_cycles(self) -> int:
-        """MVM-clock cycles of one MVM: PWM windows, per-phase overhead and set-up."""
-        window = (2 ** (self.input_bits - 1)) * self.pwm_cycles_per_lsb
-        return self.phases * (window + self.phase_overhead_cycles) + self.mvm_setup_cycles
-
-    @property
-    def mvm_ns(self) -> float:
-        """Latency of one MVM (ns): 133 (1-ph) or 520 (4-ph) on the reference chip."""
-        return self.mvm_cycles * 1e3 / self.mvm_clock_mhz

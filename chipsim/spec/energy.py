@@ -33,17 +33,24 @@ _FIT = "fitted to [LG] Tab I (chipsim/cost/hermes_fit.yaml)"
 class EnergySpec:
     """Per-action energies, static powers and digital pipeline depths of a chip."""
 
-    pwm_pj_per_row_phase: float = spec_field(
-        22.562, f"PWM driver energy per active crossbar row per read phase (pJ); {_FIT}",
+    pwm_fj_per_row_ns: float = spec_field(
+        175.6, "PWM driver energy per active crossbar row per ns of applied pulse window "
+        f"(fJ; chipsim.cost.adc.integration_ns); {_FIT}", lo=0.0)
+    array_fj_per_cell_ns: float = spec_field(
+        0.59898, "crossbar read energy per active unit cell (4 PCM devices) per ns of applied "
+        f"pulse window, at the mean duty of Table I's inputs (fJ); {_FIT}", lo=0.0)
+    adc_cco_fj_per_step: float = spec_field(
+        29.996, "CCO ADC energy per count step: a conversion of b bits costs this × 2^b "
+        f"(Walden scaling, chipsim.cost.adc) (fJ); {_FIT}", lo=0.0)
+    adc_ramp_fj_per_step: float = spec_field(
+        29.996, "ramp ADC energy per counter step: a conversion of b bits costs this × 2^b "
+        "(fJ); UNCONFIRMED: the reference chip's fitted CCO step (same 14-nm counting logic)",
         lo=0.0)
-    array_fj_per_cell_phase: float = spec_field(
-        76.543, "crossbar read energy per active unit cell (4 PCM devices) per read phase "
-        f"(fJ); {_FIT}", lo=0.0)
-    adc_pj_per_conversion: float = spec_field(
-        7.6275, f"energy of one ADC conversion (one column, one read phase) (pJ); {_FIT}",
-        lo=0.0)
+    adc_sar_scale: float = spec_field(
+        1.0, "SAR ADC energy relative to the survey law of chipsim.cost.adc (Accelergy's fit "
+        "of Murmann's ADC survey); UNCONFIRMED: 1, the survey law as is", lo=0.0)
     mvm_static_mw_per_core: float = spec_field(
-        4.1214, "static power of one core's MVM periphery (bias, references, PWM/ADC clock "
+        4.1223, "static power of one core's MVM periphery (bias, references, PWM/ADC clock "
         f"tree), drawn by every core while any core computes an MVM (mW); {_FIT}", lo=0.0)
     ldpu_pj_per_value: float = spec_field(
         231.71, "energy of one value through an LDPU (ADC count conversion, affine, add, "
@@ -54,16 +61,16 @@ class EnergySpec:
     link_pj_per_bit_hop: float = spec_field(
         0.4965, f"energy of one bit over one core-to-core link (pJ); {_FIT}", lo=0.0)
     gdpu_pj_per_input: float = spec_field(
-        15.76, "energy of one input value through a GDPU slice (activation lookup, "
+        15.761, "energy of one input value through a GDPU slice (activation lookup, "
         f"interpolation, cell-state update) (pJ); {_FIT}", lo=0.0)
     core_static_mw: float = spec_field(
-        33.218, "static power of a core's digital domain (LDPU, buffers, link ports) while "
+        33.217, "static power of a core's digital domain (LDPU, buffers, link ports) while "
         f"the core is busy (clock-gated when idle), for cores with digital work (mW); {_FIT}",
         lo=0.0)
     gdpu_static_mw_per_slice: float = spec_field(
         1.8121, f"static power of a GDPU slice while it is busy (mW); {_FIT}", lo=0.0)
     chip_static_mw: float = spec_field(
-        141.66, "chip-level static power of the digital domain (clock generation, global "
+        141.67, "chip-level static power of the digital domain (clock generation, global "
         f"control) from the first to the last action of a run with digital work (mW); {_FIT}",
         lo=0.0)
     offchip_pj_per_bit: float = spec_field(

@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 from ..cost.energy import ActionCounts, energy
-from ..spec import ChipSpec
+from ..spec import AdcRange, ChipSpec
 from .config import TimingConfig, TimingError
 from .host import feeder
 from .kernel import Deadlock
@@ -113,10 +113,13 @@ def _collect(st: SimState) -> TimingResult:
     buffer_ports += [("psum", c, p) for c, p in st.psum.items()]
     buffer_ports += [(f"act {plan.edges[e].src}", c, p) for (c, e), p in st.act.items()]
     buffer_ports += [(f"res {plan.edges[e].src}", c, p) for (c, e), p in st.res.items()]
+    setup = _range_calibration(st)
     counts = ActionCounts(
-        mvms=sum(cnt.mvms), gdc_mvms=sum(cnt.gdc_mvms),
-        pwm_row_phases=sum(cnt.pwm_row_phases), array_cell_phases=sum(cnt.array_cell_phases),
-        adc_conversions=sum(cnt.adc_conversions), mvm_core_ps=chip.n_cores * mvm_active,
+        mvms=sum(cnt.mvms), gdc_mvms=sum(cnt.gdc_mvms), range_cal_mvms=setup.mvms,
+        pwm_row_phases=sum(cnt.pwm_row_phases) + setup.pwm_row_phases,
+        array_cell_phases=sum(cnt.array_cell_phases) + setup.array_cell_phases,
+        adc_conversions=sum(cnt.adc_conversions) + setup.adc_conversions,
+        mvm_core_ps=chip.n_cores * (mvm_active + setup.mvm_core_ps),
         ldpu_values=sum(cnt.ldpu_values),
         buffer_values=sum(p.values for _, _, p in buffer_ports),
         link_bit_hops=sum(lk.bits for lk in links if lk.noc),
@@ -135,7 +138,8 @@ def _collect(st: SimState) -> TimingResult:
         inference_latency_ps=tuple(int(x) for x in lat), completion_ps=completion,
         makespan_ps=int(makespan), throughput_inf_per_s=throughput,
         ops_per_inference=sum(cnt.ops) / n_inf, mvm_active_ps=mvm_active, counts=counts,
-        energy=energy(counts, spec), energy_spec=spec, core_counts=core_counts,
+        energy=energy(counts, spec, chip.core), energy_spec=spec, core_spec=chip.core,
+        setup_ps=setup.mvm_core_ps, core_counts=core_counts,
         gdpu_counts=gdpu_counts,
         core_utilization={c: cnt.mvm_busy_ps[c] / makespan for c in cores},
         ldpu_utilization={c: cnt.ldpu_busy_ps[c] / makespan for c in cores},
@@ -143,3 +147,29 @@ def _collect(st: SimState) -> TimingResult:
         link_peak_queue={lk.name: lk.peak_queue for lk in links if lk.transfers},
         buffer_peak={f"core {c} {kind}": p.peak for kind, c, p in buffer_ports},
         timeline=tuple(sorted(cnt.timeline)) if cfg.timeline else ())
+
+
+def _range_calibration(st: SimState) -> ActionCounts:
+    """The one-time reads that set calibrated ADC ranges (``core.adc_range``), as counts.
+
+    Every used core reads ``core.adc_range_calibration_mvms`` calibration vectors once after
+    programming, all cores at once, before the first inference: charged in energy like the
+    GDC reads (their PWM, array and ADC actions, and the MVM periphery's static power for the
+    time they take, given as ``mvm_core_ps`` of one core); that set-up time is reported
+    apart (``TimingResult.setup_ps``), not added to any inference's latency.
+    """
+    core = st.chip.core
+    if core.adc_range is not AdcRange.CALIBRATED:
+        return ActionCounts()
+    n = core.adc_range_calibration_mvms
+    rows = cells = 0
+    for c in st.plan.cores:
+        b = st.plan.blocks[c]
+        r = b.rows[1] - b.rows[0]
+        rows += r
+        cells += r * (b.cols[1] - b.cols[0])
+    used = len(st.plan.cores)
+    return ActionCounts(mvms=used * n, pwm_row_phases=n * rows * core.phases,
+                        array_cell_phases=n * cells * core.phases,
+                        adc_conversions=used * n * core.cols * core.phases,
+                        mvm_core_ps=n * st.lat.mvm_ps)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cost.energy import ActionCounts, EnergyBreakdown, energy
-from ..spec import EnergySpec
+from ..spec import CoreSpec, EnergySpec
 
 __all__ = ["TimingResult"]
 
@@ -47,8 +47,12 @@ class TimingResult:
         Chip-wide action counts, the inputs of the energy model.
     energy
         Energy of the whole run per component.
-    energy_spec
-        The energy table ``energy`` was computed with.
+    energy_spec, core_spec
+        The energy table ``energy`` was computed with, and the cores whose precision laws
+        scale it (:data:`chipsim.cost.energy.COMPONENTS`).
+    setup_ps
+        One-time set-up before the first inference: the reads that set calibrated ADC ranges
+        (0 with fixed ranges); its energy is in ``energy``, its time in no latency.
     core_counts
         Per core: ``mvms``, ``gdc_mvms``, ``ldpu_values``, ``ops``, busy times.
     gdpu_counts
@@ -78,6 +82,8 @@ class TimingResult:
     counts: ActionCounts
     energy: EnergyBreakdown
     energy_spec: EnergySpec
+    core_spec: CoreSpec
+    setup_ps: int
     core_counts: dict[int, dict[str, int]]
     gdpu_counts: dict[int, dict[str, int]]
     core_utilization: dict[int, float]
@@ -121,7 +127,7 @@ class TimingResult:
 
     def energy_with(self, spec: EnergySpec) -> EnergyBreakdown:
         """The run's energy under another energy table (no re-simulation)."""
-        return energy(self.counts, spec)
+        return energy(self.counts, spec, self.core_spec)
 
     def summary(self) -> dict[str, Any]:
         """Flat, JSON-ready key figures (the keys of ``chipsim run --json``)."""

@@ -1,8 +1,9 @@
 """The processes of the chip's units: a core (MVM unit + LDPU), a GDPU slice, GDC.
 
 A core's MVM unit and its LDPU are joined by the ADC result latch (one vector deep): the MVM
-of a vector (PWM + array read + ADC, ``core.mvm_cycles`` MVM-clock cycles) starts when its
-input has arrived, the previous MVM has ended and the LDPU has taken the previous result; the
+of a vector (PWM + array read + ADC, ``chipsim.cost.adc.mvm_cycles`` MVM-clock cycles)
+starts when its input has arrived, the previous MVM has ended and the LDPU has taken the
+previous result; the
 LDPU (one value per digital cycle, pipelined) takes a result when it has it, when the partial
 sums and residuals it adds have been delivered and when the receivers have buffer space, then
 sends. One process per core runs both, vector by vector: every MVM time follows from time

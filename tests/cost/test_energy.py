@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from chipsim.cost import COMPONENTS, MVM_COMPONENTS, ActionCounts, EnergyBreakdown, energy
-from chipsim.spec import EnergySpec, SpecError
+from chipsim.spec import AdcKind, CoreSpec, EnergySpec, SpecError
 
 
 def _counts(**kw):
@@ -14,22 +14,27 @@ def _counts(**kw):
     return ActionCounts(**base)
 
 
-def test_every_component_is_one_parameter_times_one_count():
+@pytest.mark.parametrize("core", [CoreSpec(), CoreSpec(adc_bits=5, input_bits=6),
+                                  CoreSpec(adc_kind=AdcKind.SAR), CoreSpec(adc_kind=AdcKind.RAMP)])
+def test_every_component_is_one_parameter_times_one_count(core):
     spec = EnergySpec()
-    e = energy(_counts(), spec)
-    for comp, (param, count, scale) in COMPONENTS.items():
-        assert getattr(e, f"{comp}_pj") == pytest.approx(getattr(spec, param) * 1000 * scale)
-        doubled = energy(_counts(**{count: 2000}), spec)
-        assert getattr(doubled, f"{comp}_pj") == pytest.approx(2 * getattr(e, f"{comp}_pj"))
-        zero = energy(_counts(), dataclasses.replace(spec, **{param: 0.0}))
-        assert getattr(zero, f"{comp}_pj") == 0.0
+    e = energy(_counts(), spec, core)
+    for name, comp in COMPONENTS.items():
+        param = comp.param_of(core)
+        want = getattr(spec, param) * comp.factor(core) * 1000
+        assert getattr(e, f"{name}_pj") == pytest.approx(want)
+        doubled = energy(_counts(**{comp.count: 2000}), spec, core)
+        assert getattr(doubled, f"{name}_pj") == pytest.approx(2 * getattr(e, f"{name}_pj"))
+        zero = energy(_counts(), dataclasses.replace(spec, **{param: 0.0}), core)
+        assert getattr(zero, f"{name}_pj") == 0.0
     assert e.total_pj == pytest.approx(sum(e.as_dict().values()))
     assert e.mvm_pj == pytest.approx(sum(getattr(e, f"{c}_pj") for c in MVM_COMPONENTS))
 
 
 def test_units_of_static_power():
     # 1 mW for 1 µs is 1 nJ = 1000 pJ
-    e = energy(ActionCounts(core_active_ps=1_000_000), EnergySpec(core_static_mw=1.0))
+    e = energy(ActionCounts(core_active_ps=1_000_000), EnergySpec(core_static_mw=1.0),
+               CoreSpec())
     assert e.core_static_pj == pytest.approx(1000.0)
 
 

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from chipsim.cost import Latencies, align_up, period_ps
+from chipsim.cost.adc import mvm_cycles
 from chipsim.spec import ReadMode, hermes, override
 
 
@@ -18,7 +19,7 @@ def test_periods_and_alignment():
 @pytest.mark.parametrize(("mode", "ps"), [("1ph", 133_000), ("4ph", 520_000)])
 def test_mvm_latency_comes_from_core_cycles(mode, ps):
     chip = override(hermes(), "core.read_mode", mode)
-    assert Latencies.of(chip).mvm_ps == ps == round(chip.core.mvm_ns * 1000)
+    assert Latencies.of(chip).mvm_ps == ps == mvm_cycles(chip.core) * 1000
 
 
 @pytest.mark.parametrize("field", ["phase_overhead_cycles", "pwm_cycles_per_lsb",
@@ -29,11 +30,15 @@ def test_slower_phase_means_longer_mvm(field):
     assert Latencies.of(slow).mvm_ps > Latencies.of(chip).mvm_ps
 
 
-def test_faster_mvm_clock_shortens_mvm():
+def test_faster_mvm_clock_shortens_mvm_down_to_the_adc_time():
     chip = hermes()
     fast = dataclasses.replace(chip, core=dataclasses.replace(chip.core, mvm_clock_mhz=2000.0,
                                                               read_mode=ReadMode.FOUR_PHASE))
-    assert Latencies.of(fast).mvm_ps == Latencies.of(chip).mvm_ps // 2
+    # the PWM window halves (64 ns) but the CCO ADC still needs 2^8 × 300 ps = 76.8 ns,
+    # 154 cycles of 500 ps, per phase: 4 × (154 + 1) + 4 cycles
+    assert Latencies.of(fast).mvm_ps == 624 * 500 < Latencies.of(chip).mvm_ps
+    sar = override(fast, "core.adc_kind", "sar")  # 64 + 9 ns per phase at a 1-GHz SAR clock
+    assert Latencies.of(sar).mvm_ps == (4 * (128 + 18 + 1) + 4) * 500
 
 
 def test_ldpu_and_link_rates():

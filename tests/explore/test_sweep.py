@@ -69,8 +69,8 @@ def test_pareto_figures_exist_and_decode(reference):
     from matplotlib.image import imread
 
     names = sorted(p.name for p in (reference / "figures").iterdir())
-    assert names == ["pareto_accuracy_vs_throughput.png", "pareto_accuracy_vs_tops_per_w.png",
-                     "pareto_tops_per_w_vs_cores.png"]
+    assert names == ["pareto_accuracy_vs_throughput.png", "pareto_accuracy_vs_tops_per_mm2.png",
+                     "pareto_accuracy_vs_tops_per_w.png", "pareto_tops_per_w_vs_cores.png"]
     for name in names:
         img = imread(reference / "figures" / name)
         assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100

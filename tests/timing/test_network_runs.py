@@ -6,6 +6,7 @@ import json
 import pytest
 
 from chipsim.cli import main
+from chipsim.cost import Latencies
 from chipsim.mapping import map_workload
 from chipsim.spec import hermes, hermes16, hermes256, override
 from chipsim.timing import TimingConfig, TimingError, TransportMode
@@ -87,7 +88,7 @@ def test_onchip_pipelining_beats_offchip(runs, model):
 def test_lstm_uses_the_gdpu_and_timeline_is_consistent(runs):
     m, _, r = runs[("lstm-ptb", "onchip")]
     assert sum(g["inputs"] for g in r.gdpu_counts.values()) == 2016 * r.inferences
-    mvm_ps = hermes().core.mvm_cycles * 1000
+    mvm_ps = Latencies.of(hermes()).mvm_ps
     for _core, start, end, action in r.timeline:
         assert 0 <= start < end <= r.makespan_ps
         if action == "mvm":
@@ -110,7 +111,7 @@ def test_small_mlp_on_16_cores(transport):
     m, layers, r = _run(MLP, hermes16(), transport, n=3)
     assert r.cores_used == m.cores_used if transport == "offchip" else r.cores_used >= 6
     assert {c: v["mvms"] for c, v in r.core_counts.items()} == _expected(m, layers, 3)
-    assert r.latency_ns > 3 * hermes16().core.mvm_ns
+    assert r.latency_ns > 3 * Latencies.of(hermes16()).mvm_ps / 1e3
 
 
 @pytest.mark.parametrize(("model", "transport"), [("resnet9", "offchip"),
