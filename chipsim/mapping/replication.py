@@ -21,6 +21,18 @@ stage. The network input comes from the host over the off-chip path, which the m
 not know; the model leaves it out. Link contention between streams depends on the placement
 and is left to the timing engine.
 
+Copies of consecutive layers are *tied*: a copy computes its band in order, and the line
+buffer between a producer and a banded consumer holds about one window (what a consumer that
+keeps up needs, :meth:`chipsim.timing.plan.Plan.line_capacity`). A consumer slower than its
+producer therefore holds the producer back to its own pace, and a producer copy whose band
+feeds several consumer copies feeds them one after the other: they cannot work at once. So
+a layer with ``r`` copies takes at least the time each banded layer downstream of it (over
+its sources, not its residual inputs, whose buffers are not bounded) needs for a band of
+``1/r`` of the image: its stage time is the slowest of its own and theirs with ``r`` copies.
+More copies of a consumer than of its producer cannot shorten the pipeline; copies of
+several consecutive layers whose per-vector times differ (the LDPU or the links, not the
+MVM, bound some of them) must come together.
+
 :func:`choose_replicas` then finds the shortest bottleneck stage that the spare cores allow
 and the fewest copies that reach it; spare cores that could not shorten it stay idle.
 """
@@ -133,6 +145,8 @@ def stage_model(layers: Sequence[LoweredLayer], core: tuple[int, int],
     >>> stage = stage_model(layers, (256, 256), StageCosts.of(hermes()))
     >>> stage(1, 1), stage(1, 32), stage(1, 64)  # 64 copies: the halo's link time binds
     (532480000, 16640000, 11480000)
+    >>> stage(0, 64)  # conv0's 64 copies wait for conv1's (16 MVMs would take 8320000)
+    11480000
     """
     costs = costs or StageCosts()
     by_name = {ly.name: ly for ly in layers}
@@ -153,7 +167,41 @@ def stage_model(layers: Sequence[LoweredLayer], core: tuple[int, int],
         out = cols * max(costs.ldpu_value_ps, costs.link_value_ps)
         stages.append(_Stage(ly.vectors, costs.mvm_ps, out, tuple(inputs),
                              ly.name in ly.sources, ly.name in stepped))
-    return lambda i, r: stages[i].time_ps(r)
+    tied = _tied_layers(layers, stepped)
+    own: dict[tuple[int, int], int] = {}
+
+    def own_ps(d: int, r: int) -> int:
+        t = own.get((d, r))
+        if t is None:
+            t = own[(d, r)] = stages[d].time_ps(r)
+        return t
+
+    return lambda i, r: max(own_ps(d, r) for d in tied[i])
+
+
+def _tied_layers(layers: Sequence[LoweredLayer],
+                 stepped: frozenset[str]) -> tuple[tuple[int, ...], ...]:
+    """Per layer, itself and the banded layers downstream of it over source edges (the
+    module docstring): the layers whose band times bound its copies."""
+    index = {ly.name: i for i, ly in enumerate(layers)}
+    consumers: list[list[int]] = [[] for _ in layers]
+    for j, ly in enumerate(layers):
+        if ly.name in stepped:  # its copies take turns by time step, not bands
+            continue
+        for s in ly.sources:
+            i = index.get(s)
+            if i is not None and i != j:
+                consumers[i].append(j)
+    out = []
+    for i in range(len(layers)):
+        seen, todo = {i}, [i]
+        while todo:
+            for j in consumers[todo.pop()]:
+                if j not in seen:
+                    seen.add(j)
+                    todo.append(j)
+        out.append(tuple(sorted(seen)))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
