@@ -8,8 +8,12 @@ holds :mod:`chipsim.cost` free of imports from :mod:`chipsim.timing` and from he
 Modules: :mod:`~chipsim.calibration.golden` (the data files: ``table1.yaml``, Table I with
 its source, and ``hermes_fit.yaml``, the fitted parameter set),
 :mod:`~chipsim.calibration.usecases` (the three use cases of Table I as engine runs),
-:mod:`~chipsim.calibration.validate` (the 24 cells of Table I against the engine) and
-:mod:`~chipsim.calibration.fit` (``python -m chipsim.calibration.fit [--write]``).
+:mod:`~chipsim.calibration.validate` (the 24 cells of Table I against the engine),
+:mod:`~chipsim.calibration.fit` (``python -m chipsim.calibration.fit [--write]``; its
+:func:`~chipsim.calibration.fit.fit` takes the use cases to fit to) and
+:mod:`~chipsim.calibration.heldout` (each use case predicted by a fit to the other two,
+printed by ``chipsim validate``). :mod:`~chipsim.calibration.fit` and
+:mod:`~chipsim.calibration.heldout` are imported by name, not from here.
 
 Examples
 --------

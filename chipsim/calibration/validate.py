@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -17,7 +18,10 @@ from ..timing.result import TimingResult
 from .golden import METRICS, load_table1
 from .usecases import USE_CASES, run_use_case, use_case_metrics
 
-__all__ = ["ValidationRow", "validate", "use_case_runs", "rows_from_runs"]
+__all__ = ["MODES", "ValidationRow", "validate", "use_case_runs", "rows_from_runs"]
+
+MODES = ("1ph", "4ph")
+"""The read modes of Table I, in its order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,29 +40,39 @@ class ValidationRow:
         return asdict(self)
 
 
-def use_case_runs(chip: ChipSpec | None = None) -> dict[tuple[str, str], TimingResult]:
-    """Timing runs of every use case in both read modes on ``chip`` (default ``hermes()``)."""
+def use_case_runs(chip: ChipSpec | None = None, use_cases: Iterable[str] = USE_CASES,
+                  run: Callable[[str, ChipSpec], TimingResult] = run_use_case,
+                  ) -> dict[tuple[str, str], TimingResult]:
+    """Timing runs of ``use_cases`` (default all of Table I) in both read modes on ``chip``
+    (default ``hermes()``), keyed by ``(use case, mode)``; ``run(name, chip)`` does one run
+    (default :func:`~chipsim.calibration.usecases.run_use_case`; the fit passes a cache)."""
     chip = hermes() if chip is None else chip
+    names = tuple(use_cases)
     out = {}
-    for mode in ("1ph", "4ph"):
+    for mode in MODES:
         c = replace(chip, core=replace(chip.core, read_mode=ReadMode(mode)))
-        for name in USE_CASES:
-            out[(name, mode)] = run_use_case(name, c)
+        for name in names:
+            out[(name, mode)] = run(name, c)
     return out
 
 
 def rows_from_runs(runs: dict[tuple[str, str], TimingResult],
-                   energy: EnergySpec | None = None) -> list[ValidationRow]:
-    """Table I rows of ``runs``, with their energy recomputed under ``energy`` if given."""
-    table = load_table1()["use_cases"]
+                   energy: EnergySpec | None = None,
+                   table: dict[str, Any] | None = None) -> list[ValidationRow]:
+    """Table I rows of ``runs`` (the use cases they hold, in Table I's order), with their
+    energy recomputed under ``energy`` if given, against ``table`` (default
+    :func:`~chipsim.calibration.golden.load_table1`)."""
+    ref_cases = (load_table1() if table is None else table)["use_cases"]
     rows = []
     for name in USE_CASES:
-        for mode in ("1ph", "4ph"):
+        for mode in MODES:
+            if (name, mode) not in runs:
+                continue
             r = runs[(name, mode)]
             if energy is not None:
                 r = replace(r, energy=r.energy_with(energy), energy_spec=energy)
             sim = use_case_metrics(r)
-            ref = table[name]["modes"][mode]
+            ref = ref_cases[name]["modes"][mode]
             for metric in METRICS:
                 s, t = float(sim[metric]), float(ref[metric])
                 rows.append(ValidationRow(name, mode, metric, s, t, s / t - 1.0))

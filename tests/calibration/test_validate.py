@@ -43,17 +43,31 @@ def test_use_cases_use_the_cores_and_units_of_table1(use_case_runs):
 
 def test_validate_cli_json(capsys):
     assert main(["validate", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"rows", "tolerance", "max_abs_rel_error", "held_out"}
+    rows = out["rows"]
     assert len(rows) == 24
     assert set(rows[0]) == {"use_case", "mode", "metric", "simulated", "reference",
                             "rel_error"}
     assert {r["metric"] for r in rows} == {"tops", "tops_per_w", "energy_uj", "latency_ns"}
+    assert out["max_abs_rel_error"] == max(abs(r["rel_error"]) for r in rows) <= 0.05
+    folds = out["held_out"]
+    assert [f["held_out"] for f in folds] == ["all_cores", "resnet_layer", "lstm_step"]
+    for f in folds:
+        assert len(f["rows"]) == 8 and f["held_out"] not in f["fitted_on"]
+        assert {r["use_case"] for r in f["rows"]} == {f["held_out"]}
+        assert f["max_abs_rel_error"] == max(abs(r["rel_error"]) for r in f["rows"])
 
 
 def test_validate_cli_table_and_failure_status(capsys, tmp_path):
     assert main(["validate"]) == 0
-    assert "largest error" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "largest error" in out and "held-out check" in out
+    assert "lstm_step: largest error" in out and "at prior: gdpu_pipeline_cycles" in out
     chip = tmp_path / "slow.yaml"
     chip.write_text("core: {phase_overhead_cycles: 40}\n")
-    assert main(["validate", "--chip", str(chip)]) == 1
-    assert "outside" in capsys.readouterr().out
+    assert main(["validate", "--chip", str(chip), "--no-held-out"]) == 1
+    out = capsys.readouterr().out
+    assert "outside" in out and "held-out" not in out
+    assert main(["validate", "--json", "--no-held-out"]) == 0
+    assert json.loads(capsys.readouterr().out)["held_out"] is None
