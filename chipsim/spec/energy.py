@@ -3,8 +3,8 @@
 The energy of a run is computed after the run from its action counts (``chipsim.cost``):
 ``sum(count × energy per action) + sum(static power × time)``. No per-component breakdown of
 the reference chip is published, so the defaults below are ONE parameter set fitted by
-``python -m chipsim.cost.fit`` to the chip paper's Table I ([LG] Tab I; ``shared/hermes.md``
-§2); the fit, its priors, sources and residuals are in ``chipsim/cost/hermes_fit.yaml``. Each
+``python -m chipsim.calibration.fit`` to the chip paper's Table I ([LG] Tab I; ``shared/hermes.md``
+§2); the fit, its priors, sources and residuals are in ``chipsim/calibration/hermes_fit.yaml``. Each
 value is a physical quantity of one action or unit, not a use-case total; values named
 UNCONFIRMED in their description are not constrained by Table I.
 
@@ -26,7 +26,7 @@ from ._fields import spec_field, validate
 
 __all__ = ["EnergySpec"]
 
-_FIT = "fitted to [LG] Tab I (chipsim/cost/hermes_fit.yaml)"
+_FIT = "fitted to [LG] Tab I (chipsim/calibration/hermes_fit.yaml)"
 
 
 @dataclass(frozen=True, slots=True)
