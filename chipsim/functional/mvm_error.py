@@ -13,6 +13,10 @@ product of the quantized inputs and the intended weights, over all vectors and c
 - ``effective_weight_bits``: the weight precision ``b`` (sign + ``b − 1`` magnitude bits,
   uniform, scaled to max |W|) at which a digital MVM with the same quantized inputs has the same
   ``relative_error_l2`` as the chip; interpolated log-linearly between whole bits.
+
+With ``core.adc_range = calibrated`` the core's ADC range is calibrated on
+``core.adc_range_calibration_mvms`` evenly spaced vectors of those inputs (counted in
+``range_calibration_mvms``; ``adc_full_scale_ua`` is the range used).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class MVMErrorResult:
     calibration_mvms: int
     vectors: int
     seed: int
+    adc_full_scale_ua: float
+    range_calibration_mvms: int
 
     def to_dict(self) -> dict:
         """Plain dict for JSON."""
@@ -125,8 +131,12 @@ def mvm_error(chip: ChipSpec, *, t_s: float = 60.0, gdc: bool = True, seed: int 
     u = codes.astype(np.float64) / core.input_levels
     ideal = u @ weights
 
-    # the chip's core 0: its dead ADC columns apply (stuck devices apply to every core)
-    inst = program_core(weights, chip, np.random.default_rng(prog_ss), core_id=0)
+    # the chip's core 0: its dead ADC columns apply (stuck devices apply to every core); a
+    # calibrated ADC range is set on evenly spaced vectors of the protocol's inputs
+    n_cal = core.adc_range_calibration_mvms
+    range_codes = codes[(2 * np.arange(n_cal) + 1) * len(codes) // (2 * n_cal)]
+    inst = program_core(weights, chip, np.random.default_rng(prog_ss), core_id=0,
+                        range_codes=range_codes)
     read_rng = np.random.default_rng(read_ss)
     state = inst.read_state(t_s)
     factor = inst.gdc_factor(state, read_rng) if gdc else 1.0
@@ -148,6 +158,8 @@ def mvm_error(chip: ChipSpec, *, t_s: float = 60.0, gdc: bool = True, seed: int 
         calibration_mvms=inst.calibration_mvms * (2 if gdc else 1),
         vectors=vectors,
         seed=seed,
+        adc_full_scale_ua=float(inst.adc_full_scale_ua),
+        range_calibration_mvms=inst.range_calibration_mvms,
     )
 
 
