@@ -32,6 +32,12 @@ class AccuracyResult:
     lower is better); ``chip`` holds the score of every instance and ``chip_ci95`` the
     Student-t 95 % interval of their mean, clipped to the metric's range
     (:data:`METRIC_RANGE`).
+
+    Per core (index = core id), of the first instance: ``mvms_per_core`` (the run's MVMs),
+    ``calibration_mvms_per_core`` (GDC reads) and ``range_calibration_mvms_per_core`` (ADC
+    range calibration, 0 with ``core.adc_range = fixed``). ``adc_full_scale_ua_per_core``
+    holds every instance's ADC full scale per core (µA; one tuple per instance; the spec's
+    ``core.adc_full_scale_ua`` with a fixed range; 0 on cores without a block).
     """
 
     metric: str
@@ -45,6 +51,8 @@ class AccuracyResult:
     gdc: bool
     mvms_per_core: tuple[int, ...]
     calibration_mvms_per_core: tuple[int, ...]
+    range_calibration_mvms_per_core: tuple[int, ...]
+    adc_full_scale_ua_per_core: tuple[tuple[float, ...], ...]
 
     def to_dict(self) -> dict:
         """Plain dict for JSON."""
@@ -53,6 +61,8 @@ class AccuracyResult:
         d["chip"] = list(self.chip)
         d["mvms_per_core"] = list(self.mvms_per_core)
         d["calibration_mvms_per_core"] = list(self.calibration_mvms_per_core)
+        d["range_calibration_mvms_per_core"] = list(self.range_calibration_mvms_per_core)
+        d["adc_full_scale_ua_per_core"] = [list(v) for v in self.adc_full_scale_ua_per_core]
         return d
 
 
@@ -114,23 +124,30 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     metric, software = score(batched(lambda b: forward(workload, b), x, batch), y)
     calib = x[:batch] if calibration_inputs is None else calibration_inputs
     values = []
-    mvms = calib_mvms = scales = None
+    full_scales = []
+    mvms = calib_mvms = range_mvms = scales = range_codes = None
     wrap = progress or (lambda it, **_: it)
     for ss in wrap(np.random.SeedSequence(seed).spawn(instances), desc="chip instances"):
         prog_ss, cal_ss, run_ss = ss.spawn(3)
         inst = ChipInstance(workload, mapping, chip, np.random.default_rng(prog_ss),
                             np.random.default_rng(cal_ss), t_s=t_s, gdc=gdc,
-                            quantize=quantize, calibration_inputs=calib, scales=scales)
-        scales = inst.scales  # the same for every instance: computed once
+                            quantize=quantize, calibration_inputs=calib, scales=scales,
+                            range_codes=range_codes)
+        # the same for every instance: computed once
+        scales, range_codes = inst.scales, inst.range_codes
         run_rng = np.random.default_rng(run_ss)
         starts = wrap(range(0, len(x), batch), desc="batches")
         out = np.concatenate([inst.run(x[i: i + batch], run_rng) for i in starts])
         values.append(score(out, y)[1])
+        full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
         if mvms is None:
             mvms, calib_mvms = inst.mvms.copy(), inst.calibration_mvms.copy()
+            range_mvms = inst.range_calibration_mvms.copy()
     arr = np.array(values)
     return AccuracyResult(
         metric=metric, software=float(software), chip_mean=float(arr.mean()),
         chip_ci95=_ci95(arr, metric), instances=instances, samples=len(x), chip=tuple(values),
         t_seconds=float(t_s), gdc=gdc, mvms_per_core=tuple(int(v) for v in mvms),
-        calibration_mvms_per_core=tuple(int(v) for v in calib_mvms))
+        calibration_mvms_per_core=tuple(int(v) for v in calib_mvms),
+        range_calibration_mvms_per_core=tuple(int(v) for v in range_mvms),
+        adc_full_scale_ua_per_core=tuple(full_scales))

@@ -22,13 +22,22 @@ the MVMs it performs (:attr:`ChipInstance.mvms`).
 
 Activation scales (INT8 value per LSB) are calibrated once from the float forward of the IR on
 calibration inputs: the 99.99th percentile of |activation| / 127 at every point where the chip
-quantizes. With ``quantize=False`` nothing is quantized (no PWM, ADC, FP16 or INT8 rounding):
-the cores then compute ``x @ (G₊(t) − G₋(t))`` with read noise, so with all noise sources off
+quantizes. With ``core.adc_range = calibrated`` the same float forward gives every block its
+ADC range calibration inputs: ``core.adc_range_calibration_mvms`` of the input vectors its
+replica computes (PWM codes of the layer's input, evenly spaced over the calibration vectors
+in (sample, position) order), read by the core right after programming to set its full scale
+(:func:`~chipsim.functional.core.program_core`); those MVMs are counted per core in
+:attr:`ChipInstance.range_calibration_mvms` and the full scales kept in
+:attr:`ChipInstance.adc_full_scale_ua`.
+
+With ``quantize=False`` nothing is quantized (no PWM, ADC, FP16 or INT8 rounding): the cores
+then compute ``x @ (G₊(t) − G₋(t))`` with read noise, so with all noise sources off
 the executor reproduces the float forward.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +47,7 @@ from ..kernels import accumulate_int8, fp16_round, ldpu_affine, requantize_int8
 from ..kernels.pwm import _int_codes
 from ..mapping import Mapping
 from ..mapping.dataflow import replica_bands, stepped_layers
-from ..spec import ChipSpec, override
+from ..spec import AdcRange, ChipSpec, override
 from ..workload.forward import activations, apply_op, im2col
 from ..workload.graph import Workload
 from ..workload.nodes import (
@@ -119,6 +128,20 @@ class ChipInstance:
     scales
         The activation scales of another instance of the same workload and calibration
         inputs (:attr:`scales`), to skip recomputing them (they do not depend on the chip).
+    range_codes
+        The ADC range calibration inputs of another instance of the same workload, mapping,
+        chip and calibration inputs (:attr:`range_codes`), to skip recomputing them; used
+        only with ``core.adc_range = calibrated``.
+
+    Attributes
+    ----------
+    mvms, calibration_mvms, range_calibration_mvms
+        MVMs per core (int64, (n_cores,)): of :meth:`run` so far, of the GDC reads
+        (reference and at ``t_s``), and of the ADC range calibration (0 with a fixed range).
+    adc_full_scale_ua
+        Each core's ADC full scale (µA, float64, (n_cores,)): ``core.adc_full_scale_ua``
+        with a fixed range, the calibrated value with ``calibrated``; 0 on cores without a
+        block.
 
     Examples
     --------
@@ -139,7 +162,8 @@ class ChipInstance:
                  program_rng: np.random.Generator, read_rng: np.random.Generator, *,
                  t_s: float = 3600.0, gdc: bool = True, quantize: bool = True,
                  calibration_inputs: np.ndarray,
-                 scales: tuple[dict[str, float], dict[str, float]] | None = None):
+                 scales: tuple[dict[str, float], dict[str, float]] | None = None,
+                 range_codes: dict[tuple[str, int], np.ndarray] | None = None):
         self.workload = workload
         self.mapping = mapping
         self.chip = chip
@@ -151,12 +175,30 @@ class ChipInstance:
         if set(lowered) != mapped:
             raise ChipsimError(f"mapping: maps layers {sorted(mapped)} but workload "
                                f"'{workload.name}' has {sorted(lowered)}")
+        # where each core's output leaves it: after the BN/ReLU that follow a layer or an add
+        self._emit = {n.name: self._chain(n.name)[-1] for n in workload.nodes
+                      if isinstance(n, Conv2d | Linear | Add)}
+        calibrated = chip.core.adc_range is AdcRange.CALIBRATED
+        acts = None
+        if scales is None or (calibrated and range_codes is None):
+            acts = activations(workload, calibration_inputs)
+        self._scales, self._psum = scales or self._calibrate(acts)
+        self._range_codes = None
+        if calibrated:
+            self._range_codes = range_codes or self._calibrate_ranges(acts)
         self.mvms = np.zeros(chip.n_cores, dtype=np.int64)
         self.calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
+        self.range_calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
+        self.adc_full_scale_ua = np.zeros(chip.n_cores, dtype=np.float64)
         self._blocks: dict[str, list[list[_Block]]] = {}  # layer -> replica -> blocks
         for b in mapping.blocks:
             w = workload.matrix(b.layer)[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]]
-            inst = program_core(w, chip, program_rng, core_id=b.core)
+            codes = None
+            if self._range_codes is not None:
+                codes = self._range_codes[(b.layer, b.replica)][:, b.rows[0]:b.rows[1]]
+            inst = program_core(w, chip, program_rng, core_id=b.core, range_codes=codes)
+            self.range_calibration_mvms[b.core] += inst.range_calibration_mvms
+            self.adc_full_scale_ua[b.core] = inst.adc_full_scale_ua
             state = inst.read_state(self.t_s)
             factor = 1.0
             self.calibration_mvms[b.core] += inst.calibration_mvms  # reference read
@@ -176,16 +218,18 @@ class ChipInstance:
                 reps.append([])
             reps[b.replica].append(_Block(b.core, b.rows, b.cols, inst, state, factor, w_eff,
                                           var_eff))
-        # where each core's output leaves it: after the BN/ReLU that follow a layer or an add
-        self._emit = {n.name: self._chain(n.name)[-1] for n in workload.nodes
-                      if isinstance(n, Conv2d | Linear | Add)}
-        self._scales, self._psum = scales or self._calibrate(calibration_inputs)
 
     @property
     def scales(self) -> tuple[dict[str, float], dict[str, float]]:
         """INT8 scales of the activations and of the partial sums (from the float forward of
         the calibration inputs)."""
         return self._scales, self._psum
+
+    @property
+    def range_codes(self) -> dict[tuple[str, int], np.ndarray] | None:
+        """ADC range calibration inputs: (layer, replica) → PWM codes (int16, (n, layer
+        rows)), ``n = core.adc_range_calibration_mvms``; None with a fixed range."""
+        return self._range_codes
 
     # ------------------------------------------------------------------ calibration
     def _chain(self, name: str) -> list[str]:
@@ -198,10 +242,11 @@ class ChipInstance:
                 return chain
             chain.append(consumers[0])
 
-    def _calibrate(self, x: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
-        """INT8 scales of every activation and of every layer's partial sums."""
+    def _calibrate(self, acts: dict[str, np.ndarray]
+                   ) -> tuple[dict[str, float], dict[str, float]]:
+        """INT8 scales of every activation and of every layer's partial sums, from the
+        float forward ``acts`` of the calibration inputs."""
         wl = self.workload
-        acts = activations(wl, x)
 
         def scale_of(a: np.ndarray) -> float:
             v = float(np.percentile(np.abs(a), ACT_PERCENTILE)) if a.size else 0.0
@@ -235,6 +280,51 @@ class ChipInstance:
                          + h_prev @ wl.matrix(f"{node.name}.hidden"))
                 psum[f"{node.name}.input"] = psum[f"{node.name}.hidden"] = scale_of(gates)
         return scales, psum
+
+    def _layer_inputs(self, acts: dict[str, np.ndarray]
+                      ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """Every lowered layer's name, input vectors (float, (n, rows)) in the float forward
+        ``acts`` and each vector's index within its inference (as :meth:`_op` forms them);
+        one layer at a time (a convolution's im2col is large)."""
+        for node in self.workload.nodes:
+            if isinstance(node, Conv2d):
+                cols = im2col(acts[node.inputs[0]], node.kernel_size, node.stride,
+                              node.padding)
+                n, p, k = cols.shape
+                yield node.name, cols.reshape(n * p, k), np.tile(np.arange(p), n)
+            elif isinstance(node, Linear):
+                x = acts[node.inputs[0]]
+                lead = x.shape[:-1]
+                vec = (np.tile(np.arange(lead[-1]), int(np.prod(lead[:-1]))) if len(lead) > 1
+                       else np.zeros(int(np.prod(lead)), dtype=np.int64))
+                yield node.name, x.reshape(-1, x.shape[-1]), vec
+            elif isinstance(node, LSTM):
+                x, h = acts[node.inputs[0]], acts[node.name]
+                h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+                n, steps = h.shape[:2]
+                vec = np.tile(np.arange(steps), n)
+                yield f"{node.name}.input", x.reshape(n * steps, -1), vec
+                yield f"{node.name}.hidden", h_prev.reshape(n * steps, -1), vec
+
+    def _calibrate_ranges(self, acts: dict[str, np.ndarray]
+                          ) -> dict[tuple[str, int], np.ndarray]:
+        """ADC range calibration inputs of every (layer, replica): ``n =
+        core.adc_range_calibration_mvms`` of the vectors the replica computes, evenly spaced
+        (the middle of each of ``n`` equal parts; repeated when there are fewer than ``n``),
+        as the PWM codes the chip gives the layer."""
+        n = self.chip.core.adc_range_calibration_mvms
+        pick = 2 * np.arange(n) + 1
+        out: dict[tuple[str, int], np.ndarray] = {}
+        for name, x, vec in self._layer_inputs(acts):
+            ly = self.mapping.layer(name)
+            replica = self._replica_of(name, vec, ly.replicas)
+            for r in range(ly.replicas):
+                sel = np.flatnonzero(replica == r)
+                if not len(sel):  # a copy without vectors of its own: any of the layer's
+                    sel = np.arange(len(x))
+                chosen = np.ascontiguousarray(x[sel[pick * len(sel) // (2 * n)]])
+                out[(name, r)] = self._pwm_codes(name, chosen)
+        return out
 
     def _input_scale(self, layer: str) -> float:
         """INT8 scale of the input vectors of lowered layer ``layer``."""
@@ -344,6 +434,10 @@ class ChipInstance:
         the vectors themselves without quantization."""
         if not self.quantize:
             return x
+        return self._pwm_codes(layer, x)
+
+    def _pwm_codes(self, layer: str, x: np.ndarray) -> np.ndarray:
+        """The PWM codes (int16) of a layer's input vectors ``x``."""
         s_in = self._input_scale(layer)
         if x.dtype == np.float32:  # one pass; the same float32 arithmetic as below
             return _int_codes(np.ascontiguousarray(x), np.float32(s_in), INT8_LEVELS)
