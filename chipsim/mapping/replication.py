@@ -10,16 +10,21 @@ slowest copy needs for its band. Per vector a copy's cores are bound by
 - the MVM (``core.mvm_cycles``),
 - the LDPU, which streams the block's columns at its rate, and the links that carry them on
   (partial sums, outputs, residuals: one value per link period),
-- the activations it receives over a link: its band's *span* of the source's delivered
-  vectors (its share plus a convolution's halo) times the values each carries (the source's
-  features, or the block's row slice), over the band's vectors. The halo does not shrink
-  with the band, so beyond some number of copies the links, not the MVMs, bound the stage.
+- the link into a core of a chain, which carries the partial sums of the core before it
+  (the block's columns per vector) *and* the activations the core receives: its band's
+  *span* of the source's delivered vectors (its share plus a convolution's halo) times the
+  values each carries (the source's features, or the block's row slice). The placement
+  lays a chain along neighbouring cores, and the multicast tree that brings the activations
+  to its cores mostly follows it (in the timing engine ResNet-9's conv4 holds its chain
+  links 840 ns a vector, 560 of them partial sums). The
+  halo does not shrink with the band, so beyond some number of copies the links, not the
+  MVMs, bound the stage.
 
 A layer whose vectors feed its own next vector (an LSTM's hidden layer) waits for each
 vector's MVM, LDPU and input in turn: copies cannot overlap them, so they never shorten its
 stage. The network input comes from the host over the off-chip path, which the mapping does
-not know; the model leaves it out. Link contention between streams depends on the placement
-and is left to the timing engine.
+not know; the model leaves it out. Contention between streams of different layers whose
+routes cross depends on the placement and is left to the timing engine.
 
 Copies of consecutive layers are *tied*: a copy computes its band in order, and the line
 buffer between a producer and a banded consumer holds about one window (what a consumer that
@@ -106,6 +111,7 @@ class _Stage:
     vectors: int
     mvm_ps: int
     out_ps: int  # the block's columns through the LDPU and over a link
+    psum_ps: int  # the partial sums a chain core receives, over the link its inputs share
     inputs: tuple[tuple[int, int, int], ...]  # per on-chip input: delivered, halo, ps each
     recurrent: bool
     stepped: bool
@@ -117,10 +123,15 @@ class _Stage:
             return self._input_ps(0, v) + v * (self.mvm_ps + self.out_ps)
         per_vector = max(self.mvm_ps, self.out_ps)
         if self.stepped:  # the copies take turns by time step
-            return -(-max(v * per_vector, self._input_ps(0, v)) // replicas)
+            return -(-max(v * per_vector, self._link_ps(0, v)) // replicas)
         bounds = replica_bands(v, replicas)
-        return max(max((k1 - k0) * per_vector, self._input_ps(k0, k1))
+        return max(max((k1 - k0) * per_vector, self._link_ps(k0, k1))
                    for k0, k1 in zip(bounds, bounds[1:], strict=False))
+
+    def _link_ps(self, k0: int, k1: int) -> int:
+        """Time the link into a chain core is busy for the vectors ``[k0, k1)``: their
+        partial sums and the activations they need."""
+        return (k1 - k0) * self.psum_ps + self._input_ps(k0, k1)
 
     def _input_ps(self, k0: int, k1: int) -> int:
         """Link time of the activations the vectors ``[k0, k1)`` need."""
@@ -143,17 +154,22 @@ def stage_model(layers: Sequence[LoweredLayer], core: tuple[int, int],
     >>> layers = [LoweredLayer("conv0", "conv", 27, 56, 1024),
     ...           LoweredLayer("conv1", "conv", 504, 56, 1024, ("conv0",))]
     >>> stage = stage_model(layers, (256, 256), StageCosts.of(hermes()))
-    >>> stage(1, 1), stage(1, 32), stage(1, 64)  # 64 copies: the halo's link time binds
-    (532480000, 16640000, 11480000)
-    >>> stage(0, 64)  # conv0's 64 copies wait for conv1's (16 MVMs would take 8320000)
-    11480000
+    >>> stage(1, 1), stage(1, 16), stage(1, 32)  # 32 copies: the links' time binds
+    (532480000, 33280000, 18200000)
+    >>> stage(0, 32)  # conv0's 32 copies wait for conv1's (32 MVMs would take 16640000)
+    18200000
+
+    With 32 copies a copy of ``conv1`` (two cores in a chain) computes 32 vectors; its second
+    core takes 56 partial sums per vector and the 56 values of each of the 32 + 2 × 33
+    ``conv0`` vectors its band and halo need over one link: (32 + 98) × 56 × 2.5 ns.
     """
     costs = costs or StageCosts()
     by_name = {ly.name: ly for ly in layers}
     stepped = stepped_layers(layers)
     stages = []
     for ly in layers:
-        block = partition(ly.rows, ly.cols, *core).blocks[0]
+        part = partition(ly.rows, ly.cols, *core)
+        block = part.blocks[0]
         cols = block.cols[1] - block.cols[0]
         inputs = []
         for s in ly.sources:
@@ -165,7 +181,8 @@ def stage_model(layers: Sequence[LoweredLayer], core: tuple[int, int],
             inputs.append((delivered, input_halo(ly, by_name, delivered),
                            values * costs.link_value_ps))
         out = cols * max(costs.ldpu_value_ps, costs.link_value_ps)
-        stages.append(_Stage(ly.vectors, costs.mvm_ps, out, tuple(inputs),
+        psum = cols * costs.link_value_ps if part.n_block_rows > 1 else 0
+        stages.append(_Stage(ly.vectors, costs.mvm_ps, out, psum, tuple(inputs),
                              ly.name in ly.sources, ly.name in stepped))
     tied = _tied_layers(layers, stepped)
     own: dict[tuple[int, int], int] = {}
