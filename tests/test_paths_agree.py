@@ -136,3 +136,31 @@ def test_a_replicated_lstm_fed_layer_takes_the_same_time_steps_on_both_paths():
         by_timing[lp.vectors_of(r, steps)] = r
     np.testing.assert_array_equal(inst._replica_of("fc", np.arange(steps), 2), by_timing)
     assert set(by_timing) == {0, 1}
+
+
+def test_both_paths_count_the_same_adc_range_calibration_reads():
+    from chipsim.cost import Latencies
+    from chipsim.spec import override
+
+    net = build("resnet9", rng=np.random.default_rng(0))
+    chip = override(override(hermes(), "core.adc_range", "calibrated"),
+                    "core.adc_range_calibration_mvms", 8)
+    x = np.random.default_rng(1).uniform(0, 1, (2, 3, 32, 32)).astype(np.float32)
+    mapping = map_workload(net.lowered(), chip, replicate=False)
+    inst = ChipInstance(net, mapping, chip, np.random.default_rng(0),
+                        np.random.default_rng(1), calibration_inputs=x)
+    timing = simulate_timing(mapping, net.lowered(), chip,
+                             TimingConfig(transport=TransportMode.OFFCHIP, inferences=1,
+                                           timeline=False))
+    used = sorted(timing.core_counts)
+    assert [int(inst.range_calibration_mvms[c]) for c in used] == [8] * len(used)
+    assert timing.counts.range_cal_mvms == int(inst.range_calibration_mvms.sum()) == 8 * 40
+    assert timing.setup_ps == 8 * Latencies.of(chip).mvm_ps
+    fixed = simulate_timing(mapping, net.lowered(), hermes(),
+                            TimingConfig(transport=TransportMode.OFFCHIP, inferences=1,
+                                         timeline=False))
+    # the same run, plus the calibration reads' energy; no inference takes longer
+    assert fixed.counts.range_cal_mvms == 0 and fixed.setup_ps == 0
+    assert timing.latency_ps == fixed.latency_ps
+    assert timing.energy.adc_pj == pytest.approx(
+        fixed.energy.adc_pj * (1 + 8 * 40 / fixed.counts.mvms))

@@ -183,6 +183,11 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
     if accuracy is not None:
         s.update(metric=accuracy["metric"], software=accuracy["software"],
                  chip_mean=accuracy["chip_mean"], chip_ci95=list(accuracy["chip_ci95"]))
+        ranges = [v for inst in accuracy.get("adc_full_scale_ua_per_core", ()) for v in inst
+                  if v > 0]
+        if ranges:  # the ADC full scales the accuracy path used, over cores and instances
+            s["adc_full_scale_ua"] = {"min": min(ranges), "median": float(np.median(ranges)),
+                                      "max": max(ranges)}
     if timing is not None:
         s.update({k: timing[k] for k in ("latency_ns", "throughput_inf_per_s", "tops",
                                          "energy_uj_per_inference", "tops_per_w",

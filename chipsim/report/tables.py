@@ -14,7 +14,8 @@ __all__ = ["TIMING_KEYS", "ACCURACY_KEYS", "flat_summary", "summary_rows", "laye
 #: timing figures copied to the top level of ``chipsim run --json`` (None without timing)
 TIMING_KEYS = ("transport", "inferences", "cores_used", "latency_ns", "throughput_inf_per_s",
                "tops", "energy_uj_per_inference", "tops_per_w", "tops_per_w_mvm",
-               "mvms_per_inference", "ops_per_inference", "makespan_ns", "energy_breakdown")
+               "mvms_per_inference", "ops_per_inference", "makespan_ns", "setup_ns",
+               "range_calibration_mvms", "energy_breakdown")
 
 #: keys of the ``accuracy`` object of ``chipsim run --json``
 ACCURACY_KEYS = ("metric", "software", "chip_mean", "chip_ci95", "instances", "samples",
@@ -100,6 +101,11 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     if acc is not None:
         rows.append(("accuracy", _accuracy_text(acc)))
+        fs = s.get("adc_full_scale_ua")
+        if fs:
+            rows.append(("ADC full scale", f"{s['adc_range']}: {fs['min']:.3g} / "
+                         f"{fs['median']:.3g} / {fs['max']:.3g} µA (min / median / max over "
+                         "cores and instances)"))
     else:
         why = ("not measured (no built-in task for this model)" if cfg.get("accuracy", True)
                else "not measured (--no-accuracy)")

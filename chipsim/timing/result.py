@@ -145,5 +145,7 @@ class TimingResult:
             "mvms_per_inference": self.counts.mvms / self.inferences,
             "ops_per_inference": self.ops_per_inference,
             "makespan_ns": self.makespan_ps / 1e3,
+            "setup_ns": self.setup_ps / 1e3,
+            "range_calibration_mvms": self.counts.range_cal_mvms,
             "energy_breakdown": per_inf.as_dict(1e-6),
         }
