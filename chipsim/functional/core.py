@@ -169,14 +169,20 @@ class CoreInstance:
             row_max_g=np.maximum(g, g_neg_read).max(axis=(0, 2)).astype(np.float32))
 
     # ---------------------------------------------------------------- analog path
-    def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
-                   rng: np.random.Generator) -> np.ndarray:
-        """ADC counts (int32, (batch, cols)) of the PWM ``codes`` (int, (batch, rows))."""
-        core = self.core
+    def _checked(self, codes: np.ndarray) -> np.ndarray:
+        """``codes`` as an array of shape (batch, block rows); a :class:`ChipsimError`
+        otherwise."""
         rows = self.weights.shape[0]
         codes = np.asarray(codes)
         if codes.ndim != 2 or codes.shape[1] != rows:
             raise ChipsimError(f"codes: must have shape (batch, {rows}), got {codes.shape}")
+        return codes
+
+    def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
+                   rng: np.random.Generator) -> np.ndarray:
+        """ADC counts (int32, (batch, cols)) of the PWM ``codes`` (int, (batch, rows))."""
+        core = self.core
+        codes = self._checked(codes)
         u_pos, u_neg, u_sq, negative = duty_square(codes, core.input_levels)
         u_neg = u_neg if negative else None
         # read noise (exact in distribution per column) and output noise are independent
@@ -267,10 +273,7 @@ class CoreInstance:
         Every vector is read phase by phase when any of the batch may saturate a line.
         """
         core = self.core
-        rows = self.weights.shape[0]
-        codes = np.asarray(codes)
-        if codes.ndim != 2 or codes.shape[1] != rows:
-            raise ChipsimError(f"codes: must have shape (batch, {rows}), got {codes.shape}")
+        codes = self._checked(codes)
         u_pos, u_neg, _, negative = duty_square(codes, core.input_levels)
         u_neg = u_neg if negative else None
         risky = self._may_saturate(u_pos, u_neg, state)

@@ -11,7 +11,7 @@ order, so copies of a consumer are only as parallel as the copies of its produce
 """
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chipsim.cost import Latencies
@@ -68,20 +68,6 @@ def networks(draw, max_cores: int = 16):
     return tuple(layers)
 
 
-def _resnet9():
-    return (
-        L("conv0", "conv", 27, 56, 1024),
-        L("conv1", "conv", 504, 112, 1024, ("conv0",)),
-        L("conv2", "conv", 1008, 112, 256, ("conv1",)),
-        L("conv3", "conv", 1008, 112, 256, ("conv2",), ("conv1",)),
-        L("conv4", "conv", 1008, 224, 256, ("conv3",)),
-        L("conv5", "conv", 2016, 224, 64, ("conv4",)),
-        L("conv6", "conv", 2016, 224, 16, ("conv5",)),
-        L("conv7", "conv", 2016, 224, 16, ("conv6",), ("conv5",)),
-        L("fc", "linear", 224, 10, 1, ("conv7",)),
-    )
-
-
 mvm_settings = st.tuples(st.sampled_from([2, 3, 4, 6, 8]), st.sampled_from(["4ph", "1ph"]),
                          st.sampled_from([500.0, 1000.0, 1500.0, 2000.0]))
 
@@ -104,14 +90,18 @@ def test_a_shorter_mvm_never_lowers_the_planned_throughput(layers, a, b):
         assert _planned(layers, fast, replicate) >= _planned(layers, slow, replicate)
 
 
-@settings(max_examples=25, deadline=None)
+# resnet9_layers (tests/mapping/conftest.py) is an immutable tuple: safe to share between
+# the examples
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mvm_settings, mvm_settings)
-def test_a_shorter_mvm_never_lowers_the_planned_throughput_of_resnet9(a, b):
+def test_a_shorter_mvm_never_lowers_the_planned_throughput_of_resnet9(resnet9_layers, a, b):
     slow, fast = _chip(hermes(), a), _chip(hermes(), b)
     if Latencies.of(fast).mvm_ps > Latencies.of(slow).mvm_ps:
         slow, fast = fast, slow
     for replicate in (False, True):
-        assert _planned(_resnet9(), fast, replicate) >= _planned(_resnet9(), slow, replicate)
+        assert (_planned(resnet9_layers, fast, replicate)
+                >= _planned(resnet9_layers, slow, replicate))
 
 
 @settings(max_examples=60, deadline=None)
