@@ -154,13 +154,17 @@ def test_both_paths_count_the_same_adc_range_calibration_reads():
                                            timeline=False))
     used = sorted(timing.core_counts)
     assert [int(inst.range_calibration_mvms[c]) for c in used] == [8] * len(used)
-    assert timing.counts.range_cal_mvms == int(inst.range_calibration_mvms.sum()) == 8 * 40
+    assert timing.setup_counts.range_cal_mvms == int(inst.range_calibration_mvms.sum()) == 320
     assert timing.setup_ps == 8 * Latencies.of(chip).mvm_ps
     fixed = simulate_timing(mapping, net.lowered(), hermes(),
                             TimingConfig(transport=TransportMode.OFFCHIP, inferences=1,
                                          timeline=False))
-    # the same run, plus the calibration reads' energy; no inference takes longer
-    assert fixed.counts.range_cal_mvms == 0 and fixed.setup_ps == 0
-    assert timing.latency_ps == fixed.latency_ps
-    assert timing.energy.adc_pj == pytest.approx(
-        fixed.energy.adc_pj * (1 + 8 * 40 / fixed.counts.mvms))
+    # the same run: the set-up is apart, in no inference's latency or energy; its ADC energy
+    # is that of 320 MVMs of the run's
+    assert fixed.setup_counts.range_cal_mvms == 0 and fixed.setup_ps == 0
+    assert fixed.setup_energy.total_pj == 0.0
+    assert timing.latency_ps == fixed.latency_ps and timing.energy == fixed.energy
+    assert timing.setup_energy.adc_pj == pytest.approx(
+        fixed.energy.adc_pj * 320 / fixed.counts.mvms)
+    assert timing.summary()["setup_energy_uj"] == pytest.approx(
+        timing.setup_energy.total_pj * 1e-6)

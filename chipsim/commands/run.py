@@ -40,10 +40,10 @@ the report's ``summary``
     How activations travel (``onchip`` layer-pipelined, ``offchip`` through the host),
     inferences simulated, cores holding a block, core MVMs and operations per inference,
     simulated time of the run.
-``setup_ns``, ``range_calibration_mvms``
+``setup_ns``, ``range_calibration_mvms``, ``setup_energy_uj``
     One-time set-up before the first inference: the calibration reads that set calibrated ADC
-    ranges (``core.adc_range=calibrated``; 0 otherwise), in time (all cores at once, in no
-    inference's latency) and in MVMs (their energy is in the breakdown).
+    ranges (``core.adc_range=calibrated``; 0 otherwise): time (all cores at once), MVMs and
+    energy; paid once per deployment, so in no inference's latency or energy.
 ``energy_breakdown``
     µJ per inference per component (``pwm``, ``array``, ``adc``, ``mvm_static``, ``ldpu``,
     ``buffer``, ``link``, ``gdpu``, ``offchip``, ``core_static``, ``gdpu_static``,

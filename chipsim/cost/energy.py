@@ -42,8 +42,9 @@ class ActionCounts:
     Attributes
     ----------
     mvms, gdc_mvms, range_cal_mvms
-        Core MVMs of the workload, calibration MVMs of drift compensation, and the one-time
-        calibration MVMs that set calibrated ADC ranges (``core.adc_range``).
+        Core MVMs of the workload, calibration MVMs of drift compensation, and the
+        calibration MVMs that set calibrated ADC ranges (``core.adc_range``; counted in a
+        run's one-time set-up, ``TimingResult.setup_counts``).
     pwm_row_phases, array_cell_phases, adc_conversions
         Active rows × read phases, active unit cells × phases, and ADC conversions (every
         ADC of the core converts in every phase: columns × phases; no per-column gating,

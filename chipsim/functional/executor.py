@@ -437,11 +437,18 @@ class ChipInstance:
         return self._pwm_codes(layer, x)
 
     def _pwm_codes(self, layer: str, x: np.ndarray) -> np.ndarray:
-        """The PWM codes (int16) of a layer's input vectors ``x``."""
+        """The PWM codes (int16) of a layer's input vectors ``x``: the INT8 activation the
+        core receives, rounded to the PWM modulator's grid of ``±core.input_levels`` when it
+        has other than 8 bits (a full-scale INT8 value is a full-length pulse either way)."""
         s_in = self._input_scale(layer)
         if x.dtype == np.float32:  # one pass; the same float32 arithmetic as below
-            return _int_codes(np.ascontiguousarray(x), np.float32(s_in), INT8_LEVELS)
-        return np.clip(np.rint(x / s_in), -INT8_LEVELS, INT8_LEVELS).astype(np.int16)
+            codes = _int_codes(np.ascontiguousarray(x), np.float32(s_in), INT8_LEVELS)
+        else:
+            codes = np.clip(np.rint(x / s_in), -INT8_LEVELS, INT8_LEVELS).astype(np.int16)
+        levels = self.chip.core.input_levels
+        if levels != INT8_LEVELS:
+            codes = np.rint(codes * (levels / INT8_LEVELS)).astype(np.int16)
+        return codes
 
     def _chain_mvm(self, chain, xs, col_scale, col_bias, rng) -> np.ndarray:
         """One column range of a layer: the row blocks of ``chain`` on their inputs ``xs``
@@ -462,7 +469,7 @@ class ChipInstance:
             counts = blk.inst.mvm_counts(codes, blk.state, rng)
             single = last == 0
             offset, scl, bias = blk.inst.ldpu_params(
-                s_in * blk.inst.core.input_levels, blk.gdc,
+                s_in * INT8_LEVELS, blk.gdc,  # the input value of a full-length pulse
                 col_scale=col_scale if single else None, col_bias=col_bias if single else None)
             v = ldpu_affine(counts, offset, scl, bias)
             if acc is not None:

@@ -15,7 +15,7 @@ __all__ = ["TIMING_KEYS", "ACCURACY_KEYS", "flat_summary", "summary_rows", "laye
 TIMING_KEYS = ("transport", "inferences", "cores_used", "latency_ns", "throughput_inf_per_s",
                "tops", "energy_uj_per_inference", "tops_per_w", "tops_per_w_mvm",
                "mvms_per_inference", "ops_per_inference", "makespan_ns", "setup_ns",
-               "range_calibration_mvms", "energy_breakdown")
+               "range_calibration_mvms", "setup_energy_uj", "energy_breakdown")
 
 #: keys of the ``accuracy`` object of ``chipsim run --json``
 ACCURACY_KEYS = ("metric", "software", "chip_mean", "chip_ci95", "instances", "samples",
@@ -124,6 +124,10 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
             ("TOPS/mm²", f"{s['tops_per_mm2']:.4g} of MVM area ([LG]'s convention); "
                          f"{s['tops_per_mm2_chip']:.4g} of the die"),
         ]
+        if t.get("setup_ns"):
+            rows.append(("one-time set-up", f"ADC range calibration: "
+                         f"{t['range_calibration_mvms']:,} MVMs, {fmt_ns(t['setup_ns'])}, "
+                         f"{t['setup_energy_uj']:.4g} µJ (in no inference)"))
     else:
         rows.append(("timing", "not simulated (--no-timing)"))
     return rows

@@ -115,11 +115,9 @@ def _collect(st: SimState) -> TimingResult:
     buffer_ports += [(f"res {plan.edges[e].src}", c, p) for (c, e), p in st.res.items()]
     setup = _range_calibration(st)
     counts = ActionCounts(
-        mvms=sum(cnt.mvms), gdc_mvms=sum(cnt.gdc_mvms), range_cal_mvms=setup.mvms,
-        pwm_row_phases=sum(cnt.pwm_row_phases) + setup.pwm_row_phases,
-        array_cell_phases=sum(cnt.array_cell_phases) + setup.array_cell_phases,
-        adc_conversions=sum(cnt.adc_conversions) + setup.adc_conversions,
-        mvm_core_ps=chip.n_cores * (mvm_active + setup.mvm_core_ps),
+        mvms=sum(cnt.mvms), gdc_mvms=sum(cnt.gdc_mvms),
+        pwm_row_phases=sum(cnt.pwm_row_phases), array_cell_phases=sum(cnt.array_cell_phases),
+        adc_conversions=sum(cnt.adc_conversions), mvm_core_ps=chip.n_cores * mvm_active,
         ldpu_values=sum(cnt.ldpu_values),
         buffer_values=sum(p.values for _, _, p in buffer_ports),
         link_bit_hops=sum(lk.bits for lk in links if lk.noc),
@@ -139,7 +137,8 @@ def _collect(st: SimState) -> TimingResult:
         makespan_ps=int(makespan), throughput_inf_per_s=throughput,
         ops_per_inference=sum(cnt.ops) / n_inf, mvm_active_ps=mvm_active, counts=counts,
         energy=energy(counts, spec, chip.core), energy_spec=spec, core_spec=chip.core,
-        setup_ps=setup.mvm_core_ps, core_counts=core_counts,
+        setup_counts=setup, setup_ps=setup.mvm_core_ps // chip.n_cores,
+        core_counts=core_counts,
         gdpu_counts=gdpu_counts,
         core_utilization={c: cnt.mvm_busy_ps[c] / makespan for c in cores},
         ldpu_utilization={c: cnt.ldpu_busy_ps[c] / makespan for c in cores},
@@ -153,10 +152,10 @@ def _range_calibration(st: SimState) -> ActionCounts:
     """The one-time reads that set calibrated ADC ranges (``core.adc_range``), as counts.
 
     Every used core reads ``core.adc_range_calibration_mvms`` calibration vectors once after
-    programming, all cores at once, before the first inference: charged in energy like the
-    GDC reads (their PWM, array and ADC actions, and the MVM periphery's static power for the
-    time they take, given as ``mvm_core_ps`` of one core); that set-up time is reported
-    apart (``TimingResult.setup_ps``), not added to any inference's latency.
+    programming, all cores at once, before the first inference: their PWM, array and ADC
+    actions, and the MVM periphery's static power for the time they take (``mvm_core_ps``
+    of all cores). A set-up, not part of any inference: :class:`TimingResult` keeps it apart
+    from the run's counts (``setup_counts``), like the programming of the chip.
     """
     core = st.chip.core
     if core.adc_range is not AdcRange.CALIBRATED:
@@ -169,7 +168,7 @@ def _range_calibration(st: SimState) -> ActionCounts:
         rows += r
         cells += r * (b.cols[1] - b.cols[0])
     used = len(st.plan.cores)
-    return ActionCounts(mvms=used * n, pwm_row_phases=n * rows * core.phases,
+    return ActionCounts(range_cal_mvms=used * n, pwm_row_phases=n * rows * core.phases,
                         array_cell_phases=n * cells * core.phases,
                         adc_conversions=used * n * core.cols * core.phases,
-                        mvm_core_ps=n * st.lat.mvm_ps)
+                        mvm_core_ps=st.chip.n_cores * n * st.lat.mvm_ps)

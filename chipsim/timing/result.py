@@ -50,9 +50,13 @@ class TimingResult:
     energy_spec, core_spec
         The energy table ``energy`` was computed with, and the cores whose precision laws
         scale it (:data:`chipsim.cost.energy.COMPONENTS`).
+    setup_counts
+        The one-time set-up before the first inference, apart from the run's ``counts``: the
+        reads that set calibrated ADC ranges (none with fixed ranges). Its time
+        (:attr:`setup_ps`) is in no latency and its energy (:attr:`setup_energy`) in no
+        inference's: like programming the chip, it is paid once per deployment.
     setup_ps
-        One-time set-up before the first inference: the reads that set calibrated ADC ranges
-        (0 with fixed ranges); its energy is in ``energy``, its time in no latency.
+        Time of that set-up (all cores read their calibration vectors at once).
     core_counts
         Per core: ``mvms``, ``gdc_mvms``, ``ldpu_values``, ``ops``, busy times.
     gdpu_counts
@@ -83,6 +87,7 @@ class TimingResult:
     energy: EnergyBreakdown
     energy_spec: EnergySpec
     core_spec: CoreSpec
+    setup_counts: ActionCounts
     setup_ps: int
     core_counts: dict[int, dict[str, int]]
     gdpu_counts: dict[int, dict[str, int]]
@@ -92,6 +97,11 @@ class TimingResult:
     link_peak_queue: dict[str, int]
     buffer_peak: dict[str, int]
     timeline: tuple[tuple[int, int, int, str], ...]
+
+    @property
+    def setup_energy(self) -> EnergyBreakdown:
+        """Energy of the one-time set-up, per component."""
+        return energy(self.setup_counts, self.energy_spec, self.core_spec)
 
     @property
     def latency_ns(self) -> float:
@@ -146,6 +156,7 @@ class TimingResult:
             "ops_per_inference": self.ops_per_inference,
             "makespan_ns": self.makespan_ps / 1e3,
             "setup_ns": self.setup_ps / 1e3,
-            "range_calibration_mvms": self.counts.range_cal_mvms,
+            "range_calibration_mvms": self.setup_counts.range_cal_mvms,
+            "setup_energy_uj": self.setup_energy.total_pj * 1e-6,
             "energy_breakdown": per_inf.as_dict(1e-6),
         }

@@ -193,3 +193,38 @@ def test_mapping_of_another_workload_is_rejected():
     with pytest.raises(ChipsimError, match="mapping"):
         ChipInstance(net, other, hermes(), np.random.default_rng(0), np.random.default_rng(1),
                      calibration_inputs=x)
+
+
+@pytest.mark.parametrize("bits", [4, 6, 10])
+def test_pwm_inputs_of_other_than_8_bits_are_the_int8_value_on_their_grid(bits):
+    """The core receives INT8 activations; a b-bit PWM modulator rounds them to its grid of
+    ±(2^(b-1) - 1) codes, a full-scale value still a full-length pulse. Noise-free, the chip's
+    outputs then follow the float forward to within the coarser input grid."""
+    from chipsim.spec import override
+
+    net, x = _tiny_net(), _images()
+    base = noise_free(hermes())
+    chip = override(base, "core.input_bits", bits)
+    mapping = map_workload(net.lowered(), chip)
+    inst = ChipInstance(net, mapping, chip, np.random.default_rng(0),
+                        np.random.default_rng(1), calibration_inputs=x)
+    int8 = ChipInstance(net, mapping, base, np.random.default_rng(0),
+                        np.random.default_rng(1), calibration_inputs=x)
+    s = inst._input_scale("conv1") * 127
+    v = np.linspace(-1.2 * s, 1.2 * s, 301, dtype=np.float32)[None, :].repeat(2, 0)
+    levels = chip.core.input_levels
+    codes = inst._pwm_codes("conv1", v)
+    assert np.abs(codes).max() == levels
+    np.testing.assert_array_equal(codes, np.rint(int8._pwm_codes("conv1", v) * (levels / 127)))
+    ref = forward(net, x)
+
+    def rms(i):
+        return np.sqrt(np.mean((i.run(x, np.random.default_rng(2)) - ref) ** 2)) / np.abs(
+            ref).max()
+
+    err, err8 = rms(inst), rms(int8)
+    assert err < 0.2
+    if bits < 8:
+        assert err > err8  # fewer levels, a coarser product
+    else:
+        assert err < 1.2 * err8  # the INT8 wire bounds what more PWM bits can add
