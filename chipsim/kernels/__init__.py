@@ -21,6 +21,7 @@ array([[  32, -127]], dtype=int16)
 from .adc import adc_convert
 from .fp16 import fp16_round
 from .ldpu import accumulate_int8, ldpu_affine, requantize_int8
+from .normal import standard_normal
 from .pwm import duty_split, duty_square, int_codes, pwm_quantize
 from .readout import analog_readout, combine_phases
 
@@ -36,4 +37,5 @@ __all__ = [
     "ldpu_affine",
     "requantize_int8",
     "accumulate_int8",
+    "standard_normal",
 ]

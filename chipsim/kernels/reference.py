@@ -21,6 +21,7 @@ __all__ = [
     "ldpu_affine",
     "requantize_int8",
     "accumulate_int8",
+    "standard_normal",
 ]
 
 
@@ -128,3 +129,74 @@ def accumulate_int8(acc: np.ndarray, q: np.ndarray, scale: float) -> np.ndarray:
     """``fp16(acc + fp16(q * fp16(scale)))``."""
     received = _fp16(q.astype(np.float64) * np.float64(np.float16(scale)))
     return _fp16(acc.astype(np.float64) + received).astype(np.float32)
+
+
+_M64 = (1 << 64) - 1
+_GAMMA = 0x9E3779B97F4A7C15
+
+
+def _mix64(z):
+    """SplitMix64 finalizer on uint64 arrays or Python ints (wrapping)."""
+    if isinstance(z, int):
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+        return z ^ (z >> 31)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _normal_slow(key: int, pos: int, word: int, k, w, f, r: float) -> float:
+    """One position past the fast rectangle: tail / wedge tests, re-draws from its
+    sub-stream ``mix(mix(mix(key ^ salt) + (pos + 1) γ) + a γ)``, ``a = 1, 2, ...``."""
+    import math
+
+    from .normal import SUB_SALT
+
+    sub = _mix64((_mix64(key ^ SUB_SALT) + (pos + 1) * _GAMMA) & _M64)
+    attempt = 0
+
+    def draw():
+        nonlocal attempt
+        attempt += 1
+        return _mix64((sub + attempt * _GAMMA) & _M64)
+
+    def uniform():  # (0, 1], top 53 bits
+        return (float(draw() >> 11) + 1.0) * 2.0**-53
+
+    while True:
+        i, negative, j = word & 0xFF, (word >> 8) & 1, word >> 12
+        x = float(j) * float(w[i])
+        if j < int(k[i]):
+            return -x if negative else x
+        if i == 0:
+            while True:
+                xx = -math.log(uniform()) / r
+                yy = -math.log(uniform())
+                if yy + yy > xx * xx:
+                    return -(r + xx) if negative else r + xx
+        y = float(f[i]) + uniform() * (float(f[i + 1]) - float(f[i]))
+        if y < math.exp(-0.5 * x * x):
+            return -x if negative else x
+        word = draw()
+
+
+def standard_normal(key: int, size, offset: int = 0) -> np.ndarray:
+    """Counter-based ziggurat normals: element ``n`` from ``word = mix(mix(key) + (offset + n
+    + 1) γ)``: layer ``word & 255``, sign bit 8, ``j = word >> 12``; ``j * w[i]`` when ``j <
+    k[i]``, else the tail / wedge rejection of :mod:`chipsim.kernels.normal` (one position at
+    a time). float64 inside, float32 out."""
+    from .normal import ZIGGURAT_R, ziggurat_tables
+
+    k, w, f, _ = ziggurat_tables()
+    n = int(np.prod(size, dtype=np.int64))
+    base = _mix64(key & _M64)
+    pos = np.uint64(offset) + np.arange(n, dtype=np.uint64)
+    word = _mix64(np.uint64(base) + (pos + np.uint64(1)) * np.uint64(_GAMMA))
+    i = (word & np.uint64(0xFF)).astype(np.intp)
+    j = word >> np.uint64(12)
+    x = j.astype(np.float64) * w[i]
+    x = np.where((word >> np.uint64(8)) & np.uint64(1), -x, x)
+    for m in np.flatnonzero(j >= k[i]):
+        x[m] = _normal_slow(key, offset + int(m), int(word[m]), k, w, f, ZIGGURAT_R)
+    return x.astype(np.float32).reshape(size)
