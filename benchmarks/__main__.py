@@ -19,6 +19,7 @@ from .suite import (
     bench_larger,
     bench_mvm,
     bench_network,
+    bench_normal,
     bench_simpy,
     bench_startup,
     bench_timing,
@@ -28,6 +29,7 @@ __all__ = ["main", "TARGETS"]
 
 TARGETS = {
     "mvm_ratio": ("<=", 2.5),
+    "normal_ratio": ("<=", 1.2),
     "network_ratio": ("<=", 3.0),
     "timing_mvms_per_s": (">=", 100_000),
     "per_image_1000_vs_100": ("within", 0.25),
@@ -55,6 +57,8 @@ def run(quick: bool, log=print) -> dict[str, Any]:
     out: dict[str, Any] = {"mode": "quick" if quick else "full", "machine": machine_info()}
     log("core MVM ...")
     out["mvm"] = bench_mvm(sizes)
+    log("Gaussian draw ...")
+    out["normal"] = bench_normal(sizes)
     log("network (accuracy path, subprocess) ...")
     out["network"] = bench_network(sizes)
     log("bare SimPy loop ...")
@@ -70,6 +74,7 @@ def run(quick: bool, log=print) -> dict[str, Any]:
     net, tim = out["network"], out["timing"]
     headline = {
         "mvm_ratio": out["mvm"]["mvm_ratio"],
+        "normal_ratio": out["normal"]["normal_ratio"],
         "network_ratio": net["network_ratio"],
         "timing_mvms_per_s": tim["timing_mvms_per_s"],
         "timing_vs_simpy": tim["timing_vs_simpy"],
@@ -84,6 +89,7 @@ def run(quick: bool, log=print) -> dict[str, Any]:
 
 def _table(r: dict[str, Any]) -> str:
     m, net, tim, lg, su = r["mvm"], r["network"], r["timing"], r["larger"], r["startup"]
+    g = r["normal"]
     mach = r["machine"]
     rows = [
         ("core MVM 1024x256x256, all noise", f"{m['mvm_ms']:.1f} ms",
@@ -93,6 +99,12 @@ def _table(r: dict[str, Any]) -> str:
         ("  its Gaussian draw alone", f"{m['noise_draw_ms']:.1f} ms",
          f"float32 matmul {m['matmul_ms']:.2f} ms", f"{m['noise_draw_ratio']:.2f}x", ""),
         ("  vectors read phase by phase", f"{m['phase_read_share']:.0%}", "", "", ""),
+        ("Gaussian draw 1024x256, counter ziggurat", f"{g['normal_ms']:.2f} ms",
+         f"float32 matmul {g['matmul_ms']:.2f} ms", f"{g['normal_ratio']:.2f}x", "normal_ratio"),
+        ("  the same on one thread", f"{g['normal_serial_ms']:.2f} ms",
+         f"float32 matmul {g['matmul_ms']:.2f} ms", f"{g['normal_serial_ratio']:.2f}x", ""),
+        ("  NumPy standard_normal", f"{g['numpy_normal_ms']:.2f} ms",
+         f"float32 matmul {g['matmul_ms']:.2f} ms", f"{g['numpy_normal_ratio']:.2f}x", ""),
         (f"ResNet-9 accuracy path, {net['images']} images", f"{net['run_s']:.1f} s",
          f"float32 forward {net['float_s']:.1f} s", f"{net['network_ratio']:.2f}x",
          "network_ratio"),

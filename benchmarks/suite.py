@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Sizes", "SIZES", "bench_mvm", "bench_network", "bench_timing", "bench_simpy",
-           "bench_larger", "bench_startup"]
+__all__ = ["Sizes", "SIZES", "bench_mvm", "bench_normal", "bench_network", "bench_timing",
+           "bench_simpy", "bench_larger", "bench_startup"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,6 +127,51 @@ def bench_mvm(sizes: Sizes) -> dict:
         "phase_read_share": 0.0 if risky is None else float(risky.mean()),
         "noise_draw_ms": t_draw * 1e3, "noise_draw_ratio": t_draw / t_mm,
     }
+
+
+# ------------------------------------------------------------------------------ Gaussian draw
+def bench_normal(sizes: Sizes) -> dict:
+    """``mvm_batch`` × 256 float32 standard normals (one per ADC conversion of a core MVM): the
+    counter-based ziggurat :func:`chipsim.kernels.standard_normal` on Numba's threads (2 on
+    this machine) and on one thread, and NumPy's ``Generator.standard_normal``, each against
+    the float32 matmul ``(batch × 256) @ (256 × 256)`` on OpenBLAS's threads. The four calls of
+    a round run back to back (the same load of the machine); ``3 * mvm_repeats`` rounds; the
+    ratios are of medians (``*_best_ratio``: of least times).
+    """
+    import numpy as np
+
+    from chipsim.kernels import standard_normal
+
+    batch, cols, reps = sizes.mvm_batch, 256, 3 * sizes.mvm_repeats
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((batch, cols), dtype=np.float32)
+    w = rng.standard_normal((cols, cols), dtype=np.float32)
+    out = np.empty((batch, cols), dtype=np.float32)
+    calls = {
+        "normal": lambda: standard_normal(12345, out=out),
+        "normal_serial": lambda: standard_normal(12345, out=out, parallel=False),
+        "numpy_normal": lambda: rng.standard_normal((batch, cols), dtype=np.float32),
+        "matmul": lambda: x @ w,
+    }
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for f in calls.values():  # compile / load the kernel, warm the BLAS threads
+        f()
+    for _ in range(reps):
+        for name, f in calls.items():
+            t = time.perf_counter()
+            f()
+            times[name].append(time.perf_counter() - t)
+    med = {name: float(np.median(ts)) for name, ts in times.items()}
+    best = {name: min(ts) for name, ts in times.items()}
+    res: dict[str, Any] = {"shape": [batch, cols], "rounds": reps}
+    for name in calls:
+        res[f"{name}_ms"] = med[name] * 1e3
+        res[f"{name}_best_ms"] = best[name] * 1e3
+    for name in ("normal", "normal_serial", "numpy_normal"):
+        res[f"{name}_ratio"] = med[name] / med["matmul"]
+        res[f"{name}_best_ratio"] = best[name] / best["matmul"]
+    res["normal_vs_numpy"] = med["normal"] / med["numpy_normal"]
+    return res
 
 
 # ------------------------------------------------------------------------------ network
