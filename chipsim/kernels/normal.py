@@ -9,17 +9,22 @@ explicit seeds: :func:`key_from` draws a key from a :class:`numpy.random.Generat
 
 Method
 ------
-**Uniform bits.** The 64-bit word of position ``p`` is the SplitMix64 output of index ``p + 1``
-of the stream whose seed is the scrambled key::
+**Uniform bits.** The 64-bit word of position ``p`` is output ``p + 1`` of the SplitMix64
+stream (Steele, Lea & Flood 2014; Java's ``SplittableRandom``) whose seed and odd increment
+("gamma") both come from the key::
 
     mix(z)  = the SplitMix64 finalizer (z ^= z >> 30; z *= 0xbf58476d1ce4e5b9;
               z ^= z >> 27; z *= 0x94d049bb133111eb; z ^= z >> 31)
     base    = mix(key)
-    word(p) = mix(base + (p + 1) * 0x9e3779b97f4a7c15)      (uint64, wrapping)
+    gamma   = mix(key ^ 0x9e3779b97f4a7c15) | 1, XOR 0xaaaa...aa when it has fewer than 24
+              bit transitions (SplittableRandom's ``mixGamma`` rule against weak increments)
+    word(p) = mix(base + (p + 1) * gamma)                   (uint64, wrapping)
 
-``mix`` is a bijection of 64-bit words, so distinct positions of one key give distinct words;
-consecutive counters through this finalizer are the SplitMix64 generator, which passes
-BigCrush. Scrambling the key first makes related keys (0, 1, 2, ...) unrelated streams.
+``mix`` and multiplication by an odd gamma are bijections of 64-bit words, so distinct
+positions of one key give distinct words; consecutive counters through the finalizer are the
+SplitMix64 generator, which passes BigCrush. With a per-key gamma, two keys' streams are not
+shifted copies of each other (as they would be with one fixed increment, for keys whose seeds
+differ by a multiple of it); scrambling the key makes related keys (0, 1, 2, ...) unrelated.
 
 **Gaussian.** A 256-layer ziggurat (Marsaglia & Tsang 2000, the 64-bit layout of Doornik's
 ZIGNOR and NumPy's ``standard_normal``): of ``word(p)``, 8 bits choose a layer ``i``, 1 bit
@@ -30,8 +35,9 @@ layer the tail beyond ``r = 3.654...`` is drawn by Marsaglia's exact tail method
 -log(U1) / r``, ``y = -log(U2)``, accept if ``2y > x²``, return ``r + x``); in the other layers
 a height ``y`` uniform in the layer's wedge is accepted if ``y < exp(-x²/2)``, else the whole
 draw restarts. The extra words of those steps come from a sub-stream of the position, ``sub(p,
-a) = mix(mix(base2 + (p + 1) * γ) + a * γ)`` for attempts ``a = 1, 2, ...`` with ``base2 =
-mix(key ^ 0x5851f42d4c957f2d)``, so they too depend only on ``(key, p)``.
+a) = mix(mix(base2 + (p + 1) * gamma) + a * γ)`` for attempts ``a = 1, 2, ...`` with ``base2
+= mix(key ^ 0x5851f42d4c957f2d)`` and γ = 0x9e3779b97f4a7c15, so they too depend only on
+``(key, p)``.
 
 Why exact: the ziggurat is a rejection sampler of the whole density, layers of equal area
 cover it (the tables below are computed from the defining recursion with ``r`` solved to
@@ -56,7 +62,8 @@ __all__ = ["standard_normal", "key_from", "ziggurat_tables", "ZIGGURAT_R"]
 _U64 = np.uint64
 _MASK = (1 << 64) - 1
 GAMMA = 0x9E3779B97F4A7C15
-"""The SplitMix64 increment (2^64 / golden ratio, odd)."""
+"""The SplitMix64 golden increment (2^64 / golden ratio, odd): the sub-streams' increment,
+and XORed into the key to draw a key's own increment."""
 SUB_SALT = 0x5851F42D4C957F2D
 """XORed into the key to seed the rejection sub-streams."""
 ZIGGURAT_R = 3.6541528853610088
@@ -103,17 +110,32 @@ def _mix(z):
 
 
 @njit(cache=True)
+def _stream(key):
+    """``(base, gamma, base2)`` of a key: the seed and odd increment of its SplitMix64 stream
+    and the seed of its rejection sub-streams."""
+    gamma = _mix(key ^ _U64(GAMMA)) | _U64(1)
+    flips = gamma ^ (gamma >> _U64(1))
+    transitions = 0
+    while flips:
+        flips &= flips - _U64(1)
+        transitions += 1
+    if transitions < 24:
+        gamma ^= _U64(0xAAAAAAAAAAAAAAAA)
+    return _mix(key), gamma, _mix(key ^ _U64(SUB_SALT))
+
+
+@njit(cache=True)
 def _uniform(word):
     """A uniform double in (0, 1] from the top 53 bits of ``word``."""
     return (np.float64(np.int64(word >> _U64(11))) + 1.0) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True)
-def _slow(base2, pos, word, k, w, f):
+def _slow(base2, gamma, pos, word, k, w, f):
     """The value at ``pos`` whose first word ``word`` fell outside the fast rectangle: the
     tail or wedge test, then fresh draws from the position's sub-stream until one is
     accepted."""
-    sub = _mix(base2 + (pos + _U64(1)) * _U64(GAMMA))
+    sub = _mix(base2 + (pos + _U64(1)) * gamma)
     attempt = _U64(0)
     while True:
         i = np.int64(word & _U64(0xFF))
@@ -143,11 +165,11 @@ def _slow(base2, pos, word, k, w, f):
 
 
 @njit(cache=True, inline="always")
-def _fill_range(base, base2, start, out, lo, hi, k, w, f):
+def _fill_range(base, gamma, base2, start, out, lo, hi, k, w, f):
     """``out[lo:hi]`` = the values at positions ``start + lo ...``."""
     for n in range(lo, hi):
         pos = start + _U64(n)
-        word = _mix(base + (pos + _U64(1)) * _U64(GAMMA))
+        word = _mix(base + (pos + _U64(1)) * gamma)
         i = np.int64(word & _U64(0xFF))
         j = word >> _U64(12)
         x = np.float64(np.int64(j)) * w[i]
@@ -155,28 +177,27 @@ def _fill_range(base, base2, start, out, lo, hi, k, w, f):
             if (word >> _U64(8)) & _U64(1):
                 x = -x
         else:
-            x = _slow(base2, pos, word, k, w, f)
+            x = _slow(base2, gamma, pos, word, k, w, f)
         out[n] = np.float32(x)
 
 
 @njit(cache=True)
 def _fill(key, start, out):
     """Serial: ``out[n]`` = the standard normal of ``(key, start + n)`` (float32, 1-D)."""
-    base = _mix(key)
-    base2 = _mix(key ^ _U64(SUB_SALT))
-    _fill_range(base, base2, start, out, 0, out.size, _K, _W, _F)
+    base, gamma, base2 = _stream(key)
+    _fill_range(base, gamma, base2, start, out, 0, out.size, _K, _W, _F)
 
 
 @njit(cache=True, parallel=True)
 def _fill_parallel(key, start, out):
     """:func:`_fill` over blocks of ``_BLOCK`` positions in parallel (the same values)."""
-    base = _mix(key)
-    base2 = _mix(key ^ _U64(SUB_SALT))
+    base, gamma, base2 = _stream(key)
     size = out.size
     blocks = (size + _BLOCK - 1) // _BLOCK
     for b in prange(blocks):
         lo = b * _BLOCK
-        _fill_range(base, base2, start, out, lo, min(lo + _BLOCK, size), _K, _W, _F)
+        _fill_range(base, gamma, base2, start, out, lo, min(lo + _BLOCK, size), _K,
+                    _W, _F)
 
 
 def _uint64(name: str, value: object) -> int:

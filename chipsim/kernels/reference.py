@@ -146,14 +146,22 @@ def _mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
+def _normal_gamma(key: int) -> int:
+    """A key's odd SplitMix64 increment; XOR 0xaaaa... when it has < 24 bit transitions."""
+    gamma = _mix64(key ^ _GAMMA) | 1
+    if bin(gamma ^ (gamma >> 1)).count("1") < 24:
+        gamma ^= 0xAAAAAAAAAAAAAAAA
+    return gamma
+
+
 def _normal_slow(key: int, pos: int, word: int, k, w, f, r: float) -> float:
     """One position past the fast rectangle: tail / wedge tests, re-draws from its
-    sub-stream ``mix(mix(mix(key ^ salt) + (pos + 1) γ) + a γ)``, ``a = 1, 2, ...``."""
+    sub-stream ``mix(mix(mix(key ^ salt) + (pos + 1) gamma) + a γ)``, ``a = 1, 2, ...``."""
     import math
 
     from .normal import SUB_SALT
 
-    sub = _mix64((_mix64(key ^ SUB_SALT) + (pos + 1) * _GAMMA) & _M64)
+    sub = _mix64((_mix64(key ^ SUB_SALT) + (pos + 1) * _normal_gamma(key)) & _M64)
     attempt = 0
 
     def draw():
@@ -183,16 +191,16 @@ def _normal_slow(key: int, pos: int, word: int, k, w, f, r: float) -> float:
 
 def standard_normal(key: int, size, offset: int = 0) -> np.ndarray:
     """Counter-based ziggurat normals: element ``n`` from ``word = mix(mix(key) + (offset + n
-    + 1) γ)``: layer ``word & 255``, sign bit 8, ``j = word >> 12``; ``j * w[i]`` when ``j <
-    k[i]``, else the tail / wedge rejection of :mod:`chipsim.kernels.normal` (one position at
-    a time). float64 inside, float32 out."""
+    + 1) gamma(key))``: layer ``word & 255``, sign bit 8, ``j = word >> 12``; ``j * w[i]``
+    when ``j < k[i]``, else the tail / wedge rejection of :mod:`chipsim.kernels.normal` (one
+    position at a time). float64 inside, float32 out."""
     from .normal import ZIGGURAT_R, ziggurat_tables
 
     k, w, f, _ = ziggurat_tables()
     n = int(np.prod(size, dtype=np.int64))
     base = _mix64(key & _M64)
     pos = np.uint64(offset) + np.arange(n, dtype=np.uint64)
-    word = _mix64(np.uint64(base) + (pos + np.uint64(1)) * np.uint64(_GAMMA))
+    word = _mix64(np.uint64(base) + (pos + np.uint64(1)) * np.uint64(_normal_gamma(key)))
     i = (word & np.uint64(0xFF)).astype(np.intp)
     j = word >> np.uint64(12)
     x = j.astype(np.float64) * w[i]

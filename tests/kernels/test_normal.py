@@ -66,7 +66,7 @@ def test_matches_reference_on_random_keys_and_offsets():
         base = reference._mix64(key)
         pos = np.uint64(offset) + np.arange(20_000, dtype=np.uint64)
         word = reference._mix64(np.uint64(base) + (pos + np.uint64(1))
-                                * np.uint64(reference._GAMMA))
+                                * np.uint64(reference._normal_gamma(key)))
         slow += int(((word >> np.uint64(12)) >= k[(word & np.uint64(255)).astype(int)]).sum())
     assert slow > 100 and tails > 3  # the wedge and tail paths were compared too
 
@@ -215,3 +215,18 @@ def test_bad_input_names_the_argument(kwargs, arg):
 def test_last_positions_of_the_counter_space():
     z = standard_normal(KEY, 3, offset=2**64 - 3)
     np.testing.assert_array_equal(z, reference.standard_normal(KEY, 3, offset=2**64 - 3))
+
+
+def test_weak_increments_are_replaced():
+    # a key whose raw increment has few bit transitions gets SplittableRandom's fix
+    def transitions(g):
+        return bin(g ^ (g >> 1)).count("1")
+
+    raw = [reference._mix64(key ^ reference._GAMMA) | 1 for key in range(300)]
+    weak = [key for key, g in enumerate(raw) if transitions(g) < 24]
+    strong = next(key for key, g in enumerate(raw) if transitions(g) >= 24)
+    assert weak and transitions(reference._normal_gamma(weak[0])) >= 24
+    assert reference._normal_gamma(strong) == raw[strong]
+    for key in (weak[0], strong):
+        np.testing.assert_array_equal(standard_normal(key, 5000),
+                                      reference.standard_normal(key, 5000))
