@@ -98,11 +98,18 @@ def test_tail_frequencies_within_binomial_bounds():
     thresholds = np.array([3.0, ZIGGURAT_R, 4.0, 5.0])
     upper = np.zeros(len(thresholds), dtype=np.int64)
     lower = np.zeros(len(thresholds), dtype=np.int64)
+    r32 = np.float32(ZIGGURAT_R)
+    beyond_r = []
     for start in range(0, n, 10_000_000):
         z = standard_normal(KEY + 1, 10_000_000, offset=start)
         for m, t in enumerate(thresholds.astype(np.float32)):  # 3.654... is rounded
             upper[m] += np.count_nonzero(z > t)
             lower[m] += np.count_nonzero(z < -t)
+        beyond_r.append(np.abs(z[np.abs(z) > r32]))
+    # the shape beyond r (the exact tail method's draws): the normal truncated at r
+    t = np.concatenate(beyond_r).astype(np.float64)
+    sf_r = stats.norm.sf(float(r32))
+    assert stats.kstest(t, lambda v: 1.0 - stats.norm.sf(v) / sf_r).pvalue > 1e-3
     for t, up, lo in zip(thresholds.astype(np.float32).astype(float), upper, lower,
                          strict=True):
         p = stats.norm.sf(t)
