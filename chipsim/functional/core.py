@@ -11,8 +11,9 @@ Signal chain of :meth:`CoreInstance.mvm` (``shared/hermes.md`` §1, §6):
 2. line currents (µA) ``v_read · u± @ G±(t)`` with ``G(t)`` the drifted conductances; 4-ph
    reads each sign combination in its own phase, 1-ph all at once with the negative-voltage
    reads off by the per-device polarity asymmetry; each line saturates at ``i_sat_ua``
-   (the phases are formed one by one only for the vectors whose bound ``v_read · |u| @
-   max g`` says that a line may reach it; for the others their signed sum is one product);
+   (the phases are formed one by one only for the vectors that the saturation screen of
+   :meth:`CoreInstance._may_saturate` cannot clear; for the others their signed sum is one
+   product);
 3. read (1/f) noise, drawn exactly in distribution for the whole column as
    ``sqrt(v_read² · u² @ Σ_devices (g(t)·σ_r)²) · N(0, 1)`` (one extra matrix product);
 4. the ADC: output noise, per-column gain/offset spread, rounding and clipping to
@@ -62,12 +63,17 @@ class CoreReadState:
     ``g[p]`` is the summed conductance (float32) of polarity ``p`` (0 = +, 1 = −) as read at
     positive voltage, ``g_neg_read[p]`` as read at negative voltage (1-ph); ``read_var`` the
     variance (µS²) of one read of a weight, summed over both polarities' devices;
-    ``line_max_ua`` the largest line current any input could draw (all pulses full length);
+    ``line_max_ua`` the largest line current any input could draw (all pulses full length;
+    ``inf`` if a conductance read is negative, which only an asymmetry below −1 gives);
     ``g_diff`` and ``g_neg_read_diff`` are ``g[0] − g[1]`` and ``g_neg_read[0] −
-    g_neg_read[1]``, the effective signed conductances when no line saturates; ``row_max_g``
-    the largest conductance of each row over both polarities, read signs and all columns
-    (float32, (rows,)), so that ``v_read · |u| @ row_max_g`` bounds every line current of an
-    input ``u``.
+    g_neg_read[1]``, the effective signed conductances when no line saturates.
+
+    The saturation screen's bounds (float32, from the float32 conductances above):
+    ``col_max_pos`` is ``max(|g[0]|, |g[1]|)`` element by element ((rows, cols)), the larger
+    conductance that a positive pulse reads at each cross point; ``col_max_neg`` the same for
+    a negative pulse (``g_neg_read`` with a 1-ph read, the same array as ``col_max_pos`` with
+    4-ph, whose negative pulses read at positive voltage); ``row_max_g`` the largest of both
+    over each row ((rows,)); ``reads_nonneg`` whether every conductance read is >= 0.
     """
 
     t_s: float
@@ -78,6 +84,9 @@ class CoreReadState:
     g_diff: np.ndarray
     g_neg_read_diff: np.ndarray
     row_max_g: np.ndarray
+    col_max_pos: np.ndarray
+    col_max_neg: np.ndarray
+    reads_nonneg: bool
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -159,14 +168,25 @@ class CoreInstance:
         g = g_t.sum(axis=1)
         read_var = var.sum(axis=1)
         g_neg_read = g * (1.0 + self.asym)
+        g32, gn32 = g.astype(np.float32), g_neg_read.astype(np.float32)
+        col_max_pos = np.maximum(np.abs(g32[0]), np.abs(g32[1]))
+        if self.core.read_mode is ReadMode.ONE_PHASE:
+            col_max_neg = np.maximum(np.abs(gn32[0]), np.abs(gn32[1]))
+            reads_nonneg = bool((g32 >= 0).all() and (gn32 >= 0).all())
+        else:  # 4-ph: the negative pulses read the positive-voltage conductances
+            col_max_neg = col_max_pos
+            reads_nonneg = bool((g32 >= 0).all())
+        line_max = (float(self.core.v_read_v * max(g.sum(axis=1).max(),
+                                                   g_neg_read.sum(axis=1).max()))
+                    if reads_nonneg else float("inf"))
         return CoreReadState(
-            t_s=float(t_s), g=g.astype(np.float32), g_neg_read=g_neg_read.astype(np.float32),
+            t_s=float(t_s), g=g32, g_neg_read=gn32,
             read_var=(read_var[0] + read_var[1]).astype(np.float32),
-            line_max_ua=float(self.core.v_read_v * max(g.sum(axis=1).max(),
-                                                       g_neg_read.sum(axis=1).max())),
+            line_max_ua=line_max,
             g_diff=(g[0] - g[1]).astype(np.float32),
             g_neg_read_diff=(g_neg_read[0] - g_neg_read[1]).astype(np.float32),
-            row_max_g=np.maximum(g, g_neg_read).max(axis=(0, 2)).astype(np.float32))
+            row_max_g=np.maximum(col_max_pos, col_max_neg).max(axis=1),
+            col_max_pos=col_max_pos, col_max_neg=col_max_neg, reads_nonneg=reads_nonneg)
 
     # ---------------------------------------------------------------- analog path
     def _checked(self, codes: np.ndarray) -> np.ndarray:
@@ -209,15 +229,51 @@ class CoreInstance:
         """Which input vectors may drive some line to ``i_sat_ua`` (bool, (batch,)); None
         when none can, whatever the input.
 
-        The bound ``v_read · |u| @ row_max_g`` is above every line current of a phase (and,
-        1-ph, above the difference of two); a relative margin covers float32 rounding.
+        An exact screen: a vector that is not flagged has every line current of every
+        read phase below ``i_sat_ua`` (4-ph: each input sign × polarity phase of each
+        column; 1-ph: each polarity's line carrying both pulse signs), so clipping would
+        leave its read unchanged. Two bounds, both true upper bounds of every such current;
+        a vector is flagged only if both reach ``i_sat_ua · (1 − margin)``:
+
+        1. per vector, ``v_read · |u| @ row_max_g`` (one matrix-vector product for the
+           batch): every conductance a pulse on row ``r`` reads is at most
+           ``row_max_g[r]``;
+        2. per vector and column, only for the vectors that bound 1 flags:
+           ``b+ = u_pos @ col_max_pos`` bounds each phase current of the positive pulses
+           (``|u_pos @ g[p][:, c]| <= u_pos @ max(|g[0]|, |g[1]|)[:, c]``), ``b− = u_neg @
+           col_max_neg`` those of the negative pulses; a 4-ph phase current is one of the two,
+           so ``max(b+, b−)`` bounds it; a 1-ph line carries ``p+ − p−`` of two
+           non-negative currents, whose magnitude is at most ``max(p+, p−) <= max(b+, b−)``
+           (``b+ + b−`` if a conductance read is negative). The vector is flagged if
+           ``v_read · max`` over its columns reaches the threshold.
+
+        Rounding: the bounds and the phase products are float32 sums of the same
+        non-negative float32 terms (the bound's terms no smaller), each within a relative
+        ``rows · 2⁻²⁴`` of its exact value whatever the summation order, so the margin
+        ``max(1e-3, 4 (rows + 2) · 2⁻²⁴)`` keeps every current that the phase-wise read
+        could clip above the threshold.
         """
         core = self.core
-        if state.line_max_ua <= core.i_sat_ua:
+        margin = max(1e-3, 4.0 * (u_pos.shape[1] + 2) * 2.0**-24)
+        threshold = core.i_sat_ua * (1.0 - margin)
+        if state.line_max_ua < threshold:
             return None
+        v = np.float32(core.v_read_v)
+        thr32 = np.float32(threshold)
         magnitude = u_pos if u_neg is None else u_pos + u_neg  # one of the two is 0
-        bound = (magnitude @ state.row_max_g) * np.float32(core.v_read_v)
-        return bound >= np.float32(core.i_sat_ua * (1.0 - 1e-3))
+        risky = (magnitude @ state.row_max_g) * v >= thr32
+        idx = np.flatnonzero(risky)
+        if len(idx) == 0:
+            return risky
+        bound = u_pos[idx] @ state.col_max_pos
+        if u_neg is not None:
+            neg = u_neg[idx] @ state.col_max_neg
+            if state.reads_nonneg or core.read_mode is not ReadMode.ONE_PHASE:
+                np.maximum(bound, neg, out=bound)
+            else:
+                bound += neg
+        risky[idx] = bound.max(axis=1) * v >= thr32
+        return risky
 
     def _readout(self, u_pos: np.ndarray, u_neg: np.ndarray | None, noise_var: np.ndarray,
                  z: np.ndarray, state: CoreReadState, saturating: bool) -> np.ndarray:
