@@ -21,7 +21,8 @@ import numpy as np
 
 from . import __version__
 from .config import RunConfig
-from .functional.accuracy import chip_accuracy
+from .errors import ChipsimError
+from .functional.accuracy import CI_STAGE, chip_accuracy
 from .functional.tasks import score, task_data
 from .mapping import Mapping, MappingError, map_workload, mapping_to_dict
 from .report.model import Report
@@ -99,6 +100,10 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
         a dead core, or two cores that must exchange data have no route between them.
     """
     config = config or RunConfig()
+    sequential = config.ci_width is not None and config.accuracy and task is not None
+    if sequential and config.instances < 2:
+        raise ChipsimError(f"run.ci_width (--ci-width): needs at least 2 chip instances (one "
+                           f"has no interval), got instances = {config.instances}")
     layers = tuple(workload.lowered())
     if mapping is None:
         mapping = map_workload(layers, chip, replicate=config.replicated, seed=config.seed,
@@ -107,12 +112,13 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
     accuracy = None
     if config.accuracy and task is not None:
         x, y = task_data(task, "test", config.samples)
-        calib, _ = task_data(task, "train", min(config.batch, 256))
+        # a sequential measurement's calibration must not depend on the batch either
+        calib, _ = task_data(task, "train", CI_STAGE if sequential else min(config.batch, 256))
         accuracy = chip_accuracy(
             workload, mapping, chip, x, y, lambda out, tgt: score(task, out, tgt),
             instances=config.instances, t_s=config.t_seconds, gdc=config.gdc,
             quantize=config.quantize, seed=config.seed, batch=config.batch,
-            calibration_inputs=calib, progress=progress).to_dict()
+            calibration_inputs=calib, progress=progress, ci_width=config.ci_width).to_dict()
     timing = None
     if config.timing:
         from .timing import TimingConfig, TransportMode

@@ -13,10 +13,27 @@ __all__ = ["RunConfig"]
 class RunConfig:
     """How :func:`chipsim.simulate` runs a mapped network.
 
+    ``ci_width`` (None by default: every one of ``samples`` on every one of ``instances``)
+    makes the accuracy measurement sequential. It programmes the first ``min(3, instances)``
+    chip instances and scores them on the first ``samples`` test samples in stages of
+    :data:`~chipsim.functional.accuracy.CI_STAGE` (100) samples, in the test split's fixed
+    order, checking the 95 % interval of the instances' mean score (Student t over the
+    instances, clipped to the metric's range, as ``chip_ci95``) after every stage; with all
+    ``samples`` used, it programmes one more instance at a time, scores it on all of them and
+    checks again, up to ``instances``. It stops at the first check whose interval is at most
+    ``ci_width`` wide (the report's ``accuracy.ci_reached``; ``samples`` and ``instances``
+    there are those used). Every stage is its own chip batch with its own read-noise seed
+    and BLAS runs on one thread, so the result depends only on the seed and ``ci_width``
+    (and the maxima), never on ``batch``, threads, workers or timing. The interval covers
+    the chip-to-chip spread on the samples used, not the test set's own sampling error:
+    instances that agree on every sample of a stage give a width of 0.
+
     Examples
     --------
     >>> RunConfig(t_seconds=86400, gdc=False).instances
     3
+    >>> RunConfig(ci_width=2.0, instances=10).ci_width
+    2.0
     """
 
     seed: int = spec_field(0, "seed of everything random: placement search, chip instances, "
@@ -31,6 +48,10 @@ class RunConfig:
     accuracy: bool = spec_field(True, "measure accuracy (needs the model's task data)")
     samples: int = spec_field(300, "test samples for accuracy (images, text chunks)", lo=1)
     instances: int = spec_field(3, "independently programmed chip instances", lo=1, hi=1000)
+    ci_width: float | None = spec_field(
+        None, "target width of the chip score's 95 % interval (top-1 points or bits per "
+        "character): stop sampling once it is reached, samples and instances being maxima; "
+        "None = all samples on all instances", lo=0.0, lo_open=True)
     batch: int = spec_field(100, "samples per batch of the functional executor", lo=1)
     quantize: bool = spec_field(True, "emulate PWM/ADC/FP16/INT8 quantization")
     timing: bool = spec_field(True, "run the cycle-level timing and energy simulation")

@@ -4,6 +4,20 @@ A thin layer over :func:`chipsim.simulate`: the chip comes from ``--chip`` and `
 network from MODEL and ``--weights`` (:func:`chipsim.models.resolve_model`), the run options
 from the flags and ``--set run.FIELD=VALUE`` (:class:`chipsim.RunConfig`).
 
+``--ci-width W`` (``RunConfig.ci_width``, also ``--set run.ci_width=W``) stops the accuracy
+measurement once the chip score's 95 % interval is at most W wide (top-1 percentage points,
+or bits per character); ``--samples`` and ``--instances`` are then maxima. It programmes the
+first min(3, K) chip instances, scores them on the test samples in stages of 100 (in the test
+split's fixed order), checks the interval (Student t over the instances, clipped to the
+metric's range: ``chip_ci95``) after every stage, and, with all samples used, adds one
+instance at a time (each scored on all samples) up to K. Each stage is one chip batch with
+its own read-noise seed and BLAS runs on one thread, so the result depends only on the seed,
+W and the maxima, never on ``run.batch``, threads or timing; a run that stops at n samples
+and k instances reports the scores of ``--samples n --instances k`` with any W it cannot
+reach. The interval is the chip-to-chip spread on the samples used, not the test set's own
+sampling error. ``accuracy.ci_reached`` says whether W was reached, ``samples`` and
+``instances`` what was used, ``ci95_width`` the width achieved.
+
 ``--set KEY=VALUE`` (repeatable, applied in order after ``--chip``):
 
 - a chip spec field by its dotted path, e.g. ``core.adc_bits=6``, ``chip.grid=16x16`` (or
@@ -28,8 +42,12 @@ the report's ``summary``
 ``accuracy``
     ``metric`` (``top1`` in %, or ``bpc`` bits per character), ``software`` (float forward),
     ``chip_mean`` and ``chip_ci95`` ([lo, hi], Student t over the instances), ``instances``,
-    ``samples``, ``chip`` (score of each instance), ``t_seconds``, ``gdc``; None when accuracy
-    was not measured (``--no-accuracy``, or a model without a built-in task).
+    ``samples`` (those used), ``chip`` (score of each instance), ``t_seconds``, ``gdc``,
+    ``ci95_width`` (hi − lo), ``ci_target`` (``--ci-width``, or None), ``ci_reached`` (None
+    without a target), ``samples_max``, ``instances_max`` (the limits), ``ci_stages`` (every
+    check of a sequential measurement: ``samples``, ``instances``, ``chip_mean``,
+    ``chip_ci95``); None when accuracy was not measured (``--no-accuracy``, or a model without
+    a built-in task).
 ``latency_ns``, ``throughput_inf_per_s``, ``tops``, ``energy_uj_per_inference``, ``tops_per_w``,
 ``tops_per_w_mvm``
     Latency of the first inference, steady-state inferences per second, core MVM
@@ -73,6 +91,7 @@ EXAMPLE = """examples:
   chipsim run resnet9 --set run.t_seconds=86400 --no-gdc --samples 100 --instances 5
   chipsim run lstm-ptb --transport offchip --no-accuracy --json
   chipsim run resnet9 --t-sweep 60,3600,86400,2592000 --out reports/drift
+  chipsim run resnet9 --no-timing --ci-width 1 --samples 1000 --instances 10 --json
   chipsim run my_net.onnx --chip my_chip.yaml --no-accuracy"""
 
 #: command-line flag → RunConfig field (flags whose value is given as is)
@@ -132,6 +151,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="skip the accuracy measurement")
     g.add_argument("--no-timing", dest="timing", action="store_false", default=None,
                    help="skip the timing and energy simulation")
+    g.add_argument("--ci-width", metavar="W",
+                   help="stop sampling once the chip score's 95 %% interval is at most W wide "
+                   "(top-1 points or bits per character); --samples and --instances are then "
+                   "maxima (default: no target, all of them)")
     g.add_argument("--seed", type=int, metavar="S", help="seed of everything random (default 0)")
     g.add_argument("--t-sweep", metavar="T1,T2,...",
                    help="also measure accuracy at these times since programming (s); stored "
@@ -191,6 +214,12 @@ def _run_config(args: argparse.Namespace) -> Any:
     for flag in ("gdc", "accuracy", "timing"):
         if getattr(args, flag) is not None:
             given[flag] = getattr(args, flag)
+    if args.ci_width is not None:
+        try:
+            given["ci_width"] = float(args.ci_width)
+        except ValueError:
+            raise ChipsimError(f"--ci-width: must be a number > 0 (the interval's width in the "
+                               f"metric's unit), got {args.ci_width!r}") from None
     try:
         return from_dict(RunConfig, given)
     except SpecError as exc:
@@ -227,7 +256,7 @@ def _command(args: argparse.Namespace) -> str:
     for item in args.sets:
         parts += ["--set", item]
     for flag in ("mapping", "samples", "instances", "t_seconds", "transport", "inferences",
-                 "gdc_interval_us", "seed", "t_sweep", "out"):
+                 "gdc_interval_us", "ci_width", "seed", "t_sweep", "out"):
         value = getattr(args, flag)
         if value is not None:
             parts += ["--" + flag.replace("_", "-"), str(value)]

@@ -159,7 +159,9 @@ class SweepSpec:
             "samples": self.samples,
             "instances": self.instances,
             "base_spec_hash": spec_hash(chip),
-            "base_config": dataclasses.asdict(config),
+            # without a target, as before run.ci_width existed (older sweeps still resume)
+            "base_config": {k: v for k, v in dataclasses.asdict(config).items()
+                            if not (k == "ci_width" and v is None)},
             "points": [{"index": p.index, "id": point_id(p.settings), "settings": p.settings}
                        for p in points],
         }

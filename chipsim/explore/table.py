@@ -9,7 +9,10 @@ character); ``software`` (float forward), ``chip_mean``, ``chip_ci95_lo``, ``chi
 convention), from the report summary; ``cores``
 (of the chip) and ``cores_used`` (holding a block); ``static_power_mw`` (average static power
 over the timing run, :func:`chipsim.explore.worker.static_power_mw`); ``reason`` (why a point
-is infeasible or failed). Empty cells: not measured, or not ok.
+is infeasible or failed). Empty cells: not measured, or not ok. When a point measured its
+accuracy sequentially (``run.ci_width``), three columns follow ``chip_ci95_hi``:
+``ci_reached`` (the interval reached the target width), ``samples`` and ``instances`` (those
+the point used).
 
 The CSV holds full-precision numbers (Python's shortest repr), so equal records give
 byte-identical files; the Markdown rounds for reading.
@@ -29,7 +32,8 @@ import io
 import json
 from typing import Any
 
-__all__ = ["RESULT_COLUMNS", "table_columns", "table_rows", "table_csv", "table_markdown"]
+__all__ = ["RESULT_COLUMNS", "SEQUENTIAL_COLUMNS", "table_columns", "table_rows", "table_csv",
+           "table_markdown"]
 
 #: the columns after the grid keys
 RESULT_COLUMNS = ("status", "metric", "software", "chip_mean", "chip_ci95_lo", "chip_ci95_hi",
@@ -42,14 +46,28 @@ _SUMMARY_KEYS = ("metric", "software", "chip_mean", "latency_ns", "throughput_in
                  "cores_used")
 
 
-def table_columns(keys: list[str]) -> list[str]:
-    """The header: ``index``, the grid keys, :data:`RESULT_COLUMNS`."""
-    return ["index", *keys, *RESULT_COLUMNS]
+#: the columns after ``chip_ci95_hi`` when a point measured its accuracy sequentially
+SEQUENTIAL_COLUMNS = ("ci_reached", "samples", "instances")
+
+
+def _sequential(records: list[dict[str, Any]]) -> bool:
+    return any((r.get("summary") or {}).get("ci_target") is not None for r in records)
+
+
+def table_columns(keys: list[str], sequential: bool = False) -> list[str]:
+    """The header: ``index``, the grid keys, :data:`RESULT_COLUMNS` (with
+    :data:`SEQUENTIAL_COLUMNS` after ``chip_ci95_hi`` when ``sequential``)."""
+    cols = list(RESULT_COLUMNS)
+    if sequential:
+        at = cols.index("chip_ci95_hi") + 1
+        cols[at:at] = SEQUENTIAL_COLUMNS
+    return ["index", *keys, *cols]
 
 
 def table_rows(records: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
     """One ``{column: value}`` per record (None where there is no value), in records' order."""
     rows = []
+    cols = table_columns(keys, _sequential(records))
     for rec in records:
         s = rec.get("summary") or {}
         row: dict[str, Any] = {"index": rec["index"]}
@@ -61,7 +79,8 @@ def table_rows(records: list[dict[str, Any]], keys: list[str]) -> list[dict[str,
         row["cores"] = rec.get("cores", s.get("cores"))
         row["static_power_mw"] = rec.get("static_power_mw")
         row["reason"] = rec.get("reason")
-        rows.append({c: row.get(c) for c in table_columns(keys)})
+        row.update({k: s.get(k) for k in SEQUENTIAL_COLUMNS})
+        rows.append({c: row.get(c) for c in cols})
     return rows
 
 
@@ -79,7 +98,7 @@ def table_csv(records: list[dict[str, Any]], keys: list[str]) -> str:
     """The table as CSV text (header line, then one line per record)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    cols = table_columns(keys)
+    cols = table_columns(keys, _sequential(records))
     w.writerow(cols)
     for row in table_rows(records, keys):
         w.writerow([_cell(row[c]) for c in cols])
@@ -100,7 +119,8 @@ def table_markdown(records: list[dict[str, Any]], keys: list[str]) -> str:
 
     The two CI columns are merged into ``chip_ci95`` (``[lo, hi]``).
     """
-    cols = [c for c in table_columns(keys) if c not in ("chip_ci95_lo", "chip_ci95_hi")]
+    cols = [c for c in table_columns(keys, _sequential(records))
+            if c not in ("chip_ci95_lo", "chip_ci95_hi")]
     at = cols.index("chip_mean") + 1
     cols.insert(at, "chip_ci95")
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]

@@ -4,6 +4,10 @@ The software score is the float forward of the IR on the same samples. The chip 
 measured on ``K`` independently programmed chip instances (each its own programming noise,
 drift exponents and spreads, its own read noise); the report gives their mean and a 95 %
 confidence interval of the mean (Student t with ``K − 1`` degrees of freedom).
+
+With a target width ``ci_width`` (``RunConfig.ci_width``, ``chipsim run --ci-width W``) the
+measurement is sequential and stops as soon as that interval is narrower than the target
+(:func:`chip_accuracy` says exactly how); ``samples`` and ``instances`` are then maxima.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from ..workload.forward import forward
 from ..workload.graph import Workload
 from .executor import ChipInstance
 
-__all__ = ["AccuracyResult", "chip_accuracy", "batched"]
+__all__ = ["AccuracyResult", "chip_accuracy", "batched", "CI_STAGE", "CI_MIN_INSTANCES"]
+
+#: samples per stage of a sequential (``ci_width``) measurement, and its chip batch: fixed, so
+#: the result depends on neither ``RunConfig.batch`` nor anything else but the seed and target
+CI_STAGE = 100
+#: chip instances a sequential measurement programs before its first check (fewer only when
+#: ``instances`` is smaller)
+CI_MIN_INSTANCES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +49,13 @@ class AccuracyResult:
     range calibration, 0 with ``core.adc_range = fixed``). ``adc_full_scale_ua_per_core``
     holds every instance's ADC full scale per core (µA; one tuple per instance; the spec's
     ``core.adc_full_scale_ua`` with a fixed range; 0 on cores without a block).
+
+    ``samples`` and ``instances`` are what the chip score used; ``samples_max`` and
+    ``instances_max`` the limits (equal to them without a target). ``ci95_width`` is the
+    interval's width (``hi − lo``). With a target width (``ci_target``, None without one),
+    ``ci_reached`` says whether ``ci95_width <= ci_target`` when the measurement stopped (None
+    without a target) and ``ci_stages`` lists every check: ``{samples, instances, chip_mean,
+    chip_ci95}`` after each stage (empty without a target).
     """
 
     metric: str
@@ -53,6 +71,12 @@ class AccuracyResult:
     calibration_mvms_per_core: tuple[int, ...]
     range_calibration_mvms_per_core: tuple[int, ...]
     adc_full_scale_ua_per_core: tuple[tuple[float, ...], ...]
+    ci95_width: float = 0.0
+    ci_target: float | None = None
+    ci_reached: bool | None = None
+    samples_max: int = 0
+    instances_max: int = 0
+    ci_stages: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         """Plain dict for JSON."""
@@ -63,6 +87,7 @@ class AccuracyResult:
         d["calibration_mvms_per_core"] = list(self.calibration_mvms_per_core)
         d["range_calibration_mvms_per_core"] = list(self.range_calibration_mvms_per_core)
         d["adc_full_scale_ua_per_core"] = [list(v) for v in self.adc_full_scale_ua_per_core]
+        d["ci_stages"] = [dict(e, chip_ci95=list(e["chip_ci95"])) for e in self.ci_stages]
         return d
 
 
@@ -91,7 +116,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
                   *, instances: int = 3, t_s: float = 3600.0, gdc: bool = True,
                   quantize: bool = True, seed: int = 0, batch: int = 200,
                   calibration_inputs: np.ndarray | None = None,
-                  progress: Callable | None = None) -> AccuracyResult:
+                  progress: Callable | None = None, ci_width: float | None = None,
+                  stage: int = CI_STAGE) -> AccuracyResult:
     """Score ``workload`` in software and on ``instances`` chip instances.
 
     Parameters
@@ -115,7 +141,39 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     progress
         Optional wrapper of iterables (e.g. a tqdm factory), called as
         ``progress(iterable, desc=...)`` on the chip instances and on each one's batches.
+    ci_width
+        Target width of the 95 % interval (the metric's unit: top-1 points or bits per
+        character); None (default) measures all ``samples`` on all ``instances``.
+    stage
+        Samples per stage of a sequential measurement (:data:`CI_STAGE`).
+
+    Notes
+    -----
+    With ``ci_width = W`` the measurement runs in stages, each a deterministic function of
+    the seed, and stops after the first stage whose interval has ``hi − lo <= W``:
+
+    1. programme the first ``min(3, instances)`` chip instances (instance ``i`` programmed
+       exactly as without a target: the ``i``-th child of ``SeedSequence(seed)``);
+    2. score them on the first ``stage`` samples, then the next ``stage``, ... (the samples
+       in their order in ``x``), checking the interval of their scores on all samples seen
+       so far after each stage;
+    3. once all ``len(x)`` samples are used, programme one more instance at a time, score it
+       on all of them and check again, up to ``instances``.
+
+    The interval is :func:`_ci95` of the instances' scores, as without a target. Every
+    chip batch is one stage of samples, with the read noise of instance ``i`` and stage
+    ``j`` drawn from its own generator (child ``j`` of the instance's read-noise seed), and
+    BLAS runs on one thread, so a stage's scores depend on neither ``batch`` nor the order
+    or number of threads; a measurement that stops at ``n`` samples and ``k`` instances gives
+    the scores of one with ``len(x) = n`` and ``instances = k``. The software score is
+    taken on the ``n`` samples used. ``calibration_inputs`` default to the first ``stage``
+    samples of ``x``.
     """
+    if ci_width is not None:
+        return _sequential(workload, mapping, chip, x, y, score, instances=instances, t_s=t_s,
+                           gdc=gdc, quantize=quantize, seed=seed, stage=stage,
+                           calibration_inputs=calibration_inputs, progress=progress,
+                           ci_width=ci_width)
     if instances < 1:
         raise ChipsimError(f"instances: must be a positive integer, got {instances}")
     if len(x) == 0 or len(x) != len(y):
@@ -150,4 +208,100 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
         t_seconds=float(t_s), gdc=gdc, mvms_per_core=tuple(int(v) for v in mvms),
         calibration_mvms_per_core=tuple(int(v) for v in calib_mvms),
         range_calibration_mvms_per_core=tuple(int(v) for v in range_mvms),
-        adc_full_scale_ua_per_core=tuple(full_scales))
+        adc_full_scale_ua_per_core=tuple(full_scales), **_limits(arr, metric, len(x), instances))
+
+
+def _limits(arr: np.ndarray, metric: str, samples: int, instances: int) -> dict:
+    """The sequential-measurement fields of a measurement without a target."""
+    lo, hi = _ci95(arr, metric)
+    return {"ci95_width": float(hi - lo), "samples_max": samples, "instances_max": instances}
+
+
+def _check_target(ci_width: object, instances: int) -> float:
+    if (isinstance(ci_width, bool) or not isinstance(ci_width, int | float)
+            or not np.isfinite(ci_width) or ci_width <= 0):
+        raise ChipsimError(f"ci_width: must be a finite number > 0 (the 95 % interval's "
+                           f"width in the metric's unit), got {ci_width!r}")
+    if instances < 2:
+        raise ChipsimError(f"ci_width: needs at least 2 chip instances (one has no interval), "
+                           f"got instances = {instances}")
+    return float(ci_width)
+
+
+def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, quantize, seed,
+                stage, calibration_inputs, progress, ci_width) -> AccuracyResult:
+    """:func:`chip_accuracy` with a target interval width (see its Notes)."""
+    from threadpoolctl import threadpool_limits
+
+    target = _check_target(ci_width, instances)
+    if stage < 1:
+        raise ChipsimError(f"stage: must be a positive integer, got {stage}")
+    if len(x) == 0 or len(x) != len(y):
+        raise ChipsimError(f"samples: need as many targets as inputs (> 0), got {len(x)} "
+                           f"inputs and {len(y)} targets")
+    wrap = progress or (lambda it, **_: it)
+    calib = x[:stage] if calibration_inputs is None else calibration_inputs
+    root = np.random.SeedSequence(seed)
+    bounds = [(i, min(i + stage, len(x))) for i in range(0, len(x), stage)]
+    shared: dict = {"scales": None, "range_codes": None}
+
+    def program(i: int) -> tuple[ChipInstance, np.random.SeedSequence]:
+        # instance i's seeds: exactly those of the i-th child of spawn() without a target
+        ss = np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (i,))
+        prog_ss, cal_ss, run_ss = ss.spawn(3)
+        inst = ChipInstance(workload, mapping, chip, np.random.default_rng(prog_ss),
+                            np.random.default_rng(cal_ss), t_s=t_s, gdc=gdc,
+                            quantize=quantize, calibration_inputs=calib,
+                            scales=shared["scales"], range_codes=shared["range_codes"])
+        shared["scales"], shared["range_codes"] = inst.scales, inst.range_codes
+        return inst, run_ss
+
+    def run_stage(inst: ChipInstance, run_ss: np.random.SeedSequence, j: int) -> np.ndarray:
+        ss = np.random.SeedSequence(run_ss.entropy, spawn_key=run_ss.spawn_key + (j,))
+        lo, hi = bounds[j]
+        return inst.run(x[lo:hi], np.random.default_rng(ss))
+
+    stages: list[dict] = []
+
+    def check(outs: list[list[np.ndarray]], n: int) -> tuple[str, np.ndarray, bool]:
+        scored = [score(np.concatenate(o), y[:n]) for o in outs]
+        metric, values = scored[0][0], np.array([v for _, v in scored])
+        lo, hi = _ci95(values, metric)
+        stages.append({"samples": n, "instances": len(values),
+                       "chip_mean": float(values.mean()), "chip_ci95": (lo, hi)})
+        return metric, values, bool(hi - lo <= target)
+
+    with threadpool_limits(1):
+        live = [program(i) for i in wrap(range(min(CI_MIN_INSTANCES, instances)),
+                                         desc="chip instances")]
+        first = live[0][0]
+        outs: list[list[np.ndarray]] = [[] for _ in live]
+        for j in wrap(range(len(bounds)), desc="stages"):
+            for o, (inst, run_ss) in zip(outs, live, strict=True):
+                o.append(run_stage(inst, run_ss, j))
+            n = bounds[j][1]
+            metric, values, reached = check(outs, n)
+            if reached:
+                break
+        mvms = (first.mvms.copy(), first.calibration_mvms.copy(),
+                first.range_calibration_mvms.copy())
+        full_scales = [tuple(float(v) for v in inst.adc_full_scale_ua) for inst, _ in live]
+        del live, first
+        while not reached and len(outs) < instances:  # all samples used: more instances
+            inst, run_ss = program(len(outs))
+            outs.append([run_stage(inst, run_ss, j) for j in range(len(bounds))])
+            full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
+            del inst
+            metric, values, reached = check(outs, n)
+        _, software = score(np.concatenate(
+            [forward(workload, x[lo:hi]) for lo, hi in bounds if lo < n]), y[:n])
+    lo, hi = _ci95(values, metric)
+    return AccuracyResult(
+        metric=metric, software=float(software), chip_mean=float(values.mean()),
+        chip_ci95=(lo, hi), instances=len(values), samples=n, chip=tuple(values.tolist()),
+        t_seconds=float(t_s), gdc=gdc, mvms_per_core=tuple(int(v) for v in mvms[0]),
+        calibration_mvms_per_core=tuple(int(v) for v in mvms[1]),
+        range_calibration_mvms_per_core=tuple(int(v) for v in mvms[2]),
+        adc_full_scale_ua_per_core=tuple(full_scales), ci95_width=float(hi - lo),
+        ci_target=target, ci_reached=bool(reached), samples_max=len(x),
+        instances_max=instances, ci_stages=tuple(stages))

@@ -183,6 +183,10 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
     if accuracy is not None:
         s.update(metric=accuracy["metric"], software=accuracy["software"],
                  chip_mean=accuracy["chip_mean"], chip_ci95=list(accuracy["chip_ci95"]))
+        if accuracy.get("ci_target") is not None:  # a sequential measurement: where it stopped
+            s.update(ci_target=accuracy["ci_target"], ci_reached=accuracy["ci_reached"],
+                     ci95_width=accuracy["ci95_width"], samples=accuracy["samples"],
+                     instances=accuracy["instances"])
         ranges = [v for inst in accuracy.get("adc_full_scale_ua_per_core", ()) for v in inst
                   if v > 0]
         if ranges:  # the ADC full scales the accuracy path used, over cores and instances

@@ -19,7 +19,8 @@ TIMING_KEYS = ("transport", "inferences", "cores_used", "latency_ns", "throughpu
 
 #: keys of the ``accuracy`` object of ``chipsim run --json``
 ACCURACY_KEYS = ("metric", "software", "chip_mean", "chip_ci95", "instances", "samples",
-                 "chip", "t_seconds", "gdc")
+                 "chip", "t_seconds", "gdc", "ci95_width", "ci_target", "ci_reached",
+                 "samples_max", "instances_max", "ci_stages")
 
 _METRIC = {"top1": ("top-1 accuracy", "%", "higher is better"),
            "bpc": ("bits per character", "bit/char", "lower is better")}
@@ -67,7 +68,20 @@ def _accuracy_text(acc: dict[str, Any]) -> str:
     lo, hi = acc["chip_ci95"]
     return (f"{name}: software {acc['software']:.2f} {unit}, chip {acc['chip_mean']:.2f} "
             f"[{lo:.2f}, {hi:.2f}] {unit} (mean [CI95] of {acc['instances']} instances × "
-            f"{acc['samples']} samples)")
+            f"{acc['samples']} samples)" + _target_text(acc))
+
+
+def _target_text(acc: dict[str, Any]) -> str:
+    """Where a sequential measurement (``--ci-width``) stopped; empty without a target."""
+    target = acc.get("ci_target")
+    if target is None:
+        return ""
+    width = acc["ci95_width"]
+    used = (f"{acc['instances']} of {acc['instances_max']} instances × {acc['samples']} of "
+            f"{acc['samples_max']} samples")
+    if acc["ci_reached"]:
+        return f"; CI width {width:.3g} ≤ target {target:g}: reached with {used}"
+    return f"; CI width {width:.3g} > target {target:g}: not reached with {used}"
 
 
 def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:

@@ -1,0 +1,165 @@
+"""A target width of the chip score's 95 % interval (``RunConfig.ci_width``): sequential
+stages that stop once the interval is narrow enough, reproducibly (seed and target only)."""
+
+import dataclasses
+
+import numba
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from chipsim import RunConfig
+from chipsim.errors import ChipsimError
+from chipsim.functional.accuracy import _ci95, chip_accuracy
+from chipsim.mapping import map_workload
+from chipsim.spec import SpecError, hermes, override
+from chipsim.workload import (
+    BatchNorm,
+    Conv2d,
+    Flatten,
+    Linear,
+    MaxPool,
+    ReLU,
+    Workload,
+    forward,
+    init_weights,
+)
+
+
+def _tiny_cnn(seed=0):
+    nodes = [
+        Conv2d("conv0", ("input",), 1, 16, 3, padding=1, bias=False),
+        BatchNorm("bn0", ("conv0",), 16), ReLU("relu0", ("bn0",)),
+        Conv2d("conv1", ("relu0",), 16, 8, 3, padding=1, bias=True), ReLU("relu1", ("conv1",)),
+        MaxPool("pool", ("relu1",), 2), Flatten("flatten", ("pool",)),
+        Linear("fc", ("flatten",), 8 * 4 * 4, 10),
+    ]
+    rng = np.random.default_rng(seed)
+    weights = init_weights(nodes, rng)
+    weights["bn0"] = {"weight": rng.uniform(0.5, 1.5, 16).astype(np.float32),
+                      "bias": rng.normal(0, 0.1, 16).astype(np.float32),
+                      "running_mean": rng.normal(0, 0.1, 16).astype(np.float32),
+                      "running_var": rng.uniform(0.5, 2, 16).astype(np.float32)}
+    return Workload("tiny", (1, 8, 8), tuple(nodes), weights)
+
+
+def _agreement(out, ref_labels):
+    return "top1", 100.0 * float(np.mean(out.argmax(-1) == ref_labels))
+
+
+@pytest.fixture(scope="module")
+def case():
+    """A small network whose chip instances disagree (5-bit ADC): net, mapping, chip, x, y."""
+    net = _tiny_cnn()
+    x = np.random.default_rng(3).uniform(0, 1, (120, 1, 8, 8)).astype(np.float32)
+    y = forward(net, x).argmax(-1)
+    chip = override(hermes(), "core.adc_bits", 5)
+    return net, map_workload(net.lowered(), chip), chip, x, y
+
+
+def _measure(case, width, *, instances=6, batch=200, samples=None, stage=30):
+    net, m, chip, x, y = case
+    n = len(x) if samples is None else samples
+    return chip_accuracy(net, m, chip, x[:n], y[:n], _agreement, instances=instances, seed=7,
+                         batch=batch, ci_width=width, stage=stage)
+
+
+def test_no_target_is_the_measurement_of_every_sample_on_every_instance(case):
+    net, m, chip, x, y = case
+    kw = dict(instances=3, seed=7, batch=50)
+    plain = chip_accuracy(net, m, chip, x, y, _agreement, **kw).to_dict()
+    none = chip_accuracy(net, m, chip, x, y, _agreement, ci_width=None, **kw).to_dict()
+    assert plain == none
+    assert none["samples"] == none["samples_max"] == len(x)
+    assert none["instances"] == none["instances_max"] == 3
+    assert none["ci_target"] is None and none["ci_reached"] is None and none["ci_stages"] == []
+    lo, hi = none["chip_ci95"]
+    assert none["ci95_width"] == hi - lo
+    assert RunConfig() == RunConfig(ci_width=None) and RunConfig().ci_width is None
+
+
+def test_same_seed_and_target_give_the_same_result_whatever_the_batch_or_threads(case):
+    ref = _measure(case, 4.0, batch=200).to_dict()
+    assert _measure(case, 4.0, batch=7).to_dict() == ref
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        with threadpool_limits(1):
+            assert _measure(case, 4.0, batch=33).to_dict() == ref
+    finally:
+        numba.set_num_threads(before)
+    with threadpool_limits(2):
+        assert _measure(case, 4.0).to_dict() == ref
+
+
+@pytest.mark.parametrize("width", [40.0, 10.0, 6.0, 4.0, 2.0, 0.5])
+def test_reached_means_narrow_enough_and_not_reached_means_everything_used(case, width):
+    r = _measure(case, width)
+    assert r.ci_target == width
+    assert r.ci95_width == pytest.approx(r.chip_ci95[1] - r.chip_ci95[0])
+    assert r.samples_max == 120 and r.instances_max == 6
+    assert 3 <= r.instances <= 6 and 1 <= r.samples <= 120 and len(r.chip) == r.instances
+    if r.ci_reached:
+        assert r.ci95_width <= width
+    else:
+        assert r.ci95_width > width and (r.samples, r.instances) == (120, 6)
+    # every check narrower than the target ends the measurement: only the last one is
+    widths = [e["chip_ci95"][1] - e["chip_ci95"][0] for e in r.ci_stages]
+    assert all(w > width for w in widths[:-1])
+    last = r.ci_stages[-1]
+    assert (last["samples"], last["instances"]) == (r.samples, r.instances)
+    assert tuple(last["chip_ci95"]) == r.chip_ci95 == _ci95(np.array(r.chip), r.metric)
+    # stages: samples first (30 at a time on 3 instances), then one instance at a time
+    steps = [(e["samples"], e["instances"]) for e in r.ci_stages]
+    assert steps == sorted(steps) and steps[0] == (30, 3)
+
+
+def test_a_loose_target_stops_earlier_than_a_tight_one(case):
+    loose, tight = _measure(case, 40.0), _measure(case, 0.5)
+    assert loose.ci_reached and not tight.ci_reached
+    assert loose.samples * loose.instances < tight.samples * tight.instances
+    assert (tight.samples, tight.instances) == (120, 6)
+
+
+def test_a_stopped_measurement_scores_like_one_with_those_maxima(case):
+    """Stopping at n samples and k instances gives the scores of a measurement whose maxima
+    are n and k (and an unreachable target): stages do not depend on what comes after."""
+    r = _measure(case, 10.0)
+    assert r.ci_reached and (r.samples, r.instances) < (120, 6)
+    again = _measure(case, 1e-9, samples=r.samples, instances=r.instances)
+    assert again.chip == r.chip and again.software == r.software
+
+
+def test_instance_i_is_programmed_as_without_a_target(case):
+    """Instance i has the programming and calibration seeds of the plain run's instance i;
+    only its read noise comes from other generators (one per stage): without read and output
+    noise, the scores are the plain run's."""
+    net, m, chip, x, y = case
+    quiet = override(override(chip, "device.read_noise_scale", 0.0),
+                     "core.output_noise_std_fs", 0.0)
+    # both calibrate their activation scales on the first 40 samples
+    plain = chip_accuracy(net, m, quiet, x, y, _agreement, instances=3, seed=7, batch=40)
+    seq = chip_accuracy(net, m, quiet, x, y, _agreement, instances=3, seed=7, ci_width=1e-9,
+                        stage=40)
+    assert (seq.samples, seq.instances) == (120, 3) and not seq.ci_reached
+    assert seq.chip == plain.chip and seq.software == plain.software
+    assert len(set(plain.chip)) > 1  # the instances differ: programming noise
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1.0, float("nan"), float("inf"), "2", True])
+def test_bad_target_is_refused(bad, case):
+    with pytest.raises(SpecError, match="ci_width"):
+        RunConfig(ci_width=bad)
+    with pytest.raises(ChipsimError, match="ci_width"):
+        _measure(case, bad)
+
+
+def test_a_target_needs_two_instances(case):
+    with pytest.raises(ChipsimError, match="ci_width.*2 chip instances"):
+        _measure(case, 2.0, instances=1)
+    cfg = dataclasses.replace(RunConfig(), ci_width=2.0, instances=1)  # valid alone ...
+    from chipsim.api import simulate
+
+    net, m, chip, _x, _y = case
+    with pytest.raises(ChipsimError, match=r"run\.ci_width"):  # ... refused before mapping
+        simulate(net, chip, m, cfg, task="resnet9")
