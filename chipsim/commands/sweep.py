@@ -11,6 +11,13 @@ A thin layer over :func:`chipsim.explore.run_sweep`. The base design point is th
 - ``chip.cores=N,...``: the grid set to the most square factorisation of N, rows <= columns
   (32 → 4x8, 64 → 8x8, 128 → 8x16; only the grid changes).
 
+``--set run.ci_width=W`` (or an axis ``--grid run.ci_width=W1,W2``) measures every point's
+accuracy sequentially (:class:`chipsim.RunConfig`'s ``ci_width``, ``chipsim run
+--ci-width``): a point stops sampling once its chip score's 95 % interval is at most W wide,
+``--samples`` and ``--instances`` being maxima; the table then adds the columns
+``ci_reached``, ``samples`` and ``instances`` (what each point used). A point's result
+depends only on its seed and W, whichever executor runs it.
+
 Every key and value is checked before any point runs. ``--out DIR`` receives ``sweep.json``
 (the sweep's arguments), ``points/<id>.json`` (one record per point, written as it finishes),
 ``table.csv``, ``table.md`` and ``figures/pareto_*.png``; rerun the same command to resume an
@@ -36,7 +43,9 @@ EXAMPLE = """examples:
   chipsim sweep resnet9 --grid core.read_mode=1ph,4ph --grid core.devices_per_polarity=1,2 \\
       --samples 100 --instances 2 --workers 2 --out sweeps/b
   chipsim sweep lstm-ptb --grid run.t_seconds=60,3600,86400 --set run.gdc=false --out sweeps/c
-  chipsim sweep resnet9 --grid chip.cores=64,128 --dask tcp://127.0.0.1:8786 --out sweeps/d"""
+  chipsim sweep resnet9 --grid chip.cores=64,128 --dask tcp://127.0.0.1:8786 --out sweeps/d
+  chipsim sweep resnet9 --grid core.adc_bits=4,6,8 --set run.ci_width=1 --instances 10 \\
+      --out sweeps/e"""
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
