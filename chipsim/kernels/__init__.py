@@ -1,10 +1,11 @@
 """Numba kernels of the analog core's numerics: PWM inputs, phase read-out, ADC, FP16 LDPU.
 
 Every kernel is pure (arrays in, arrays out) and batched over input vectors (the leading axis
-``B``); the read-out kernels draw no random numbers, callers pass standard-normal arrays.
-Those come from :func:`standard_normal`, a counter-based generator that is itself a pure
-function of an explicit key (derived from a seeded generator by ``normal.key_from``) and each
-value's position, so its values do not depend on threads, batches or workers. Each public function validates its inputs
+``B``); the read-out kernels draw no random numbers, callers pass standard-normal arrays
+(``chipsim.functional`` draws them from a seeded :class:`numpy.random.Generator`).
+:func:`standard_normal` is a counter-based generator that is itself a pure function of an
+explicit key (derived from a seeded generator by ``normal.key_from``) and each value's
+position, so its values do not depend on threads, batches or workers. Each public function validates its inputs
 (raising :class:`~chipsim.errors.ChipsimError`, a ``ValueError``, that names the argument) and
 then calls a private ``@njit(cache=True)`` helper. :mod:`chipsim.kernels.reference` holds a
 slow NumPy oracle for each kernel.
