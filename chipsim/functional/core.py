@@ -47,13 +47,25 @@ from ..kernels.readout import _analog_readout, _currents
 from ..spec import AdcRange, ChipSpec, CoreSpec, ReadMode
 
 __all__ = ["CoreInstance", "program_core", "CoreReadState", "calibrated_full_scale",
-           "ADC_RANGE_FLOOR", "SCREEN_GROUPS"]
+           "ADC_RANGE_FLOOR", "SCREEN_GROUPS", "SCREEN_COLUMN_SHARE"]
 
 #: column groups of the saturation screen's middle bound (:meth:`CoreInstance._may_saturate`):
-#: its product has 2 × 16 columns, 1/8 of a 256-column core's product. On ResNet-9 (100
-#: images) it leaves 3.9 % of the vectors to the per-column bound, against 20.3 % that the
-#: row bound flags (8 groups: 9.0 %).
+#: its product has 2 × 16 columns, 1/8 of a 256-column core's product. Of ResNet-9's 691,300
+#: inference vectors (100 images, shipped HWA weights) the row bound flags 138,798, the group
+#: bound 25,443, the per-column bound none (none saturates: the largest line current is
+#: 62 µA against 100 µA).
 SCREEN_GROUPS = 16
+
+#: the per-column bound runs only when at most this share of the batch is left after the
+#: group bound. It costs one product per vector (two with inputs of both signs), about what
+#: the phase-wise read it may spare costs over the one-product read (one more product for
+#: inputs >= 0, three for 4-ph inputs of both signs), so it pays for vectors far from
+#: saturation and not for a batch that mostly is near it: with uniform random weights at
+#: full scale (every vector left by the group bound) running it made a core MVM 6 % slower,
+#: 14 % with inputs >= 0. ResNet-9's inference batches leave at most a few % (the 16-vector
+#: GDC reads of full-range random codes leave all and are read phase by phase). Either way
+#: the screen is exact.
+SCREEN_COLUMN_SHARE = 0.5
 
 #: smallest calibrated ADC full scale, as a fraction of ``core.adc_full_scale_ua`` (the ADC's
 #: largest range): a core whose calibration currents are all (nearly) zero still gets a
@@ -255,8 +267,9 @@ class CoreInstance:
         read phase below ``i_sat_ua`` (4-ph: each input sign × polarity phase of each
         column; 1-ph: each polarity's line carrying both pulse signs), so clipping would
         leave its read unchanged. Three bounds, each a true upper bound of every such current
-        of a vector, each computed only for the vectors that the one before flags; a vector is
-        flagged if all three reach ``i_sat_ua · (1 − margin)``:
+        of a vector, each computed only for the vectors that the one before flags (the third
+        only if they are at most :data:`SCREEN_COLUMN_SHARE` of the batch); a vector is
+        flagged if every bound computed for it reaches ``i_sat_ua · (1 − margin)``:
 
         1. ``v_read · |u| @ row_max_g`` (one matrix-vector product for the batch): every
            conductance a pulse on row ``r`` reads is at most ``row_max_g[r]``;
@@ -291,7 +304,8 @@ class CoreInstance:
         idx = np.flatnonzero(risky)
         for pos, neg in ((state.group_max_pos, state.group_max_neg),
                          (state.col_max_pos, state.col_max_neg)):
-            if len(idx) == 0:
+            if len(idx) == 0 or (pos is state.col_max_pos
+                                 and len(idx) > SCREEN_COLUMN_SHARE * len(risky)):
                 break
             bound = u_pos[idx] @ pos
             if u_neg is not None:
