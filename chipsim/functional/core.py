@@ -307,9 +307,10 @@ class CoreInstance:
             if len(idx) == 0 or (pos is state.col_max_pos
                                  and len(idx) > SCREEN_COLUMN_SHARE * len(risky)):
                 break
-            bound = u_pos[idx] @ pos
+            every = len(idx) == len(risky)  # no copy of the whole batch
+            bound = (u_pos if every else u_pos[idx]) @ pos
             if u_neg is not None:
-                neg_bound = u_neg[idx] @ neg
+                neg_bound = (u_neg if every else u_neg[idx]) @ neg
                 if summed:
                     bound += neg_bound
                 else:
