@@ -5,10 +5,10 @@ Every kernel is pure (arrays in, arrays out) and batched over input vectors (the
 (``chipsim.functional`` draws them from a seeded :class:`numpy.random.Generator`).
 :func:`standard_normal` is a counter-based generator that is itself a pure function of an
 explicit key (derived from a seeded generator by ``normal.key_from``) and each value's
-position, so its values do not depend on threads, batches or workers. Each public function validates its inputs
-(raising :class:`~chipsim.errors.ChipsimError`, a ``ValueError``, that names the argument) and
-then calls a private ``@njit(cache=True)`` helper. :mod:`chipsim.kernels.reference` holds a
-slow NumPy oracle for each kernel.
+position, so its values do not depend on threads, batches or workers. Each public function
+validates its inputs (raising :class:`~chipsim.errors.ChipsimError`, a ``ValueError``, that
+names the argument) and then calls a private ``@njit(cache=True)`` helper.
+:mod:`chipsim.kernels.reference` holds a slow NumPy oracle for each kernel.
 
 Examples
 --------
