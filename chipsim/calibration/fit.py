@@ -354,7 +354,7 @@ def fit_document(res: FitResult) -> dict[str, Any]:
         "produced_by": "python -m chipsim.calibration.fit --write",
         "method": _method_steps(),
         "fixed_inputs": {
-            "core.mvm_cycles": "133 (1-ph) / 520 (4-ph) MVM-clock cycles from CoreSpec",
+            "mvm_cycles": "133 (1-ph) / 520 (4-ph) MVM-clock cycles (chipsim.cost.adc.mvm_cycles)",
             "network.hop_latency_cycles": hermes().network.hop_latency_cycles,
             "clocks_mhz": {"mvm": hermes().core.mvm_clock_mhz,
                            "digital": hermes().core.digital_clock_mhz},

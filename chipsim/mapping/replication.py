@@ -7,7 +7,7 @@ cores each copy computes one band of ``1/r`` of the vectors
 (:func:`~chipsim.mapping.dataflow.replica_bands`), and its stage time is the time its
 slowest copy needs for its band. Per vector a copy's cores are bound by
 
-- the MVM (``core.mvm_cycles``),
+- the MVM (``Latencies.of(chip).mvm_ps``: PWM window and ADC conversion, chipsim.cost.adc),
 - the LDPU, which streams the block's columns at its rate, and the links that carry them on
   (partial sums, outputs, residuals: one value per link period),
 - the link into a core of a chain, which carries the partial sums of the core before it
