@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Sizes", "SIZES", "bench_mvm", "bench_normal", "bench_network", "bench_timing",
-           "bench_simpy", "bench_larger", "bench_startup"]
+           "bench_simpy", "bench_larger", "bench_startup", "bench_main_job"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,11 +35,11 @@ SIZES = {
     "full": Sizes(mvm_batch=1024, mvm_repeats=15, images=1000, image_sizes=(10, 100, 1000),
                   timing_inferences=100, timing_sizes=(10, 100, 1000), timing_budget_s=900,
                   simpy_events=300_000, larger_images=10, larger_inferences=10,
-                  help_repeats=5),
+                  help_repeats=5, main_job_repeats=3, main_job_args=()),
     "quick": Sizes(mvm_batch=1024, mvm_repeats=7, images=100, image_sizes=(10, 100),
                    timing_inferences=20, timing_sizes=(5, 20), timing_budget_s=0,
                    simpy_events=100_000, larger_images=0, larger_inferences=0,
-                   help_repeats=3),
+                   help_repeats=3, main_job_repeats=1, main_job_args=("--samples", "50")),
 }
 
 
@@ -311,3 +311,29 @@ def bench_startup(sizes: Sizes) -> dict:
     return {"command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)),
             "help_s": help_s, "cold_process_s": cold_s, "warm_process_s": warm_s,
             "numba_compile_s": cold["first_calls_s"], "numba_cached_s": warm["first_calls_s"]}
+
+
+# ------------------------------------------------------------------------------ main job
+def bench_main_job(sizes: Sizes) -> dict:
+    """The main job, ``chipsim run --out DIR`` on built-in defaults (``--quick``: 50 samples),
+    timed as a whole process: the median wall time of ``main_job_repeats`` runs, with the
+    CPU time of the same runs (a loaded machine stretches the one, not the other)."""
+    exe = shutil.which("chipsim")
+    cmd = [exe] if exe else [sys.executable, "-m", "chipsim"]
+    walls, cpus = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(sizes.main_job_repeats):
+            args = [*cmd, "run", "--out", str(Path(tmp) / f"report{i}"), "--quiet",
+                    *sizes.main_job_args]
+            before, t0 = os.times(), time.perf_counter()
+            subprocess.run(args, cwd=ROOT, capture_output=True, check=True)
+            walls.append(time.perf_counter() - t0)
+            after = os.times()
+            cpus.append(after.children_user - before.children_user
+                        + after.children_system - before.children_system)
+    walls.sort()
+    cpus.sort()
+    mid = len(walls) // 2
+    return {"command": " ".join(["chipsim", "run", "--out", "DIR", *sizes.main_job_args]),
+            "repeats": len(walls), "run_s": walls[mid], "run_cpu_s": cpus[mid],
+            "run_s_all": walls}
