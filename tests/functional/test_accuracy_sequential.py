@@ -14,33 +14,8 @@ from chipsim.functional.accuracy import _ci95, chip_accuracy
 from chipsim.mapping import map_workload
 from chipsim.spec import SpecError, hermes, override
 from chipsim.workload import (
-    BatchNorm,
-    Conv2d,
-    Flatten,
-    Linear,
-    MaxPool,
-    ReLU,
-    Workload,
     forward,
-    init_weights,
 )
-
-
-def _tiny_cnn(seed=0):
-    nodes = [
-        Conv2d("conv0", ("input",), 1, 16, 3, padding=1, bias=False),
-        BatchNorm("bn0", ("conv0",), 16), ReLU("relu0", ("bn0",)),
-        Conv2d("conv1", ("relu0",), 16, 8, 3, padding=1, bias=True), ReLU("relu1", ("conv1",)),
-        MaxPool("pool", ("relu1",), 2), Flatten("flatten", ("pool",)),
-        Linear("fc", ("flatten",), 8 * 4 * 4, 10),
-    ]
-    rng = np.random.default_rng(seed)
-    weights = init_weights(nodes, rng)
-    weights["bn0"] = {"weight": rng.uniform(0.5, 1.5, 16).astype(np.float32),
-                      "bias": rng.normal(0, 0.1, 16).astype(np.float32),
-                      "running_mean": rng.normal(0, 0.1, 16).astype(np.float32),
-                      "running_var": rng.uniform(0.5, 2, 16).astype(np.float32)}
-    return Workload("tiny", (1, 8, 8), tuple(nodes), weights)
 
 
 def _agreement(out, ref_labels):
@@ -48,9 +23,9 @@ def _agreement(out, ref_labels):
 
 
 @pytest.fixture(scope="module")
-def case():
+def case(tiny_cnn):
     """A small network whose chip instances disagree (5-bit ADC): net, mapping, chip, x, y."""
-    net = _tiny_cnn()
+    net = tiny_cnn
     x = np.random.default_rng(3).uniform(0, 1, (120, 1, 8, 8)).astype(np.float32)
     y = forward(net, x).argmax(-1)
     chip = override(hermes(), "core.adc_bits", 5)

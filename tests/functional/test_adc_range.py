@@ -13,15 +13,7 @@ from chipsim.functional.mvm_error import mvm_error
 from chipsim.mapping import map_workload
 from chipsim.spec import AdcRange, hermes, override
 from chipsim.workload import (
-    BatchNorm,
-    Conv2d,
-    Flatten,
-    Linear,
-    MaxPool,
-    ReLU,
-    Workload,
     forward,
-    init_weights,
 )
 from chipsim.workload.forward import im2col
 
@@ -58,8 +50,8 @@ def test_fixed_range_is_the_default_and_matches_the_golden_counts(bits, golden, 
             int(np.abs(counts).sum()), gdc, inst.unit_scale()) == golden
 
 
-def test_fixed_range_network_outputs_do_not_change_with_the_explicit_setting():
-    net, x = _tiny_cnn(), _images(24)
+def test_fixed_range_network_outputs_do_not_change_with_the_explicit_setting(tiny_cnn):
+    net, x = tiny_cnn, _images(24)
     outs = []
     for chip in (hermes(), _chip(8, "fixed")):
         m = map_workload(net.lowered(), chip)
@@ -179,31 +171,14 @@ def test_mvm_error_reports_the_calibrated_range():
 
 
 # ---------------------------------------------------------------- calibrated: a network
-def _tiny_cnn(seed=0):
-    """conv0 (9 × 16), conv1 (144 × 8), a max-pool and a dense layer (128 × 10);
-    batch-norm with random statistics."""
-    nodes = [
-        Conv2d("conv0", ("input",), 1, 16, 3, padding=1, bias=False),
-        BatchNorm("bn0", ("conv0",), 16), ReLU("relu0", ("bn0",)),
-        Conv2d("conv1", ("relu0",), 16, 8, 3, padding=1, bias=True), ReLU("relu1", ("conv1",)),
-        MaxPool("pool", ("relu1",), 2), Flatten("flatten", ("pool",)),
-        Linear("fc", ("flatten",), 8 * 4 * 4, 10),
-    ]
-    rng = np.random.default_rng(seed)
-    weights = init_weights(nodes, rng)
-    weights["bn0"] = {"weight": rng.uniform(0.5, 1.5, 16).astype(np.float32),
-                      "bias": rng.normal(0, 0.1, 16).astype(np.float32),
-                      "running_mean": rng.normal(0, 0.1, 16).astype(np.float32),
-                      "running_var": rng.uniform(0.5, 2, 16).astype(np.float32)}
-    return Workload("tiny", (1, 8, 8), tuple(nodes), weights)
 
 
 def _images(n, seed=1):
     return np.random.default_rng(seed).uniform(0, 1, (n, 1, 8, 8)).astype(np.float32)
 
 
-def test_range_calibration_inputs_counts_and_full_scales():
-    net, x = _tiny_cnn(), _images(40)
+def test_range_calibration_inputs_counts_and_full_scales(tiny_cnn):
+    net, x = tiny_cnn, _images(40)
     chip = override(_chip(5, "calibrated"), "core.adc_range_calibration_mvms", 24)
     m = map_workload(net.lowered(), chip, replicate=True)
     assert max(ly.replicas for ly in m.layers) > 1  # copies calibrate on their own bands
@@ -243,9 +218,9 @@ def _agreement(out, ref_labels):
 
 
 @pytest.mark.parametrize("bits", [4, 5])
-def test_calibrated_range_is_no_worse_than_fixed_on_a_small_network(bits):
+def test_calibrated_range_is_no_worse_than_fixed_on_a_small_network(bits, tiny_cnn):
     """Agreement with the float network's own top-1 on 3 chip instances (seeded)."""
-    net = _tiny_cnn()
+    net = tiny_cnn
     x, calib = _images(300, seed=3), _images(50, seed=4)
     labels = forward(net, x).argmax(-1)
     res = {}
