@@ -2,8 +2,9 @@
 (moments, KS, tails), independence of threads, chunking and keys, and its inputs.
 
 The statistical tests use fixed keys (deterministic) and bounds of 5 standard errors, or
-binomial intervals of probability 1 - 1e-6; they are skipped in pure-Python mode
-(NUMBA_DISABLE_JIT=1, the coverage run), where the small exactness tests still run.
+binomial intervals of probability 1 - 1e-6; they carry the mark ``many_draws``, which the
+pure-Python coverage run (NUMBA_DISABLE_JIT=1, tests/kernels/test_coverage.py) deselects; the
+small exactness tests run there too.
 """
 
 import doctest
@@ -18,7 +19,8 @@ from chipsim.errors import ChipsimError
 from chipsim.kernels import normal, reference, standard_normal
 from chipsim.kernels.normal import ZIGGURAT_R, key_from, ziggurat_tables
 
-jit_only = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="10^6-10^8 draws need the JIT")
+#: 10^6-10^8 draws: too slow without the JIT, so the coverage run deselects them
+many_draws = pytest.mark.many_draws
 
 KEY = 0x0123456789ABCDEF
 
@@ -71,7 +73,7 @@ def test_matches_reference_on_random_keys_and_offsets():
     assert slow > 100 and tails > 3  # the wedge and tail paths were compared too
 
 
-@jit_only
+@many_draws
 def test_moments_of_ten_million_draws():
     n = 10_000_000
     z = standard_normal(KEY, n).astype(np.float64)
@@ -82,7 +84,7 @@ def test_moments_of_ten_million_draws():
     assert abs(stats.kurtosis(z)) < 5 * math.sqrt(24.0) * se  # excess kurtosis
 
 
-@jit_only
+@many_draws
 def test_kolmogorov_smirnov_against_the_normal():
     z = standard_normal(KEY, 1_000_000, offset=5 * 10**9).astype(np.float64)
     assert stats.kstest(z, stats.norm.cdf).pvalue > 1e-3
@@ -92,7 +94,7 @@ def test_kolmogorov_smirnov_against_the_normal():
     assert stats.chisquare(counts).pvalue > 1e-3
 
 
-@jit_only
+@many_draws
 def test_tail_frequencies_within_binomial_bounds():
     n = 100_000_000
     thresholds = np.array([3.0, ZIGGURAT_R, 4.0, 5.0])
@@ -120,7 +122,7 @@ def test_tail_frequencies_within_binomial_bounds():
         assert lo_b <= up + lo <= hi_b, (t, up + lo, 2 * n * p)
 
 
-@jit_only
+@many_draws
 def test_same_bits_with_one_or_two_threads_and_serial():
     before = numba.get_num_threads()
     try:
@@ -157,7 +159,7 @@ def test_any_split_of_a_range_gives_the_same_values():
     np.testing.assert_array_equal(out.ravel(), whole[5:5 + 231])
 
 
-@jit_only
+@many_draws
 def test_streams_of_different_keys_and_lags_are_uncorrelated():
     n = 2_000_000
     bound = 5.0 / math.sqrt(n)
