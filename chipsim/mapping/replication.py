@@ -44,9 +44,12 @@ and the fewest copies that reach it; spare cores that could not shorten it stay 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import networkx as nx
 
 from .dataflow import (
     features,
@@ -185,14 +188,7 @@ def stage_model(layers: Sequence[LoweredLayer], core: tuple[int, int],
         stages.append(_Stage(ly.vectors, costs.mvm_ps, out, psum, tuple(inputs),
                              ly.name in ly.sources, ly.name in stepped))
     tied = _tied_layers(layers, stepped)
-    own: dict[tuple[int, int], int] = {}
-
-    def own_ps(d: int, r: int) -> int:
-        t = own.get((d, r))
-        if t is None:
-            t = own[(d, r)] = stages[d].time_ps(r)
-        return t
-
+    own_ps = functools.cache(lambda d, r: stages[d].time_ps(r))
     return lambda i, r: max(own_ps(d, r) for d in tied[i])
 
 
@@ -201,24 +197,12 @@ def _tied_layers(layers: Sequence[LoweredLayer],
     """Per layer, itself and the banded layers downstream of it over source edges (the
     module docstring): the layers whose band times bound its copies."""
     index = {ly.name: i for i, ly in enumerate(layers)}
-    consumers: list[list[int]] = [[] for _ in layers]
-    for j, ly in enumerate(layers):
-        if ly.name in stepped:  # its copies take turns by time step, not bands
-            continue
-        for s in ly.sources:
-            i = index.get(s)
-            if i is not None and i != j:
-                consumers[i].append(j)
-    out = []
-    for i in range(len(layers)):
-        seen, todo = {i}, [i]
-        while todo:
-            for j in consumers[todo.pop()]:
-                if j not in seen:
-                    seen.add(j)
-                    todo.append(j)
-        out.append(tuple(sorted(seen)))
-    return tuple(out)
+    feeds = nx.DiGraph()
+    feeds.add_nodes_from(range(len(layers)))
+    feeds.add_edges_from((index[s], j) for j, ly in enumerate(layers)
+                         if ly.name not in stepped  # its copies take turns, not bands
+                         for s in ly.sources if s in index and index[s] != j)
+    return tuple(tuple(sorted(nx.descendants(feeds, i) | {i})) for i in range(len(layers)))
 
 
 @dataclass(frozen=True, slots=True)
