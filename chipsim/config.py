@@ -22,11 +22,11 @@ class RunConfig:
     ``samples`` used, it programmes one more instance at a time, scores it on all of them and
     checks again, up to ``instances``. It stops at the first check whose interval is at most
     ``ci_width`` wide (the report's ``accuracy.ci_reached``; ``samples`` and ``instances``
-    there are those used). Every stage is its own chip batch with its own read-noise seed
-    and BLAS runs on one thread, so the result depends only on the seed and ``ci_width``
-    (and the maxima), never on ``batch``, threads, workers or timing. The interval covers
-    the chip-to-chip spread on the samples used, not the test set's own sampling error:
-    instances that agree on every sample of a stage give a width of 0.
+    there are those used). A sample's read noise depends only on the instance and the
+    sample's index, and BLAS runs on one thread, so the result depends only on the seed and
+    ``ci_width`` (and the maxima), never on ``batch``, threads, workers or timing. The
+    interval covers the chip-to-chip spread on the samples used, not the test set's own
+    sampling error: instances that agree on every sample of a stage give a width of 0.
 
     Examples
     --------

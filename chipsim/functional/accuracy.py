@@ -12,13 +12,17 @@ measurement is sequential and stops as soon as that interval is narrower than th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
+import numba
 import numpy as np
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from ..errors import ChipsimError
+from ..kernels.normal import key_from
 from ..mapping import Mapping
 from ..spec import ChipSpec
 from ..workload.forward import forward
@@ -117,7 +121,7 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
                   quantize: bool = True, seed: int = 0, batch: int = 200,
                   calibration_inputs: np.ndarray | None = None,
                   progress: Callable | None = None, ci_width: float | None = None,
-                  stage: int = CI_STAGE) -> AccuracyResult:
+                  stage: int = CI_STAGE, threads: int | None = None) -> AccuracyResult:
     """Score ``workload`` in software and on ``instances`` chip instances.
 
     Parameters
@@ -137,7 +141,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     batch
         Inputs per batch.
     calibration_inputs
-        Inputs for the activation scales (default: the first ``batch`` of ``x``).
+        Inputs for the activation scales (default: the first ``stage`` of ``x``, whatever
+        the batch).
     progress
         Optional wrapper of iterables (e.g. a tqdm factory), called as
         ``progress(iterable, desc=...)`` on the chip instances and on each one's batches.
@@ -146,6 +151,10 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
         character); None (default) measures all ``samples`` on all ``instances``.
     stage
         Samples per stage of a sequential measurement (:data:`CI_STAGE`).
+    threads
+        Threads that programme and run chip instances (None: Numba's thread count, one per
+        CPU unless ``NUMBA_NUM_THREADS`` says otherwise). The result is the same bit for bit
+        with any number (BLAS runs on one thread in each).
 
     Notes
     -----
@@ -161,11 +170,12 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
        on all of them and check again, up to ``instances``.
 
     The interval is :func:`_ci95` of the instances' scores, as without a target. Every
-    chip batch is one stage of samples, with the read noise of instance ``i`` and stage
-    ``j`` drawn from its own generator (child ``j`` of the instance's read-noise seed), and
-    BLAS runs on one thread, so a stage's scores depend on neither ``batch`` nor the order
-    or number of threads; a measurement that stops at ``n`` samples and ``k`` instances gives
-    the scores of one with ``len(x) = n`` and ``instances = k``. The software score is
+    chip batch is one stage of samples; the read noise of a sample depends only on the
+    instance's read-noise key and the sample's index in ``x``
+    (:meth:`~chipsim.functional.executor.ChipInstance.run`), as without a target, so an
+    instance scores each sample exactly as the measurement without a target does: one that
+    stops at ``n`` samples and ``k`` instances gives the scores of one with ``len(x) = n``
+    and ``instances = k``. The software score is
     taken on the ``n`` samples used. ``calibration_inputs`` default to the first ``stage``
     samples of ``x``.
     """
@@ -173,42 +183,128 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
         return _sequential(workload, mapping, chip, x, y, score, instances=instances, t_s=t_s,
                            gdc=gdc, quantize=quantize, seed=seed, stage=stage,
                            calibration_inputs=calibration_inputs, progress=progress,
-                           ci_width=ci_width)
+                           ci_width=ci_width, threads=threads)
     if instances < 1:
         raise ChipsimError(f"instances: must be a positive integer, got {instances}")
     if len(x) == 0 or len(x) != len(y):
         raise ChipsimError(f"samples: need as many targets as inputs (> 0), got {len(x)} "
                            f"inputs and {len(y)} targets")
-    metric, software = score(batched(lambda b: forward(workload, b), x, batch), y)
-    calib = x[:batch] if calibration_inputs is None else calibration_inputs
-    values = []
-    full_scales = []
-    mvms = calib_mvms = range_mvms = scales = range_codes = None
+    calib = x[:stage] if calibration_inputs is None else calibration_inputs
     wrap = progress or (lambda it, **_: it)
-    for ss in wrap(np.random.SeedSequence(seed).spawn(instances), desc="chip instances"):
-        prog_ss, cal_ss, run_ss = ss.spawn(3)
-        inst = ChipInstance(workload, mapping, chip, np.random.default_rng(prog_ss),
-                            np.random.default_rng(cal_ss), t_s=t_s, gdc=gdc,
-                            quantize=quantize, calibration_inputs=calib, scales=scales,
-                            range_codes=range_codes)
-        # the same for every instance: computed once
-        scales, range_codes = inst.scales, inst.range_codes
-        run_rng = np.random.default_rng(run_ss)
-        starts = wrap(range(0, len(x), batch), desc="batches")
-        out = np.concatenate([inst.run(x[i: i + batch], run_rng) for i in starts])
-        values.append(score(out, y)[1])
-        full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
-        if mvms is None:
-            mvms, calib_mvms = inst.mvms.copy(), inst.calibration_mvms.copy()
-            range_mvms = inst.range_calibration_mvms.copy()
+    bounds = [(i, min(i + batch, len(x))) for i in range(0, len(x), batch)]
+    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib)
+    values, full_scales, mvms = [], [], None
+    with threadpool_limits(1), _pool(threads) as pool:
+        soft = pool.submit(lambda: batched(lambda b: forward(workload, b), x, batch))
+        for inst, outs in _waves(shared, range(instances), bounds, x, pool, wrap):
+            values.append(score(np.concatenate(outs), y)[1])
+            full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
+            if mvms is None:
+                mvms = (inst.mvms.copy(), inst.calibration_mvms.copy(),
+                        inst.range_calibration_mvms.copy())
+        metric, software = score(soft.result(), y)
     arr = np.array(values)
     return AccuracyResult(
         metric=metric, software=float(software), chip_mean=float(arr.mean()),
         chip_ci95=_ci95(arr, metric), instances=instances, samples=len(x), chip=tuple(values),
-        t_seconds=float(t_s), gdc=gdc, mvms_per_core=tuple(int(v) for v in mvms),
-        calibration_mvms_per_core=tuple(int(v) for v in calib_mvms),
-        range_calibration_mvms_per_core=tuple(int(v) for v in range_mvms),
+        t_seconds=float(t_s), gdc=gdc, mvms_per_core=tuple(int(v) for v in mvms[0]),
+        calibration_mvms_per_core=tuple(int(v) for v in mvms[1]),
+        range_calibration_mvms_per_core=tuple(int(v) for v in mvms[2]),
         adc_full_scale_ua_per_core=tuple(full_scales), **_limits(arr, metric, len(x), instances))
+
+
+class _Shared:
+    """What the chip instances of one measurement share: instance ``i`` is programmed from the
+    ``i``-th child of ``SeedSequence(seed)`` (its children: programming, GDC reads, read-noise
+    key), with the activation scales and ADC range inputs of the first one programmed."""
+
+    def __init__(self, workload, mapping, chip, seed, t_s, gdc, quantize, calib):
+        self.args = (workload, mapping, chip)
+        self.kwargs = dict(t_s=t_s, gdc=gdc, quantize=quantize, calibration_inputs=calib)
+        self.root = np.random.SeedSequence(seed)
+        self.scales = self.range_codes = None
+
+    def program(self, i: int) -> tuple[ChipInstance, int]:
+        """Instance ``i`` and its read-noise key."""
+        root = self.root
+        ss = np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (i,))
+        prog_ss, cal_ss, run_ss = ss.spawn(3)
+        inst = ChipInstance(*self.args, np.random.default_rng(prog_ss),
+                            np.random.default_rng(cal_ss), scales=self.scales,
+                            range_codes=self.range_codes, **self.kwargs)
+        # the same for every instance: computed once
+        self.scales, self.range_codes = inst.scales, inst.range_codes
+        return inst, key_from(run_ss)
+
+
+class _Here(Executor):
+    """An executor that runs each call at once, in this thread (``threads = 1``)."""
+
+    _max_workers = 1
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            future.set_exception(exc)
+        return future
+
+
+def _pool(threads: int | None) -> Executor:
+    """The threads that run chip instances (``threads``; None: Numba's thread count, by
+    default one per CPU, one in a sweep's worker process)."""
+    if threads is None:
+        threads = numba.get_num_threads()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ChipsimError(f"threads: must be a positive integer, got {threads!r}")
+    return _Here() if threads == 1 else ThreadPoolExecutor(max_workers=threads)
+
+
+def _waves(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.ndarray,
+           pool: Executor, wrap: Callable
+           ) -> Iterator[tuple[ChipInstance, list[np.ndarray]]]:
+    """Programme the instances ``indices`` and run each on the batches ``bounds`` of ``x``, on
+    ``pool``'s threads; yield ``(instance, its outputs per batch)`` in the order of
+    ``indices``.
+
+    One pipeline: while instance ``i`` runs (each batch in as many pieces as the pool has
+    threads, so that the last instance too keeps them busy), instance ``i + 1`` is being
+    programmed, so at most two are alive besides the one being scored. The very first is
+    programmed before anything else (the others reuse its activation scales).
+    """
+    indices = list(indices)
+    if not indices:
+        return
+    parts = pool._max_workers
+    if shared.scales is None:
+        programmed = {0: Future()}
+        programmed[0].set_result(shared.program(indices[0]))
+    else:
+        programmed = {0: pool.submit(shared.program, indices[0])}
+    for k in wrap(range(len(indices)), desc="chip instances"):
+        if k + 1 < len(indices):
+            programmed[k + 1] = pool.submit(shared.program, indices[k + 1])
+        inst, key = programmed.pop(k).result()
+        outs = _run(pool, [(inst, key, lo, hi) for lo, hi in bounds], x, parts)
+        yield inst, outs
+
+
+def _run(pool: Executor, jobs: list[tuple[ChipInstance, int, int, int]],
+         x: np.ndarray, parts: int = 1) -> list[np.ndarray]:
+    """The outputs of every job ``(instance, read-noise key, lo, hi)``: the instance run on
+    ``x[lo:hi]``, in ``parts`` near-equal pieces, all on ``pool``.
+
+    A sample's outputs depend only on the instance, its key and the sample's index
+    (:meth:`ChipInstance.run`), so neither the pieces nor the threads change them, bit for
+    bit (BLAS runs on one thread: its float32 sums are rounded alike).
+    """
+    futures = []
+    for inst, key, lo, hi in jobs:
+        cuts = np.linspace(lo, hi, min(parts, hi - lo) + 1).round().astype(int)
+        futures.append([pool.submit(inst.run, x[a:b], key, first=int(a))
+                        for a, b in zip(cuts[:-1], cuts[1:], strict=True)])
+    return [np.concatenate([f.result() for f in fs]) for fs in futures]
 
 
 def _limits(arr: np.ndarray, metric: str, samples: int, instances: int) -> dict:
@@ -229,10 +325,8 @@ def _check_target(ci_width: object, instances: int) -> float:
 
 
 def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, quantize, seed,
-                stage, calibration_inputs, progress, ci_width) -> AccuracyResult:
+                stage, calibration_inputs, progress, ci_width, threads) -> AccuracyResult:
     """:func:`chip_accuracy` with a target interval width (see its Notes)."""
-    from threadpoolctl import threadpool_limits
-
     target = _check_target(ci_width, instances)
     if stage < 1:
         raise ChipsimError(f"stage: must be a positive integer, got {stage}")
@@ -241,26 +335,8 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
                            f"inputs and {len(y)} targets")
     wrap = progress or (lambda it, **_: it)
     calib = x[:stage] if calibration_inputs is None else calibration_inputs
-    root = np.random.SeedSequence(seed)
+    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib)
     bounds = [(i, min(i + stage, len(x))) for i in range(0, len(x), stage)]
-    shared: dict = {"scales": None, "range_codes": None}
-
-    def program(i: int) -> tuple[ChipInstance, np.random.SeedSequence]:
-        # instance i's seeds: exactly those of the i-th child of spawn() without a target
-        ss = np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (i,))
-        prog_ss, cal_ss, run_ss = ss.spawn(3)
-        inst = ChipInstance(workload, mapping, chip, np.random.default_rng(prog_ss),
-                            np.random.default_rng(cal_ss), t_s=t_s, gdc=gdc,
-                            quantize=quantize, calibration_inputs=calib,
-                            scales=shared["scales"], range_codes=shared["range_codes"])
-        shared["scales"], shared["range_codes"] = inst.scales, inst.range_codes
-        return inst, run_ss
-
-    def run_stage(inst: ChipInstance, run_ss: np.random.SeedSequence, j: int) -> np.ndarray:
-        ss = np.random.SeedSequence(run_ss.entropy, spawn_key=run_ss.spawn_key + (j,))
-        lo, hi = bounds[j]
-        return inst.run(x[lo:hi], np.random.default_rng(ss))
-
     stages: list[dict] = []
 
     def check(outs: list[list[np.ndarray]], n: int) -> tuple[str, np.ndarray, bool]:
@@ -271,15 +347,19 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
                        "chip_mean": float(values.mean()), "chip_ci95": (lo, hi)})
         return metric, values, bool(hi - lo <= target)
 
-    with threadpool_limits(1):
-        live = [program(i) for i in wrap(range(min(CI_MIN_INSTANCES, instances)),
-                                         desc="chip instances")]
+    with threadpool_limits(1), _pool(threads) as pool:
+        live = [shared.program(0)]
+        live += [f.result() for f in [pool.submit(shared.program, i)
+                                      for i in range(1, min(CI_MIN_INSTANCES, instances))]]
         first = live[0][0]
         outs: list[list[np.ndarray]] = [[] for _ in live]
         for j in wrap(range(len(bounds)), desc="stages"):
-            for o, (inst, run_ss) in zip(outs, live, strict=True):
-                o.append(run_stage(inst, run_ss, j))
-            n = bounds[j][1]
+            lo, hi = bounds[j]
+            for o, out in zip(outs, _run(pool, [(i, k, lo, hi) for i, k in live], x,
+                                         parts=-(-pool._max_workers // len(live))),
+                              strict=True):
+                o.append(out)
+            n = hi
             metric, values, reached = check(outs, n)
             if reached:
                 break
@@ -288,10 +368,10 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
         full_scales = [tuple(float(v) for v in inst.adc_full_scale_ua) for inst, _ in live]
         del live, first
         while not reached and len(outs) < instances:  # all samples used: more instances
-            inst, run_ss = program(len(outs))
-            outs.append([run_stage(inst, run_ss, j) for j in range(len(bounds))])
-            full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
-            del inst
+            for inst, out in _waves(shared, [len(outs)], bounds, x, pool, lambda it, **_: it):
+                outs.append(out)
+                full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
+                del inst
             metric, values, reached = check(outs, n)
         _, software = score(np.concatenate(
             [forward(workload, x[lo:hi]) for lo, hi in bounds if lo < n]), y[:n])

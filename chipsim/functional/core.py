@@ -42,11 +42,13 @@ import numpy as np
 
 from ..device import PCMDevice, make_device
 from ..errors import ChipsimError
-from ..kernels import duty_square, ldpu_affine
-from ..kernels.readout import _analog_readout, _currents
+from ..kernels import fp16_round
+from ..kernels.normal import key_from
+from ..kernels.pwm import duty_parts
+from ..kernels.readout import _currents, _noisy_counts, _noisy_ldpu
 from ..spec import AdcRange, ChipSpec, CoreSpec, ReadMode
 
-__all__ = ["CoreInstance", "program_core", "CoreReadState", "calibrated_full_scale",
+__all__ = ["CoreInstance", "program_core", "CoreReadState", "ReadNoise", "calibrated_full_scale",
            "ADC_RANGE_FLOOR", "SCREEN_GROUPS", "SCREEN_COLUMN_SHARE"]
 
 #: column groups of the saturation screen's middle bound (:meth:`CoreInstance._may_saturate`):
@@ -72,6 +74,44 @@ SCREEN_COLUMN_SHARE = 0.5
 #: positive range. UNCONFIRMED: the trim range of the reference chip's ADC gain is not
 #: published; 1/64 is six binary steps of gain.
 ADC_RANGE_FLOOR = 1.0 / 64
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadNoise:
+    """Where the Gaussian draws of a batch of MVMs come from.
+
+    Vector ``b`` of the batch reads the standard normals at positions ``positions[b] · C +
+    c`` (``c`` its column, ``C`` the block's columns) of the counter-based stream ``key``
+    (:func:`~chipsim.kernels.standard_normal`), so its noise depends only on the key and its
+    position, never on the batch, the thread or the process it is read in.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ReadNoise.of(np.random.default_rng(0), 3).positions
+    array([0, 1, 2], dtype=uint64)
+    """
+
+    key: int
+    positions: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "positions", np.asarray(self.positions, dtype=np.uint64))
+
+    @classmethod
+    def of(cls, source: ReadNoise | np.random.Generator, batch: int) -> ReadNoise:
+        """``source`` itself, or from a Generator a new key (one draw) and positions ``0 ..
+        batch − 1``."""
+        if isinstance(source, ReadNoise):
+            if len(source.positions) != batch:
+                raise ChipsimError(f"noise: {len(source.positions)} positions for a batch of "
+                                   f"{batch} vectors")
+            return source
+        return cls(key_from(source), np.arange(batch, dtype=np.uint64))
+
+    def take(self, sel: np.ndarray) -> ReadNoise:
+        """The draws of the vectors ``sel`` of the batch."""
+        return ReadNoise(self.key, self.positions[sel])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -224,39 +264,58 @@ class CoreInstance:
 
     # ---------------------------------------------------------------- analog path
     def _checked(self, codes: np.ndarray) -> np.ndarray:
-        """``codes`` as an array of shape (batch, block rows); a :class:`ChipsimError`
-        otherwise."""
+        """``codes`` as a C-contiguous int16 array of shape (batch, block rows); a
+        :class:`ChipsimError` otherwise."""
         rows = self.weights.shape[0]
         codes = np.asarray(codes)
         if codes.ndim != 2 or codes.shape[1] != rows:
             raise ChipsimError(f"codes: must have shape (batch, {rows}), got {codes.shape}")
-        return codes
+        if codes.dtype == np.int16:
+            return np.ascontiguousarray(codes)  # range checked in duty_parts
+        if not np.issubdtype(codes.dtype, np.integer):
+            raise ChipsimError(f"codes: must be integers (PWM codes), got dtype {codes.dtype}")
+        top = self.core.input_levels
+        if codes.size and (codes.min() < -top or codes.max() > top):
+            raise ChipsimError(f"codes: must lie in [-{top}, {top}]")
+        return codes.astype(np.int16)
 
     def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
-                   rng: np.random.Generator) -> np.ndarray:
-        """ADC counts (int32, (batch, cols)) of the PWM ``codes`` (int, (batch, rows))."""
+                   noise: ReadNoise | np.random.Generator) -> np.ndarray:
+        """ADC counts (int32, (batch, cols)) of the PWM ``codes`` (int, (batch, rows)).
+
+        ``noise`` says where the read and output noise of each vector comes from
+        (:class:`ReadNoise`; a Generator gives a fresh key and positions ``0 .. batch − 1``).
+        """
+        return self._read(codes, state, noise, None, False)
+
+    def mvm_ldpu(self, codes: np.ndarray, state: CoreReadState,
+                 noise: ReadNoise | np.random.Generator, ldpu: tuple[np.ndarray, ...], *,
+                 relu: bool = False) -> np.ndarray:
+        """The LDPU's FP16 outputs (float32, (batch, cols)) of the PWM ``codes``: the counts of
+        :meth:`mvm_counts` through the per-column affine ``ldpu = (offset, scale, bias)``
+        (:meth:`ldpu_params`; :func:`~chipsim.kernels.ldpu_affine`), in the same pass."""
+        return self._read(codes, state, noise, tuple(fp16_round(p) for p in ldpu), relu)
+
+    def _read(self, codes, state, noise, ldpu16, relu) -> np.ndarray:
         core = self.core
         codes = self._checked(codes)
-        u_pos, u_neg, u_sq, negative = duty_square(codes, core.input_levels)
-        u_neg = u_neg if negative else None
+        noise = ReadNoise.of(noise, len(codes))
+        u_pos, u_neg, u_sq = duty_parts(codes, core.input_levels)
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
         noise_var = u_sq @ state.read_var
-        z = rng.standard_normal(noise_var.shape, dtype=np.float32)
         risky = self._may_saturate(u_pos, u_neg, state)
         if risky is None or not risky.any():
-            counts = self._readout(u_pos, u_neg, noise_var, z, state, saturating=False)
-        elif risky.all():
-            counts = self._readout(u_pos, u_neg, noise_var, z, state, saturating=True)
-        else:  # only the vectors that may saturate pay for the phase-wise read
-            counts = np.empty(noise_var.shape, dtype=np.int32)
-            for sel, saturating in ((np.flatnonzero(~risky), False),
-                                    (np.flatnonzero(risky), True)):
-                counts[sel] = self._readout(u_pos[sel], None if u_neg is None else u_neg[sel],
-                                            noise_var[sel], z[sel], state, saturating)
-        if self.dead_cols is not None:
-            counts[:, self.dead_cols] = 0  # dead ADCs read 0 counts
-        return counts
+            return self._readout(u_pos, u_neg, noise_var, noise, state, False, ldpu16, relu)
+        if risky.all():
+            return self._readout(u_pos, u_neg, noise_var, noise, state, True, ldpu16, relu)
+        # only the vectors that may saturate pay for the phase-wise read
+        out = np.empty(noise_var.shape, dtype=np.int32 if ldpu16 is None else np.float32)
+        for sel, saturating in ((np.flatnonzero(~risky), False), (np.flatnonzero(risky), True)):
+            out[sel] = self._readout(u_pos[sel], None if u_neg is None else u_neg[sel],
+                                     noise_var[sel], noise.take(sel), state, saturating,
+                                     ldpu16, relu)
+        return out
 
     def _may_saturate(self, u_pos: np.ndarray, u_neg: np.ndarray | None,
                       state: CoreReadState) -> np.ndarray | None:
@@ -321,9 +380,11 @@ class CoreInstance:
         return risky
 
     def _readout(self, u_pos: np.ndarray, u_neg: np.ndarray | None, noise_var: np.ndarray,
-                 z: np.ndarray, state: CoreReadState, saturating: bool) -> np.ndarray:
-        """ADC counts of the vectors ``u_pos - u_neg`` (``u_neg`` None: all inputs >= 0) from
-        their array products (:func:`~chipsim.kernels.analog_readout`).
+                 noise: ReadNoise, state: CoreReadState, saturating: bool,
+                 ldpu16: tuple[np.ndarray, ...] | None, relu: bool) -> np.ndarray:
+        """ADC counts (or, with ``ldpu16``, LDPU outputs) of the vectors ``u_pos - u_neg``
+        (``u_neg`` None: all inputs >= 0) from their array products
+        (:func:`~chipsim.kernels.noisy_readout`).
 
         Without saturation the signed sum of the read phases is one matrix product (two for
         1-ph inputs of both signs, whose negative pulses see the asymmetric conductances).
@@ -332,15 +393,26 @@ class CoreInstance:
         """
         core = self.core
         products = self._products(u_pos, u_neg, state, saturating)
-        # line currents, noise and ADC in one pass (float32/float64 as the NumPy formulation
-        # of the kernel's reference, bit for bit)
+        # line currents, noise draw, ADC (and LDPU) in one pass (float32/float64 as the NumPy
+        # formulation of the kernel's reference, bit for bit)
         full_scale = self.adc_full_scale_ua
-        return _analog_readout(
-            products, saturating, core.read_mode is ReadMode.ONE_PHASE,
-            np.float32(core.v_read_v), np.float32(core.i_sat_ua), float(core.i_sat_ua),
-            noise_var, np.float32(core.v_read_v**2),
-            np.float32((core.output_noise_std_fs * full_scale) ** 2), z,
-            self.adc_gain, self.adc_offset_lsb, float(full_scale), core.adc_levels)
+        args = (products, saturating, core.read_mode is ReadMode.ONE_PHASE,
+                np.float32(core.v_read_v), np.float32(core.i_sat_ua), float(core.i_sat_ua),
+                noise_var, np.float32(core.v_read_v**2),
+                np.float32((core.output_noise_std_fs * full_scale) ** 2),
+                np.uint64(noise.key), noise.positions, self.adc_gain, self.adc_offset_lsb,
+                float(full_scale), core.adc_levels, self._dead_mask)
+        if ldpu16 is None:
+            return _noisy_counts(*args)
+        return _noisy_ldpu(*args, *ldpu16, relu)
+
+    @property
+    def _dead_mask(self) -> np.ndarray:
+        """Which block columns read 0 counts (bool, (cols,))."""
+        mask = np.zeros(self.weights.shape[1], dtype=np.bool_)
+        if self.dead_cols is not None:
+            mask[self.dead_cols] = True
+        return mask
 
     def _products(self, u_pos: np.ndarray, u_neg: np.ndarray | None, state: CoreReadState,
                   saturating: bool) -> np.ndarray:
@@ -375,8 +447,7 @@ class CoreInstance:
         """
         core = self.core
         codes = self._checked(codes)
-        u_pos, u_neg, _, negative = duty_square(codes, core.input_levels)
-        u_neg = u_neg if negative else None
+        u_pos, u_neg, _ = duty_parts(codes, core.input_levels)
         risky = self._may_saturate(u_pos, u_neg, state)
         saturating = risky is not None and bool(risky.any())
         products = self._products(u_pos, u_neg, state, saturating)
@@ -435,16 +506,15 @@ class CoreInstance:
             bias[:] = col_bias
         return (offset.astype(np.float32), scale.astype(np.float32), bias.astype(np.float32))
 
-    def mvm(self, codes: np.ndarray, state: CoreReadState, rng: np.random.Generator, *,
+    def mvm(self, codes: np.ndarray, state: CoreReadState,
+            rng: ReadNoise | np.random.Generator, *,
             x_scale: float = 1.0, gdc: float = 1.0, relu: bool = False) -> np.ndarray:
         """Noisy MVM of the PWM ``codes`` through the LDPU, in weight × input units.
 
         Returns float32 of shape (batch, block cols): FP16-representable values of
         ``(codes / input_levels · x_scale) @ W`` as the chip computes them.
         """
-        counts = self.mvm_counts(codes, state, rng)
-        offset, scale, bias = self.ldpu_params(x_scale, gdc)
-        return ldpu_affine(counts, offset, scale, bias, relu=relu)
+        return self.mvm_ldpu(codes, state, rng, self.ldpu_params(x_scale, gdc), relu=relu)
 
 
 def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator, *,

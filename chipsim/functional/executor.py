@@ -37,13 +37,15 @@ the executor reproduces the float forward.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ChipsimError
-from ..kernels import accumulate_int8, fp16_round, ldpu_affine, requantize_int8
+from ..kernels import accumulate_int8, fp16_round, requantize_int8
+from ..kernels.normal import key_from, standard_normal_rows, subkey
 from ..kernels.pwm import _int_codes
 from ..mapping import Mapping
 from ..mapping.dataflow import replica_bands, stepped_layers
@@ -66,7 +68,7 @@ from ..workload.nodes import (
     MaxPool,
     ReLU,
 )
-from .core import CoreInstance, CoreReadState, program_core
+from .core import CoreInstance, CoreReadState, ReadNoise, program_core
 
 __all__ = ["ChipInstance", "noise_free", "INT8_LEVELS", "ACT_PERCENTILE"]
 
@@ -91,6 +93,7 @@ def noise_free(chip: ChipSpec) -> ChipSpec:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Block:
+    index: int  # in mapping.blocks: names the block's noise stream
     core_id: int
     rows: tuple[int, int]
     cols: tuple[int, int]
@@ -99,6 +102,21 @@ class _Block:
     gdc: float
     w_eff: np.ndarray | None  # float path: effective weights (G+ - G-)·Wmax/Gmax·gdc
     var_eff: np.ndarray | None  # float path: read variance in weight units²
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Run:
+    """One :meth:`ChipInstance.run`: its noise key, the index of its first input in the whole
+    set of inputs, and its MVMs per core."""
+
+    key: int
+    first: int
+    mvms: np.ndarray
+
+    def positions(self, n: int, per: int) -> np.ndarray:
+        """Stream positions (uint64) of the ``n`` vectors of a layer that computes ``per``
+        vectors per inference, in inference order."""
+        return np.uint64(self.first * per) + np.arange(n, dtype=np.uint64)
 
 
 class ChipInstance:
@@ -187,11 +205,12 @@ class ChipInstance:
         if calibrated:
             self._range_codes = range_codes or self._calibrate_ranges(acts)
         self.mvms = np.zeros(chip.n_cores, dtype=np.int64)
+        self._count_lock = threading.Lock()
         self.calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
         self.range_calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
         self.adc_full_scale_ua = np.zeros(chip.n_cores, dtype=np.float64)
         self._blocks: dict[str, list[list[_Block]]] = {}  # layer -> replica -> blocks
-        for b in mapping.blocks:
+        for index, b in enumerate(mapping.blocks):
             w = workload.matrix(b.layer)[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]]
             codes = None
             if self._range_codes is not None:
@@ -216,7 +235,7 @@ class ChipInstance:
             reps = self._blocks.setdefault(b.layer, [])
             while len(reps) <= b.replica:
                 reps.append([])
-            reps[b.replica].append(_Block(b.core, b.rows, b.cols, inst, state, factor, w_eff,
+            reps[b.replica].append(_Block(index, b.core, b.rows, b.cols, inst, state, factor, w_eff,
                                           var_eff))
 
     @property
@@ -336,18 +355,32 @@ class ChipInstance:
         return self._scales[self.workload.node(layer).inputs[0]]
 
     # ------------------------------------------------------------------ running
-    def run(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Network outputs (float32, dequantized) for a batch of inputs ``x``."""
+    def run(self, x: np.ndarray, noise: int | np.random.SeedSequence | np.random.Generator, *,
+            first: int = 0) -> np.ndarray:
+        """Network outputs (float32, dequantized) for a batch of inputs ``x``.
+
+        ``noise`` is the run's read-noise key (an int in ``[0, 2**64)``, a SeedSequence, or a
+        Generator that gives one draw; :func:`~chipsim.kernels.normal.key_from`) and
+        ``first`` the index of ``x[0]`` in the whole set of inputs: block ``k`` reads its
+        noise from stream ``subkey(key, k)`` at the position of each of its input vectors
+        in the whole set, so splitting inputs into batches (with ``first`` the start of each)
+        gives the same outputs, bit for bit, in any order and on any thread.
+        """
+        if isinstance(first, bool) or not isinstance(first, int | np.integer) or first < 0:
+            raise ChipsimError(f"first: must be an integer >= 0, got {first!r}")
+        run = _Run(key_from(noise), int(first), np.zeros(self.chip.n_cores, dtype=np.int64))
         wl = self.workload
         values: dict[str, np.ndarray] = {INPUT: np.asarray(x)}
         if not np.issubdtype(values[INPUT].dtype, np.integer):
             values[INPUT] = self._q(values[INPUT].astype(np.float32), self._scales[INPUT])
         emit_points = set(self._emit.values())
         for node in wl.nodes:
-            out = self._op(node, [values[i] for i in node.inputs], rng)
+            out = self._op(node, [values[i] for i in node.inputs], run)
             if node.name in emit_points:
                 out = self._q(out, self._scales[node.name])
             values[node.name] = out
+        with self._count_lock:  # runs of one instance may share it across threads
+            self.mvms += run.mvms
         return values[wl.nodes[-1].name]
 
     def _q(self, x: np.ndarray, scale: float) -> np.ndarray:
@@ -357,23 +390,28 @@ class ChipInstance:
         q = requantize_int8(x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x[None], scale)
         return (q.astype(np.float32) * np.float32(scale)).reshape(x.shape)
 
-    def _op(self, node, args: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    def _op(self, node, args: list[np.ndarray], run: _Run) -> np.ndarray:
         x = args[0]
         if isinstance(node, Conv2d):
-            cols = im2col(x, node.kernel_size, node.stride, node.padding)  # N, P, K
+            # quantized before im2col (each value's code depends on it alone): the copies of
+            # the im2col are int16 and the quantization sees each pixel once
+            cols = im2col(self._codes(node.name, x), node.kernel_size, node.stride,
+                          node.padding)  # N, P, K
             n, p, k = cols.shape
             y = self._matmul([(node.name, cols.reshape(n * p, k))], np.tile(np.arange(p), n),
-                             node.name, rng)
+                             node.name, run, run.positions(n * p, p))
             _, ho, wo = self.workload.shape(node.name)
             return np.ascontiguousarray(y.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2))
         if isinstance(node, Linear):
             lead = x.shape[:-1]
-            flat = x.reshape(-1, x.shape[-1])
+            flat = self._codes(node.name, x.reshape(-1, x.shape[-1]))
             vec = (np.tile(np.arange(lead[-1]), int(np.prod(lead[:-1]))) if len(lead) > 1
                    else np.zeros(len(flat), dtype=np.int64))
-            return self._matmul([(node.name, flat)], vec, node.name, rng).reshape(*lead, -1)
+            per = int(np.prod(lead[1:])) if len(lead) > 1 else 1
+            return self._matmul([(node.name, flat)], vec, node.name, run,
+                                run.positions(len(flat), per)).reshape(*lead, -1)
         if isinstance(node, LSTM):
-            return self._lstm(node, x, rng)
+            return self._lstm(node, x, run)
         if isinstance(node, Embedding):
             emb = self.workload.weights[node.name]["weight"][x]
             return self._q(emb, self._scales[node.name])
@@ -392,12 +430,14 @@ class ChipInstance:
 
     # ------------------------------------------------------------------ MVMs
     def _matmul(self, parts: list[tuple[str, np.ndarray]], vec: np.ndarray, affine_of: str,
-                rng: np.random.Generator) -> np.ndarray:
+                run: _Run, positions: np.ndarray) -> np.ndarray:
         """``Σ_parts x @ W`` then the affine of ``affine_of``, as the chip computes it.
 
-        ``parts`` are (layer, input vectors (n, rows)) whose matrices share their column
-        partition; their row blocks accumulate in one chain per column range. ``vec`` is
-        each vector's index within its inference (selects the replica).
+        ``parts`` are (layer, input codes (n, rows): :meth:`_codes`) whose matrices share
+        their column partition; their row blocks accumulate in one chain per column range.
+        ``vec`` is
+        each vector's index within its inference (selects the replica), ``positions`` its
+        position in the run's noise streams (:meth:`run`).
         """
         first = self._blocks[parts[0][0]]
         n_rep = len(first)
@@ -415,9 +455,11 @@ class ChipInstance:
                 for blk in reps[r % len(reps)]:
                     chains.setdefault(blk.cols, []).append((layer, blk))
             whole = len(sel) == len(replica)
-            xs = {layer: self._codes(layer, x if whole else x[sel]) for layer, x in parts}
+            xs = {layer: x if whole else x[sel] for layer, x in parts}
+            pos = positions if whole else positions[sel]
             for (c0, c1), chain in chains.items():
-                out[sel, c0:c1] = self._chain_mvm(chain, xs, scale[c0:c1], bias[c0:c1], rng)
+                out[sel, c0:c1] = self._chain_mvm(chain, xs, scale[c0:c1], bias[c0:c1], run,
+                                                  pos)
         return out
 
     def _replica_of(self, layer: str, vec: np.ndarray, n_rep: int) -> np.ndarray:
@@ -430,11 +472,11 @@ class ChipInstance:
         return np.searchsorted(bounds, vec, side="right") - 1
 
     def _codes(self, layer: str, x: np.ndarray) -> np.ndarray:
-        """The PWM codes of a layer's input vectors (quantized once for all its blocks), or
-        the vectors themselves without quantization."""
+        """The PWM codes of a layer's inputs ``x`` (any shape; quantized once for all its
+        blocks), or the inputs themselves without quantization."""
         if not self.quantize:
             return x
-        return self._pwm_codes(layer, x)
+        return self._pwm_codes(layer, x.reshape(-1, x.shape[-1])).reshape(x.shape)
 
     def _pwm_codes(self, layer: str, x: np.ndarray) -> np.ndarray:
         """The PWM codes (int16) of a layer's input vectors ``x``: the INT8 activation the
@@ -450,28 +492,28 @@ class ChipInstance:
             codes = np.rint(codes * (levels / INT8_LEVELS)).astype(np.int16)
         return codes
 
-    def _chain_mvm(self, chain, xs, col_scale, col_bias, rng) -> np.ndarray:
+    def _chain_mvm(self, chain, xs, col_scale, col_bias, run: _Run,
+                   positions: np.ndarray) -> np.ndarray:
         """One column range of a layer: the row blocks of ``chain`` on their inputs ``xs``
         (PWM codes per layer, :meth:`_codes`), accumulated as the partial-sum chain does."""
         acc = None
         last = len(chain) - 1
         for i, (layer, blk) in enumerate(chain):
             x = xs[layer][:, blk.rows[0]:blk.rows[1]]
-            self.mvms[blk.core_id] += len(x)
+            run.mvms[blk.core_id] += len(x)
+            key = subkey(run.key, blk.index)
             if not self.quantize:
                 part = x.astype(np.float64) @ blk.w_eff
                 std = np.sqrt((x.astype(np.float64) ** 2) @ blk.var_eff)
-                part += std * rng.standard_normal(std.shape)
+                part += std * standard_normal_rows(key, positions, std.shape[1])
                 acc = part if acc is None else acc + part
                 continue
             s_in = self._input_scale(layer)
-            codes = np.ascontiguousarray(x)  # a row block of several: its own copy
-            counts = blk.inst.mvm_counts(codes, blk.state, rng)
             single = last == 0
-            offset, scl, bias = blk.inst.ldpu_params(
+            ldpu = blk.inst.ldpu_params(
                 s_in * INT8_LEVELS, blk.gdc,  # the input value of a full-length pulse
                 col_scale=col_scale if single else None, col_bias=col_bias if single else None)
-            v = ldpu_affine(counts, offset, scl, bias)
+            v = blk.inst.mvm_ldpu(x, blk.state, ReadNoise(key, positions), ldpu)
             if acc is not None:
                 v = accumulate_int8(v, acc, self._psum[layer])
             if i < last:
@@ -484,17 +526,7 @@ class ChipInstance:
             return acc
         return fp16_round(fp16_round(acc * fp16_round(col_scale)) + fp16_round(col_bias))
 
-    def _input_scale(self, layer: str) -> float:
-        node_name = layer.split(".")[0] if layer not in self._psum or "." in layer else layer
-        node = self.workload.node(node_name) if node_name in {
-            n.name for n in self.workload.nodes} else None
-        if isinstance(node, LSTM):
-            part = layer.split(".")[1]
-            return (self._scales[node.inputs[0]] if part == "input"
-                    else 1.0 / INT8_LEVELS)
-        return self._scales[self.workload.node(layer).inputs[0]]
-
-    def _lstm(self, node: LSTM, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _lstm(self, node: LSTM, x: np.ndarray, run: _Run) -> np.ndarray:
         n, steps, _ = x.shape
         hidden = node.hidden_size
         h = np.zeros((n, hidden), np.float32)
@@ -502,10 +534,14 @@ class ChipInstance:
         out = np.empty((n, steps, hidden), np.float32)
         rnd = fp16_round if self.quantize else (lambda a: a)
         order = [LSTM_GATES.index(k) for k in "IAFO"]
+        x_codes = self._codes(f"{node.name}.input", x)
         for t in range(steps):
             vec = np.full(n, t, dtype=np.int64)
-            gates = self._matmul([(f"{node.name}.input", x[:, t]),
-                                  (f"{node.name}.hidden", h)], vec, f"{node.name}.input", rng)
+            positions = (run.first + np.arange(n, dtype=np.uint64)) * np.uint64(steps) + t
+            h_codes = self._codes(f"{node.name}.hidden", h)
+            gates = self._matmul([(f"{node.name}.input", x_codes[:, t]),
+                                  (f"{node.name}.hidden", h_codes)], vec, f"{node.name}.input",
+                                 run, positions)
             g = gates.reshape(n, hidden, 4)
             i, a, f, o = (g[..., k] for k in order)
             sig = lambda v: rnd(1.0 / (1.0 + np.exp(-v)))  # noqa: E731 - GDPU lookup table

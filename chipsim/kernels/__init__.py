@@ -1,8 +1,8 @@
 """Numba kernels of the analog core's numerics: PWM inputs, phase read-out, ADC, FP16 LDPU.
 
 Every kernel is pure (arrays in, arrays out) and batched over input vectors (the leading axis
-``B``); the read-out kernels draw no random numbers, callers pass standard-normal arrays
-(``chipsim.functional`` draws them from a seeded :class:`numpy.random.Generator`).
+``B``); :func:`analog_readout` takes its standard normals from the caller; :func:`noisy_readout`
+(the one the core model uses) draws them itself from :func:`standard_normal`.
 :func:`standard_normal` is a counter-based generator that is itself a pure function of an
 explicit key (derived from a seeded generator by ``normal.key_from``) and each value's
 position, so its values do not depend on threads, batches or workers. Each public function
@@ -26,7 +26,7 @@ from .fp16 import fp16_round
 from .ldpu import accumulate_int8, ldpu_affine, requantize_int8
 from .normal import standard_normal
 from .pwm import duty_split, duty_square, int_codes, pwm_quantize
-from .readout import analog_readout, combine_phases
+from .readout import analog_readout, combine_phases, noisy_readout
 
 __all__ = [
     "fp16_round",
@@ -36,6 +36,7 @@ __all__ = [
     "duty_square",
     "combine_phases",
     "analog_readout",
+    "noisy_readout",
     "adc_convert",
     "ldpu_affine",
     "requantize_int8",

@@ -13,7 +13,7 @@ __all__ = ["adc_convert"]
 _INT32_MAX = 2**31 - 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _adc_count(analog, gain, offset_lsb, top):
     """Counts of one conversion of ``analog`` LSB (float64) by a column of ``gain`` and
     ``offset_lsb``: ``clip(rint(gain * analog + offset), -top, top)``."""
@@ -25,7 +25,7 @@ def _adc_count(analog, gain, offset_lsb, top):
     return int(count)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _adc_convert(i_ua, gain, offset_lsb, full_scale, levels, z_out, noise_lsb, noisy):
     rows, cols = i_ua.shape
     out = np.empty((rows, cols), dtype=np.int32)

@@ -26,7 +26,7 @@ _SUBNORMAL_INV = 2.0**24  # 1 / (FP16 subnormal quantum 2**-24)
 _SPLITTER = 2.0**42 + 1.0  # Veltkamp constant keeping 11 of float64's 53 bits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fp16_scalar(x):
     """``x`` (float64) rounded to the nearest FP16 value (ties to even), as float64.
 
@@ -48,7 +48,7 @@ def _fp16_scalar(x):
     return c - (c - x)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fp16_round_flat(x):
     out = np.empty(x.size, dtype=np.float32)
     for i in range(x.size):

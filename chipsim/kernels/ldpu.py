@@ -17,7 +17,7 @@ from .fp16 import _fp16_round_flat, _fp16_scalar
 __all__ = ["ldpu_affine", "requantize_int8", "accumulate_int8"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ldpu_affine(counts, offset16, scale16, bias16, relu):
     rows, cols = counts.shape
     out = np.empty((rows, cols), dtype=np.float32)
@@ -32,7 +32,7 @@ def _ldpu_affine(counts, offset16, scale16, bias16, relu):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _requantize_int8(v, inv16):
     rows, cols = v.shape
     out = np.empty((rows, cols), dtype=np.int8)
@@ -47,7 +47,7 @@ def _requantize_int8(v, inv16):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _accumulate_int8(acc, q, scale16):
     rows, cols = acc.shape
     out = np.empty((rows, cols), dtype=np.float32)

@@ -57,7 +57,8 @@ from numba import njit, prange
 
 from ..errors import ChipsimError
 
-__all__ = ["standard_normal", "key_from", "ziggurat_tables", "ZIGGURAT_R"]
+__all__ = ["standard_normal", "standard_normal_rows", "key_from", "subkey", "ziggurat_tables",
+           "ZIGGURAT_R"]
 
 _U64 = np.uint64
 _MASK = (1 << 64) - 1
@@ -165,20 +166,25 @@ def _slow(base2, gamma, pos, word, k, w, f):
 
 
 @njit(cache=True, inline="always")
+def _normal_at(base, gamma, base2, pos, k, w, f):
+    """The standard normal (float64, before the float32 rounding) at position ``pos`` of the
+    stream ``(base, gamma, base2)`` (:func:`_stream`)."""
+    word = _mix(base + (pos + _U64(1)) * gamma)
+    i = np.int64(word & _U64(0xFF))
+    j = word >> _U64(12)
+    x = np.float64(np.int64(j)) * w[i]
+    if j < k[i]:
+        if (word >> _U64(8)) & _U64(1):
+            x = -x
+        return x
+    return _slow(base2, gamma, pos, word, k, w, f)
+
+
+@njit(cache=True, inline="always")
 def _fill_range(base, gamma, base2, start, out, lo, hi, k, w, f):
     """``out[lo:hi]`` = the values at positions ``start + lo ...``."""
     for n in range(lo, hi):
-        pos = start + _U64(n)
-        word = _mix(base + (pos + _U64(1)) * gamma)
-        i = np.int64(word & _U64(0xFF))
-        j = word >> _U64(12)
-        x = np.float64(np.int64(j)) * w[i]
-        if j < k[i]:
-            if (word >> _U64(8)) & _U64(1):
-                x = -x
-        else:
-            x = _slow(base2, gamma, pos, word, k, w, f)
-        out[n] = np.float32(x)
+        out[n] = np.float32(_normal_at(base, gamma, base2, start + _U64(n), k, w, f))
 
 
 @njit(cache=True)
@@ -198,6 +204,17 @@ def _fill_parallel(key, start, out):
         lo = b * _BLOCK
         _fill_range(base, gamma, base2, start, out, lo, min(lo + _BLOCK, size), _K,
                     _W, _F)
+
+
+@njit(cache=True, nogil=True)
+def _fill_rows(key, positions, out):
+    """``out[b, c]`` = the standard normal of ``(key, positions[b] · C + c)``."""
+    base, gamma, base2 = _stream(key)
+    rows, cols = out.shape
+    for b in range(rows):
+        first = positions[b] * _U64(cols)
+        for c in range(cols):
+            out[b, c] = np.float32(_normal_at(base, gamma, base2, first + _U64(c), _K, _W, _F))
 
 
 def _uint64(name: str, value: object) -> int:
@@ -247,6 +264,29 @@ def key_from(source: object) -> int:
         return key_from(np.random.SeedSequence(int(source)))
     raise ChipsimError("source: must be a numpy.random.Generator, SeedSequence or int seed, "
                        f"got {type(source).__name__}")
+
+
+def _mix_int(z: int) -> int:
+    """:func:`_mix` on a Python int."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def subkey(key: int, index: int) -> int:
+    """The key of sub-stream ``index`` of stream ``key``: ``mix(mix(key ^ SUB_SALT) + (index
+    + 1) · GAMMA)`` (64-bit wrapping), so that one explicit key names as many independent
+    streams as a caller needs (one per programmed core, say). ``mix`` is a bijection and
+    GAMMA is odd, so distinct indices of one key give distinct keys.
+
+    Examples
+    --------
+    >>> subkey(7, 0) != subkey(7, 1) != subkey(8, 0)
+    True
+    """
+    key = _uint64("key", key)
+    index = _uint64("index", index)
+    return _mix_int((_mix_int(key ^ SUB_SALT) + (index + 1) * GAMMA) & _MASK)
 
 
 def standard_normal(key, size=None, *, offset=0, out=None, parallel=True) -> np.ndarray:
@@ -311,4 +351,30 @@ def standard_normal(key, size=None, *, offset=0, out=None, parallel=True) -> np.
     fill = _fill_parallel if parallel and flat.size > _BLOCK else _fill
     with np.errstate(over="ignore"):  # uint64 wrapping, in pure Python (NUMBA_DISABLE_JIT)
         fill(_U64(key), _U64(offset), flat)
+    return out
+
+
+def standard_normal_rows(key, positions, cols) -> np.ndarray:
+    """Rows of standard normals (float32, (B, ``cols``)): row ``b`` holds the values of stream
+    ``key`` at positions ``positions[b] · cols + (0 .. cols − 1)``, as
+    :func:`standard_normal` gives them; the draws of a batch of vectors that each own a
+    position, wherever each sits in the batch.
+
+    Examples
+    --------
+    >>> z = standard_normal_rows(5, np.array([2, 0]), 3)
+    >>> bool((z[0] == standard_normal(5, 3, offset=6)).all())
+    True
+    """
+    key = _uint64("key", key)
+    pos = np.asarray(positions)
+    if pos.ndim != 1 or not (np.issubdtype(pos.dtype, np.integer) or pos.size == 0):
+        raise ChipsimError(f"positions: must be a 1-D integer array, got shape {pos.shape} "
+                           f"of {pos.dtype}")
+    cols = _uint64("cols", cols)
+    if pos.size and (int(pos.min()) < 0 or (int(pos.max()) + 1) * cols > _MASK + 1):
+        raise ChipsimError("positions: must be >= 0 with (position + 1) × cols <= 2**64")
+    out = np.empty((pos.size, cols), dtype=np.float32)
+    with np.errstate(over="ignore"):
+        _fill_rows(_U64(key), pos.astype(np.uint64), out)
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..errors import ChipsimError
 from . import _checks
 
 __all__ = ["pwm_quantize", "duty_split", "int_codes", "duty_square"]
@@ -17,7 +18,7 @@ __all__ = ["pwm_quantize", "duty_split", "int_codes", "duty_square"]
 _INT16_MAX = 32767
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _clip_code(code, top):
     """``code`` clipped to ``[-top, top]``."""
     if code > top:
@@ -27,7 +28,7 @@ def _clip_code(code, top):
     return code
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pwm_quantize(x, scale, levels):
     rows, cols = x.shape
     out = np.empty((rows, cols), dtype=np.int16)
@@ -38,7 +39,7 @@ def _pwm_quantize(x, scale, levels):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _duty_split(codes, levels):
     rows, cols = codes.shape
     u_pos = np.empty((rows, cols), dtype=np.float32)
@@ -53,7 +54,7 @@ def _duty_split(codes, levels):
     return u_pos, u_neg
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _int_codes(x, step, levels):
     rows, cols = x.shape
     out = np.empty((rows, cols), dtype=np.int16)
@@ -65,7 +66,7 @@ def _int_codes(x, step, levels):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _duty_square(codes, levels, u_pos, u_neg, u_sq):
     rows, cols = codes.shape
     top = np.float32(levels)
@@ -81,6 +82,51 @@ def _duty_square(codes, levels, u_pos, u_neg, u_sq):
             u_sq[b, r] = pos * pos + neg * neg  # one of the two is +0: exact
             negative |= codes[b, r] < 0
     return negative
+
+
+@njit(cache=True, nogil=True)
+def _duty_nonneg(codes, levels, u_pos, u_sq):
+    """:func:`_duty_square` assuming codes >= 0 (``u_pos``, ``u_sq = u_pos²``; ``u_neg`` 0);
+    returns the smallest and largest code, which say whether the assumption held."""
+    rows, cols = codes.shape
+    top = np.float32(levels)
+    lo = 0
+    hi = 0
+    for b in range(rows):
+        for r in range(cols):
+            code = codes[b, r]
+            lo = min(lo, code)
+            hi = max(hi, code)
+            u = np.float32(code) / top
+            u_pos[b, r] = u
+            u_sq[b, r] = u * u
+    return lo, hi
+
+
+def duty_parts(codes: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray | None,
+                                                         np.ndarray]:
+    """``(u_pos, u_neg, u_sq)`` of :func:`duty_square`, with ``u_neg`` None when no code is
+    negative; for the core model's hot path: ``codes`` must be a C-contiguous int16 array;
+    codes outside ``[-levels, levels]`` raise. Inputs >= 0 (a network's after a ReLU) take
+    one pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u_pos, u_neg, u_sq = duty_parts(np.array([[127, 0]], dtype=np.int16), 127)
+    >>> u_pos, u_neg
+    (array([[1., 0.]], dtype=float32), None)
+    """
+    u_pos = np.empty(codes.shape, dtype=np.float32)
+    u_sq = np.empty(codes.shape, dtype=np.float32)
+    lo, hi = _duty_nonneg(codes, levels, u_pos, u_sq)
+    if lo < -levels or hi > levels:
+        raise ChipsimError(f"codes: must lie in [-{levels}, {levels}], got [{lo}, {hi}]")
+    if lo >= 0:
+        return u_pos, None, u_sq
+    u_neg = np.empty(codes.shape, dtype=np.float32)
+    _duty_square(codes, levels, u_pos, u_neg, u_sq)
+    return u_pos, u_neg, u_sq
 
 
 def pwm_quantize(x, scale, levels) -> np.ndarray:

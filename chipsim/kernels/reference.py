@@ -17,6 +17,7 @@ __all__ = [
     "duty_square",
     "combine_phases",
     "analog_readout",
+    "noisy_readout",
     "adc_convert",
     "ldpu_affine",
     "requantize_int8",
@@ -82,6 +83,24 @@ def analog_readout(products: np.ndarray, noise_var: np.ndarray, z: np.ndarray, *
     var += np.float32(noise_offset)
     i = i + np.sqrt(var) * z
     return adc_convert(i, gain, offset_lsb, full_scale_ua, levels)
+
+
+def noisy_readout(products: np.ndarray, noise_var: np.ndarray, key: int,
+                  positions: np.ndarray, *, dead: np.ndarray | None = None,
+                  ldpu: tuple | None = None, relu: bool = False, **readout) -> np.ndarray:
+    """:func:`analog_readout` with ``z[b]`` the :func:`standard_normal` values of ``key`` at
+    ``positions[b] · C + (0 .. C-1)``, dead columns set to 0 counts, then
+    :func:`ldpu_affine` with ``ldpu = (offset, scale, bias)`` if given."""
+    cols = products.shape[2]
+    z = np.zeros(products.shape[1:], dtype=np.float32)
+    for b, p in enumerate(positions):
+        z[b] = standard_normal(key, cols, offset=int(p) * cols)
+    counts = analog_readout(products, noise_var, z, **readout)
+    if dead is not None:
+        counts[:, dead] = 0
+    if ldpu is None:
+        return counts
+    return ldpu_affine(counts, *ldpu, relu=relu)
 
 
 def combine_phases(products: np.ndarray, one_phase: bool, i_sat_ua: float) -> np.ndarray:

@@ -105,16 +105,14 @@ def test_a_stopped_measurement_scores_like_one_with_those_maxima(case):
     assert again.chip == r.chip and again.software == r.software
 
 
-def test_instance_i_is_programmed_as_without_a_target(case):
-    """Instance i has the programming and calibration seeds of the plain run's instance i;
-    only its read noise comes from other generators (one per stage): without read and output
-    noise, the scores are the plain run's."""
+def test_instance_i_is_programmed_and_read_as_without_a_target(case):
+    """Instance i has the seeds of the plain run's instance i (programming, calibration and
+    read-noise key) and each sample's read noise depends only on its index: the scores are
+    the plain run's, read noise included."""
     net, m, chip, x, y = case
-    quiet = override(override(chip, "device.read_noise_scale", 0.0),
-                     "core.output_noise_std_fs", 0.0)
-    # both calibrate their activation scales on the first 40 samples
-    plain = chip_accuracy(net, m, quiet, x, y, _agreement, instances=3, seed=7, batch=40)
-    seq = chip_accuracy(net, m, quiet, x, y, _agreement, instances=3, seed=7, ci_width=1e-9,
+    plain = chip_accuracy(net, m, chip, x, y, _agreement, instances=3, seed=7, batch=40,
+                          calibration_inputs=x[:40])
+    seq = chip_accuracy(net, m, chip, x, y, _agreement, instances=3, seed=7, ci_width=1e-9,
                         stage=40)
     assert (seq.samples, seq.instances) == (120, 3) and not seq.ci_reached
     assert seq.chip == plain.chip and seq.software == plain.software
@@ -138,3 +136,36 @@ def test_a_target_needs_two_instances(case):
     net, m, chip, _x, _y = case
     with pytest.raises(ChipsimError, match=r"run\.ci_width"):  # ... refused before mapping
         simulate(net, chip, m, cfg, task="resnet9")
+
+
+def test_the_same_seed_gives_the_same_scores_whatever_batch_threads_or_target(case):
+    """Without a target too: any batch, any number of instance threads, BLAS threads of the
+    caller; and a sequential measurement that stops at n samples and k instances scores its
+    instances as the plain measurement does on those."""
+    net, m, chip, x, y = case
+    kw = dict(instances=3, seed=7, calibration_inputs=x[:40])
+    ref = chip_accuracy(net, m, chip, x, y, _agreement, batch=120, threads=1, **kw).to_dict()
+    for batch, threads in ((7, 2), (50, 3), (120, 2)):
+        with threadpool_limits(2):
+            got = chip_accuracy(net, m, chip, x, y, _agreement, batch=batch, threads=threads,
+                                **kw).to_dict()
+        assert got == ref, (batch, threads)
+    seq = _measure(case, 1e-9, instances=3, stage=40)  # never reached: everything used
+    assert seq.chip == tuple(ref["chip"])
+    with pytest.raises(ChipsimError, match="^threads"):
+        chip_accuracy(net, m, chip, x, y, _agreement, threads=0, **kw)
+
+
+def test_a_run_split_into_batches_gives_the_outputs_of_the_whole(case):
+    from chipsim.functional.executor import ChipInstance
+
+    net, m, chip, x, _ = case
+    inst = ChipInstance(net, m, chip, np.random.default_rng(1), np.random.default_rng(2),
+                        calibration_inputs=x[:20])
+    whole = inst.run(x[:30], 1234)
+    parts = [inst.run(x[lo:hi], 1234, first=lo) for lo, hi in ((20, 30), (0, 7), (7, 20))]
+    np.testing.assert_array_equal(np.concatenate([parts[1], parts[2], parts[0]]), whole)
+    assert not np.array_equal(inst.run(x[:30], 1235), whole)  # another key: other noise
+    assert not np.array_equal(inst.run(x[:30], 1234, first=1), whole)
+    with pytest.raises(ChipsimError, match="^first"):
+        inst.run(x[:2], 1234, first=-1)

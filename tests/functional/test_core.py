@@ -178,3 +178,44 @@ def test_only_vectors_that_may_saturate_are_read_phase_by_phase(mode, signed):
     whole = inst.mvm_counts(codes, dataclasses.replace(state, **huge), np.random.default_rng(2))
     assert np.abs(split.astype(int) - whole).max() <= 1  # float32 summation order only
     assert np.array_equal(split[1::2], whole[1::2])  # the same phase-wise read
+
+
+@pytest.mark.parametrize("mode", ["1ph", "4ph"])
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("i_sat", [1e4, 30.0])  # no line can saturate / some lines do
+def test_read_equals_the_numpy_formulation_with_the_counter_draws(mode, signed, i_sat):
+    """The fused read-out (products, noise drawn in the kernel, ADC, LDPU) against the NumPy
+    formulation of the same chain with the draws of the same positions, bit for bit."""
+    from chipsim.functional.core import ReadNoise
+    from chipsim.kernels import reference
+
+    rng = np.random.default_rng(5)
+    w, x = _data(rng, rows=96, cols=40, batch=30)
+    if not signed:
+        x = np.abs(x)
+    chip = override(override(hermes(), "core.read_mode", mode), "core.i_sat_ua", i_sat)
+    chip = override(chip, "faults.dead_adc_columns", [[0, 3]])
+    inst = program_core(w, chip, np.random.default_rng(1), core_id=0)
+    state = inst.read_state(60.0)
+    codes = pwm_quantize(x, 1.0, 127)
+    noise = ReadNoise(99, rng.permutation(1000)[:30])
+    core = chip.core
+    u = codes.astype(np.float32) / np.float32(127)
+    u_pos, u_neg = np.maximum(u, 0), np.maximum(-u, 0)
+    g = state.g_neg_read if mode == "1ph" else state.g
+    products = np.stack([u_pos @ state.g[0], u_neg @ g[0], u_pos @ state.g[1], u_neg @ g[1]])
+    noise_var = (u_pos * u_pos + u_neg * u_neg) @ state.read_var
+    want = reference.noisy_readout(
+        products, noise_var, 99, noise.positions, dead=np.arange(40) == 3,
+        saturating=True, one_phase=mode == "1ph", v_read_v=core.v_read_v,
+        i_sat_ua=core.i_sat_ua, noise_scale=core.v_read_v**2,
+        noise_offset=(core.output_noise_std_fs * inst.adc_full_scale_ua) ** 2,
+        gain=inst.adc_gain, offset_lsb=inst.adc_offset_lsb,
+        full_scale_ua=inst.adc_full_scale_ua, levels=core.adc_levels)
+    got = inst.mvm_counts(codes, state, noise)
+    # the one-product read of unsaturated vectors sums in another order: a count at most
+    assert np.abs(got.astype(int) - want).max() <= (0 if i_sat < 100 else 1)
+    assert (got == want).mean() > 0.99
+    ldpu = inst.ldpu_params(0.5, 1.1)
+    np.testing.assert_array_equal(inst.mvm_ldpu(codes, state, noise, ldpu),
+                                  reference.ldpu_affine(got, *ldpu))

@@ -55,8 +55,27 @@ def test_odp_is_not_better_than_tdp(reference_top1):
     assert _top1([("core.devices_per_polarity", 1)]) <= reference_top1
 
 
-def test_one_phase_is_not_better_than_four_phase(reference_top1):
-    assert _top1([("core.read_mode", "1ph")]) <= reference_top1
+def _logits(read_mode: str, gdc: bool) -> np.ndarray:
+    from chipsim.functional.executor import ChipInstance
+
+    wl, mapping, x, _, calib = _setup()
+    chip = override(hermes(), "core.read_mode", read_mode)
+    inst = ChipInstance(wl, mapping, chip, np.random.default_rng(1), np.random.default_rng(2),
+                        calibration_inputs=calib, gdc=gdc)
+    return inst.run(x[:20], 3)
+
+
+def test_one_phase_differs_from_four_phase_only_through_negative_pulses():
+    """The 1-ph read differs from the 4-ph one by the asymmetric read of negative pulses
+    (tests/functional/test_mvm_error.py: the worse of the two on signed inputs). ResNet-9 on
+    MNIST never drives one (the images are >= 0, every later layer reads post-ReLU values): on
+    paired instances the two modes give the same logits, bit for bit, without GDC, and other
+    logits with it, whose calibration reads use signed random codes. (Its accuracy is the
+    same within one image in 300 either way; no top-1 test can order the two here.)"""
+    _, _, x, _, calib = _setup()
+    assert (x >= 0).all() and (calib >= 0).all()
+    np.testing.assert_array_equal(_logits("1ph", False), _logits("4ph", False))
+    assert not np.array_equal(_logits("1ph", True), _logits("4ph", True))
 
 
 def test_noise_free_chip_is_close_to_software():

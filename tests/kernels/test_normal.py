@@ -239,3 +239,23 @@ def test_weak_increments_are_replaced():
     for key in (weak[0], strong):
         np.testing.assert_array_equal(standard_normal(key, 5000),
                                       reference.standard_normal(key, 5000))
+
+
+def test_rows_are_the_values_at_their_positions():
+    pos = np.array([7, 0, 3, 2**20])
+    z = normal.standard_normal_rows(42, pos, 5)
+    assert z.dtype == np.float32 and z.shape == (4, 5)
+    for row, p in zip(z, pos, strict=True):
+        np.testing.assert_array_equal(row, standard_normal(42, 5, offset=int(p) * 5))
+    assert normal.standard_normal_rows(42, np.array([], dtype=int), 5).shape == (0, 5)
+    with pytest.raises(ValueError, match="^positions"):
+        normal.standard_normal_rows(42, np.array([-1]), 5)
+    with pytest.raises(ValueError, match="^positions"):
+        normal.standard_normal_rows(42, np.array([[1]]), 5)
+
+
+def test_subkeys_are_distinct_and_validated():
+    keys = {normal.subkey(k, i) for k in (0, 1, 2**64 - 1) for i in range(100)}
+    assert len(keys) == 300
+    with pytest.raises(ValueError, match="^index"):
+        normal.subkey(1, -1)

@@ -1,6 +1,7 @@
 """pwm_quantize, duty_split, int_codes and duty_square against their NumPy references."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,3 +109,30 @@ def test_int_codes_and_duty_square_on_empty_batches():
     assert int_codes(np.zeros((0, 5), np.float32), 0.5, 127).shape == (0, 5)
     u_pos, u_neg, u_sq, negative = duty_square(np.zeros((0, 5), dtype=np.int16), 127)
     assert u_pos.shape == u_neg.shape == u_sq.shape == (0, 5) and negative is False
+
+
+@SETTINGS
+@given(shape=shapes2d, seed=seeds, levels=st.sampled_from([1, 7, 127, 2047]),
+       signed=st.booleans(), strided=st.booleans())
+def test_duty_parts_match_duty_square(shape, seed, levels, signed, strided):
+    from chipsim.kernels.pwm import duty_parts
+
+    rng = rng_of(seed)
+    codes = rng.integers(-levels if signed else 0, levels + 1, size=(shape[0], 2 * shape[1]),
+                         dtype=np.int16)
+    codes = np.ascontiguousarray(codes[:, ::2] if strided else codes[:, :shape[1]])
+    u_pos, u_neg, u_sq = duty_parts(codes, levels)
+    r_pos, r_neg, r_sq, negative = reference.duty_square(codes, levels)
+    np.testing.assert_array_equal(u_pos, r_pos)
+    np.testing.assert_array_equal(u_sq, r_sq)
+    if negative:
+        np.testing.assert_array_equal(u_neg, r_neg)
+    else:
+        assert u_neg is None
+
+
+def test_duty_parts_reject_codes_beyond_levels():
+    from chipsim.kernels.pwm import duty_parts
+
+    with pytest.raises(ValueError, match="^codes"):
+        duty_parts(np.array([[0, -128]], dtype=np.int16), 127)

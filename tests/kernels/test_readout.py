@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chipsim.kernels import analog_readout, combine_phases, reference
+from chipsim.kernels import analog_readout, combine_phases, noisy_readout, reference
 
 from ._kernel_strategies import SETTINGS, log_uniform, rng_of, seeds, shapes2d
 
@@ -105,3 +105,61 @@ def test_analog_readout_paths_on_one_column():
                          noise_offset=4.0, gain=np.ones(1), offset_lsb=np.zeros(1),
                          full_scale_ua=127.0, levels=127)
     assert int(got[0, 0]) == 12
+
+
+@SETTINGS
+@given(shape=shapes2d, seed=seeds, n_prod=st.sampled_from([1, 2, 4]),
+       saturating=st.booleans(), one_phase=st.booleans(), i_sat=st.floats(1.0, 500.0),
+       with_ldpu=st.booleans(), relu=st.booleans(), key=st.integers(0, 2**64 - 1))
+def test_noisy_readout_matches_reference(shape, seed, n_prod, saturating, one_phase, i_sat,
+                                         with_ldpu, relu, key):
+    rng = rng_of(seed)
+    p, var, _, gain, offset = _readout_inputs(rng, shape, n_prod, i_sat)
+    positions = rng.choice(10 * shape[0] + 1, size=shape[0], replace=False)
+    dead = rng.random(shape[1]) < 0.2
+    ldpu = None
+    if with_ldpu:
+        ldpu = tuple(rng.uniform(-2.0, 2.0, size=shape[1]) for _ in range(3))
+    kw = dict(saturating=saturating, one_phase=one_phase, v_read_v=0.3, i_sat_ua=i_sat,
+              noise_scale=0.09, noise_offset=0.01, gain=gain.astype(np.float32),
+              offset_lsb=offset.astype(np.float32), full_scale_ua=i_sat / 2, levels=127)
+    got = noisy_readout(p, var, key, positions, dead=dead, ldpu=ldpu, relu=relu, **kw)
+    want = reference.noisy_readout(p, var, key, positions, dead=dead, ldpu=ldpu, relu=relu,
+                                   **kw)
+    assert got.dtype == (np.float32 if with_ldpu else np.int32) and got.shape == shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_noisy_readout_of_a_vector_does_not_depend_on_its_batch():
+    rng = np.random.default_rng(3)
+    p, var, _, gain, offset = _readout_inputs(rng, (6, 5), 1, 100.0)
+    kw = dict(saturating=False, one_phase=False, v_read_v=0.3, i_sat_ua=100.0,
+              noise_scale=4.0, noise_offset=0.5, gain=gain, offset_lsb=offset,
+              full_scale_ua=50.0, levels=127)
+    positions = np.arange(6) + 100
+    whole = noisy_readout(p, var, 11, positions, **kw)
+    for sel in (np.array([4, 1]), np.array([5]), np.arange(6)[::-1]):
+        part = noisy_readout(p[:, sel], var[sel], 11, positions[sel], **kw)
+        np.testing.assert_array_equal(part, whole[sel])
+    other = noisy_readout(p, var, 12, positions, **kw)  # another key: other noise
+    assert (other != whole).any()
+
+
+@pytest.mark.parametrize(("kwargs", "arg"), [
+    ({"positions": np.array([0.5, 1.0])}, "positions"),
+    ({"positions": np.array([-1, 2])}, "positions"),
+    ({"positions": np.array([0])}, "positions"),
+    ({"positions": np.array([2**63, 0], dtype=np.uint64)}, "positions"),
+    ({"key": -1}, "key"),
+    ({"dead": np.zeros(3, bool)}, "dead"),
+    ({"dead": np.zeros(2, int)}, "dead"),
+    ({"ldpu": (np.ones(2), np.ones(2))}, "ldpu"),
+    ({"ldpu": (np.ones(2), np.full(2, 1e6), np.ones(2))}, "ldpu scale"),
+])
+def test_noisy_readout_bad_input_names_the_argument(kwargs, arg):
+    args = dict(products=np.ones((1, 2, 2), np.float32), noise_var=np.ones((2, 2), np.float32),
+                key=1, positions=np.array([0, 1]), saturating=False, one_phase=False,
+                v_read_v=1.0, i_sat_ua=100.0, noise_scale=1.0, noise_offset=0.0,
+                gain=np.ones(2), offset_lsb=np.zeros(2), full_scale_ua=50.0, levels=127)
+    with pytest.raises(ValueError, match=f"^{arg}"):
+        noisy_readout(**{**args, **kwargs})
