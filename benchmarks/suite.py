@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Sizes", "SIZES", "bench_mvm", "bench_normal", "bench_network", "bench_timing",
-           "bench_simpy", "bench_larger", "bench_startup", "bench_main_job"]
+           "bench_simpy", "bench_larger", "bench_startup", "bench_main_job", "bench_sweep"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,11 +35,15 @@ SIZES = {
     "full": Sizes(mvm_batch=1024, mvm_repeats=15, images=1000, image_sizes=(10, 100, 1000),
                   timing_inferences=100, timing_sizes=(10, 100, 1000), timing_budget_s=900,
                   simpy_events=300_000, larger_images=10, larger_inferences=10,
-                  help_repeats=5, main_job_repeats=3, main_job_args=()),
+                  help_repeats=5, main_job_repeats=3, main_job_args=(),
+                  sweep_grid=("core.adc_bits=4,5,6,8,10", "chip.cores=64,128",
+                              "core.input_bits=4,8",
+                              "run.t_seconds=60,3600,86400,2592000,31536000")),
     "quick": Sizes(mvm_batch=1024, mvm_repeats=7, images=100, image_sizes=(10, 100),
                    timing_inferences=20, timing_sizes=(5, 20), timing_budget_s=0,
                    simpy_events=100_000, larger_images=0, larger_inferences=0,
-                   help_repeats=3, main_job_repeats=1, main_job_args=("--samples", "50")),
+                   help_repeats=3, main_job_repeats=1, main_job_args=("--samples", "50"),
+                   sweep_grid=("core.adc_bits=4,8", "run.t_seconds=60,86400")),
 }
 
 
@@ -87,7 +91,7 @@ def bench_mvm(sizes: Sizes) -> dict:
     import numpy as np
 
     from chipsim.functional.core import program_core
-    from chipsim.kernels import duty_square, pwm_quantize
+    from chipsim.kernels import duty_square, pwm_quantize, standard_normal
     from chipsim.spec import hermes
 
     chip = hermes()
@@ -113,8 +117,8 @@ def bench_mvm(sizes: Sizes) -> dict:
                              lambda: xf @ wf, reps)
     t_mvm_relu, t_mm_relu = _best_pair(
         lambda: core.mvm(relu_codes, state, np.random.default_rng(2)), lambda: xr @ wf, reps)
-    draw_rng = np.random.default_rng(3)
-    t_draw = _best(lambda: draw_rng.standard_normal((batch, cols), dtype=np.float32), reps)
+    z = np.empty((batch, cols), dtype=np.float32)  # the MVM's generator, on one thread
+    t_draw = _best(lambda: standard_normal(3, out=z, parallel=False), reps)
     u_pos, u_neg, _, _ = duty_square(codes, chip.core.input_levels)
     risky = core._may_saturate(u_pos, u_neg, state)
     return {
@@ -337,3 +341,39 @@ def bench_main_job(sizes: Sizes) -> dict:
     return {"command": " ".join(["chipsim", "run", "--out", "DIR", *sizes.main_job_args]),
             "repeats": len(walls), "run_s": walls[mid], "run_cpu_s": cpus[mid],
             "run_s_all": walls}
+
+
+#: the settings of the sweep benchmark's every point: a sequential accuracy measurement that
+#: stops once the 95 % interval is 2 top-1 points wide (at most the default 300 samples and 3
+#: instances)
+SWEEP_SETS = ("run.ci_width=2",)
+
+
+def bench_sweep(sizes: Sizes) -> dict:
+    """A ResNet-9 design sweep, ``chipsim sweep resnet9 --grid ... --set run.ci_width=2
+    --workers 2 --out DIR``, timed once as a whole process: the full grid is 100 points (ADC
+    bits × cores × input bits × time since programming; the points of one chip that differ
+    only in time share their programmed instances)."""
+    exe = shutil.which("chipsim")
+    cmd = [exe] if exe else [sys.executable, "-m", "chipsim"]
+    grid = [a for axis in sizes.sweep_grid for a in ("--grid", axis)]
+    sets = [a for s in SWEEP_SETS for a in ("--set", s)]
+    points = 1
+    for axis in sizes.sweep_grid:
+        points *= len(axis.split("=", 1)[1].split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [*cmd, "sweep", "resnet9", *grid, *sets, "--workers", "2", "--quiet",
+                "--out", str(Path(tmp) / "sweep")]
+        before, t0 = os.times(), time.perf_counter()
+        subprocess.run(args, cwd=ROOT, capture_output=True, check=True)
+        wall = time.perf_counter() - t0
+        after = os.times()
+        records = [json.loads(p.read_text()) for p in (Path(tmp) / "sweep" / "points").iterdir()]
+    return {"command": " ".join(["chipsim", "sweep", "resnet9", *grid, *sets, "--workers", "2",
+                                 "--out", "DIR"]),
+            "points": points, "run_s": wall,
+            "run_cpu_s": (after.children_user - before.children_user
+                          + after.children_system - before.children_system),
+            "s_per_point": wall / points,
+            "ok_points": sum(r["status"] == "ok" for r in records),
+            "reused_instances": sum(r.get("reused_instances") or 0 for r in records)}

@@ -15,6 +15,7 @@ import json
 import platform
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from . import __version__
 from .config import RunConfig
 from .errors import ChipsimError
-from .functional.accuracy import CI_STAGE, chip_accuracy
+from .functional.accuracy import CI_STAGE, Programmed, chip_accuracy
 from .functional.tasks import score, task_data
 from .mapping import Mapping, MappingError, map_workload, mapping_to_dict
 from .report.model import Report
@@ -67,7 +68,8 @@ def _check_faults(mapping: Mapping, layers, chip: ChipSpec, config: RunConfig) -
 
 def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
              config: RunConfig | None = None, *, task: str | None = None,
-             command: str | None = None, progress: Callable | None = None) -> Report:
+             command: str | None = None, progress: Callable | None = None,
+             programmed: Programmed | None = None) -> Report:
     """Map ``workload`` on ``chip`` (unless ``mapping`` is given), score and time it.
 
     Parameters
@@ -87,6 +89,11 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
         The command line, recorded in the provenance.
     progress
         Optional iterable wrapper (tqdm-like) for long loops.
+    programmed
+        Chip instances kept between calls that differ only in ``config.t_seconds`` and
+        ``config.gdc`` (:class:`~chipsim.functional.accuracy.Programmed`): read anew instead of
+        programmed, with the same result; the report's ``accuracy.reused_instances`` says how
+        many.
 
     Returns
     -------
@@ -109,25 +116,28 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
         mapping = map_workload(layers, chip, replicate=config.replicated, seed=config.seed,
                                workload_name=workload.name)
     _check_faults(mapping, layers, chip, config)
-    accuracy = None
-    if config.accuracy and task is not None:
-        x, y = task_data(task, "test", config.samples)
-        # the activation scales' calibration inputs: a fixed number, whatever the batch
-        calib, _ = task_data(task, "train", CI_STAGE)
-        accuracy = chip_accuracy(
-            workload, mapping, chip, x, y, lambda out, tgt: score(task, out, tgt),
-            instances=config.instances, t_s=config.t_seconds, gdc=config.gdc,
-            quantize=config.quantize, seed=config.seed, batch=config.batch,
-            calibration_inputs=calib, progress=progress, ci_width=config.ci_width).to_dict()
     timing = None
-    if config.timing:
-        from .timing import TimingConfig, TransportMode
-        from .timing.run import simulate_timing
+    with ThreadPoolExecutor(max_workers=1) as side:
+        if config.timing:  # on its own thread, beside the accuracy measurement's threads
+            from .timing import TimingConfig, TransportMode
+            from .timing.run import simulate_timing
 
-        tcfg = TimingConfig(transport=TransportMode(config.transport),
-                            inferences=config.inferences,
-                            gdc_interval_us=config.gdc_interval_us, timeline=True)
-        timing = simulate_timing(mapping, layers, chip, tcfg)
+            tcfg = TimingConfig(transport=TransportMode(config.transport),
+                                inferences=config.inferences,
+                                gdc_interval_us=config.gdc_interval_us, timeline=True)
+            timing = side.submit(simulate_timing, mapping, layers, chip, tcfg)
+        accuracy = None
+        if config.accuracy and task is not None:
+            x, y = task_data(task, "test", config.samples)
+            # the activation scales' calibration inputs: a fixed number, whatever the batch
+            calib, _ = task_data(task, "train", CI_STAGE)
+            accuracy = chip_accuracy(
+                workload, mapping, chip, x, y, lambda out, tgt: score(task, out, tgt),
+                instances=config.instances, t_s=config.t_seconds, gdc=config.gdc,
+                quantize=config.quantize, seed=config.seed, batch=config.batch,
+                calibration_inputs=calib, progress=progress, ci_width=config.ci_width,
+                programmed=programmed).to_dict()
+        timing = timing and timing.result()
     provenance = {
         "chipsim": __version__,
         "spec_hash": spec_hash(chip),

@@ -67,7 +67,8 @@ the report's ``summary``
     ``buffer``, ``link``, ``gdpu``, ``offchip``, ``core_static``, ``gdpu_static``,
     ``chip_static``).
 ``accuracy_vs_time``
-    With ``--t-sweep``: a list of ``{t_seconds, chip_mean, chip_ci95, software, chip}``.
+    With ``--t-sweep``: a list of ``{t_seconds, chip_mean, chip_ci95, software, chip,
+    reused_instances}``.
 ``report_dir``
     The directory written by ``--out`` (None without it).
 """
@@ -295,11 +296,12 @@ def _source(text: str) -> str:
 
 # ---------------------------------------------------------------------------- running
 def _accuracy_vs_time(resolved: Any, chip: Any, report: Any, config: Any, times: list[float],
-                      progress: Any) -> list[dict[str, Any]]:
+                      progress: Any, programmed: Any) -> list[dict[str, Any]]:
     """Chip accuracy at each time since programming, on the report's mapping and instances.
 
-    The same seed programs the same chip instances at every time, so the points differ by
-    drift (and read noise) only.
+    The chip instances of the report's run are read again at every time (programmed once:
+    ``programmed``), so the points differ by drift (and read noise) only; each row says how
+    many instances it reused.
     """
     import dataclasses
 
@@ -315,10 +317,10 @@ def _accuracy_vs_time(resolved: Any, chip: Any, report: Any, config: Any, times:
         if t != config.t_seconds:
             cfg = dataclasses.replace(config, t_seconds=t, timing=False)
             acc = simulate(resolved.workload, chip, mapping, cfg, task=resolved.task,
-                           progress=progress).data["accuracy"]
+                           progress=progress, programmed=programmed).data["accuracy"]
         rows.append({"t_seconds": t, "chip_mean": acc["chip_mean"],
                      "chip_ci95": list(acc["chip_ci95"]), "software": acc["software"],
-                     "chip": list(acc["chip"])})
+                     "chip": list(acc["chip"]), "reused_instances": acc["reused_instances"]})
     return rows
 
 
@@ -328,6 +330,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..api import simulate
     from ..errors import ChipsimError
+    from ..functional.accuracy import Programmed
     from ..mapping import load_mapping
     from ..models import resolve_model
     from ..report import check_output_dir, flat_summary, write_report
@@ -347,14 +350,15 @@ def run(args: argparse.Namespace) -> int:
     if args.mapping:
         mapping = load_mapping(args.mapping, tuple(resolved.workload.lowered()), chip)
     progress = _progress(args.quiet)
+    programmed = Programmed() if times else None  # --t-sweep reads the same instances again
     report = simulate(resolved.workload, chip, mapping, config, task=resolved.task,
-                      command=_command(args), progress=progress)
+                      command=_command(args), progress=progress, programmed=programmed)
     report = report.with_section("workload", {**report.data["workload"],
                                               "source": _source(resolved.source)})
     if times:
         report = report.with_section(
             "accuracy_vs_time", _accuracy_vs_time(resolved, chip, report, config, times,
-                                                  progress))
+                                                  progress, programmed))
     written = str(write_report(report, args.out)) if args.out else None
     if args.json:
         print(json.dumps({**flat_summary(report.data), "report_dir": written}))

@@ -54,19 +54,37 @@ def _failed(job: Job, exc: BaseException) -> dict[str, Any]:
             "reason": f"{type(exc).__name__}: {exc}", "summary": None}
 
 
+def _groups(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """The jobs in groups that share programmed chip instances (:func:`group_jobs`), each at
+    most an even share of the workers' load."""
+    from .worker import group_jobs
+
+    return group_jobs(jobs, -(-len(jobs) // max(workers, 1)))
+
+
+def _results(group: list[Job], future: Any) -> Iterator[tuple[Job, dict[str, Any]]]:
+    """``(job, record)`` of every job of a finished group; a failed worker is every one of
+    its points' error."""
+    try:
+        records = future.result()
+    except Exception as exc:  # noqa: BLE001 - a broken worker is its points' error
+        records = [_failed(job, exc) for job in group]
+    yield from zip(group, records, strict=True)
+
+
 class SerialExecutor(Executor):
-    """Runs every job in this process, one after another (``--workers 1``)."""
+    """Runs every job in this process, one group after another (``--workers 1``)."""
 
     label = "in-process"
 
-    def __init__(self, fn: Callable[[Job], dict[str, Any]] | None = None):
-        from .worker import run_point
+    def __init__(self, fn: Callable[[list[Job]], list[dict[str, Any]]] | None = None):
+        from .worker import run_points
 
-        self._fn = fn or run_point
+        self._fn = fn or run_points
 
     def run(self, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
-        for job in jobs:
-            yield job, self._fn(job)
+        for group in _groups(jobs, 1):
+            yield from zip(group, self._fn(group), strict=True)
 
 
 class PoolExecutor(Executor):
@@ -83,7 +101,7 @@ class PoolExecutor(Executor):
         import concurrent.futures as cf
         import multiprocessing
 
-        from .worker import limit_threads, run_point
+        from .worker import limit_threads, run_points
 
         if not jobs:
             return
@@ -92,13 +110,10 @@ class PoolExecutor(Executor):
         self._pool = cf.ProcessPoolExecutor(
             max_workers=min(self.workers, len(jobs)),
             mp_context=multiprocessing.get_context("spawn"), initializer=limit_threads)
-        futures = {self._pool.submit(run_point, job): job for job in jobs}
+        futures = {self._pool.submit(run_points, group): group
+                   for group in _groups(jobs, self.workers)}
         for fut in cf.as_completed(futures):
-            job = futures[fut]
-            try:
-                yield job, fut.result()
-            except Exception as exc:  # noqa: BLE001 - a broken worker is that point's error
-                yield job, _failed(job, exc)
+            yield from _results(futures[fut], fut)
 
     def close(self, abort: bool = False) -> None:
         pool, self._pool = self._pool, None
@@ -136,18 +151,16 @@ class DaskExecutor(Executor):
     def run(self, jobs: list[Job]) -> Iterator[tuple[Job, dict[str, Any]]]:
         from distributed import as_completed
 
-        from .worker import run_point_limited
+        from .worker import run_points_limited
 
         futures = {}
-        for job in jobs:
-            fut = self._client.submit(run_point_limited, job, pure=False)
-            futures[fut.key] = (fut, job)
+        workers = max(len(self._client.scheduler_info().get("workers", {})), 1)
+        for group in _groups(jobs, workers):
+            fut = self._client.submit(run_points_limited, group, pure=False)
+            futures[fut.key] = (fut, group)
         for fut in as_completed([f for f, _ in futures.values()], loop=self._client.loop):
-            job = futures[fut.key][1]
             try:
-                yield job, fut.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker is that point's error
-                yield job, _failed(job, exc)
+                yield from _results(futures[fut.key][1], fut)
             finally:
                 fut.release()
 

@@ -18,8 +18,12 @@ import os
 import time
 from typing import Any
 
-__all__ = ["THREAD_VARIABLES", "RECORD_FORMAT", "limit_threads",
-           "run_point", "run_point_limited", "static_power_mw"]
+__all__ = ["THREAD_VARIABLES", "RECORD_FORMAT", "REUSE_KEYS", "limit_threads", "group_jobs",
+           "run_point", "run_points", "run_points_limited", "static_power_mw"]
+
+#: the RunConfig fields whose points can share programmed chip instances (they change only how
+#: the instances are read: :class:`chipsim.functional.accuracy.Programmed`)
+REUSE_KEYS = ("t_seconds", "gdc")
 
 #: environment variables that cap the threads of numba and the BLAS/OpenMP libraries
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -76,7 +80,46 @@ def static_power_mw(timing: dict[str, Any] | None) -> float | None:
     return uj * timing["inferences"] / timing["makespan_ns"] * 1e6
 
 
-def run_point(job: dict[str, Any]) -> dict[str, Any]:
+def group_jobs(jobs: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """``jobs`` in groups that share programmed chip instances: the same model, chip and run
+    options but for :data:`REUSE_KEYS`, in the jobs' order, at most ``size`` jobs a group (so
+    that a sweep over time alone still spreads over the workers).
+
+    Examples
+    --------
+    >>> jobs = [{"model": "m", "weights": None, "chip": {}, "config": {"t_seconds": t,
+    ...          "gdc": True, "seed": s}} for s in (0, 1) for t in (60, 3600, 86400)]
+    >>> [len(g) for g in group_jobs(jobs, 2)]
+    [2, 1, 2, 1]
+    """
+    import json
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for job in jobs:
+        shared = {k: v for k, v in job["config"].items() if k not in REUSE_KEYS}
+        key = json.dumps([job["model"], job["weights"], job["chip"], shared], sort_keys=True,
+                         default=str)
+        groups.setdefault(key, []).append(job)
+    return [g[i:i + size] for g in groups.values() for i in range(0, len(g), max(size, 1))]
+
+
+def run_points(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`run_point` of each job of a group (:func:`group_jobs`), in order: the chip
+    instances programmed for the first are read again for the others, with the same records
+    (each record's ``reused_instances`` says how many it reused)."""
+    from ..functional.accuracy import Programmed
+
+    programmed = Programmed()
+    return [run_point(job, programmed) for job in jobs]
+
+
+def run_points_limited(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`run_points` after :func:`limit_threads` (for workers without an initializer)."""
+    limit_threads()
+    return run_points(jobs)
+
+
+def run_point(job: dict[str, Any], programmed: Any = None) -> dict[str, Any]:
     """Simulate one sweep point; return its record (never raises for a point's failure).
 
     Parameters
@@ -93,7 +136,8 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
         for any other exception), ``reason`` (the message, None when ok), ``summary`` (the
         report's summary, None unless ok), ``energy_breakdown`` (µJ per inference per
         component), ``static_power_mw`` (:func:`static_power_mw`), ``accuracy_instances``
-        (score of each chip instance), ``mvms_per_inference``, ``spec_hash`` and
+        (score of each chip instance), ``reused_instances`` (chip instances read again from
+        the group's programming, :func:`run_points`), ``mvms_per_inference``, ``spec_hash`` and
         ``elapsed_s`` (wall time of the point: the one field that differs between runs).
         The point runs with BLAS capped at one thread, whichever process runs it.
     """
@@ -104,7 +148,7 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
         "format": RECORD_FORMAT, "id": job["id"], "index": job["index"],
         "settings": job["settings"], "status": "ok", "reason": None, "summary": None,
         "energy_breakdown": None, "static_power_mw": None, "accuracy_instances": None,
-        "mvms_per_inference": None, "spec_hash": None,
+        "reused_instances": None, "mvms_per_inference": None, "spec_hash": None,
     }
     from threadpoolctl import threadpool_limits
 
@@ -112,7 +156,7 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
         # one BLAS thread in every executor: a float32 product's rounding depends on how BLAS
         # splits it over threads, and a point must give the same record wherever it runs
         with threadpool_limits(1):
-            record.update(_simulate(job))
+            record.update(_simulate(job, programmed))
     except ChipsimError as exc:
         record.update(status="infeasible", reason=str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad point must not end the sweep
@@ -121,13 +165,7 @@ def run_point(job: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def run_point_limited(job: dict[str, Any]) -> dict[str, Any]:
-    """:func:`run_point` after :func:`limit_threads` (for workers without an initializer)."""
-    limit_threads()
-    return run_point(job)
-
-
-def _simulate(job: dict[str, Any]) -> dict[str, Any]:
+def _simulate(job: dict[str, Any], programmed: Any) -> dict[str, Any]:
     from ..api import simulate, spec_hash
     from ..config import RunConfig
     from ..spec import ChipSpec, from_dict
@@ -135,7 +173,8 @@ def _simulate(job: dict[str, Any]) -> dict[str, Any]:
     chip = from_dict(ChipSpec, job["chip"])
     config = RunConfig(**job["config"])
     resolved = _model(job["model"], job["weights"])
-    report = simulate(resolved.workload, chip, None, config, task=resolved.task)
+    report = simulate(resolved.workload, chip, None, config, task=resolved.task,
+                      programmed=programmed)
     timing = report.data["timing"]
     accuracy = report.data["accuracy"]
     return {
@@ -143,6 +182,7 @@ def _simulate(job: dict[str, Any]) -> dict[str, Any]:
         "energy_breakdown": timing["energy_breakdown"] if timing else None,
         "static_power_mw": static_power_mw(timing),
         "accuracy_instances": list(accuracy["chip"]) if accuracy else None,
+        "reused_instances": accuracy["reused_instances"] if accuracy else None,
         "mvms_per_inference": timing["mvms_per_inference"] if timing else None,
         "spec_hash": spec_hash(chip),
     }

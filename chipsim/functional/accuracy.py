@@ -12,13 +12,14 @@ measurement is sequential and stops as soon as that interval is narrower than th
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numba
 import numpy as np
-from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from ..errors import ChipsimError
@@ -29,7 +30,8 @@ from ..workload.forward import forward
 from ..workload.graph import Workload
 from .executor import ChipInstance
 
-__all__ = ["AccuracyResult", "chip_accuracy", "batched", "CI_STAGE", "CI_MIN_INSTANCES"]
+__all__ = ["AccuracyResult", "Programmed", "chip_accuracy", "batched", "CI_STAGE",
+           "CI_MIN_INSTANCES"]
 
 #: samples per stage of a sequential (``ci_width``) measurement, and its chip batch: fixed, so
 #: the result depends on neither ``RunConfig.batch`` nor anything else but the seed and target
@@ -59,7 +61,9 @@ class AccuracyResult:
     interval's width (``hi − lo``). With a target width (``ci_target``, None without one),
     ``ci_reached`` says whether ``ci95_width <= ci_target`` when the measurement stopped (None
     without a target) and ``ci_stages`` lists every check: ``{samples, instances, chip_mean,
-    chip_ci95}`` after each stage (empty without a target).
+    chip_ci95}`` after each stage (empty without a target). ``reused_instances`` counts the
+    instances read anew from an earlier measurement's programming instead of programmed
+    (:class:`Programmed`).
     """
 
     metric: str
@@ -81,6 +85,7 @@ class AccuracyResult:
     samples_max: int = 0
     instances_max: int = 0
     ci_stages: tuple[dict, ...] = ()
+    reused_instances: int = 0
 
     def to_dict(self) -> dict:
         """Plain dict for JSON."""
@@ -107,6 +112,8 @@ METRIC_RANGE = {"top1": (0.0, 100.0), "bpc": (0.0, np.inf)}
 def _ci95(values: np.ndarray, metric: str) -> tuple[float, float]:
     """Student-t 95 % interval of the mean of ``values``, clipped to the metric's range
     (with 3 instances the t interval of a top-1 near 100 % would reach past it)."""
+    from scipy import stats  # 0.4 s to import: only when an interval is computed
+
     mean = float(values.mean())
     if len(values) < 2:
         return mean, mean
@@ -121,7 +128,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
                   quantize: bool = True, seed: int = 0, batch: int = 200,
                   calibration_inputs: np.ndarray | None = None,
                   progress: Callable | None = None, ci_width: float | None = None,
-                  stage: int = CI_STAGE, threads: int | None = None) -> AccuracyResult:
+                  stage: int = CI_STAGE, threads: int | None = None,
+                  programmed: Programmed | None = None) -> AccuracyResult:
     """Score ``workload`` in software and on ``instances`` chip instances.
 
     Parameters
@@ -155,6 +163,9 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
         Threads that programme and run chip instances (None: Numba's thread count, one per
         CPU unless ``NUMBA_NUM_THREADS`` says otherwise). The result is the same bit for bit
         with any number (BLAS runs on one thread in each).
+    programmed
+        Keep the programmed instances there, or read those it keeps from an earlier call
+        (:class:`Programmed`; the result's ``reused_instances`` says how many).
 
     Notes
     -----
@@ -183,7 +194,7 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
         return _sequential(workload, mapping, chip, x, y, score, instances=instances, t_s=t_s,
                            gdc=gdc, quantize=quantize, seed=seed, stage=stage,
                            calibration_inputs=calibration_inputs, progress=progress,
-                           ci_width=ci_width, threads=threads)
+                           ci_width=ci_width, threads=threads, programmed=programmed)
     if instances < 1:
         raise ChipsimError(f"instances: must be a positive integer, got {instances}")
     if len(x) == 0 or len(x) != len(y):
@@ -192,7 +203,7 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     calib = x[:stage] if calibration_inputs is None else calibration_inputs
     wrap = progress or (lambda it, **_: it)
     bounds = [(i, min(i + batch, len(x))) for i in range(0, len(x), batch)]
-    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib)
+    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed)
     values, full_scales, mvms = [], [], None
     with threadpool_limits(1), _pool(threads) as pool:
         soft = pool.submit(lambda: batched(lambda b: forward(workload, b), x, batch))
@@ -210,30 +221,87 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
         t_seconds=float(t_s), gdc=gdc, mvms_per_core=tuple(int(v) for v in mvms[0]),
         calibration_mvms_per_core=tuple(int(v) for v in mvms[1]),
         range_calibration_mvms_per_core=tuple(int(v) for v in mvms[2]),
-        adc_full_scale_ua_per_core=tuple(full_scales), **_limits(arr, metric, len(x), instances))
+        adc_full_scale_ua_per_core=tuple(full_scales), reused_instances=shared.reused,
+        **_limits(arr, metric, len(x), instances))
+
+
+class Programmed:
+    """Chip instances kept programmed between measurements that differ only in the time
+    since programming and GDC (``chip_accuracy(..., programmed=...)``).
+
+    The first measurement that uses it programmes its instances and keeps them; a later one
+    with the same workload, mapping, chip, seed, quantization and calibration inputs reads
+    them again at its own ``t_s`` and ``gdc`` (:meth:`ChipInstance.at`) instead of
+    programming them anew: the same scores, bit for bit, at the cost of the reads.
+    ``reused`` counts the instances taken from it so far. Every kept instance stays in memory
+    until this object is dropped.
+    """
+
+    def __init__(self, *, keep: bool = True) -> None:
+        self.keep = keep  # False: only the activation scales are shared (one measurement)
+        self.signature: tuple | None = None
+        self.instances: dict[int, tuple[ChipInstance, int]] = {}
+        self.scales = self.range_codes = None
+        self.reused = 0
+        self._lock = threading.Lock()
+
+
+def _mapping_key(mapping: Mapping) -> str:
+    """A mapping by its content (two calls may map the same network alike)."""
+    import json
+
+    from ..mapping import mapping_to_dict
+
+    return json.dumps(mapping_to_dict(mapping), sort_keys=True)
 
 
 class _Shared:
     """What the chip instances of one measurement share: instance ``i`` is programmed from the
     ``i``-th child of ``SeedSequence(seed)`` (its children: programming, GDC reads, read-noise
-    key), with the activation scales and ADC range inputs of the first one programmed."""
+    key), with the activation scales and ADC range inputs of the first one programmed; with
+    ``programmed``, instances kept from an earlier measurement are read anew instead."""
 
-    def __init__(self, workload, mapping, chip, seed, t_s, gdc, quantize, calib):
+    def __init__(self, workload, mapping, chip, seed, t_s, gdc, quantize, calib,
+                 programmed: Programmed | None = None):
         self.args = (workload, mapping, chip)
-        self.kwargs = dict(t_s=t_s, gdc=gdc, quantize=quantize, calibration_inputs=calib)
+        self.t_s, self.gdc = t_s, gdc
+        self.kwargs = dict(quantize=quantize, calibration_inputs=calib)
         self.root = np.random.SeedSequence(seed)
-        self.scales = self.range_codes = None
+        self.kept = programmed if programmed is not None else Programmed(keep=False)
+        signature = (id(workload), _mapping_key(mapping), chip, seed, quantize,
+                     hashlib.sha256(np.ascontiguousarray(calib).tobytes()).hexdigest(),
+                     calib.shape, str(calib.dtype))
+        if self.kept.signature not in (None, signature):
+            raise ChipsimError("programmed: kept instances of another workload, mapping, chip, "
+                               "seed, quantization or calibration inputs")
+        self.kept.signature = signature
+        self.reused = 0
+
+    @property
+    def scales(self):
+        return self.kept.scales
 
     def program(self, i: int) -> tuple[ChipInstance, int]:
-        """Instance ``i`` and its read-noise key."""
+        """Instance ``i`` at this measurement's time and GDC, and its read-noise key."""
+        kept = self.kept
+        with kept._lock:
+            found = kept.instances.get(i)
+        if found is not None:
+            with kept._lock:
+                kept.reused += 1
+                self.reused += 1
+            return found[0].at(self.t_s, self.gdc), found[1]
         root = self.root
         ss = np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (i,))
         prog_ss, cal_ss, run_ss = ss.spawn(3)
         inst = ChipInstance(*self.args, np.random.default_rng(prog_ss),
-                            np.random.default_rng(cal_ss), scales=self.scales,
-                            range_codes=self.range_codes, **self.kwargs)
-        # the same for every instance: computed once
-        self.scales, self.range_codes = inst.scales, inst.range_codes
+                            np.random.default_rng(cal_ss), scales=kept.scales,
+                            range_codes=kept.range_codes, t_s=self.t_s, gdc=self.gdc,
+                            **self.kwargs)
+        with kept._lock:  # the same for every instance: computed once
+            kept.scales, kept.range_codes = inst.scales, inst.range_codes
+            if kept.keep:
+                kept.instances[i] = (inst, key_from(run_ss))
         return inst, key_from(run_ss)
 
 
@@ -325,7 +393,8 @@ def _check_target(ci_width: object, instances: int) -> float:
 
 
 def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, quantize, seed,
-                stage, calibration_inputs, progress, ci_width, threads) -> AccuracyResult:
+                stage, calibration_inputs, progress, ci_width, threads,
+                programmed) -> AccuracyResult:
     """:func:`chip_accuracy` with a target interval width (see its Notes)."""
     target = _check_target(ci_width, instances)
     if stage < 1:
@@ -335,7 +404,7 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
                            f"inputs and {len(y)} targets")
     wrap = progress or (lambda it, **_: it)
     calib = x[:stage] if calibration_inputs is None else calibration_inputs
-    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib)
+    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed)
     bounds = [(i, min(i + stage, len(x))) for i in range(0, len(x), stage)]
     stages: list[dict] = []
 
@@ -384,4 +453,4 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
         range_calibration_mvms_per_core=tuple(int(v) for v in mvms[2]),
         adc_full_scale_ua_per_core=tuple(full_scales), ci95_width=float(hi - lo),
         ci_target=target, ci_reached=bool(reached), samples_max=len(x),
-        instances_max=instances, ci_stages=tuple(stages))
+        instances_max=instances, ci_stages=tuple(stages), reused_instances=shared.reused)

@@ -37,6 +37,7 @@ the executor reproduces the float forward.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from ..errors import ChipsimError
 from ..kernels import accumulate_int8, fp16_round, requantize_int8
 from ..kernels.normal import key_from, standard_normal_rows, subkey
 from ..kernels.pwm import _int_codes
-from ..mapping import Mapping
+from ..mapping import BlockPlacement, Mapping
 from ..mapping.dataflow import replica_bands, stepped_layers
 from ..spec import AdcRange, ChipSpec, override
 from ..workload.forward import activations, apply_op, im2col
@@ -204,12 +205,9 @@ class ChipInstance:
         self._range_codes = None
         if calibrated:
             self._range_codes = range_codes or self._calibrate_ranges(acts)
-        self.mvms = np.zeros(chip.n_cores, dtype=np.int64)
-        self._count_lock = threading.Lock()
-        self.calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
         self.range_calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
         self.adc_full_scale_ua = np.zeros(chip.n_cores, dtype=np.float64)
-        self._blocks: dict[str, list[list[_Block]]] = {}  # layer -> replica -> blocks
+        self._programmed: list[tuple[int, BlockPlacement, CoreInstance]] = []
         for index, b in enumerate(mapping.blocks):
             w = workload.matrix(b.layer)[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]]
             codes = None
@@ -218,14 +216,57 @@ class ChipInstance:
             inst = program_core(w, chip, program_rng, core_id=b.core, range_codes=codes)
             self.range_calibration_mvms[b.core] += inst.range_calibration_mvms
             self.adc_full_scale_ua[b.core] = inst.adc_full_scale_ua
-            state = inst.read_state(self.t_s)
+            self._programmed.append((index, b, inst))
+        self._read_rng = copy.deepcopy(read_rng)  # as given: :meth:`at` reads anew from it
+        self._read_at(float(t_s), gdc, read_rng)
+
+    def at(self, t_s: float, gdc: bool | None = None) -> ChipInstance:
+        """This chip instance read ``t_s`` seconds after programming (with GDC on or off;
+        None: as this one): the same programmed cores, new drifted states and GDC factors.
+
+        Bit for bit the instance that the same arguments and generators would have
+        programmed with ``t_s`` and ``gdc`` (programming does not depend on them), at the
+        cost of the reads alone; its :attr:`mvms` start at zero.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from chipsim.mapping import map_workload
+        >>> from chipsim.spec import hermes
+        >>> from chipsim.workload import build
+        >>> net = build("lstm-ptb", vocab=20, embed=8, hidden=16)
+        >>> m = map_workload(net.lowered(), hermes())
+        >>> x = np.zeros((2, 5), np.int64)
+        >>> day = ChipInstance(net, m, hermes(), np.random.default_rng(0),
+        ...                    np.random.default_rng(1), calibration_inputs=x).at(86400.0)
+        >>> day.t_s
+        86400.0
+        """
+        new = copy.copy(self)
+        new._read_at(float(t_s), self._gdc if gdc is None else bool(gdc),
+                     copy.deepcopy(self._read_rng))
+        return new
+
+    def _read_at(self, t_s: float, gdc: bool, read_rng: np.random.Generator) -> None:
+        """Drifted states and GDC factors of every programmed core at ``t_s`` (GDC reads
+        from ``read_rng``, block by block); the run counters start at zero."""
+        if not np.isfinite(t_s) or t_s < 0:
+            raise ChipsimError(f"t_s: time since programming must be a finite number >= 0 s, "
+                               f"got {t_s!r}")
+        self.t_s, self._gdc = t_s, gdc
+        self.mvms = np.zeros(self.chip.n_cores, dtype=np.int64)
+        self._count_lock = threading.Lock()
+        self.calibration_mvms = np.zeros(self.chip.n_cores, dtype=np.int64)
+        self._blocks: dict[str, list[list[_Block]]] = {}  # layer -> replica -> blocks
+        for index, b, inst in self._programmed:
+            state = inst.read_state(t_s)
             factor = 1.0
             self.calibration_mvms[b.core] += inst.calibration_mvms  # reference read
             if gdc:
                 factor = inst.gdc_factor(state, read_rng)
                 self.calibration_mvms[b.core] += inst.calibration_mvms
             w_eff = var_eff = None
-            if not quantize:
+            if not self.quantize:
                 unit = inst.w_max / inst.device.polarity_g_max_us
                 w_eff = (state.g[0].astype(np.float64) - state.g[1]) * unit * factor
                 var_eff = state.read_var.astype(np.float64) * (unit * factor) ** 2
@@ -235,8 +276,8 @@ class ChipInstance:
             reps = self._blocks.setdefault(b.layer, [])
             while len(reps) <= b.replica:
                 reps.append([])
-            reps[b.replica].append(_Block(index, b.core, b.rows, b.cols, inst, state, factor, w_eff,
-                                          var_eff))
+            reps[b.replica].append(_Block(index, b.core, b.rows, b.cols, inst, state, factor,
+                                          w_eff, var_eff))
 
     @property
     def scales(self) -> tuple[dict[str, float], dict[str, float]]:

@@ -60,7 +60,7 @@ def test_a_point_runs_blas_on_one_thread_in_any_process(monkeypatch):
 
     seen = []
 
-    def fake_simulate(job):
+    def fake_simulate(job, programmed):
         seen.append({p["internal_api"]: p["num_threads"] for p in threadpool_info()
                      if p["user_api"] == "blas"})
         return {}
@@ -73,3 +73,31 @@ def test_a_point_runs_blas_on_one_thread_in_any_process(monkeypatch):
     assert record["status"] == "ok"
     assert seen and seen[0] and set(seen[0].values()) == {1}
     assert set(after) == {2}  # restored for the caller
+
+
+def test_points_that_differ_in_time_or_gdc_share_instances_with_the_same_records():
+    import dataclasses
+
+    from chipsim import RunConfig
+    from chipsim.explore import worker
+    from chipsim.spec import hermes, to_dict
+
+    def job(i, **run):
+        config = RunConfig(samples=20, instances=2, timing=False, **run)
+        return {"index": i, "id": f"p{i}", "settings": run, "model": "resnet9",
+                "weights": "hwa", "chip": to_dict(hermes()),
+                "config": dataclasses.asdict(config)}
+
+    jobs = [job(0, t_seconds=60.0), job(1, t_seconds=86400.0),
+            job(2, t_seconds=86400.0, gdc=False), job(3, t_seconds=60.0, seed=1)]
+    groups = worker.group_jobs(jobs, 10)
+    assert [[j["index"] for j in g] for g in groups] == [[0, 1, 2], [3]]
+    together = worker.run_points(groups[0])
+    alone = [worker.run_point(j) for j in groups[0]]
+    assert [r["reused_instances"] for r in together] == [0, 2, 2]
+    assert [r["reused_instances"] for r in alone] == [0, 0, 0]
+    for a, b in zip(together, alone, strict=True):
+        assert a["status"] == "ok"
+        drop = ("elapsed_s", "reused_instances")
+        assert {k: v for k, v in a.items() if k not in drop} == \
+            {k: v for k, v in b.items() if k not in drop}

@@ -117,7 +117,7 @@ def test_a_failing_point_is_recorded_and_retried(tmp_path, monkeypatch, capsys):
     argv = ["sweep", "resnet9", "--grid", "chip.cores=16", "--set", "run.accuracy=false",
             "--quiet", "--out", str(out)]
 
-    def boom(job):
+    def boom(job, programmed):
         raise RuntimeError("simulated crash")
 
     monkeypatch.setattr(worker, "_simulate", boom)

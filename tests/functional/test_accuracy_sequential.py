@@ -169,3 +169,47 @@ def test_a_run_split_into_batches_gives_the_outputs_of_the_whole(case):
     assert not np.array_equal(inst.run(x[:30], 1234, first=1), whole)
     with pytest.raises(ChipsimError, match="^first"):
         inst.run(x[:2], 1234, first=-1)
+
+
+@pytest.mark.parametrize("quantize", [True, False])
+def test_an_instance_read_at_another_time_is_the_instance_programmed_for_it(case, quantize):
+    from chipsim.functional.executor import ChipInstance
+
+    net, m, chip, x, _ = case
+
+    def programmed(t_s, gdc):
+        return ChipInstance(net, m, chip, np.random.default_rng(1), np.random.default_rng(2),
+                            calibration_inputs=x[:20], t_s=t_s, gdc=gdc, quantize=quantize)
+
+    base = programmed(60.0, True)
+    base.run(x[:5], 9)
+    for t_s, gdc in ((86400.0, True), (86400.0, False), (60.0, True)):
+        fresh, reread = programmed(t_s, gdc), base.at(t_s, gdc)
+        np.testing.assert_array_equal(reread.run(x[:30], 9), fresh.run(x[:30], 9))
+        np.testing.assert_array_equal(reread.calibration_mvms, fresh.calibration_mvms)
+        np.testing.assert_array_equal(reread.mvms, fresh.mvms)
+        assert reread.t_s == t_s
+    assert base.at(1e6).run(x[:3], 9).shape == base.run(x[:3], 9).shape
+    with pytest.raises(ChipsimError, match="^t_s"):
+        base.at(-1.0)
+
+
+@pytest.mark.parametrize("width", [None, 3.0])
+def test_kept_instances_give_the_scores_of_programmed_ones(case, width):
+    from chipsim.functional.accuracy import Programmed
+
+    net, m, chip, x, y = case
+    kw = dict(instances=3, seed=7, batch=50, calibration_inputs=x[:40], ci_width=width,
+              stage=40)
+    kept = Programmed()
+    for t_s, gdc in ((60.0, True), (86400.0, True), (86400.0, False), (1e7, True)):
+        fresh = chip_accuracy(net, m, chip, x, y, _agreement, t_s=t_s, gdc=gdc, **kw)
+        again = chip_accuracy(net, m, chip, x, y, _agreement, t_s=t_s, gdc=gdc,
+                              programmed=kept, **kw)
+        assert fresh.reused_instances == 0
+        assert again.reused_instances == (0 if t_s == 60.0 else again.instances)
+        want = dataclasses.replace(fresh, reused_instances=again.reused_instances)
+        assert again.to_dict() == want.to_dict()
+    with pytest.raises(ChipsimError, match="^programmed"):
+        chip_accuracy(net, m, chip, x, y, _agreement, programmed=kept,
+                      **{**kw, "seed": 8})
