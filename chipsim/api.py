@@ -23,7 +23,7 @@ import numpy as np
 from . import __version__
 from .config import RunConfig
 from .errors import ChipsimError
-from .functional.accuracy import CI_STAGE, Programmed, chip_accuracy
+from .functional.accuracy import CI_STAGE, Programmed, _mapping_key, chip_accuracy
 from .functional.tasks import score, task_data
 from .mapping import Mapping, MappingError, map_workload, mapping_to_dict
 from .report.model import Report
@@ -125,7 +125,11 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
             tcfg = TimingConfig(transport=TransportMode(config.transport),
                                 inferences=config.inferences,
                                 gdc_interval_us=config.gdc_interval_us, timeline=True)
-            timing = side.submit(simulate_timing, mapping, layers, chip, tcfg)
+            # the time since programming and GDC do not change the timing: kept with the
+            # programmed instances of points that differ only in those
+            key = (_mapping_key(mapping), spec_hash(chip), tcfg)
+            kept = programmed.timing.get(key) if programmed is not None else None
+            timing = side.submit(lambda: kept or simulate_timing(mapping, layers, chip, tcfg))
         accuracy = None
         if config.accuracy and task is not None:
             x, y = task_data(task, "test", config.samples)
@@ -138,6 +142,8 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
                 calibration_inputs=calib, progress=progress, ci_width=config.ci_width,
                 programmed=programmed).to_dict()
         timing = timing and timing.result()
+        if timing is not None and programmed is not None:
+            programmed.timing[key] = timing
     provenance = {
         "chipsim": __version__,
         "spec_hash": spec_hash(chip),

@@ -30,7 +30,7 @@ from ..workload.forward import forward
 from ..workload.graph import Workload
 from .executor import ChipInstance
 
-__all__ = ["AccuracyResult", "Programmed", "chip_accuracy", "batched", "CI_STAGE",
+__all__ = ["AccuracyResult", "Programmed", "chip_accuracy", "CI_STAGE",
            "CI_MIN_INSTANCES"]
 
 #: samples per stage of a sequential (``ci_width``) measurement, and its chip batch: fixed, so
@@ -98,11 +98,6 @@ class AccuracyResult:
         d["adc_full_scale_ua_per_core"] = [list(v) for v in self.adc_full_scale_ua_per_core]
         d["ci_stages"] = [dict(e, chip_ci95=list(e["chip_ci95"])) for e in self.ci_stages]
         return d
-
-
-def batched(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch: int) -> np.ndarray:
-    """``fn`` applied to ``x`` in batches of ``batch`` along axis 0, concatenated."""
-    return np.concatenate([fn(x[i: i + batch]) for i in range(0, len(x), batch)])
 
 
 #: the values a score can take, by metric (a confidence interval stays inside them)
@@ -206,7 +201,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed)
     values, full_scales, mvms = [], [], None
     with threadpool_limits(1), _pool(threads) as pool:
-        soft = pool.submit(lambda: batched(lambda b: forward(workload, b), x, batch))
+        soft = pool.submit(shared.software, x, [(i, min(i + batch, len(x)))
+                                                for i in range(0, len(x), batch)])
         for inst, outs in _waves(shared, range(instances), bounds, x, pool, wrap):
             values.append(score(np.concatenate(outs), y)[1])
             full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
@@ -233,17 +229,26 @@ class Programmed:
     with the same workload, mapping, chip, seed, quantization and calibration inputs reads
     them again at its own ``t_s`` and ``gdc`` (:meth:`ChipInstance.at`) instead of
     programming them anew: the same scores, bit for bit, at the cost of the reads.
-    ``reused`` counts the instances taken from it so far. Every kept instance stays in memory
-    until this object is dropped.
+    ``reused`` counts the instances taken from it so far. It keeps, too, what such points share
+    besides: the float forward of the test inputs and (:func:`chipsim.simulate`) the timing
+    results. Every kept instance stays in memory until this object is dropped.
     """
 
     def __init__(self, *, keep: bool = True) -> None:
         self.keep = keep  # False: only the activation scales are shared (one measurement)
         self.signature: tuple | None = None
         self.instances: dict[int, tuple[ChipInstance, int]] = {}
+        self.software: dict[tuple, np.ndarray] = {}  # float forward outputs by inputs
+        self.timing: dict[tuple, object] = {}  # timing results (chipsim.simulate)
         self.scales = self.range_codes = None
         self.reused = 0
         self._lock = threading.Lock()
+
+
+def _digest(a: np.ndarray) -> tuple:
+    """An array by its content."""
+    return (hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest(), a.shape,
+            str(a.dtype))
 
 
 def _mapping_key(mapping: Mapping) -> str:
@@ -268,9 +273,7 @@ class _Shared:
         self.kwargs = dict(quantize=quantize, calibration_inputs=calib)
         self.root = np.random.SeedSequence(seed)
         self.kept = programmed if programmed is not None else Programmed(keep=False)
-        signature = (id(workload), _mapping_key(mapping), chip, seed, quantize,
-                     hashlib.sha256(np.ascontiguousarray(calib).tobytes()).hexdigest(),
-                     calib.shape, str(calib.dtype))
+        signature = (id(workload), _mapping_key(mapping), chip, seed, quantize, _digest(calib))
         if self.kept.signature not in (None, signature):
             raise ChipsimError("programmed: kept instances of another workload, mapping, chip, "
                                "seed, quantization or calibration inputs")
@@ -280,6 +283,20 @@ class _Shared:
     @property
     def scales(self):
         return self.kept.scales
+
+    def software(self, x: np.ndarray, bounds: list[tuple[int, int]]) -> np.ndarray:
+        """The float forward of ``x`` in the batches ``bounds`` (kept: it does not depend on
+        the chip, the time or GDC)."""
+        key = (_digest(x), tuple(bounds))
+        with self.kept._lock:
+            found = self.kept.software.get(key)
+        if found is None:
+            workload = self.args[0]
+            found = np.concatenate([forward(workload, x[lo:hi]) for lo, hi in bounds])
+            if self.kept.keep:
+                with self.kept._lock:
+                    self.kept.software[key] = found
+        return found
 
     def program(self, i: int) -> tuple[ChipInstance, int]:
         """Instance ``i`` at this measurement's time and GDC, and its read-noise key."""
@@ -442,8 +459,7 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
                 full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
                 del inst
             metric, values, reached = check(outs, n)
-        _, software = score(np.concatenate(
-            [forward(workload, x[lo:hi]) for lo, hi in bounds if lo < n]), y[:n])
+        _, software = score(shared.software(x, [b for b in bounds if b[0] < n]), y[:n])
     lo, hi = _ci95(values, metric)
     return AccuracyResult(
         metric=metric, software=float(software), chip_mean=float(values.mean()),

@@ -83,7 +83,7 @@ def test_points_that_differ_in_time_or_gdc_share_instances_with_the_same_records
     from chipsim.spec import hermes, to_dict
 
     def job(i, **run):
-        config = RunConfig(samples=20, instances=2, timing=False, **run)
+        config = RunConfig(samples=20, instances=2, inferences=1, **run)
         return {"index": i, "id": f"p{i}", "settings": run, "model": "resnet9",
                 "weights": "hwa", "chip": to_dict(hermes()),
                 "config": dataclasses.asdict(config)}
