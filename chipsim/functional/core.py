@@ -290,11 +290,15 @@ class CoreInstance:
 
     def mvm_ldpu(self, codes: np.ndarray, state: CoreReadState,
                  noise: ReadNoise | np.random.Generator, ldpu: tuple[np.ndarray, ...], *,
-                 relu: bool = False) -> np.ndarray:
+                 relu: bool = False, fp16: bool = False) -> np.ndarray:
         """The LDPU's FP16 outputs (float32, (batch, cols)) of the PWM ``codes``: the counts of
         :meth:`mvm_counts` through the per-column affine ``ldpu = (offset, scale, bias)``
-        (:meth:`ldpu_params`; :func:`~chipsim.kernels.ldpu_affine`), in the same pass."""
-        return self._read(codes, state, noise, tuple(fp16_round(p) for p in ldpu), relu)
+        (:meth:`ldpu_params`; :func:`~chipsim.kernels.ldpu_affine`), in the same pass.
+        ``fp16``: the parameters are already FP16 values (float32 arrays of
+        :func:`~chipsim.kernels.fp16_round`), as the LDPU's registers hold them."""
+        if not fp16:
+            ldpu = tuple(fp16_round(p) for p in ldpu)
+        return self._read(codes, state, noise, ldpu, relu)
 
     def _read(self, codes, state, noise, ldpu16, relu) -> np.ndarray:
         core = self.core
