@@ -201,9 +201,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed)
     values, full_scales, mvms = [], [], None
     with threadpool_limits(1), _pool(threads) as pool:
-        soft = pool.submit(shared.software, x, [(i, min(i + batch, len(x)))
-                                                for i in range(0, len(x), batch)])
-        for inst, outs in _waves(shared, range(instances), bounds, x, pool, wrap):
+        soft = pool.submit(shared.software, x, bounds)
+        for inst, outs in _pipeline(shared, range(instances), bounds, x, pool, wrap):
             values.append(score(np.concatenate(outs), y)[1])
             full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
             if mvms is None:
@@ -303,10 +302,10 @@ class _Shared:
         kept = self.kept
         with kept._lock:
             found = kept.instances.get(i)
-        if found is not None:
-            with kept._lock:
+            if found is not None:
                 kept.reused += 1
                 self.reused += 1
+        if found is not None:
             return found[0].at(self.t_s, self.gdc), found[1]
         root = self.root
         ss = np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (i,))
@@ -346,7 +345,7 @@ def _pool(threads: int | None) -> Executor:
     return _Here() if threads == 1 else ThreadPoolExecutor(max_workers=threads)
 
 
-def _waves(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.ndarray,
+def _pipeline(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.ndarray,
            pool: Executor, wrap: Callable
            ) -> Iterator[tuple[ChipInstance, list[np.ndarray]]]:
     """Programme the instances ``indices`` and run each on the batches ``bounds`` of ``x``, on
@@ -454,7 +453,7 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
         full_scales = [tuple(float(v) for v in inst.adc_full_scale_ua) for inst, _ in live]
         del live, first
         while not reached and len(outs) < instances:  # all samples used: more instances
-            for inst, out in _waves(shared, [len(outs)], bounds, x, pool, lambda it, **_: it):
+            for inst, out in _pipeline(shared, [len(outs)], bounds, x, pool, lambda it, **_: it):
                 outs.append(out)
                 full_scales.append(tuple(float(v) for v in inst.adc_full_scale_ua))
                 del inst

@@ -15,7 +15,9 @@ Signal chain of :meth:`CoreInstance.mvm` (``shared/hermes.md`` §1, §6):
    :meth:`CoreInstance._may_saturate` cannot clear; for the others their signed sum is one
    product);
 3. read (1/f) noise, drawn exactly in distribution for the whole column as
-   ``sqrt(v_read² · u² @ Σ_devices (g(t)·σ_r)²) · N(0, 1)`` (one extra matrix product);
+   ``sqrt(v_read² · u² @ Σ_devices (g(t)·σ_r)²) · N(0, 1)`` (one extra matrix product; the
+   ``N(0, 1)`` of each conversion comes from the counter-based generator at the position
+   :class:`ReadNoise` gives the vector, drawn inside the read-out kernel);
 4. the ADC: output noise, per-column gain/offset spread, rounding and clipping to
    ``±core.adc_levels`` counts over the core's full scale
    (:attr:`CoreInstance.adc_full_scale_ua`: ``core.adc_full_scale_ua`` with

@@ -213,3 +213,21 @@ def test_kept_instances_give_the_scores_of_programmed_ones(case, width):
     with pytest.raises(ChipsimError, match="^programmed"):
         chip_accuracy(net, m, chip, x, y, _agreement, programmed=kept,
                       **{**kw, "seed": 8})
+
+
+def test_reading_a_layer_in_chunks_changes_nothing(case, monkeypatch):
+    from chipsim.functional import executor
+    from chipsim.functional.executor import ChipInstance
+
+    net, m, chip, x, _ = case
+
+    def outputs():
+        inst = ChipInstance(net, m, chip, np.random.default_rng(1), np.random.default_rng(2),
+                            calibration_inputs=x[:20])
+        return inst.run(x[:30], 77), inst.mvms
+
+    whole, mvms = outputs()
+    monkeypatch.setattr(executor, "CHUNK_VECTORS", 37)  # conv layers: 30 × 64 vectors
+    chunked, chunked_mvms = outputs()
+    np.testing.assert_array_equal(chunked, whole)
+    np.testing.assert_array_equal(chunked_mvms, mvms)
