@@ -29,33 +29,6 @@ def _clip(value, bound):
     return value
 
 
-@njit(cache=True, nogil=True)
-def _combine_phases(products, one_phase, i_sat, v):
-    """Currents (float32) of the four phase products scaled by ``v`` (float32), each
-    ``float64(v · p)``, clipped and combined in float64; a loop per read mode, so that each
-    vectorizes."""
-    _, rows, cols = products.shape
-    out = np.empty((rows, cols), dtype=np.float32)
-    if one_phase:
-        for b in range(rows):
-            for c in range(cols):
-                p0 = np.float64(v * products[0, b, c])
-                p1 = np.float64(v * products[1, b, c])
-                p2 = np.float64(v * products[2, b, c])
-                p3 = np.float64(v * products[3, b, c])
-                out[b, c] = _clip(p0 - p1, i_sat) - _clip(p2 - p3, i_sat)
-    else:
-        for b in range(rows):
-            for c in range(cols):
-                p0 = np.float64(v * products[0, b, c])
-                p1 = np.float64(v * products[1, b, c])
-                p2 = np.float64(v * products[2, b, c])
-                p3 = np.float64(v * products[3, b, c])
-                out[b, c] = (((_clip(p0, i_sat) - _clip(p1, i_sat)) - _clip(p2, i_sat))
-                             + _clip(p3, i_sat))
-    return out
-
-
 def combine_phases(products, one_phase, i_sat_ua) -> np.ndarray:
     """Signed column currents (µA) from the four input-sign × weight-sign products.
 
@@ -110,30 +83,50 @@ def combine_phases(products, one_phase, i_sat_ua) -> np.ndarray:
     _checks.leading_axis("products", arr, 4, "(4, B, C), one (B, C) product per phase")
     one_phase = _checks.flag("one_phase", one_phase)
     i_sat = _checks.positive("i_sat_ua", i_sat_ua)
-    return _combine_phases(arr, one_phase, i_sat, np.float32(1.0))
+    return _currents(arr, True, one_phase, np.float32(1.0), np.float32(i_sat), i_sat)
+
+
+@njit(cache=True, inline="always")
+def _current_row(products, saturating, one_phase, v, sat32, sat64, b, out):
+    """The signed column currents of vector ``b`` into ``out`` (float32): ``V · p0`` (one
+    product), ``V · (p0 − p1)`` (two, no saturation), ``clip(V · p0) − clip(V · p1)`` (two,
+    saturating; bound ``sat32``), or the four phases of :func:`combine_phases` (float64,
+    bound ``sat64``). A loop per case, so that each vectorizes."""
+    n_prod, _, cols = products.shape
+    if n_prod == 1:
+        for c in range(cols):
+            out[c] = v * products[0, b, c]
+    elif n_prod == 2 and saturating:
+        for c in range(cols):
+            out[c] = _clip(v * products[0, b, c], sat32) - _clip(v * products[1, b, c], sat32)
+    elif n_prod == 2:
+        for c in range(cols):
+            out[c] = v * (products[0, b, c] - products[1, b, c])
+    elif one_phase:
+        for c in range(cols):
+            p0 = np.float64(v * products[0, b, c])
+            p1 = np.float64(v * products[1, b, c])
+            p2 = np.float64(v * products[2, b, c])
+            p3 = np.float64(v * products[3, b, c])
+            out[c] = _clip(p0 - p1, sat64) - _clip(p2 - p3, sat64)
+    else:
+        for c in range(cols):
+            p0 = np.float64(v * products[0, b, c])
+            p1 = np.float64(v * products[1, b, c])
+            p2 = np.float64(v * products[2, b, c])
+            p3 = np.float64(v * products[3, b, c])
+            out[c] = (((_clip(p0, sat64) - _clip(p1, sat64)) - _clip(p2, sat64))
+                      + _clip(p3, sat64))
 
 
 @njit(cache=True, nogil=True)
 def _currents(products, saturating, one_phase, v, sat32, sat64):
-    """Signed column currents (float32) from the array products; a loop per case, so that
-    each vectorizes."""
-    n_prod, rows, cols = products.shape
-    if n_prod == 4:
-        return _combine_phases(products, one_phase, sat64, v)
+    """Signed column currents (float32) from the array products (:func:`_current_row` of
+    every row)."""
+    _, rows, cols = products.shape
     out = np.empty((rows, cols), dtype=np.float32)
-    if n_prod == 1:
-        for b in range(rows):
-            for c in range(cols):
-                out[b, c] = v * products[0, b, c]
-    elif n_prod == 2 and saturating:
-        for b in range(rows):
-            for c in range(cols):
-                out[b, c] = (_clip(v * products[0, b, c], sat32)
-                             - _clip(v * products[1, b, c], sat32))
-    elif n_prod == 2:
-        for b in range(rows):
-            for c in range(cols):
-                out[b, c] = v * (products[0, b, c] - products[1, b, c])
+    for b in range(rows):
+        _current_row(products, saturating, one_phase, v, sat32, sat64, b, out[b])
     return out
 
 
@@ -245,37 +238,6 @@ def analog_readout(products, noise_var, z, *, saturating, one_phase, v_read_v, i
                            z_arr, gain_arr, offset_arr,
                            _checks.positive("full_scale_ua", full_scale_ua),
                            _checks.levels_int("levels", levels, _INT32_MAX))
-
-
-@njit(cache=True, inline="always")
-def _current_row(products, saturating, one_phase, v, sat32, sat64, b, out):
-    """Row ``b`` of :func:`_currents` into ``out``; a loop per case, so that each
-    vectorizes."""
-    n_prod, _, cols = products.shape
-    if n_prod == 1:
-        for c in range(cols):
-            out[c] = v * products[0, b, c]
-    elif n_prod == 2 and saturating:
-        for c in range(cols):
-            out[c] = _clip(v * products[0, b, c], sat32) - _clip(v * products[1, b, c], sat32)
-    elif n_prod == 2:
-        for c in range(cols):
-            out[c] = v * (products[0, b, c] - products[1, b, c])
-    elif one_phase:
-        for c in range(cols):
-            p0 = np.float64(v * products[0, b, c])
-            p1 = np.float64(v * products[1, b, c])
-            p2 = np.float64(v * products[2, b, c])
-            p3 = np.float64(v * products[3, b, c])
-            out[c] = _clip(p0 - p1, sat64) - _clip(p2 - p3, sat64)
-    else:
-        for c in range(cols):
-            p0 = np.float64(v * products[0, b, c])
-            p1 = np.float64(v * products[1, b, c])
-            p2 = np.float64(v * products[2, b, c])
-            p3 = np.float64(v * products[3, b, c])
-            out[c] = (((_clip(p0, sat64) - _clip(p1, sat64)) - _clip(p2, sat64))
-                      + _clip(p3, sat64))
 
 
 @njit(cache=True, nogil=True)
