@@ -122,6 +122,8 @@ def _table(r: dict[str, Any]) -> str:
         (f"ResNet-9 accuracy path, {net['images']} images", f"{net['run_s']:.1f} s",
          f"float32 forward {net['float_s']:.1f} s", f"{net['network_ratio']:.2f}x",
          "network_ratio"),
+        ("  the same on one Python thread (BLAS on 2)", f"{net['serial_run_s']:.1f} s",
+         f"float32 forward {net['float_s']:.1f} s", f"{net['serial_network_ratio']:.2f}x", ""),
         (f"  its Gaussian draws alone ({net['noise_draws'] / 1e6:,.0f} M)",
          f"{net['noise_draw_s']:.1f} s", f"float32 forward {net['float_s']:.1f} s",
          f"{net['noise_draw_ratio']:.2f}x", ""),

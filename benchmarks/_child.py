@@ -1,9 +1,11 @@
 """Measurements that need a process of their own: ``python -m benchmarks._child TASK ...``.
 
 - ``network IMAGES [IMAGES ...]``: program ResNet-9 on one chip instance and run the test
-  images through it in batches, for each size in turn (ascending); then the float forward of
-  the same images. Prints one JSON object; ``peak_rss_mb`` is this process's peak resident
-  memory after the largest run.
+  images through it in batches, for each size in turn (ascending), as the accuracy
+  measurement runs an instance (:func:`chipsim.functional.accuracy.run_instance`: batches
+  split over Numba's threads, BLAS on one thread in each), then again on one Python thread
+  (BLAS on its own threads); then the float forward of the same images. Prints one JSON
+  object; ``peak_rss_mb`` is this process's peak resident memory after the largest run.
 - ``larger IMAGES``: ResNet-9 on 64 × 64 images (seeded random weights) on the 256-core chip,
   replicated: seconds per core-MVM of the accuracy path.
 - ``timing MODEL_SIZE REPLICATE INFERENCES``: the timing path of ResNet-9 (shipped weights at
@@ -36,6 +38,7 @@ def _peak_rss_mb() -> float:
 def _network(sizes: list[int]) -> dict:
     import numpy as np
 
+    from chipsim.functional.accuracy import run_instance
     from chipsim.functional.executor import ChipInstance
     from chipsim.functional.tasks import task_data
     from chipsim.mapping import map_workload
@@ -60,15 +63,21 @@ def _network(sizes: list[int]) -> dict:
         x, y = x_all[:n], y_all[:n]
         before = inst.mvms.copy()
         t0, c0 = time.perf_counter(), time.process_time()
-        out = np.concatenate([inst.run(x[i:i + BATCH], 2, first=i) for i in range(0, n, BATCH)])
+        out = run_instance(inst, x, 2, batch=BATCH)  # as chip_accuracy runs an instance
         run_s, run_cpu = time.perf_counter() - t0, time.process_time() - c0
         rss = _peak_rss_mb()
         done = inst.mvms - before
+        t0 = time.perf_counter()  # the same on one Python thread (BLAS on its own threads)
+        serial = np.concatenate([inst.run(x[i:i + BATCH], 2, first=i)
+                                 for i in range(0, n, BATCH)])
+        serial_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         ref = np.concatenate([forward(wl, x[i:i + BATCH]) for i in range(0, n, BATCH)])
         float_s = time.perf_counter() - t0
         draws = int(done @ block_cols)
         runs.append({"images": n, "run_s": run_s, "run_cpu_s": run_cpu, "float_s": float_s,
+                     "serial_run_s": serial_s,
+                     "serial_top1": float(100 * np.mean(serial.argmax(-1) == y)),
                      "core_mvms": int(done.sum()), "peak_rss_mb": rss, "noise_draws": draws,
                      "noise_draw_s": _draw_time(draws),
                      "chip_top1": float(100 * np.mean(out.argmax(-1) == y)),

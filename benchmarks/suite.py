@@ -183,7 +183,9 @@ def bench_network(sizes: Sizes) -> dict:
     """ResNet-9 (shipped 1-channel weights, the default replicated mapping of ``chipsim
     run``), MNIST test images, every nonideality, batches of 100, in a subprocess: seconds per
     image at each size, the ratio to the float32 NumPy forward of the same images at the
-    largest size, and the subprocess's peak resident memory. To show what bounds it: the time
+    largest size (the instance run as the accuracy measurement runs it, on Numba's threads;
+    ``serial_network_ratio``: on one Python thread), and the subprocess's peak resident
+    memory. To show what bounds it: the time
     to draw as many float32 normals as the run's ADC conversions (one read-noise draw each)
     alone, against the same float forward."""
     out = _child("network", *map(str, sizes.image_sizes))
@@ -197,6 +199,8 @@ def bench_network(sizes: Sizes) -> dict:
         "images": sizes.images, "batch": out["batch"], "cores": out["cores"],
         "program_s": out["program_s"], "run_s": main["run_s"], "run_cpu_s": main["run_cpu_s"],
         "float_s": main["float_s"], "network_ratio": main["run_s"] / main["float_s"],
+        "serial_run_s": main["serial_run_s"],
+        "serial_network_ratio": main["serial_run_s"] / main["float_s"],
         "noise_draws": main["noise_draws"], "noise_draw_s": main["noise_draw_s"],
         "noise_draw_ratio": main["noise_draw_s"] / main["float_s"],
         "core_mvms": main["core_mvms"], "us_per_core_mvm": main["run_s"] / main["core_mvms"] * 1e6,

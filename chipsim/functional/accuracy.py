@@ -30,7 +30,7 @@ from ..workload.forward import forward
 from ..workload.graph import Workload
 from .executor import ChipInstance
 
-__all__ = ["AccuracyResult", "Programmed", "chip_accuracy", "CI_STAGE",
+__all__ = ["AccuracyResult", "Programmed", "chip_accuracy", "run_instance", "CI_STAGE",
            "CI_MIN_INSTANCES"]
 
 #: samples per stage of a sequential (``ci_width``) measurement, and its chip batch: fixed, so
@@ -389,6 +389,33 @@ def _run(pool: Executor, jobs: list[tuple[ChipInstance, int, int, int]],
         futures.append([pool.submit(inst.run, x[a:b], key, first=int(a))
                         for a, b in zip(cuts[:-1], cuts[1:], strict=True)])
     return [np.concatenate([f.result() for f in fs]) for fs in futures]
+
+
+def run_instance(inst: ChipInstance, x: np.ndarray, key: int, *, batch: int = 100,
+                 threads: int | None = None) -> np.ndarray:
+    """The outputs of chip instance ``inst`` on all of ``x`` with read-noise key ``key``, as
+    :func:`chip_accuracy` computes them: batches of ``batch`` samples, each split over
+    ``threads`` threads (None: Numba's thread count), BLAS on one thread in each; the same
+    outputs bit for bit with any ``batch`` or ``threads``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from chipsim.mapping import map_workload
+    >>> from chipsim.spec import hermes
+    >>> from chipsim.workload import build
+    >>> net = build("lstm-ptb", vocab=20, embed=8, hidden=16)
+    >>> x = np.zeros((6, 5), np.int64)
+    >>> inst = ChipInstance(net, map_workload(net.lowered(), hermes()), hermes(),
+    ...                     np.random.default_rng(0), np.random.default_rng(1),
+    ...                     calibration_inputs=x)
+    >>> bool((run_instance(inst, x, 7, batch=4, threads=2) == inst.run(x, 7)).all())
+    True
+    """
+    bounds = [(i, min(i + batch, len(x))) for i in range(0, len(x), batch)]
+    with threadpool_limits(1), _pool(threads) as pool:
+        return np.concatenate(_run(pool, [(inst, key, lo, hi) for lo, hi in bounds], x,
+                                   pool._max_workers))
 
 
 def _limits(arr: np.ndarray, metric: str, samples: int, instances: int) -> dict:
