@@ -127,8 +127,10 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
                                 gdc_interval_us=config.gdc_interval_us, timeline=True)
             # the time since programming and GDC do not change the timing: kept with the
             # programmed instances of points that differ only in those
-            key = (_mapping_key(mapping), spec_hash(chip), tcfg)
-            kept = programmed.timing.get(key) if programmed is not None else None
+            key = kept = None
+            if programmed is not None:
+                key = (_mapping_key(mapping), spec_hash(chip), tcfg)
+                kept = programmed.timing.get(key)
             timing = side.submit(lambda: kept or simulate_timing(mapping, layers, chip, tcfg))
         accuracy = None
         if config.accuracy and task is not None:

@@ -227,10 +227,10 @@ class Programmed:
     The first measurement that uses it programmes its instances and keeps them; a later one
     with the same workload, mapping, chip, seed, quantization and calibration inputs reads
     them again at its own ``t_s`` and ``gdc`` (:meth:`ChipInstance.at`) instead of
-    programming them anew: the same scores, bit for bit, at the cost of the reads.
-    ``reused`` counts the instances taken from it so far. It keeps, too, what such points share
-    besides: the float forward of the test inputs and (:func:`chipsim.simulate`) the timing
-    results. Every kept instance stays in memory until this object is dropped.
+    programming them anew: the same scores, bit for bit, at the cost of the reads. It keeps,
+    too, what such points share besides: the float forward of the test inputs and
+    (:func:`chipsim.simulate`) the timing results. Every kept instance stays in memory until
+    this object is dropped.
     """
 
     def __init__(self, *, keep: bool = True) -> None:
@@ -240,7 +240,6 @@ class Programmed:
         self.software: dict[tuple, np.ndarray] = {}  # float forward outputs by inputs
         self.timing: dict[tuple, object] = {}  # timing results (chipsim.simulate)
         self.scales = self.range_codes = None
-        self.reused = 0
         self._lock = threading.Lock()
 
 
@@ -272,11 +271,13 @@ class _Shared:
         self.kwargs = dict(quantize=quantize, calibration_inputs=calib)
         self.root = np.random.SeedSequence(seed)
         self.kept = programmed if programmed is not None else Programmed(keep=False)
-        signature = (id(workload), _mapping_key(mapping), chip, seed, quantize, _digest(calib))
-        if self.kept.signature not in (None, signature):
-            raise ChipsimError("programmed: kept instances of another workload, mapping, chip, "
-                               "seed, quantization or calibration inputs")
-        self.kept.signature = signature
+        if programmed is not None:  # only kept instances need to be of this measurement
+            signature = (id(workload), _mapping_key(mapping), chip, seed, quantize,
+                         _digest(calib))
+            if programmed.signature not in (None, signature):
+                raise ChipsimError("programmed: kept instances of another workload, mapping, "
+                                   "chip, seed, quantization or calibration inputs")
+            programmed.signature = signature
         self.reused = 0
 
     @property
@@ -300,11 +301,9 @@ class _Shared:
     def program(self, i: int) -> tuple[ChipInstance, int]:
         """Instance ``i`` at this measurement's time and GDC, and its read-noise key."""
         kept = self.kept
-        with kept._lock:
+        with kept._lock:  # instances may be programmed on several threads at once
             found = kept.instances.get(i)
-            if found is not None:
-                kept.reused += 1
-                self.reused += 1
+            self.reused += found is not None
         if found is not None:
             return found[0].at(self.t_s, self.gdc), found[1]
         root = self.root

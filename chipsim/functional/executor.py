@@ -264,10 +264,8 @@ class ChipInstance:
 
     def _read_at(self, t_s: float, gdc: bool, read_rng: np.random.Generator) -> None:
         """Drifted states and GDC factors of every programmed core at ``t_s`` (GDC reads
-        from ``read_rng``, block by block); the run counters start at zero."""
-        if not np.isfinite(t_s) or t_s < 0:
-            raise ChipsimError(f"t_s: time since programming must be a finite number >= 0 s, "
-                               f"got {t_s!r}")
+        from ``read_rng``, block by block; a bad ``t_s`` is refused by
+        :meth:`CoreInstance.read_state`); the run counters start at zero."""
         self.t_s, self._gdc = t_s, gdc
         self.mvms = np.zeros(self.chip.n_cores, dtype=np.int64)
         self._count_lock = threading.Lock()
