@@ -51,7 +51,7 @@ from ..kernels.readout import _currents, _noisy_counts, _noisy_ldpu
 from ..spec import AdcRange, ChipSpec, CoreSpec, ReadMode
 
 __all__ = ["CoreInstance", "program_core", "CoreReadState", "ReadNoise", "calibrated_full_scale",
-           "ADC_RANGE_FLOOR", "SCREEN_GROUPS", "SCREEN_COLUMN_SHARE"]
+           "ADC_RANGE_FLOOR", "SCREEN_GROUPS"]
 
 #: column groups of the saturation screen's middle bound (:meth:`CoreInstance._may_saturate`):
 #: its product has 2 × 16 columns, 1/8 of a 256-column core's product. Of ResNet-9's 691,300
@@ -59,17 +59,6 @@ __all__ = ["CoreInstance", "program_core", "CoreReadState", "ReadNoise", "calibr
 #: bound 25,443, the per-column bound none (none saturates: the largest line current is
 #: 62 µA against 100 µA).
 SCREEN_GROUPS = 16
-
-#: the per-column bound runs only when at most this share of the batch is left after the
-#: group bound. It costs one product per vector (two with inputs of both signs), about what
-#: the phase-wise read it may spare costs over the one-product read (one more product for
-#: inputs >= 0, three for 4-ph inputs of both signs), so it pays for vectors far from
-#: saturation and not for a batch that mostly is near it: with uniform random weights at
-#: full scale (every vector left by the group bound) running it made a core MVM 6 % slower,
-#: 14 % with inputs >= 0. ResNet-9's inference batches leave at most a few % (the 16-vector
-#: GDC reads of full-range random codes leave all and are read phase by phase). Either way
-#: the screen is exact.
-SCREEN_COLUMN_SHARE = 0.5
 
 #: smallest calibrated ADC full scale, as a fraction of ``core.adc_full_scale_ua`` (the ADC's
 #: largest range): a core whose calibration currents are all (nearly) zero still gets a
@@ -110,10 +99,6 @@ class ReadNoise:
                                    f"{batch} vectors")
             return source
         return cls(key_from(source), np.arange(batch, dtype=np.uint64))
-
-    def take(self, sel: np.ndarray) -> ReadNoise:
-        """The draws of the vectors ``sel`` of the batch."""
-        return ReadNoise(self.key, self.positions[sel])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -310,17 +295,17 @@ class CoreInstance:
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
         noise_var = u_sq @ state.read_var
+        out = np.empty(noise_var.shape, dtype=np.int32 if ldpu16 is None else np.float32)
         risky = self._may_saturate(u_pos, u_neg, state)
         if risky is None or not risky.any():
-            return self._readout(u_pos, u_neg, noise_var, noise, state, False, ldpu16, relu)
-        if risky.all():
-            return self._readout(u_pos, u_neg, noise_var, noise, state, True, ldpu16, relu)
-        # only the vectors that may saturate pay for the phase-wise read
-        out = np.empty(noise_var.shape, dtype=np.int32 if ldpu16 is None else np.float32)
-        for sel, saturating in ((np.flatnonzero(~risky), False), (np.flatnonzero(risky), True)):
-            out[sel] = self._readout(u_pos[sel], None if u_neg is None else u_neg[sel],
-                                     noise_var[sel], noise.take(sel), state, saturating,
-                                     ldpu16, relu)
+            parts = ((False, None),)
+        elif risky.all():
+            parts = ((True, None),)
+        else:  # only the vectors that may saturate pay for the phase-wise read
+            parts = ((False, np.flatnonzero(~risky)), (True, np.flatnonzero(risky)))
+        for saturating, rows in parts:
+            self._readout(u_pos, u_neg, noise_var, noise, state, saturating, ldpu16, relu,
+                          out, rows)
         return out
 
     def _may_saturate(self, u_pos: np.ndarray, u_neg: np.ndarray | None,
@@ -332,9 +317,10 @@ class CoreInstance:
         read phase below ``i_sat_ua`` (4-ph: each input sign × polarity phase of each
         column; 1-ph: each polarity's line carrying both pulse signs), so clipping would
         leave its read unchanged. Three bounds, each a true upper bound of every such current
-        of a vector, each computed only for the vectors that the one before flags (the third
-        only if they are at most :data:`SCREEN_COLUMN_SHARE` of the batch); a vector is
-        flagged if every bound computed for it reaches ``i_sat_ua · (1 − margin)``:
+        of a vector, each computed only for the vectors that the one before flags; a vector is
+        flagged if all three reach ``i_sat_ua · (1 − margin)``. A vector's verdict depends
+        only on itself, never on the batch it is read in (its read path sets the rounding of
+        its counts):
 
         1. ``v_read · |u| @ row_max_g`` (one matrix-vector product for the batch): every
            conductance a pulse on row ``r`` reads is at most ``row_max_g[r]``;
@@ -369,8 +355,7 @@ class CoreInstance:
         idx = np.flatnonzero(risky)
         for pos, neg in ((state.group_max_pos, state.group_max_neg),
                          (state.col_max_pos, state.col_max_neg)):
-            if len(idx) == 0 or (pos is state.col_max_pos
-                                 and len(idx) > SCREEN_COLUMN_SHARE * len(risky)):
+            if len(idx) == 0:
                 break
             every = len(idx) == len(risky)  # no copy of the whole batch
             bound = (u_pos if every else u_pos[idx]) @ pos
@@ -387,17 +372,26 @@ class CoreInstance:
 
     def _readout(self, u_pos: np.ndarray, u_neg: np.ndarray | None, noise_var: np.ndarray,
                  noise: ReadNoise, state: CoreReadState, saturating: bool,
-                 ldpu16: tuple[np.ndarray, ...] | None, relu: bool) -> np.ndarray:
+                 ldpu16: tuple[np.ndarray, ...] | None, relu: bool, out: np.ndarray,
+                 rows: np.ndarray | None) -> None:
         """ADC counts (or, with ``ldpu16``, LDPU outputs) of the vectors ``u_pos - u_neg``
         (``u_neg`` None: all inputs >= 0) from their array products
-        (:func:`~chipsim.kernels.noisy_readout`).
+        (:func:`~chipsim.kernels.noisy_readout`), into the rows ``rows`` of ``out`` (None:
+        every row).
 
         Without saturation the signed sum of the read phases is one matrix product (two for
         1-ph inputs of both signs, whose negative pulses see the asymmetric conductances).
         With it each line of each phase is formed: the two polarities (inputs >= 0), or the
-        four products of input sign × polarity.
+        four products of input sign × polarity. The products of a part of the batch are
+        formed for the whole batch when it is at least half of it (no copy of its inputs;
+        a product's row does not depend on the other rows).
         """
         core = self.core
+        prow = rows
+        if rows is not None and 2 * len(rows) < len(u_pos):
+            u_pos = u_pos[rows]
+            u_neg = None if u_neg is None else u_neg[rows]
+            prow = np.arange(len(rows))
         products = self._products(u_pos, u_neg, state, saturating)
         # line currents, noise draw, ADC (and LDPU) in one pass (float32/float64 as the NumPy
         # formulation of the kernel's reference, bit for bit)
@@ -409,8 +403,9 @@ class CoreInstance:
                 np.uint64(noise.key), noise.positions, self.adc_gain, self.adc_offset_lsb,
                 float(full_scale), core.adc_levels, self._dead_mask)
         if ldpu16 is None:
-            return _noisy_counts(*args)
-        return _noisy_ldpu(*args, *ldpu16, relu)
+            _noisy_counts(*args, out=out, prow=prow, orow=rows)
+        else:
+            _noisy_ldpu(*args, *ldpu16, relu, out=out, prow=prow, orow=rows)
 
     @property
     def _dead_mask(self) -> np.ndarray:

@@ -6,7 +6,10 @@ affine (:func:`noisy_readout`)."""
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -243,35 +246,33 @@ def analog_readout(products, noise_var, z, *, saturating, one_phase, v_read_v, i
 @njit(cache=True, nogil=True)
 def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noise_scale,
                 noise_offset, key, positions, gain, offset_lsb, full_scale, levels, dead,
-                ldpu, offset16, scale16, bias16, relu, counts_out, values_out):
-    """:func:`_analog_readout` of each vector with the draws of its position (0 counts on a
-    dead column), into ``counts_out``; with ``ldpu`` the LDPU affine
-    of :func:`~chipsim.kernels.ldpu._ldpu_affine` of each row's counts, into ``values_out``.
+                ldpu, offset16, scale16, bias16, relu, table, prow, orow, lo, hi, counts_out,
+                values_out):
+    """:func:`_analog_readout` of the vectors ``orow[lo:hi]`` (rows of ``noise_var``,
+    ``positions`` and the outputs), whose products are the rows ``prow[lo:hi]`` of
+    ``products``, each with the draws of its position (0 counts on a dead column), into
+    ``counts_out``; with ``ldpu`` the LDPU affine of :func:`~chipsim.kernels.ldpu._ldpu_affine`
+    of each row's counts, into ``values_out`` (looked up in ``table``, :func:`_ldpu_table`,
+    when it is not empty).
 
     One row at a time, in steps that each stay in cache and (but the draw) vectorize: the
     draws, the currents, the conversion, the LDPU. (One loop doing all four per element
     ran 1.6 times slower than the separate whole-array passes; a per-element helper holding
     the draw, five times.)"""
-    _, rows, cols = products.shape
+    cols = products.shape[2]
     base, gamma, base2 = _stream(key)
     top = np.float64(levels)
     z = np.zeros(cols, dtype=np.float32)
     current = np.empty(cols, dtype=np.float32)
     row = np.empty(cols, dtype=np.int32)
     any_dead = dead.any()
-    # the LDPU of a column is a function of its 2·levels + 1 possible counts: a table of them
-    # (the same values) when the batch has more vectors than that
-    lookup = ldpu and rows > 2 * levels + 1
-    table = np.empty((cols if lookup else 0, 2 * levels + 1), dtype=np.float32)
-    if lookup:
-        for c in range(cols):
-            for k in range(2 * levels + 1):
-                table[c, k] = _ldpu_value(k - levels, offset16[c], scale16[c], bias16[c], relu)
-    for b in range(rows):
+    lookup = table.shape[0] > 0
+    for i in range(lo, hi):
+        b = orow[i]
         first = positions[b] * np.uint64(cols)
         for c in range(cols):
             z[c] = np.float32(_normal_at(base, gamma, base2, first + np.uint64(c), _K, _W, _F))
-        _current_row(products, saturating, one_phase, v, sat32, sat64, b, current)
+        _current_row(products, saturating, one_phase, v, sat32, sat64, prow[i], current)
         for c in range(cols):
             var = noise_var[b, c] * noise_scale
             var = var + noise_offset
@@ -294,6 +295,19 @@ def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noi
                                                relu)
 
 
+@njit(cache=True, nogil=True)
+def _ldpu_table(levels, offset16, scale16, bias16, relu):
+    """The LDPU value of each column's ``2·levels + 1`` possible counts (float32, (C, 2·levels
+    + 1)): the same values as :func:`_ldpu_value`, looked up instead when a read has more
+    vectors than that."""
+    cols = offset16.shape[0]
+    table = np.empty((cols, 2 * levels + 1), dtype=np.float32)
+    for c in range(cols):
+        for k in range(2 * levels + 1):
+            table[c, k] = _ldpu_value(k - levels, offset16[c], scale16[c], bias16[c], relu)
+    return table
+
+
 @njit(cache=True, inline="always")
 def _ldpu_value(count, offset16, scale16, bias16, relu):
     """The LDPU affine of :func:`~chipsim.kernels.ldpu._ldpu_affine` of one count."""
@@ -305,22 +319,72 @@ def _ldpu_value(count, offset16, scale16, bias16, relu):
     return np.float32(x)
 
 
-def _noisy_counts(products, *args):
-    """ADC counts (int32) of :func:`_noisy_rows`."""
-    out = np.empty(products.shape[1:], dtype=np.int32)
+#: fewest vectors a thread of the read-out takes (fewer: the read stays on one thread, whose
+#: hand-over would cost more than it saves)
+CHUNK_ROWS = 64
+
+_helpers: ThreadPoolExecutor | None = None
+_helpers_lock = threading.Lock()
+
+
+def _helper_pool() -> ThreadPoolExecutor:
+    """The threads (besides the caller) that share a read-out: Numba's thread count − 1,
+    started once. Python threads, not a parallel Numba loop: they sleep between reads, where
+    an OpenMP team spins and takes the CPU from OpenBLAS's threads (a core MVM then took
+    2.5 times as long)."""
+    global _helpers
+    with _helpers_lock:
+        if _helpers is None:
+            _helpers = ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1),
+                                          thread_name_prefix="chipsim-readout")
+        return _helpers
+
+
+def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=None):
+    """:func:`_noisy_rows` of the vectors ``orow`` (None: every row of the outputs) from the
+    product rows ``prow`` (None: the same rows), split over the calling thread's Numba thread
+    count (:func:`numba.get_num_threads`; set it to 1 in threads that already share the
+    CPU). A vector's result depends only on its own position, not on the split."""
+    if orow is None:
+        orow = np.arange(max(counts_out.shape[0], values_out.shape[0]), dtype=np.int64)
+    if prow is None:
+        prow = orow
+    rows = len(orow)
+    chunks = max(1, min(numba.get_num_threads(), rows // CHUNK_ROWS))
     unused = np.empty(0, dtype=np.float32)
-    _noisy_rows(products, *args, False, unused, unused, unused, False, out,
-                np.empty((0, 0), dtype=np.float32))
+    if ldpu16 is None:
+        ldpu_args = (False, unused, unused, unused, False, np.empty((0, 0), np.float32))
+    else:
+        levels = args[-2]
+        # the LDPU of a column is a function of its 2·levels + 1 possible counts: a table of
+        # them (the same values) when the read has more vectors than that
+        table = (_ldpu_table(levels, *ldpu16, relu) if rows > 2 * levels + 1
+                 else np.empty((0, 0), np.float32))
+        ldpu_args = (True, *ldpu16, relu, table)
+    bounds = [(k * rows // chunks, (k + 1) * rows // chunks) for k in range(chunks)]
+    others = [_helper_pool().submit(_noisy_rows, products, *args, *ldpu_args, prow, orow, lo,
+                                    hi, counts_out, values_out) for lo, hi in bounds[1:]]
+    _noisy_rows(products, *args, *ldpu_args, prow, orow, *bounds[0], counts_out, values_out)
+    for future in others:
+        future.result()
+
+
+def _noisy_counts(products, *args, out=None, prow=None, orow=None):
+    """ADC counts (int32) of :func:`_noisy_rows` (into the rows ``orow`` of ``out``)."""
+    if out is None:
+        out = np.empty(args[5].shape, dtype=np.int32)
+    _read(products, args, None, False, out, np.empty((0, 0), dtype=np.float32), prow, orow)
     return out
 
 
-def _noisy_ldpu(products, *args):
-    """LDPU values (float32) of :func:`_noisy_rows`; ``args`` end with the LDPU's
-    ``offset16, scale16, bias16, relu``."""
-    out = np.empty(products.shape[1:], dtype=np.float32)
+def _noisy_ldpu(products, *args, out=None, prow=None, orow=None):
+    """LDPU values (float32) of :func:`_noisy_rows` (into the rows ``orow`` of ``out``);
+    ``args`` end with the LDPU's ``offset16, scale16, bias16, relu``."""
     *readout, offset16, scale16, bias16, relu = args
-    _noisy_rows(products, *readout, True, offset16, scale16, bias16, relu,
-                np.empty((0, 0), dtype=np.int32), out)
+    if out is None:
+        out = np.empty(readout[5].shape, dtype=np.float32)
+    _read(products, tuple(readout), (offset16, scale16, bias16), relu,
+          np.empty((0, 0), dtype=np.int32), out, prow, orow)
     return out
 
 

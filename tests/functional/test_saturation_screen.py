@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from chipsim.functional.core import program_core
+from chipsim.functional.core import ReadNoise, program_core
 from chipsim.kernels import duty_square, pwm_quantize
 from chipsim.spec import ReadMode, hermes, override
 
@@ -67,8 +67,7 @@ def _assert_no_miss(inst, codes, state, label=""):
     peak = _peak(inst, codes, state)
     targets = np.quantile(peak, [0.0, 0.1, 0.5, 0.9, 1.0])
     targets = np.concatenate([targets, targets * (1 + 1e-6), targets * (1 - 1e-6)])
-    # padded with zero inputs, at most half the batch is left after the group bound, so the
-    # per-column bound runs too (core.SCREEN_COLUMN_SHARE)
+    # and padded with zero inputs (a vector's verdict is its own, whatever the batch)
     padded = np.concatenate([codes, np.zeros((len(codes) + 1, codes.shape[1]), codes.dtype)])
     for i_sat in targets[targets > 0]:
         probe = _with_i_sat(inst, i_sat)
@@ -322,3 +321,35 @@ def test_counts_equal_the_golden_counts():
         digest = hashlib.sha256(np.ascontiguousarray(counts, dtype="<i4").tobytes())
         assert digest.hexdigest()[:16] == GOLDEN[name], name
     assert seen == set(GOLDEN)
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_a_vectors_read_does_not_depend_on_its_batch(signed):
+    """Uniform weights at full scale: the lines can saturate and the row and group bounds
+    flag every vector, so the per-column bound decides each vector's read path (one signed
+    product, or phase by phase: different rounding). A vector's flag and counts are the
+    same alone, in a batch of vectors near saturation, and padded among zero inputs (they
+    were not when the per-column bound ran only for a batch mostly cleared before it)."""
+    rng = np.random.default_rng(3)
+    inst = program_core(rng.uniform(-1, 1, (256, 256)), _chip(), np.random.default_rng(4))
+    state = inst.read_state(3600.0)
+    assert state.line_max_ua > inst.core.i_sat_ua
+    codes = _random_codes(rng, 256, 256, signed)
+    flags = _flags(inst, codes, state)
+    assert 0 < flags.sum() < len(codes)  # both read paths occur
+    padded = np.concatenate([codes, np.zeros((3 * len(codes), 256), codes.dtype)])
+    assert (_flags(inst, padded, state)[:len(codes)] == flags).all()
+    alone = np.concatenate([_flags(inst, codes[i:i + 1], state) for i in range(len(codes))])
+    assert (alone == flags).all()
+    key = 11
+    counts = inst.mvm_counts(codes, state, ReadNoise(key, np.arange(len(codes))))
+    halves = [inst.mvm_counts(codes[sel], state, ReadNoise(key, sel))
+              for sel in (np.flatnonzero(flags), np.flatnonzero(~flags))]
+    mixed = np.empty_like(counts)
+    mixed[flags], mixed[~flags] = halves
+    assert (mixed == counts).all()
+    big = inst.mvm_counts(padded, state, ReadNoise(key, np.arange(len(padded))))
+    assert (big[:len(codes)] == counts).all()
+    for i in range(0, len(codes), 7):
+        alone = inst.mvm_counts(codes[i:i + 1], state, ReadNoise(key, [i]))
+        assert (alone[0] == counts[i]).all()

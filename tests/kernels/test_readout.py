@@ -1,6 +1,7 @@
 """combine_phases and analog_readout against their NumPy references; saturation in both read
 modes."""
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -143,6 +144,28 @@ def test_noisy_readout_of_a_vector_does_not_depend_on_its_batch():
         np.testing.assert_array_equal(part, whole[sel])
     other = noisy_readout(p, var, 12, positions, **kw)  # another key: other noise
     assert (other != whole).any()
+
+
+@pytest.mark.parametrize("rows", [200, 700])  # LDPU computed per count / looked up
+@pytest.mark.parametrize("with_ldpu", [False, True])
+def test_noisy_readout_split_over_threads_matches_reference(rows, with_ldpu):
+    """A large read is split over the calling thread's Numba thread count: the same values
+    on one thread, on all of them, and as the NumPy reference."""
+    rng = np.random.default_rng(8)
+    p, var, _, gain, offset = _readout_inputs(rng, (rows, 48), 4, 60.0)
+    ldpu = tuple(rng.uniform(-2.0, 2.0, size=48) for _ in range(3)) if with_ldpu else None
+    kw = dict(saturating=True, one_phase=False, v_read_v=0.3, i_sat_ua=60.0,
+              noise_scale=0.09, noise_offset=0.01, gain=gain, offset_lsb=offset,
+              full_scale_ua=30.0, levels=127, ldpu=ldpu, relu=with_ldpu)
+    positions = rng.permutation(rows) + 5
+    want = reference.noisy_readout(p, var, 9, positions, **kw)
+    threads = numba.get_num_threads()
+    try:
+        for n in sorted({1, threads, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(n)
+            np.testing.assert_array_equal(noisy_readout(p, var, 9, positions, **kw), want)
+    finally:
+        numba.set_num_threads(threads)
 
 
 @pytest.mark.parametrize(("kwargs", "arg"), [
