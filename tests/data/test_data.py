@@ -30,6 +30,10 @@ def test_mnist_bad_file(tmp_path):
         fh.write("1,2,3\n")
     with pytest.raises(ChipsimError, match="784 pixels"):
         mnist5k("test", path=p)
+    with gzip.open(p, "wt") as fh:  # pixels are integers 0-255
+        fh.write(",".join(["0"] * 783 + ["256", "3"]) + "\n")
+    with pytest.raises(ChipsimError, match="m.csv.gz: cannot read .*256"):
+        mnist5k("test", path=p)
 
 
 def test_pydoc_corpus():
