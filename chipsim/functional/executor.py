@@ -323,7 +323,9 @@ class ChipInstance:
         wl = self.workload
 
         def scale_of(a: np.ndarray) -> float:
-            v = float(np.percentile(np.abs(a), ACT_PERCENTILE)) if a.size else 0.0
+            # |a| is a new array: the percentile may partition it in place (same value)
+            v = (float(np.percentile(np.abs(a), ACT_PERCENTILE, overwrite_input=True))
+                 if a.size else 0.0)
             return max(v, MIN_RANGE) / INT8_LEVELS
 
         owner_of = {m: owner for owner, end in self._emit.items()
@@ -449,14 +451,18 @@ class ChipInstance:
         x = args[0]
         if isinstance(node, Conv2d):
             # quantized before im2col (each value's code depends on it alone): the copies of
-            # the im2col are int16 and the quantization sees each pixel once
+            # the im2col are int16 and the quantization sees each pixel once. Pixel-major
+            # (P, N, K): a replica's band of pixels is one slice of rows, not a copy
             cols = im2col(self._codes(node.name, x), node.kernel_size, node.stride,
-                          node.padding)  # N, P, K
-            n, p, k = cols.shape
-            y = self._matmul([(node.name, cols.reshape(n * p, k))], np.tile(np.arange(p), n),
-                             node.name, run, run.positions(n * p, p))
+                          node.padding, pixel_major=True)
+            p, n, k = cols.shape
+            pixel = np.repeat(np.arange(p), n)
+            image = np.tile(np.arange(n, dtype=np.uint64), p)
+            positions = run.positions(n * p, p)[image * np.uint64(p) + pixel.astype(np.uint64)]
+            y = self._matmul([(node.name, cols.reshape(p * n, k))], pixel, node.name, run,
+                             positions)
             _, ho, wo = self.workload.shape(node.name)
-            return np.ascontiguousarray(y.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2))
+            return np.ascontiguousarray(y.reshape(ho, wo, n, -1).transpose(2, 3, 0, 1))
         if isinstance(node, Linear):
             lead = x.shape[:-1]
             flat = self._codes(node.name, x.reshape(-1, x.shape[-1]))
@@ -509,9 +515,10 @@ class ChipInstance:
                 reps = self._blocks[layer]
                 for blk in reps[r % len(reps)]:
                     chains.setdefault(blk.cols, []).append((layer, blk))
-            whole = len(sel) == len(replica)
-            xs = {layer: x if whole else x[sel] for layer, x in parts}
-            pos = positions if whole else positions[sel]
+            if sel[-1] - sel[0] + 1 == len(sel):  # one run of rows: views, no copies
+                sel = slice(int(sel[0]), int(sel[-1]) + 1)
+            xs = {layer: x[sel] for layer, x in parts}
+            pos = positions[sel]
             for (c0, c1), chain in chains.items():
                 out[sel, c0:c1] = self._chain_mvm(chain, xs, scale[c0:c1], bias[c0:c1], run,
                                                   pos)

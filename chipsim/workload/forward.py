@@ -92,7 +92,7 @@ def apply_op(workload: Workload, node: Node, *args: np.ndarray) -> np.ndarray:
 
 
 def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1),
-           padding: tuple[int, int] = (0, 0)) -> np.ndarray:
+           padding: tuple[int, int] = (0, 0), *, pixel_major: bool = False) -> np.ndarray:
     """The input vectors of a convolution: one row of ``kh*kw*C`` values per output pixel.
 
     Parameters
@@ -101,6 +101,9 @@ def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] 
         Images ``(N, C, H, W)``.
     kernel_size, stride, padding
         ``(kh, kw)``, ``(sh, sw)``, ``(ph, pw)``; zero padding.
+    pixel_major
+        Return ``(Ho*Wo, N, kh*kw*C)``: the vectors of one output pixel of every image
+        together (those a replica computing a band of pixels takes).
 
     Returns
     -------
@@ -118,6 +121,8 @@ def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] 
     (1, 4, 8)
     >>> cols[0, 0].tolist()  # pixel (0, 0): (i, j) = (0,0), (0,1), (1,0), (1,1); c = 0, 1
     [0.0, 9.0, 1.0, 10.0, 3.0, 12.0, 4.0, 13.0]
+    >>> bool((im2col(x, (2, 2), pixel_major=True) == cols.transpose(1, 0, 2)).all())
+    True
     """
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     n, c = x.shape[:2]
@@ -125,6 +130,8 @@ def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] 
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # N,C,Ho,Wo,kh,kw
     ho, wo = win.shape[2:4]
+    if pixel_major:
+        return win.transpose(2, 3, 0, 4, 5, 1).reshape(ho * wo, n, kh * kw * c)
     return win.transpose(0, 2, 3, 4, 5, 1).reshape(n, ho * wo, kh * kw * c)
 
 
