@@ -194,11 +194,23 @@ def _affine_matmul(workload: Workload, name: str, x: np.ndarray) -> np.ndarray:
     return y.reshape(*x.shape[:-1], mat.shape[1])
 
 
+#: largest im2col buffer of a float convolution (bytes): larger batches are convolved a few
+#: images at a time, so the buffer is reused from cache instead of a new mapping faulted in
+#: page by page (a 100-image 64-channel 32 × 32 layer: 0.11 s instead of 0.15 s)
+CONV_BUFFER_BYTES = 16 << 20
+
+
 def _conv(workload: Workload, node: Conv2d, x: np.ndarray) -> np.ndarray:
-    cols = im2col(x, node.kernel_size, node.stride, node.padding)
-    _, ho, wo = workload.shape(node.name)
-    y = _affine_matmul(workload, node.name, cols)  # N, Ho*Wo, Cout
-    return np.ascontiguousarray(y.reshape(len(x), ho, wo, -1).transpose(0, 3, 1, 2))
+    cout, ho, wo = workload.shape(node.name)
+    kh, kw = node.kernel_size
+    per_image = ho * wo * kh * kw * x.shape[1] * 4
+    step = max(1, CONV_BUFFER_BYTES // per_image)
+    out = np.empty((len(x), cout, ho, wo), dtype=np.result_type(x.dtype, np.float32))
+    for a in range(0, len(x), step):  # each output row depends on its own vector alone
+        cols = im2col(x[a:a + step], node.kernel_size, node.stride, node.padding)
+        y = _affine_matmul(workload, node.name, cols)  # n, Ho*Wo, Cout
+        out[a:a + step] = y.reshape(-1, ho, wo, cout).transpose(0, 3, 1, 2)
+    return out
 
 
 def _lstm(workload: Workload, node: LSTM, x: np.ndarray) -> np.ndarray:
