@@ -342,6 +342,9 @@ def run(args: argparse.Namespace) -> int:
     times = _parse_times(args.t_sweep)
     if args.out:
         check_output_dir(args.out)  # before the long run, not after
+        from ..report.figures import warm_up
+
+        warm_up()  # the figures' imports meanwhile, on the CPU the mapping leaves idle
     resolved = resolve_model(args.model, args.weights)
     if times and not (config.accuracy and resolved.task):
         raise ChipsimError("--t-sweep: needs the accuracy measurement (a model with a built-in "

@@ -9,13 +9,14 @@ the same bytes.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from .tables import fmt_ns
 
-__all__ = ["DPI", "FIGURES", "render_figures", "core_grid_png", "links_png", "timeline_png",
-           "energy_png", "accuracy_time_png"]
+__all__ = ["DPI", "FIGURES", "render_figures", "warm_up", "core_grid_png", "links_png",
+           "timeline_png", "energy_png", "accuracy_time_png"]
 
 #: resolution of every figure (dots per inch)
 DPI = 90
@@ -215,8 +216,28 @@ FIGURES: dict[str, tuple[str, Callable[[dict[str, Any]], bytes | None]]] = {
 }
 
 
+_warming: threading.Thread | None = None
+
+
+def _draw_nothing() -> None:
+    fig = _figure(1.0, 1.0)
+    fig.add_subplot().set_title("x", fontsize=8)
+    _png(fig)
+
+
+def warm_up() -> None:
+    """Import matplotlib and load its fonts on a background thread (about 0.4 s that
+    :func:`render_figures` would otherwise spend at the end of a run); it waits for it."""
+    global _warming
+    if _warming is None:
+        _warming = threading.Thread(target=_draw_nothing, name="chipsim-figures", daemon=True)
+        _warming.start()
+
+
 def render_figures(data: dict[str, Any]) -> dict[str, bytes]:
     """Every figure the report has data for: name → PNG bytes, in :data:`FIGURES` order."""
+    if _warming is not None:
+        _warming.join()
     out = {}
     for name, (_caption, fn) in FIGURES.items():
         png = fn(data)
