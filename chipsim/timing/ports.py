@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import deque
 
 from .kernel import Signal
@@ -57,7 +58,7 @@ class Port:
 
     __slots__ = ("env", "capacity", "pieces", "used", "peak", "values", "_items", "_waiters",
                  "_credit_waiters", "_pending", "_wake_at", "_drained", "window", "base",
-                 "_key_waiters", "_held", "_adv")
+                 "_key_waiters", "_held", "_adv", "_seq")
 
     def __init__(self, env, capacity: int | None, pieces: int = 1,
                  window: bool = False):
@@ -67,6 +68,7 @@ class Port:
         self.pieces = pieces
         self.base = 0
         self._key_waiters: list = []  # heap of (key, seq, event)
+        self._seq = itertools.count()  # waiters of one key in the order they came
         self._held: set[int] = set()
         self._adv: deque[tuple[int, int]] = deque()  # future (time, base) of a windowed port
         self.used = 0
@@ -122,7 +124,7 @@ class Port:
                         self.peak = len(held)
                 return None
             ev = Signal(self.env)
-            heapq.heappush(self._key_waiters, (key, id(ev), ev))
+            heapq.heappush(self._key_waiters, (key, next(self._seq), ev))
             self._schedule_wake()
             return ev
         if self.capacity is None:
