@@ -144,6 +144,11 @@ CONFIGS: dict[str, Callable[[], Run]] = {
     "resnet9-64-small-buffers-single": _config(
         _network, "resnet9", hermes(), ONCHIP, replicate=False, inferences=2,
         input_buffer_vectors=1, activation_buffer_vectors=67, psum_buffer_vectors=1),
+    # waiters for the same buffer slot: served in the order they came (they were ordered by
+    # memory address before, and this run's makespan depended on the process)
+    "lstm-64-small-buffers-onchip": _config(
+        _network, "lstm-ptb", hermes(), ONCHIP, replicate=True, inferences=4,
+        input_buffer_vectors=1, activation_buffer_vectors=1, psum_buffer_vectors=1),
     # global drift compensation during the run
     "resnet9-64-gdc-onchip": _config(
         _network, "resnet9", hermes(), ONCHIP, replicate=True, inferences=2,
