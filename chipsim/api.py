@@ -124,7 +124,8 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
 
             tcfg = TimingConfig(transport=TransportMode(config.transport),
                                 inferences=config.inferences,
-                                gdc_interval_us=config.gdc_interval_us, timeline=True)
+                                gdc_interval_us=config.gdc_interval_us,
+                                granularity=config.granularity, timeline=True)
             # the time since programming and GDC do not change the timing: kept with the
             # programmed instances of points that differ only in those
             key = kept = None

@@ -60,6 +60,10 @@ class RunConfig:
     gdc_interval_us: float | None = spec_field(
         None, "drift-compensation recalibration interval during the timing run (µs)",
         lo=0.0, lo_open=True)
+    granularity: str = spec_field(
+        "row", "what a convolution's output pixel waits for in the on-chip timing run: 'row' "
+        "(its share of the input pixels and a halo) or 'window' (its receptive window; "
+        "TimingConfig.granularity)", choices=("row", "window"))
 
     def __post_init__(self) -> None:
         validate(self)

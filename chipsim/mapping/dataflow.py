@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the workload package is only needed for type hints
     from ..workload.lowered import LoweredLayer
 
-__all__ = ["GATES", "replica_bands", "band_of", "pooling", "conv_halo", "features", "is_direct",
-           "input_halo", "stepped_layers", "window", "span", "band_overlap"]
+__all__ = ["GATES", "replica_bands", "band_of", "pooling", "conv_halo", "receptive_windows",
+           "features", "is_direct", "input_halo", "stepped_layers", "window", "span",
+           "band_overlap"]
 
 
 def replica_bands(vectors: int, replicas: int) -> tuple[int, ...]:
@@ -150,6 +151,43 @@ def window(k: int, delivered: int, dst_vectors: int, halo: int) -> tuple[int, in
     lo = max(0, (k * delivered) // dst_vectors - halo)
     m = min(delivered, -(-((k + 1) * delivered) // dst_vectors) + halo)
     return lo, m
+
+
+def receptive_windows(geometry: tuple[int, ...], h_out: int,
+                      w_out: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The input pixels ``[lo[k], m[k])`` (raster order on the ``h_in × w_in`` grid) that
+    output pixel ``k`` of a convolution of ``geometry = (kh, kw, sh, sw, ph, pw, h_in,
+    w_in)`` (:attr:`~chipsim.workload.lowered.LoweredLayer.geometry`; raster order on its
+    ``h_out × w_out`` grid) waits for and holds, computed in order: ``m[k]`` is one past
+    the last pixel of the receptive windows of pixels ``0..k`` (their bottom-right corners,
+    clipped to the grid), ``lo[k]`` the first pixel of the windows of pixels ``k..`` (their
+    top-left corners): what a line buffer must still hold. Both never decrease with ``k``.
+
+    Examples
+    --------
+    >>> lo, m = receptive_windows((3, 3, 1, 1, 1, 1, 4, 4), 4, 4)  # 3 × 3 over 4 × 4
+    >>> lo[:6], m[:6]
+    ((0, 0, 0, 0, 0, 0), (6, 7, 8, 8, 10, 11))
+    >>> lo[-4:], m[-4:]  # the last row: windows of rows 2 and 3, clipped at the bottom
+    ((8, 8, 9, 10), (16, 16, 16, 16))
+    >>> receptive_windows((3, 3, 2, 2, 1, 1, 4, 4), 2, 2)  # stride 2: the corners' windows
+    ((0, 1, 4, 5), (6, 8, 14, 16))
+    """
+    kh, kw, sh, sw, ph, pw, h_in, w_in = geometry
+    lo, m = [], []
+    for h in range(h_out):
+        r0 = min(max(0, h * sh - ph), h_in - 1)
+        r1 = max(min(h_in - 1, h * sh - ph + kh - 1), r0)
+        for w in range(w_out):
+            c0 = min(max(0, w * sw - pw), w_in - 1)
+            c1 = max(min(w_in - 1, w * sw - pw + kw - 1), c0)
+            lo.append(r0 * w_in + c0)
+            m.append(r1 * w_in + c1 + 1)
+    for k in range(1, len(m)):  # the windows of pixels before k are waited for too
+        m[k] = max(m[k], m[k - 1])
+    for k in range(len(lo) - 2, -1, -1):  # those of the pixels after k are still held
+        lo[k] = min(lo[k], lo[k + 1])
+    return tuple(lo), tuple(m)
 
 
 def span(k0: int, k1: int, delivered: int, dst_vectors: int, halo: int) -> tuple[int, int]:

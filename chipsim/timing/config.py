@@ -83,6 +83,11 @@ class TimingConfig:
         None, "recalibration interval of global drift compensation (µs): every interval each "
         "used core runs core.gdc_calibration_mvms calibration MVMs; None = none in the run",
         lo=0.0, lo_open=True)
+    granularity: str = spec_field(
+        "row", "what a convolution's output pixel waits for on chip: 'row', its share of the "
+        "input pixels plus a halo of kernel//2 rows and pixels (exact for stride 1 but at the "
+        "row edges; up to about a row late for strided convolutions); 'window', the pixels of "
+        "its receptive window", choices=("row", "window"))
     timeline: bool = spec_field(True, "record the per-core timeline")
 
     def __post_init__(self) -> None:

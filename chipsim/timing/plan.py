@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -56,10 +57,9 @@ from ..mapping.dataflow import (
     input_halo,
     is_direct,
     pooling,
+    receptive_windows,
     replica_bands,
-    span,
     stepped_layers,
-    window,
 )
 from ..spec import ChipSpec
 from .config import TimingError, TransportMode
@@ -68,10 +68,13 @@ if TYPE_CHECKING:
     from ..workload.lowered import LoweredLayer
 
 __all__ = ["PlacedBlock", "ChainPlan", "EdgePlan", "LayerPlan", "Plan", "build_plan",
-           "mvm_counts", "LSTM_GROUP"]
+           "mvm_counts", "LSTM_GROUP", "GRANULARITIES"]
 
 LSTM_GROUP = GATES
 """Gate values per hidden value in a GDPU slice (gates I, A, F, O interleaved [LG])."""
+
+GRANULARITIES = ("row", "window")
+"""What a convolution's output pixel waits for in on-chip mode (:func:`build_plan`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,30 +140,37 @@ class EdgePlan:
     src_vectors: int
     dst_vectors: int
     last_of: tuple[int, ...] = field(repr=False)
+    geometry: tuple[int, ...] | None = None
 
     def window(self, k: int) -> tuple[int, int]:
         """Delivered vectors ``[lo, m)`` the consumer's vector ``k`` needs (one inference)."""
-        return window(k, self.delivered, self.dst_vectors, self.halo)
+        lo, m = self.windows()
+        return lo[k], m[k]
 
     def windows(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """:meth:`window` of every consumer vector: ``lo[k]`` and ``m[k]``, as two tuples."""
+        """:meth:`window` of every consumer vector: ``lo[k]`` and ``m[k]``, as two tuples,
+        never decreasing: with :attr:`geometry` (the consumer convolution's
+        :attr:`~chipsim.workload.lowered.LoweredLayer.geometry` and output height and width;
+        window granularity) its receptive windows
+        (:func:`~chipsim.mapping.dataflow.receptive_windows`), otherwise the consumer's
+        share of the delivered vectors and the halo
+        (:func:`~chipsim.mapping.dataflow.window`, row granularity)."""
+        if self.geometry is not None:
+            return _receptive_table(self.geometry[:8], *self.geometry[8:])
         return _window_table(self.delivered, self.dst_vectors, self.halo)
 
     def span(self, k0: int, k1: int) -> tuple[int, int]:
         """Delivered vectors ``[lo, m)`` the consumer's vectors ``[k0, k1)`` need together."""
-        return span(k0, k1, self.delivered, self.dst_vectors, self.halo)
+        if k1 <= k0:
+            return 0, 0
+        lo, m = self.windows()
+        return lo[k0], m[k1 - 1]
 
     def takers(self, j: int) -> tuple[int, int]:
         """Consumer vectors ``[k0, k1)`` (one inference) whose window holds delivered ``j``."""
-        np_, vc = self.delivered, self.dst_vectors
-        k0 = max(0, ((j - self.halo) * vc) // np_ - 1)
         lo, m = self.windows()
-        while k0 < vc and m[k0] <= j:
-            k0 += 1
-        k1 = min(vc, ((j + self.halo + 1) * vc) // np_ + 1)
-        while k1 > k0 and lo[k1 - 1] > j:
-            k1 -= 1
-        return k0, k1
+        k0 = bisect_right(m, j)  # the first window that ends past j
+        return k0, max(k0, bisect_right(lo, j))  # up to the last that starts at or before j
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +337,12 @@ class Plan:
 
 
 @functools.lru_cache(maxsize=64)
+def _receptive_table(geometry: tuple[int, ...], h_out: int,
+                     w_out: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    return receptive_windows(geometry, h_out, w_out)
+
+
+@functools.lru_cache(maxsize=64)
 def _window_table(delivered: int, dst_vectors: int,
                   halo: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """:func:`~chipsim.mapping.dataflow.window` for every consumer vector, at once."""
@@ -344,6 +360,21 @@ def mvm_counts(plan: Plan, inferences: int) -> dict[int, int]:
     """
     return {core: plan.layers[b.layer].count_vectors(b.replica, inferences)
             for core, b in plan.blocks.items()}
+
+
+def _window_geometry(dst: LoweredLayer, src_vectors: int) -> tuple[int, ...] | None:
+    """The geometry of :attr:`EdgePlan.geometry` for a convolution ``dst`` fed by a source of
+    ``src_vectors`` pixels: its own and its output height and width (square outputs), or None
+    when its input grid is not the source's pixels pooled by a whole factor."""
+    g = dst.geometry
+    if dst.kind != "conv" or g is None:
+        return None
+    h_in, w_in = g[6], g[7]
+    kh, kw, sh, sw, ph, pw = g[:6]
+    h_out, w_out = (h_in + 2 * ph - kh) // sh + 1, (w_in + 2 * pw - kw) // sw + 1
+    if h_out * w_out != dst.vectors or not h_in * w_in or src_vectors % (h_in * w_in):
+        return None
+    return (*g, h_out, w_out)
 
 
 def _square(n: int) -> int:
@@ -389,7 +420,8 @@ def _check_blocks(layers: Sequence[LoweredLayer], blocks: Sequence[PlacedBlock],
 
 def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], chip: ChipSpec,
                transport: TransportMode = TransportMode.OFFCHIP, *, preloaded: bool = False,
-               mvm_only: Iterable[str] = (), sinks_to_host: bool = True) -> Plan:
+               mvm_only: Iterable[str] = (), sinks_to_host: bool = True,
+               granularity: str = "row") -> Plan:
     """The plan of running ``layers`` placed as ``blocks`` on ``chip``.
 
     Parameters
@@ -409,6 +441,11 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
         Layers whose cores only compute MVMs (no LDPU, nothing sent).
     sinks_to_host
         The final layers' outputs go to the host (False: they stay in the cores, Tab I).
+    granularity
+        What a convolution's output pixel waits for (:attr:`TimingConfig.granularity`):
+        ``"row"``, its share of the delivered pixels plus a halo of ``kernel // 2`` rows and
+        pixels (:func:`~chipsim.mapping.dataflow.window`); ``"window"``, the pixels of its
+        receptive window (:func:`~chipsim.mapping.dataflow.receptive_windows`).
 
     Raises
     ------
@@ -416,6 +453,9 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
         For blocks that do not match the layers or the chip, or an LSTM on a chip without
         GDPU slices.
     """
+    if granularity not in GRANULARITIES:
+        raise TimingError(f"granularity: must be one of {', '.join(GRANULARITIES)}, got "
+                          f"{granularity!r}")
     blocks = list(blocks)
     by_name = _check_blocks(layers, blocks, chip)
     mvm_only = frozenset(mvm_only)
@@ -466,11 +506,15 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
         vp = src.vectors
         vc = dst.vectors
         pool = pooling(vp, vc)
+        geometry = _window_geometry(dst, vp) if granularity == "window" and \
+            kind == "input" else None
+        if geometry is not None:  # a strided convolution takes every pixel, unpooled
+            pool = vp // (geometry[6] * geometry[7])
         delivered = vp // pool
         halo = input_halo(dst, by_name, delivered) if kind == "input" else 0
         direct = kind != "residual" and is_direct(src, dst)
         edges.append(EdgePlan(len(edges), src.name, dst.name, kind, onchip, pool, delivered,
-                              halo, direct, vp, vc, _last_of(pool, vp, delivered)))
+                              halo, direct, vp, vc, _last_of(pool, vp, delivered), geometry))
         return len(edges) - 1
 
     ins: dict[str, list[int]] = defaultdict(list)

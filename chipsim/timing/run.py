@@ -51,7 +51,8 @@ def plan_of(mapping: Mapping, layers: Sequence[LoweredLayer], chip: ChipSpec,
     _check(mapping, chip)
     blocks = [PlacedBlock(b.layer, b.replica, tuple(b.rows), tuple(b.cols), b.core)
               for b in mapping.blocks]
-    return build_plan(layers, blocks, chip, config.transport)
+    return build_plan(layers, blocks, chip, config.transport,
+                      granularity=config.granularity)
 
 
 def expected_mvms(mapping: Mapping, layers: Sequence[LoweredLayer], chip: ChipSpec,

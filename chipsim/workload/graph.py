@@ -98,7 +98,7 @@ class Workload:
     ...              {"conv": {"weight": np.ones((4, 3, 3, 3)), "bias": np.zeros(4)}})
     >>> w.lowered()[0]
     LoweredLayer(name='conv', kind='conv', rows=27, cols=4, vectors=64, sources=(), \
-residual_sources=(), per_step=False, whole_sequence=False)
+residual_sources=(), per_step=False, whole_sequence=False, geometry=(3, 3, 1, 1, 1, 1, 8, 8))
     >>> w.matrix("conv").shape
     (27, 4)
     """
@@ -306,12 +306,12 @@ residual_sources=(), per_step=False, whole_sequence=False)
 
         def add_layer(name: str, kind: str, rows: int, cols: int, vectors: int,
                       sources: tuple[str, ...], per_step: bool = False,
-                      whole_sequence: bool = False) -> None:
+                      whole_sequence: bool = False, geometry: tuple | None = None) -> None:
             rank[name] = len(layers)
             residual[name] = []
             layers.append(dict(name=name, kind=kind, rows=rows, cols=cols, vectors=vectors,
                                sources=sources, per_step=per_step,
-                               whole_sequence=whole_sequence))
+                               whole_sequence=whole_sequence, geometry=geometry))
 
         for node in self.nodes:
             src = [producer[i] for i in node.inputs]
@@ -324,8 +324,11 @@ residual_sources=(), per_step=False, whole_sequence=False)
             whole[node.name] = seq or (step and not keeps)
             if isinstance(node, Conv2d):
                 kh, kw = node.kernel_size
+                h_in, w_in = self.shape(node.inputs[0])[-2:]
+                geometry = (kh, kw, *node.stride, *node.padding, h_in, w_in)
                 add_layer(node.name, "conv", kh * kw * node.in_channels, node.out_channels,
-                          out[1] * out[2], first, whole_sequence=whole[node.name])
+                          out[1] * out[2], first, whole_sequence=whole[node.name],
+                          geometry=geometry)
                 producer[node.name] = node.name
             elif isinstance(node, Linear):
                 lead = out[1:-1] if step else out[:-1]  # per time step: without the time axis

@@ -42,6 +42,10 @@ class LoweredLayer:
     whole_sequence
         The layer reads a whole sequence at once (e.g. a Linear layer on the flattened
         hidden states of an LSTM): its vectors are per sequence, not per time step.
+    geometry
+        Of a convolution: ``(kh, kw, sh, sw, ph, pw, h_in, w_in)``, its kernel, stride, zero
+        padding and input height and width (what the receptive window of each output pixel
+        is made of); None otherwise or when unknown.
     """
 
     name: str
@@ -53,6 +57,7 @@ class LoweredLayer:
     residual_sources: tuple[str, ...] = ()
     per_step: bool = False
     whole_sequence: bool = False
+    geometry: tuple[int, int, int, int, int, int, int, int] | None = None
 
     @property
     def weights(self) -> int:
