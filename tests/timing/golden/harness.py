@@ -78,8 +78,8 @@ def _network(model: str, chip, transport: TransportMode, *, replicate: bool,
     layers = _layers(model)
     mapping = map_workload(layers, chip if map_chip is None else map_chip, replicate=replicate,
                            workload_name=_workload(model).name)
-    result = simulate_timing(mapping, layers, chip, TimingConfig(
-        transport=transport, inferences=inferences, **cfg))
+    result = simulate_timing(mapping, layers, chip, TimingConfig(  # frozen with the row rule
+        transport=transport, inferences=inferences, granularity="row", **cfg))
     return Run(result, expected_mvms(mapping, layers, chip, inferences))
 
 
