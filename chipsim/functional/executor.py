@@ -47,6 +47,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,26 +215,40 @@ class ChipInstance:
                       if isinstance(n, Conv2d | Linear | Add)}
         calibrated = chip.core.adc_range is AdcRange.CALIBRATED
         acts = None
-        if scales is None or (calibrated and range_codes is None):
+        scaling = None
+        if calibrated and (scales is None or range_codes is None):
             acts = activations(workload, calibration_inputs)
-        self._scales, self._psum = scales or self._calibrate(acts)
+            self._scales, self._psum = scales or self._calibrate(acts)
+        elif scales is None:  # the float forward and percentiles meanwhile, on a thread of
+            # their own: the cores' programming and reads below do not need them
+            scaling = ThreadPoolExecutor(1, thread_name_prefix="chipsim-scales")
+            calibrating = scaling.submit(
+                lambda: self._calibrate(activations(workload, calibration_inputs)))
+        else:
+            self._scales, self._psum = scales
         self._range_codes = None
         if calibrated:
             self._range_codes = range_codes or self._calibrate_ranges(acts)
         self.range_calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
         self.adc_full_scale_ua = np.zeros(chip.n_cores, dtype=np.float64)
         self._programmed: list[tuple[int, BlockPlacement, CoreInstance]] = []
-        for index, b in enumerate(mapping.blocks):
-            w = workload.matrix(b.layer)[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]]
-            codes = None
-            if self._range_codes is not None:
-                codes = self._range_codes[(b.layer, b.replica)][:, b.rows[0]:b.rows[1]]
-            inst = program_core(w, chip, program_rng, core_id=b.core, range_codes=codes)
-            self.range_calibration_mvms[b.core] += inst.range_calibration_mvms
-            self.adc_full_scale_ua[b.core] = inst.adc_full_scale_ua
-            self._programmed.append((index, b, inst))
-        self._read_rng = copy.deepcopy(read_rng)  # as given: :meth:`at` reads anew from it
-        self._read_at(float(t_s), gdc, read_rng)
+        try:
+            for index, b in enumerate(mapping.blocks):
+                w = workload.matrix(b.layer)[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]]
+                codes = None
+                if self._range_codes is not None:
+                    codes = self._range_codes[(b.layer, b.replica)][:, b.rows[0]:b.rows[1]]
+                inst = program_core(w, chip, program_rng, core_id=b.core, range_codes=codes)
+                self.range_calibration_mvms[b.core] += inst.range_calibration_mvms
+                self.adc_full_scale_ua[b.core] = inst.adc_full_scale_ua
+                self._programmed.append((index, b, inst))
+            self._read_rng = copy.deepcopy(read_rng)  # as given: :meth:`at` reads anew
+            self._read_at(float(t_s), gdc, read_rng)
+        finally:
+            if scaling is not None:
+                scaling.shutdown(wait=True)
+        if scaling is not None:
+            self._scales, self._psum = calibrating.result()
 
     def at(self, t_s: float, gdc: bool | None = None) -> ChipInstance:
         """This chip instance read ``t_s`` seconds after programming (with GDC on or off;
@@ -431,14 +446,31 @@ class ChipInstance:
         if not np.issubdtype(values[INPUT].dtype, np.integer):
             values[INPUT] = self._q(values[INPUT].astype(np.float32), self._scales[INPUT])
         emit_points = set(self._emit.values())
+        # convolution outputs stay (H, W, N, C), as the chip computes them pixel by pixel,
+        # through element-wise operators and tiled max pooling to the next convolution;
+        # other operators get (N, C, H, W): the same values, fewer transposes
+        last: set[str] = set()  # the values held (H, W, N, C)
         for node in wl.nodes:
-            out = self._op(node, [values[i] for i in node.inputs], run)
+            ins = node.inputs
+            hwnc = True
+            if isinstance(node, Conv2d):
+                out = self._conv(node, values[ins[0]], run, channels_last=ins[0] in last)
+            elif all(i in last for i in ins) and _keeps_layout(node, values[ins[0]]):
+                out = (_max_tiles(values[ins[0]], node) if isinstance(node, MaxPool)
+                       else self._op(node, [values[i] for i in ins], run))
+            else:
+                out = self._op(node, [_nchw(values[i]) if i in last else values[i]
+                                      for i in ins], run)
+                hwnc = False
             if node.name in emit_points:
                 out = self._q(out, self._scales[node.name])
             values[node.name] = out
+            if hwnc:
+                last.add(node.name)
         with self._count_lock:  # runs of one instance may share it across threads
             self.mvms += run.mvms
-        return values[wl.nodes[-1].name]
+        name = wl.nodes[-1].name
+        return _nchw(values[name]) if name in last else values[name]
 
     def _q(self, x: np.ndarray, scale: float) -> np.ndarray:
         """Round to the INT8 grid of ``scale`` (dequantized values), if quantizing."""
@@ -447,22 +479,28 @@ class ChipInstance:
         q = requantize_int8(x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x[None], scale)
         return (q.astype(np.float32) * np.float32(scale)).reshape(x.shape)
 
+    def _conv(self, node: Conv2d, x: np.ndarray, run: _Run, *,
+              channels_last: bool = False) -> np.ndarray:
+        """A convolution on the chip: its output (H, W, N, C), from inputs ``x`` (N, C, H,
+        W), or (H, W, N, C) with ``channels_last``."""
+        # quantized before im2col (each value's code depends on it alone): the copies of
+        # the im2col are int16 and the quantization sees each pixel once. Pixel-major
+        # (P, N, K): a replica's band of pixels is one slice of rows, not a copy
+        cols = im2col(self._codes(node.name, x), node.kernel_size, node.stride, node.padding,
+                      pixel_major=True, channels_last=channels_last)
+        p, n, k = cols.shape
+        pixel = np.repeat(np.arange(p), n)
+        image = np.tile(np.arange(n, dtype=np.uint64), p)
+        positions = run.positions(n * p, p)[image * np.uint64(p) + pixel.astype(np.uint64)]
+        y = self._matmul([(node.name, cols.reshape(p * n, k))], pixel, node.name, run,
+                         positions)
+        _, ho, wo = self.workload.shape(node.name)
+        return y.reshape(ho, wo, n, -1)
+
     def _op(self, node, args: list[np.ndarray], run: _Run) -> np.ndarray:
         x = args[0]
         if isinstance(node, Conv2d):
-            # quantized before im2col (each value's code depends on it alone): the copies of
-            # the im2col are int16 and the quantization sees each pixel once. Pixel-major
-            # (P, N, K): a replica's band of pixels is one slice of rows, not a copy
-            cols = im2col(self._codes(node.name, x), node.kernel_size, node.stride,
-                          node.padding, pixel_major=True)
-            p, n, k = cols.shape
-            pixel = np.repeat(np.arange(p), n)
-            image = np.tile(np.arange(n, dtype=np.uint64), p)
-            positions = run.positions(n * p, p)[image * np.uint64(p) + pixel.astype(np.uint64)]
-            y = self._matmul([(node.name, cols.reshape(p * n, k))], pixel, node.name, run,
-                             positions)
-            _, ho, wo = self.workload.shape(node.name)
-            return np.ascontiguousarray(y.reshape(ho, wo, n, -1).transpose(2, 3, 0, 1))
+            return _nchw(self._conv(node, x, run))
         if isinstance(node, Linear):
             lead = x.shape[:-1]
             flat = self._codes(node.name, x.reshape(-1, x.shape[-1]))
@@ -621,3 +659,29 @@ class ChipInstance:
             out[:, t] = h
         return out
 
+
+def _nchw(x: np.ndarray) -> np.ndarray:
+    """(H, W, N, C) values as (N, C, H, W)."""
+    return np.ascontiguousarray(x.transpose(2, 3, 0, 1))
+
+
+def _tiles(node: MaxPool, x: np.ndarray) -> bool:
+    """``node`` pools ``x`` (H, W, N, C) in whole tiles: no padding, stride = kernel."""
+    (kh, kw), (ph, pw) = node.kernel_size, node.padding
+    return (tuple(node.stride) == (kh, kw) and not (ph or pw)
+            and not (x.shape[0] % kh or x.shape[1] % kw))
+
+
+def _keeps_layout(node, x: np.ndarray) -> bool:
+    """``node`` computes on (H, W, N, C) values as on (N, C, H, W) ones, element by element
+    or as tiled max pooling."""
+    if isinstance(node, ReLU | BatchNorm | Add):
+        return True
+    return isinstance(node, MaxPool) and x.ndim == 4 and _tiles(node, x)
+
+
+def _max_tiles(x: np.ndarray, node: MaxPool) -> np.ndarray:
+    """Max pooling of (H, W, N, C) values in whole tiles: the maxima of the strided taps, as
+    the float forward takes them (exact)."""
+    kh, kw = node.kernel_size
+    return np.maximum.reduce([x[i::kh, j::kw] for i in range(kh) for j in range(kw)])

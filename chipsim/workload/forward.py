@@ -92,7 +92,8 @@ def apply_op(workload: Workload, node: Node, *args: np.ndarray) -> np.ndarray:
 
 
 def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1),
-           padding: tuple[int, int] = (0, 0), *, pixel_major: bool = False) -> np.ndarray:
+           padding: tuple[int, int] = (0, 0), *, pixel_major: bool = False,
+           channels_last: bool = False) -> np.ndarray:
     """The input vectors of a convolution: one row of ``kh*kw*C`` values per output pixel.
 
     Parameters
@@ -104,6 +105,9 @@ def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] 
     pixel_major
         Return ``(Ho*Wo, N, kh*kw*C)``: the vectors of one output pixel of every image
         together (those a replica computing a band of pixels takes).
+    channels_last
+        ``x`` is ``(H, W, N, C)`` (then the result is pixel-major): the layout of the chip
+        executor's convolution outputs, whose windows copy runs of ``C`` values.
 
     Returns
     -------
@@ -123,8 +127,18 @@ def im2col(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int] 
     [0.0, 9.0, 1.0, 10.0, 3.0, 12.0, 4.0, 13.0]
     >>> bool((im2col(x, (2, 2), pixel_major=True) == cols.transpose(1, 0, 2)).all())
     True
+    >>> hwnc = x.transpose(2, 3, 0, 1)
+    >>> bool((im2col(hwnc, (2, 2), channels_last=True) == cols.transpose(1, 0, 2)).all())
+    True
     """
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    if channels_last:
+        n, c = x.shape[2:]
+        if ph or pw:
+            x = np.pad(x, ((ph, ph), (pw, pw), (0, 0), (0, 0)))
+        win = sliding_window_view(x, (kh, kw), axis=(0, 1))[::sh, ::sw]  # Ho,Wo,N,C,kh,kw
+        ho, wo = win.shape[:2]
+        return win.transpose(0, 1, 2, 4, 5, 3).reshape(ho * wo, n, kh * kw * c)
     n, c = x.shape[:2]
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
