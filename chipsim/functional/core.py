@@ -115,12 +115,12 @@ class CoreReadState:
 
     The saturation screen's bounds (float32, from the float32 conductances above):
     ``col_max_pos`` is ``max(|g[0]|, |g[1]|)`` element by element ((rows, cols)), the larger
-    conductance that a positive pulse reads at each cross point; ``col_max_neg`` the same for
-    a negative pulse (``g_neg_read`` with a 1-ph read, the same array as ``col_max_pos`` with
-    4-ph, whose negative pulses read at positive voltage); ``group_max_pos`` and
+    conductance that a positive pulse reads at each cross point; ``group_max_pos`` and
     ``group_max_neg`` ((rows, 2 × groups)) the largest |conductance| of each row over each of
-    :data:`SCREEN_GROUPS` contiguous column groups, per polarity (polarity 0's groups first);
-    ``row_max_g`` the largest of all over each row ((rows,)); ``reads_nonneg`` whether every
+    :data:`SCREEN_GROUPS` contiguous column groups, per polarity (polarity 0's groups first),
+    that a positive and a negative pulse reads (``g_neg_read`` with a 1-ph read, ``g`` with
+    4-ph, whose negative pulses read at positive voltage); ``row_max_g`` the largest
+    |conductance| any pulse reads on each row ((rows,)); ``reads_nonneg`` whether every
     conductance read is >= 0.
     """
 
@@ -133,7 +133,6 @@ class CoreReadState:
     g_neg_read_diff: np.ndarray
     row_max_g: np.ndarray
     col_max_pos: np.ndarray
-    col_max_neg: np.ndarray
     group_max_pos: np.ndarray
     group_max_neg: np.ndarray
     reads_nonneg: bool
@@ -228,13 +227,14 @@ class CoreInstance:
                              dtype=np.intp)[:-1]
         col_max_pos = np.maximum(abs_pos[0], abs_pos[1])
         group_max_pos = np.concatenate(np.maximum.reduceat(abs_pos, starts, axis=2), axis=1)
+        row_max_g = col_max_pos.max(axis=1)
         if one_phase:
-            col_max_neg = np.maximum(abs_neg[0], abs_neg[1])
             group_max_neg = np.concatenate(np.maximum.reduceat(abs_neg, starts, axis=2),
                                            axis=1)
+            row_max_g = np.maximum(row_max_g, abs_neg.max(axis=(0, 2)))
             reads_nonneg = bool((g32 >= 0).all() and (gn32 >= 0).all())
         else:
-            col_max_neg, group_max_neg = col_max_pos, group_max_pos
+            group_max_neg = group_max_pos
             reads_nonneg = bool((g32 >= 0).all())
         line_max = (float(self.core.v_read_v * max(g.sum(axis=1).max(),
                                                    g_neg_read.sum(axis=1).max()))
@@ -245,8 +245,7 @@ class CoreInstance:
             line_max_ua=line_max,
             g_diff=(g[0] - g[1]).astype(np.float32),
             g_neg_read_diff=(g_neg_read[0] - g_neg_read[1]).astype(np.float32),
-            row_max_g=np.maximum(col_max_pos, col_max_neg).max(axis=1),
-            col_max_pos=col_max_pos, col_max_neg=col_max_neg, group_max_pos=group_max_pos,
+            row_max_g=row_max_g, col_max_pos=col_max_pos, group_max_pos=group_max_pos,
             group_max_neg=group_max_neg, reads_nonneg=reads_nonneg)
 
     # ---------------------------------------------------------------- analog path
@@ -317,18 +316,22 @@ class CoreInstance:
         read phase below ``i_sat_ua`` (4-ph: each input sign × polarity phase of each
         column; 1-ph: each polarity's line carrying both pulse signs), so clipping would
         leave its read unchanged. Three bounds, each a true upper bound of every such current
-        of a vector, each computed only for the vectors that the one before flags; a vector is
-        flagged if all three reach ``i_sat_ua · (1 − margin)``. A vector's verdict depends
-        only on itself, never on the batch it is read in (its read path sets the rounding of
-        its counts):
+        of a vector, each computed only for the vectors that the one before flags (the third
+        only for vectors without negative inputs); a vector is flagged if every bound computed
+        for it reaches ``i_sat_ua · (1 − margin)``. A vector's verdict depends only on itself,
+        never on the batch it is read in (its read path sets the rounding of its counts):
 
         1. ``v_read · |u| @ row_max_g`` (one matrix-vector product for the batch): every
            conductance a pulse on row ``r`` reads is at most ``row_max_g[r]``;
         2. per polarity ``p`` and column group ``k``: ``b+ = u_pos @ group_max_pos[:, (p,
            k)]`` bounds the current of the positive pulses on every line of the group,
            ``b− = u_neg @ group_max_neg[:, (p, k)]`` that of the negative pulses;
-        3. per column ``c``: ``b+ = u_pos @ col_max_pos[:, c]`` (``|u_pos @ g[p][:, c]| <=
-           u_pos @ max(|g[0]|, |g[1]|)[:, c]``), ``b− = u_neg @ col_max_neg[:, c]``.
+        3. per column ``c``, inputs >= 0: ``b+ = u_pos @ col_max_pos[:, c]`` (``|u_pos @
+           g[p][:, c]| <= u_pos @ max(|g[0]|, |g[1]|)[:, c]``). One product for such a vector,
+           as much as the phase-wise read it may spare; a vector with pulses of both signs
+           would need two against three spared, which measured slower on the core-MVM
+           benchmark (uniform weights at full scale: 7.0 against 5.3 ms for 1,024 vectors),
+           so it is read phase by phase once the group bound flags it.
 
         In 2 and 3 a 4-ph phase current is one of the positive or the negative pulses' currents,
         so ``max(b+, b−)`` bounds it; a 1-ph line carries ``p+ − p−`` of two non-negative
@@ -354,12 +357,14 @@ class CoreInstance:
         summed = not state.reads_nonneg and core.read_mode is ReadMode.ONE_PHASE
         idx = np.flatnonzero(risky)
         for pos, neg in ((state.group_max_pos, state.group_max_neg),
-                         (state.col_max_pos, state.col_max_neg)):
+                         (state.col_max_pos, None)):
+            if neg is None and u_neg is not None:  # the per-column bound: inputs >= 0 only
+                idx = idx[~u_neg[idx].any(axis=1)]
             if len(idx) == 0:
                 break
             every = len(idx) == len(risky)  # no copy of the whole batch
             bound = (u_pos if every else u_pos[idx]) @ pos
-            if u_neg is not None:
+            if neg is not None and u_neg is not None:
                 neg_bound = (u_neg if every else u_neg[idx]) @ neg
                 if summed:
                     bound += neg_bound

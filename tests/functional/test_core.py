@@ -174,7 +174,7 @@ def test_only_vectors_that_may_saturate_are_read_phase_by_phase(mode, signed):
     split = inst.mvm_counts(codes, state, np.random.default_rng(2))
     # every bound of the screen made huge: the whole batch is read phase by phase
     huge = {f: np.full_like(getattr(state, f), 1e30) for f in (
-        "row_max_g", "col_max_pos", "col_max_neg", "group_max_pos", "group_max_neg")}
+        "row_max_g", "col_max_pos", "group_max_pos", "group_max_neg")}
     whole = inst.mvm_counts(codes, dataclasses.replace(state, **huge), np.random.default_rng(2))
     assert np.abs(split.astype(int) - whole).max() <= 1  # float32 summation order only
     assert np.array_equal(split[1::2], whole[1::2])  # the same phase-wise read

@@ -6,6 +6,7 @@ pooled like a pooling layer's; with ``"window"``, for the last pixel of its rece
 """
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -48,7 +49,7 @@ def test_strided_convolution_waits_for_its_receptive_window_on_paper():
     row, r = _mvm_spans("row")
     t_mvm = w["a"][1][0] - w["a"][0][0]
     assert w["a"] == r["a"] and len(w["a"]) == 64 and len(w["b"]) == 16
-    assert all(b - a == t_mvm for (a, _), (b, _) in zip(w["a"], w["a"][1:]))  # undisturbed
+    assert all(b - a == t_mvm for (a, _), (b, _) in itertools.pairwise(w["a"]))  # undisturbed
     a_end = [end for _, end in w["a"]]
     last = [(2 * h + 1) * 8 + min(2 * x + 1, 7) for h in range(4) for x in range(4)]
     delay = w["b"][0][0] - a_end[last[0]]
@@ -95,7 +96,8 @@ def test_stride_one_windows_differ_from_the_row_rule_only_at_row_edges():
             assert e_row.windows() == e_win.windows()
             continue
         width = e_win.geometry[7]
-        for k, (a, b) in enumerate(zip(zip(*e_row.windows()), zip(*e_win.windows()))):
+        rows = zip(*e_row.windows(), strict=True)
+        for k, (a, b) in enumerate(zip(rows, zip(*e_win.windows(), strict=True), strict=True)):
             if a != b:  # one pixel at the left or right edge of a row, or the top rows
                 assert abs(a[0] - b[0]) <= width + 1 and abs(a[1] - b[1]) <= 1, (k, a, b)
 
