@@ -222,8 +222,7 @@ class ChipInstance:
         elif scales is None:  # the float forward and percentiles meanwhile, on a thread of
             # their own: the cores' programming and reads below do not need them
             scaling = ThreadPoolExecutor(1, thread_name_prefix="chipsim-scales")
-            calibrating = scaling.submit(
-                lambda: self._calibrate(activations(workload, calibration_inputs)))
+            calibrating = scaling.submit(self._calibrate_inputs, calibration_inputs)
         else:
             self._scales, self._psum = scales
         self._range_codes = None
@@ -331,10 +330,17 @@ class ChipInstance:
                 return chain
             chain.append(consumers[0])
 
-    def _calibrate(self, acts: dict[str, np.ndarray]
+    def _calibrate_inputs(self, x: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+        """:meth:`_calibrate` from the float forward of the calibration inputs ``x``."""
+        products: dict[str, np.ndarray] = {}
+        return self._calibrate(activations(self.workload, x, products), products)
+
+    def _calibrate(self, acts: dict[str, np.ndarray],
+                   products: dict[str, np.ndarray] | None = None
                    ) -> tuple[dict[str, float], dict[str, float]]:
         """INT8 scales of every activation and of every layer's partial sums, from the
-        float forward ``acts`` of the calibration inputs."""
+        float forward ``acts`` of the calibration inputs (and its matrix products before
+        their affine, :func:`~chipsim.workload.forward.activations`, when given)."""
         wl = self.workload
 
         def scale_of(a: np.ndarray) -> float:
@@ -343,22 +349,31 @@ class ChipInstance:
                  if a.size else 0.0)
             return max(v, MIN_RANGE) / INT8_LEVELS
 
+        done: dict[str, float] = {}  # a chain's members share the output it emits
+
+        def scale_of_act(name: str) -> float:
+            if name not in done:
+                done[name] = scale_of(acts[name])
+            return done[name]
+
         owner_of = {m: owner for owner, end in self._emit.items()
                     for m in self._chain(owner)}
-        scales: dict[str, float] = {INPUT: scale_of(acts[INPUT])}
+        scales: dict[str, float] = {INPUT: scale_of_act(INPUT)}
         for node in wl.nodes:
             name = node.name
             if name in owner_of:  # quantized where the core emits it (after BN/ReLU)
-                scales[name] = scale_of(acts[self._emit[owner_of[name]]])
+                scales[name] = scale_of_act(self._emit[owner_of[name]])
             elif isinstance(node, _GRID_PRESERVING):
                 scales[name] = scales[node.inputs[0]]
             elif isinstance(node, LSTM):
                 scales[name] = 1.0 / INT8_LEVELS  # h = o·tanh(c) lies in (−1, 1)
             else:
-                scales[name] = scale_of(acts[name])
+                scales[name] = scale_of_act(name)
         psum: dict[str, float] = {}
         for node in wl.nodes:
-            if isinstance(node, Conv2d | Linear):
+            if isinstance(node, Conv2d | Linear) and products:
+                psum[node.name] = scale_of(products[node.name])
+            elif isinstance(node, Conv2d | Linear):
                 xin = acts[node.inputs[0]]
                 if isinstance(node, Conv2d):
                     xin = im2col(xin, node.kernel_size, node.stride, node.padding)

@@ -67,8 +67,12 @@ def forward(workload: Workload, x: np.ndarray) -> np.ndarray:
     return activations(workload, x)[workload.nodes[-1].name]
 
 
-def activations(workload: Workload, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Like :func:`forward`, but return every node's output (and ``"input"``) by name.
+def activations(workload: Workload, x: np.ndarray,
+                products: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Like :func:`forward`, but return every node's output (and ``"input"``) by name; with
+    ``products``, also fill it with each convolution's and linear layer's matrix product
+    before its affine (bias, folded batch norm): ``(vectors, outputs)``, the vectors of a
+    convolution image by image.
 
     Examples
     --------
@@ -82,7 +86,14 @@ def activations(workload: Workload, x: np.ndarray) -> dict[str, np.ndarray]:
     values = {INPUT: _check_input(workload, x)}
     for node in workload.nodes:
         args = [values[i] for i in node.inputs]
-        values[node.name] = _OPS[type(node)](workload, node, *args)
+        if products is not None and isinstance(node, Conv2d | Linear):
+            raw: list[np.ndarray] = []
+            values[node.name] = (_conv(workload, node, *args, raw=raw)
+                                 if isinstance(node, Conv2d)
+                                 else _affine_matmul(workload, node.name, *args, raw=raw))
+            products[node.name] = raw[0] if len(raw) == 1 else np.concatenate(raw)
+        else:
+            values[node.name] = _OPS[type(node)](workload, node, *args)
     return values
 
 
@@ -199,10 +210,13 @@ def _check_input(workload: Workload, x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32, copy=False)
 
 
-def _affine_matmul(workload: Workload, name: str, x: np.ndarray) -> np.ndarray:
+def _affine_matmul(workload: Workload, name: str, x: np.ndarray,
+                   raw: list[np.ndarray] | None = None) -> np.ndarray:
     scale, bias = workload.affine(name)
     mat = workload.matrix(name)
     y = x.reshape(-1, mat.shape[0]) @ mat  # one GEMM over all vectors of the batch
+    if raw is not None:
+        raw.append(y.copy())
     y *= scale
     y += bias
     return y.reshape(*x.shape[:-1], mat.shape[1])
@@ -214,7 +228,8 @@ def _affine_matmul(workload: Workload, name: str, x: np.ndarray) -> np.ndarray:
 CONV_BUFFER_BYTES = 16 << 20
 
 
-def _conv(workload: Workload, node: Conv2d, x: np.ndarray) -> np.ndarray:
+def _conv(workload: Workload, node: Conv2d, x: np.ndarray,
+          raw: list[np.ndarray] | None = None) -> np.ndarray:
     cout, ho, wo = workload.shape(node.name)
     kh, kw = node.kernel_size
     per_image = ho * wo * kh * kw * x.shape[1] * 4
@@ -222,7 +237,7 @@ def _conv(workload: Workload, node: Conv2d, x: np.ndarray) -> np.ndarray:
     out = np.empty((len(x), cout, ho, wo), dtype=np.result_type(x.dtype, np.float32))
     for a in range(0, len(x), step):  # each output row depends on its own vector alone
         cols = im2col(x[a:a + step], node.kernel_size, node.stride, node.padding)
-        y = _affine_matmul(workload, node.name, cols)  # n, Ho*Wo, Cout
+        y = _affine_matmul(workload, node.name, cols, raw)  # n, Ho*Wo, Cout
         out[a:a + step] = y.reshape(-1, ho, wo, cout).transpose(0, 3, 1, 2)
     return out
 
