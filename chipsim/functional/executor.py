@@ -59,7 +59,7 @@ from ..kernels.pwm import _int_codes
 from ..mapping import BlockPlacement, Mapping
 from ..mapping.dataflow import replica_bands, stepped_layers
 from ..spec import AdcRange, ChipSpec, override
-from ..workload.forward import activations, apply_op, im2col
+from ..workload.forward import activations, apply_op, im2col, pools_in_tiles, tile_max
 from ..workload.graph import Workload
 from ..workload.nodes import (
     INPUT,
@@ -471,7 +471,8 @@ class ChipInstance:
             if isinstance(node, Conv2d):
                 out = self._conv(node, values[ins[0]], run, channels_last=ins[0] in last)
             elif all(i in last for i in ins) and _keeps_layout(node, values[ins[0]]):
-                out = (_max_tiles(values[ins[0]], node) if isinstance(node, MaxPool)
+                out = (tile_max(values[ins[0]], node.kernel_size, axes=(0, 1))
+                       if isinstance(node, MaxPool)
                        else self._op(node, [values[i] for i in ins], run))
             else:
                 out = self._op(node, [_nchw(values[i]) if i in last else values[i]
@@ -680,23 +681,10 @@ def _nchw(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(2, 3, 0, 1))
 
 
-def _tiles(node: MaxPool, x: np.ndarray) -> bool:
-    """``node`` pools ``x`` (H, W, N, C) in whole tiles: no padding, stride = kernel."""
-    (kh, kw), (ph, pw) = node.kernel_size, node.padding
-    return (tuple(node.stride) == (kh, kw) and not (ph or pw)
-            and not (x.shape[0] % kh or x.shape[1] % kw))
-
-
 def _keeps_layout(node, x: np.ndarray) -> bool:
-    """``node`` computes on (H, W, N, C) values as on (N, C, H, W) ones, element by element
-    or as tiled max pooling."""
+    """``node`` computes on (H, W, N, C) values ``x`` as on (N, C, H, W) ones, element by
+    element or as tiled max pooling."""
     if isinstance(node, ReLU | BatchNorm | Add):
         return True
-    return isinstance(node, MaxPool) and x.ndim == 4 and _tiles(node, x)
-
-
-def _max_tiles(x: np.ndarray, node: MaxPool) -> np.ndarray:
-    """Max pooling of (H, W, N, C) values in whole tiles: the maxima of the strided taps, as
-    the float forward takes them (exact)."""
-    kh, kw = node.kernel_size
-    return np.maximum.reduce([x[i::kh, j::kw] for i in range(kh) for j in range(kw)])
+    return (isinstance(node, MaxPool) and x.ndim == 4
+            and pools_in_tiles(node, node.padding, x.shape[0], x.shape[1]))

@@ -263,14 +263,33 @@ def _embedding(workload: Workload, node: Embedding, ids: np.ndarray) -> np.ndarr
     return workload.weights[node.name]["weight"][ids]
 
 
+def pools_in_tiles(node: MaxPool | AvgPool, padding: tuple[int, int], h: int, w: int) -> bool:
+    """``node`` pools an ``h × w`` grid in whole tiles: no padding, stride = kernel."""
+    (kh, kw), (ph, pw) = node.kernel_size, padding
+    return tuple(node.stride) == (kh, kw) and not (ph or pw or h % kh or w % kw)
+
+
+def tile_max(x: np.ndarray, kernel_size: tuple[int, int],
+             axes: tuple[int, int] = (2, 3)) -> np.ndarray:
+    """Max pooling in whole tiles over the spatial ``axes`` of ``x``: the element-wise maxima
+    of the strided taps (exact, and much faster than windows)."""
+    (kh, kw), (ah, aw) = kernel_size, axes
+    taps = []
+    for i in range(kh):
+        for j in range(kw):
+            tap = [slice(None)] * x.ndim
+            tap[ah], tap[aw] = slice(i, None, kh), slice(j, None, kw)
+            taps.append(x[tuple(tap)])
+    return np.maximum.reduce(taps)
+
+
 def _pool(x: np.ndarray, node: MaxPool | AvgPool, reduce: Callable, pad_value: float,
           padding: tuple[int, int]) -> np.ndarray:
     (ph, pw), (sh, sw), (kh, kw) = padding, node.stride, node.kernel_size
     n, c, h, w = x.shape
-    if (sh, sw) == (kh, kw) and not (ph or pw or h % kh or w % kw):  # tiles: no window copy
-        if reduce is np.max:  # elementwise maxima of the strided taps: exact and much faster
-            return np.maximum.reduce([x[:, :, i::kh, j::kw] for i in range(kh)
-                                      for j in range(kw)])
+    if pools_in_tiles(node, padding, h, w):  # tiles: no window copy
+        if reduce is np.max:
+            return tile_max(x, node.kernel_size)
         return reduce(x.reshape(n, c, h // kh, kh, w // kw, kw), axis=(3, 5))
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
