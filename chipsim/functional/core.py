@@ -355,24 +355,31 @@ class CoreInstance:
         magnitude = u_pos if u_neg is None else u_pos + u_neg  # one of the two is 0
         risky = (magnitude @ state.row_max_g) * v >= thr32
         summed = not state.reads_nonneg and core.read_mode is ReadMode.ONE_PHASE
+
+        def rows(u: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            return u if len(idx) == len(risky) else u[idx]  # no copy of the whole batch
+
+        def clear(idx: np.ndarray, bound: np.ndarray) -> np.ndarray:
+            """Unflag the vectors ``idx`` whose ``bound`` stays below the threshold; the
+            others."""
+            keep = bound.max(axis=1) * v >= thr32
+            risky[idx[~keep]] = False
+            return idx[keep]
+
         idx = np.flatnonzero(risky)
-        for pos, neg in ((state.group_max_pos, state.group_max_neg),
-                         (state.col_max_pos, None)):
-            if neg is None and u_neg is not None:  # the per-column bound: inputs >= 0 only
-                idx = idx[~u_neg[idx].any(axis=1)]
-            if len(idx) == 0:
-                break
-            every = len(idx) == len(risky)  # no copy of the whole batch
-            bound = (u_pos if every else u_pos[idx]) @ pos
-            if neg is not None and u_neg is not None:
-                neg_bound = (u_neg if every else u_neg[idx]) @ neg
+        if len(idx):  # 2: the column groups
+            bound = rows(u_pos, idx) @ state.group_max_pos
+            if u_neg is not None:
+                neg_bound = rows(u_neg, idx) @ state.group_max_neg
                 if summed:
                     bound += neg_bound
                 else:
                     np.maximum(bound, neg_bound, out=bound)
-            keep = bound.max(axis=1) * v >= thr32
-            risky[idx[~keep]] = False
-            idx = idx[keep]
+            idx = clear(idx, bound)
+        if u_neg is not None:  # 3: the columns, for inputs >= 0 only
+            idx = idx[~u_neg[idx].any(axis=1)]
+        if len(idx):
+            clear(idx, rows(u_pos, idx) @ state.col_max_pos)
         return risky
 
     def _readout(self, u_pos: np.ndarray, u_neg: np.ndarray | None, noise_var: np.ndarray,
