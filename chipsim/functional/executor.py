@@ -46,14 +46,15 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ChipsimError
-from ..kernels import accumulate_int8, fp16_round, requantize_int8
+from ..kernels import fp16_round
+from ..kernels.ldpu import _accumulate_int8, _requantize_int8, accumulate_factor, requantize_factor
 from ..kernels.normal import key_from, standard_normal_rows, subkey
 from ..kernels.pwm import _int_codes
 from ..mapping import BlockPlacement, Mapping
@@ -286,6 +287,7 @@ class ChipInstance:
         self.calibration_mvms = np.zeros(self.chip.n_cores, dtype=np.int64)
         self._blocks: dict[str, list[list[_Block]]] = {}  # layer -> replica -> blocks
         self._ldpu16: dict[int, tuple[np.ndarray, ...]] = {}  # block -> its LDPU (FP16)
+        self._factors: dict[tuple[Callable, float], float] = {}  # INT8 step factors
         for index, b, inst in self._programmed:
             state = inst.read_state(t_s)
             factor = 1.0
@@ -488,11 +490,23 @@ class ChipInstance:
         name = wl.nodes[-1].name
         return _nchw(values[name]) if name in last else values[name]
 
+    def _factor(self, of: Callable[[float], float], scale: float) -> float:
+        """``of(scale)`` (:func:`~chipsim.kernels.ldpu.requantize_factor` or
+        :func:`~chipsim.kernels.ldpu.accumulate_factor`: their checks once per scale, not per
+        batch); the executor's kernels take LDPU values, finite FP16 numbers by
+        construction (an FP16 overflow's ±inf saturates to the INT8 range)."""
+        key = (of, scale)
+        found = self._factors.get(key)
+        if found is None:
+            found = self._factors[key] = of(scale)
+        return found
+
     def _q(self, x: np.ndarray, scale: float) -> np.ndarray:
         """Round to the INT8 grid of ``scale`` (dequantized values), if quantizing."""
         if not self.quantize:
             return x
-        q = requantize_int8(x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x[None], scale)
+        q = _requantize_int8(x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x[None],
+                             self._factor(requantize_factor, scale))
         return (q.astype(np.float32) * np.float32(scale)).reshape(x.shape)
 
     def _conv(self, node: Conv2d, x: np.ndarray, run: _Run, *,
@@ -640,9 +654,9 @@ class ChipInstance:
                         col_bias=col_bias if single else None)))
             v = blk.inst.mvm_ldpu(x, blk.state, ReadNoise(key, positions), ldpu16, fp16=True)
             if acc is not None:
-                v = accumulate_int8(v, acc, self._psum[layer])
-            if i < last:
-                acc = requantize_int8(v, self._psum[layer])  # INT8 on the wire
+                v = _accumulate_int8(v, acc, self._factor(accumulate_factor, self._psum[layer]))
+            if i < last:  # INT8 on the wire
+                acc = _requantize_int8(v, self._factor(requantize_factor, self._psum[layer]))
             else:
                 acc = v
         if not self.quantize:

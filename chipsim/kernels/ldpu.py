@@ -148,9 +148,21 @@ def requantize_int8(v, out_scale) -> np.ndarray:
     array([[  50, -128,    1]], dtype=int8)
     """
     arr = _checks.as_real("v", v, 2)
+    return _requantize_int8(arr, requantize_factor(out_scale))
+
+
+def requantize_factor(out_scale) -> float:
+    """``fp16(1 / out_scale)``, the factor of :func:`requantize_int8` (same checks), for a
+    caller that applies the unchecked kernel to many arrays of one scale.
+
+    Examples
+    --------
+    >>> requantize_factor(0.01)
+    100.0
+    """
     out_scale = _checks.positive("out_scale", out_scale)
     _checks.fp16_nonzero("out_scale", 1.0 / out_scale, "1/out_scale")
-    return _requantize_int8(arr, _fp16_scalar(1.0 / out_scale))
+    return _fp16_scalar(1.0 / out_scale)
 
 
 def accumulate_int8(acc, q, scale) -> np.ndarray:
@@ -191,6 +203,18 @@ def accumulate_int8(acc, q, scale) -> np.ndarray:
     acc_arr = _checks.as_real("acc", acc, 2)
     q_arr = _checks.as_int("q", q, 2, lo=-128, hi=127, dtype=np.int8)
     _checks.same_shape("q", q_arr, "acc", acc_arr.shape)
+    return _accumulate_int8(acc_arr, q_arr, accumulate_factor(scale))
+
+
+def accumulate_factor(scale) -> float:
+    """``fp16(scale)``, the factor of :func:`accumulate_int8` (same checks), for a caller
+    that applies the unchecked kernel to many arrays of one scale.
+
+    Examples
+    --------
+    >>> accumulate_factor(0.01)
+    0.01000213623046875
+    """
     scale = _checks.positive("scale", scale)
     _checks.fp16_nonzero("scale", scale, "scale")
-    return _accumulate_int8(acc_arr, q_arr, _fp16_scalar(scale))
+    return _fp16_scalar(scale)
