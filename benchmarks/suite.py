@@ -119,8 +119,8 @@ def bench_mvm(sizes: Sizes) -> dict:
         lambda: core.mvm(relu_codes, state, np.random.default_rng(2)), lambda: xr @ wf, reps)
     z = np.empty((batch, cols), dtype=np.float32)  # the MVM's generator, on one thread
     t_draw = _best(lambda: standard_normal(3, out=z, parallel=False), reps)
-    u_pos, u_neg, _, _ = duty_square(codes, chip.core.input_levels)
-    risky = core._may_saturate(u_pos, u_neg, state)
+    u_pos, u_neg, u_sq, _ = duty_square(codes, chip.core.input_levels)
+    risky = core._may_saturate(u_pos, u_neg, u_sq, state)
     return {
         "shape": [batch, rows, cols],
         "lines_can_saturate": bool(state.line_max_ua > chip.core.i_sat_ua),

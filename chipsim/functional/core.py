@@ -53,10 +53,11 @@ from ..spec import AdcRange, ChipSpec, CoreSpec, ReadMode
 __all__ = ["CoreInstance", "program_core", "CoreReadState", "ReadNoise", "calibrated_full_scale",
            "ADC_RANGE_FLOOR", "SCREEN_GROUPS"]
 
-#: column groups of the saturation screen's middle bound (:meth:`CoreInstance._may_saturate`):
+#: column groups of the saturation screen's group bound (:meth:`CoreInstance._may_saturate`):
 #: its product has 2 × 16 columns, 1/8 of a 256-column core's product. Of ResNet-9's 691,300
-#: inference vectors (100 images, shipped HWA weights) the row bound flags 138,798, the group
-#: bound 25,443, the per-column bound none (none saturates: the largest line current is
+#: inference vectors (100 images, shipped HWA weights) the norm bound flags 275 (the row bound
+#: alone would flag 138,798, and the group bound after it 25,443), the row and group bounds
+#: those 275 too, the per-column bound none (none saturates: the largest line current is
 #: 62 µA against 100 µA).
 SCREEN_GROUPS = 16
 
@@ -120,8 +121,9 @@ class CoreReadState:
     :data:`SCREEN_GROUPS` contiguous column groups, per polarity (polarity 0's groups first),
     that a positive and a negative pulse reads (``g_neg_read`` with a 1-ph read, ``g`` with
     4-ph, whose negative pulses read at positive voltage); ``row_max_g`` the largest
-    |conductance| any pulse reads on each row ((rows,)); ``reads_nonneg`` whether every
-    conductance read is >= 0.
+    |conductance| any pulse reads on each row ((rows,)); ``col_norm_max`` the largest
+    Euclidean norm (float64) of a column of a conductance matrix that a pulse reads;
+    ``reads_nonneg`` whether every conductance read is >= 0.
     """
 
     t_s: float
@@ -135,7 +137,53 @@ class CoreReadState:
     col_max_pos: np.ndarray
     group_max_pos: np.ndarray
     group_max_neg: np.ndarray
+    col_norm_max: float
     reads_nonneg: bool
+
+    @classmethod
+    def of(cls, t_s: float, g: np.ndarray, g_neg_read: np.ndarray, read_var: np.ndarray, *,
+           one_phase: bool, v_read_v: float) -> CoreReadState:
+        """The state of the conductances ``g`` and ``g_neg_read`` (µS, float64, (2, rows,
+        cols): per polarity) and the read variance ``read_var`` (µS², (rows, cols)), with
+        the screen's bounds derived from them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> g = np.stack([np.full((3, 2), 10.0), np.zeros((3, 2))])
+        >>> st = CoreReadState.of(0.0, g, g, np.zeros((3, 2)), one_phase=False, v_read_v=0.2)
+        >>> st.line_max_ua, round(st.col_norm_max ** 2, 9)  # 3 rows of 10 µS on a line
+        (6.0, 300.0)
+        """
+        g32, gn32 = g.astype(np.float32), g_neg_read.astype(np.float32)
+        # screen bounds: per cross point over both polarities, per row and column group
+        # per polarity (the conductances each pulse sign reads)
+        abs_pos = np.abs(g32)
+        abs_neg = np.abs(gn32) if one_phase else abs_pos  # 4-ph: both signs read g
+        starts = np.linspace(0, g32.shape[2], min(SCREEN_GROUPS, g32.shape[2]) + 1,
+                             dtype=np.intp)[:-1]
+        col_max_pos = np.maximum(abs_pos[0], abs_pos[1])
+        group_max_pos = np.concatenate(np.maximum.reduceat(abs_pos, starts, axis=2), axis=1)
+        row_max_g = col_max_pos.max(axis=1)
+        if one_phase:
+            group_max_neg = np.concatenate(np.maximum.reduceat(abs_neg, starts, axis=2),
+                                           axis=1)
+            row_max_g = np.maximum(row_max_g, abs_neg.max(axis=(0, 2)))
+            reads_nonneg = bool((g32 >= 0).all() and (gn32 >= 0).all())
+        else:
+            group_max_neg = group_max_pos
+            reads_nonneg = bool((g32 >= 0).all())
+        col_norm_max = max(float(np.sqrt(np.square(a, dtype=np.float64).sum(axis=1)).max())
+                           for a in ((abs_pos, abs_neg) if one_phase else (abs_pos,)))
+        line_max = (float(v_read_v * max(g.sum(axis=1).max(), g_neg_read.sum(axis=1).max()))
+                    if reads_nonneg else float("inf"))
+        return cls(
+            t_s=float(t_s), g=g32, g_neg_read=gn32, read_var=read_var.astype(np.float32),
+            line_max_ua=line_max,
+            g_diff=(g[0] - g[1]).astype(np.float32),
+            g_neg_read_diff=(g_neg_read[0] - g_neg_read[1]).astype(np.float32),
+            row_max_g=row_max_g, col_max_pos=col_max_pos, group_max_pos=group_max_pos,
+            group_max_neg=group_max_neg, col_norm_max=col_norm_max, reads_nonneg=reads_nonneg)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -216,37 +264,9 @@ class CoreInstance:
             var += (self.stuck_g * self.device.read_sigma_rel(self.stuck_g, t_s)) ** 2
         g = g_t.sum(axis=1)
         read_var = var.sum(axis=1)
-        g_neg_read = g * (1.0 + self.asym)
-        g32, gn32 = g.astype(np.float32), g_neg_read.astype(np.float32)
-        one_phase = self.core.read_mode is ReadMode.ONE_PHASE
-        # screen bounds: per cross point over both polarities, per row and column group
-        # per polarity (the conductances each pulse sign reads)
-        abs_pos = np.abs(g32)
-        abs_neg = np.abs(gn32) if one_phase else abs_pos  # 4-ph: both signs read g
-        starts = np.linspace(0, g32.shape[2], min(SCREEN_GROUPS, g32.shape[2]) + 1,
-                             dtype=np.intp)[:-1]
-        col_max_pos = np.maximum(abs_pos[0], abs_pos[1])
-        group_max_pos = np.concatenate(np.maximum.reduceat(abs_pos, starts, axis=2), axis=1)
-        row_max_g = col_max_pos.max(axis=1)
-        if one_phase:
-            group_max_neg = np.concatenate(np.maximum.reduceat(abs_neg, starts, axis=2),
-                                           axis=1)
-            row_max_g = np.maximum(row_max_g, abs_neg.max(axis=(0, 2)))
-            reads_nonneg = bool((g32 >= 0).all() and (gn32 >= 0).all())
-        else:
-            group_max_neg = group_max_pos
-            reads_nonneg = bool((g32 >= 0).all())
-        line_max = (float(self.core.v_read_v * max(g.sum(axis=1).max(),
-                                                   g_neg_read.sum(axis=1).max()))
-                    if reads_nonneg else float("inf"))
-        return CoreReadState(
-            t_s=float(t_s), g=g32, g_neg_read=gn32,
-            read_var=(read_var[0] + read_var[1]).astype(np.float32),
-            line_max_ua=line_max,
-            g_diff=(g[0] - g[1]).astype(np.float32),
-            g_neg_read_diff=(g_neg_read[0] - g_neg_read[1]).astype(np.float32),
-            row_max_g=row_max_g, col_max_pos=col_max_pos, group_max_pos=group_max_pos,
-            group_max_neg=group_max_neg, reads_nonneg=reads_nonneg)
+        return CoreReadState.of(t_s, g, g * (1.0 + self.asym), read_var[0] + read_var[1],
+                                one_phase=self.core.read_mode is ReadMode.ONE_PHASE,
+                                v_read_v=self.core.v_read_v)
 
     # ---------------------------------------------------------------- analog path
     def _checked(self, codes: np.ndarray) -> np.ndarray:
@@ -295,7 +315,7 @@ class CoreInstance:
         # Gaussians added before the ADC: one draw with the summed variance
         noise_var = u_sq @ state.read_var
         out = np.empty(noise_var.shape, dtype=np.int32 if ldpu16 is None else np.float32)
-        risky = self._may_saturate(u_pos, u_neg, state)
+        risky = self._may_saturate(u_pos, u_neg, u_sq, state)
         if risky is None or not risky.any():
             parts = ((False, None),)
         elif risky.all():
@@ -307,22 +327,28 @@ class CoreInstance:
                           out, rows)
         return out
 
-    def _may_saturate(self, u_pos: np.ndarray, u_neg: np.ndarray | None,
+    def _may_saturate(self, u_pos: np.ndarray, u_neg: np.ndarray | None, u_sq: np.ndarray,
                       state: CoreReadState) -> np.ndarray | None:
         """Which input vectors may drive some line to ``i_sat_ua`` (bool, (batch,)); None
-        when none can, whatever the input.
+        when none can, whatever the input. ``u_sq`` is ``(u_pos + u_neg)²`` (float32, as
+        :func:`~chipsim.kernels.pwm.duty_parts` gives it).
 
         An exact screen: a vector that is not flagged has every line current of every
         read phase below ``i_sat_ua`` (4-ph: each input sign × polarity phase of each
         column; 1-ph: each polarity's line carrying both pulse signs), so clipping would
-        leave its read unchanged. Three bounds, each a true upper bound of every such current
-        of a vector, each computed only for the vectors that the one before flags (the third
+        leave its read unchanged. Four bounds, each a true upper bound of every such current
+        of a vector, each computed only for the vectors that the one before flags (the last
         only for vectors without negative inputs); a vector is flagged if every bound computed
         for it reaches ``i_sat_ua · (1 − margin)``. A vector's verdict depends only on itself,
         never on the batch it is read in (its read path sets the rounding of its counts):
 
-        1. ``v_read · |u| @ row_max_g`` (one matrix-vector product for the batch): every
-           conductance a pulse on row ``r`` reads is at most ``row_max_g[r]``;
+        0. Cauchy–Schwarz, ``v_read · ‖u‖ · col_norm_max`` (``‖u‖²``: the row sums of
+           ``u_sq``, one matrix-vector product): every current a pulse train draws on a
+           line is ``u_s @ g_c`` for one input sign ``s`` and a column ``c`` of a
+           conductance matrix it reads, at most ``‖u_s‖ ‖g_c‖ <= ‖u‖ · col_norm_max``; of
+           ResNet-9's 691,300 vectors (100 images) it leaves 275 to the next bounds;
+        1. ``v_read · |u| @ row_max_g`` (one matrix-vector product): every conductance a
+           pulse on row ``r`` reads is at most ``row_max_g[r]``;
         2. per polarity ``p`` and column group ``k``: ``b+ = u_pos @ group_max_pos[:, (p,
            k)]`` bounds the current of the positive pulses on every line of the group,
            ``b− = u_neg @ group_max_neg[:, (p, k)]`` that of the negative pulses;
@@ -333,15 +359,17 @@ class CoreInstance:
            benchmark (uniform weights at full scale: 7.0 against 5.3 ms for 1,024 vectors),
            so it is read phase by phase once the group bound flags it.
 
-        In 2 and 3 a 4-ph phase current is one of the positive or the negative pulses' currents,
+        In 1–3 a 4-ph phase current is one of the positive or the negative pulses' currents,
         so ``max(b+, b−)`` bounds it; a 1-ph line carries ``p+ − p−`` of two non-negative
         currents, whose magnitude is at most ``max(p+, p−) <= max(b+, b−)`` (``b+ + b−`` if
-        a conductance read is negative, which an asymmetry below −1 gives); the vector's bound
-        is ``v_read ·`` the largest over its groups or columns.
+        a conductance read is negative, which an asymmetry below −1 gives; in 0 then
+        ``‖u_pos‖ + ‖u_neg‖ <= √2 ‖u‖``, bounded with a factor 2); the vector's bound is
+        ``v_read ·`` the largest over its groups or columns.
 
-        Rounding: the bounds and the phase products are float32 sums of the same
+        Rounding: the bounds 1–3 and the phase products are float32 sums of the same
         non-negative float32 terms (the bound's terms no smaller), each within a relative
-        ``rows · 2⁻²⁴`` of its exact value whatever the summation order, so the margin
+        ``rows · 2⁻²⁴`` of its exact value whatever the summation order; bound 0 is the
+        float64 root of such a float32 sum of squares (each within 2⁻²⁴); so the margin
         ``max(1e-3, 4 (rows + 2) · 2⁻²⁴)`` keeps every current that the phase-wise read
         could clip above the threshold.
         """
@@ -352,21 +380,27 @@ class CoreInstance:
             return None
         v = np.float32(core.v_read_v)
         thr32 = np.float32(threshold)
-        magnitude = u_pos if u_neg is None else u_pos + u_neg  # one of the two is 0
-        risky = (magnitude @ state.row_max_g) * v >= thr32
         summed = not state.reads_nonneg and core.read_mode is ReadMode.ONE_PHASE
+        # ‖u‖² as a float32 matrix-vector product (BLAS; 6x faster than a float64 row sum)
+        norm = np.sqrt((u_sq @ np.ones(u_sq.shape[1], dtype=np.float32)).astype(np.float64))
+        risky = norm * (core.v_read_v * state.col_norm_max * (2.0 if summed else 1.0)) \
+            >= threshold
 
         def rows(u: np.ndarray, idx: np.ndarray) -> np.ndarray:
             return u if len(idx) == len(risky) else u[idx]  # no copy of the whole batch
 
         def clear(idx: np.ndarray, bound: np.ndarray) -> np.ndarray:
-            """Unflag the vectors ``idx`` whose ``bound`` stays below the threshold; the
-            others."""
-            keep = bound.max(axis=1) * v >= thr32
+            """Unflag the vectors ``idx`` whose ``bound`` (largest over its last axis)
+            stays below the threshold; the others."""
+            keep = (bound.max(axis=1) if bound.ndim == 2 else bound) * v >= thr32
             risky[idx[~keep]] = False
             return idx[keep]
 
         idx = np.flatnonzero(risky)
+        if len(idx):  # 1: the rows
+            magnitude = (rows(u_pos, idx) if u_neg is None
+                         else rows(u_pos, idx) + rows(u_neg, idx))
+            idx = clear(idx, magnitude @ state.row_max_g)
         if len(idx):  # 2: the column groups
             bound = rows(u_pos, idx) @ state.group_max_pos
             if u_neg is not None:
@@ -460,8 +494,8 @@ class CoreInstance:
         """
         core = self.core
         codes = self._checked(codes)
-        u_pos, u_neg, _ = duty_parts(codes, core.input_levels)
-        risky = self._may_saturate(u_pos, u_neg, state)
+        u_pos, u_neg, u_sq = duty_parts(codes, core.input_levels)
+        risky = self._may_saturate(u_pos, u_neg, u_sq, state)
         saturating = risky is not None and bool(risky.any())
         products = self._products(u_pos, u_neg, state, saturating)
         return _currents(products, saturating, core.read_mode is ReadMode.ONE_PHASE,

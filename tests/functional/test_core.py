@@ -165,7 +165,8 @@ def test_only_vectors_that_may_saturate_are_read_phase_by_phase(mode, signed):
     x[::2] *= 0.05  # every other vector too small to saturate any line
     codes = pwm_quantize(x, 1.0, 127)
     u = codes.astype(np.float32) / 127
-    risky = inst._may_saturate(np.maximum(u, 0), np.maximum(-u, 0) if signed else None, state)
+    risky = inst._may_saturate(np.maximum(u, 0), np.maximum(-u, 0) if signed else None, u * u,
+                               state)
     assert not risky[::2].any() and risky[1::2].any()
     v = chip.core.v_read_v
     phases = [np.maximum(s * u, 0) @ g for s in (1, -1) for g in (*state.g, *state.g_neg_read)]
@@ -175,6 +176,7 @@ def test_only_vectors_that_may_saturate_are_read_phase_by_phase(mode, signed):
     # every bound of the screen made huge: the whole batch is read phase by phase
     huge = {f: np.full_like(getattr(state, f), 1e30) for f in (
         "row_max_g", "col_max_pos", "group_max_pos", "group_max_neg")}
+    huge["col_norm_max"] = 1e30
     whole = inst.mvm_counts(codes, dataclasses.replace(state, **huge), np.random.default_rng(2))
     assert np.abs(split.astype(int) - whole).max() <= 1  # float32 summation order only
     assert np.array_equal(split[1::2], whole[1::2])  # the same phase-wise read

@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from chipsim.functional.core import ReadNoise, program_core
+from chipsim.functional.core import CoreReadState, ReadNoise, program_core
 from chipsim.kernels import duty_square, pwm_quantize
 from chipsim.spec import ReadMode, hermes, override
 
@@ -48,8 +48,8 @@ def _peak(inst, codes, state):
 
 def _flags(inst, codes, state):
     """The screen's verdict per vector (bool, (batch,))."""
-    u_pos, u_neg, _, negative = duty_square(codes, inst.core.input_levels)
-    risky = inst._may_saturate(u_pos, u_neg if negative else None, state)
+    u_pos, u_neg, u_sq, negative = duty_square(codes, inst.core.input_levels)
+    risky = inst._may_saturate(u_pos, u_neg if negative else None, u_sq, state)
     return np.zeros(len(codes), dtype=bool) if risky is None else risky
 
 
@@ -144,6 +144,29 @@ def test_negative_one_phase_reads_use_the_summed_bound():
     _assert_no_miss(inst, codes, state)
 
 
+def test_negative_one_phase_reads_scale_the_norm_bound():
+    """The norm bound when some negative-voltage reads are negative: a 1-ph line then carries
+    ``u_pos @ g + |u_neg @ g_neg_read|`` of two currents each up to its input part's norm
+    times a column norm, ``(‖u_pos‖ + ‖u_neg‖) · col_norm_max`` <= ``√2 ‖u‖ ·
+    col_norm_max``. A designed state (no device gives it: the test is of the bound's
+    algebra) where the line reaches that: positive pulses on the rows read at positive
+    voltage, negative pulses on the rows whose negative-voltage read is negative."""
+    rows = 128
+    g = np.zeros((2, rows, 1))
+    gn = np.zeros((2, rows, 1))
+    g[0, : rows // 2, 0] = 10.0
+    gn[0, rows // 2:, 0] = -10.0
+    state = CoreReadState.of(0.0, g, gn, np.zeros((rows, 1)), one_phase=True, v_read_v=0.2)
+    assert not state.reads_nonneg
+    inst = program_core(np.ones((rows, 1)), _chip("1ph"), np.random.default_rng(0))
+    codes = np.full((1, rows), LEVELS, dtype=np.int16)
+    codes[0, rows // 2:] = -LEVELS
+    peak = _peak(inst, codes, state)[0]  # 0.2 · (64 · 10 + 64 · 10) µA = 256 µA
+    norm_bound = 0.2 * np.sqrt(rows) * state.col_norm_max  # √2 · 128 µA: less than the peak
+    assert peak == pytest.approx(256.0) and norm_bound < peak
+    _assert_no_miss(inst, codes, state)
+
+
 def _adversarial_codes(inst, state):
     """Inputs built to saturate: full-scale pulses on each column's heaviest rows (for every
     phase, the k heaviest rows for every k), single hot rows of both signs, all-max codes of
@@ -167,6 +190,14 @@ def _adversarial_codes(inst, state):
                         free = [r for r in other[: rows // 2] if code[r] == 0]
                         code[free] = -sign * LEVELS
                         out.append(code)
+    # the Cauchy–Schwarz bound's equality case: inputs proportional to a column (of the
+    # largest norm, and of others) of a matrix a pulse sign reads
+    for sign, reads in ((1, state.g), (-1, state.g_neg_read if one_phase else state.g)):
+        for p in (0, 1):
+            g = np.abs(reads[p].astype(np.float64))
+            for c in {int(np.argmax((g * g).sum(axis=0))), *rng.choice(cols, size=2)}:
+                col = g[:, c] / (g[:, c].max() or 1.0)
+                out.append((sign * np.rint(col * LEVELS)).astype(np.int16))
     eye = np.eye(rows, dtype=np.int16) * LEVELS
     out.extend(eye)
     out.extend(-eye)
@@ -225,7 +256,7 @@ def test_split_read_equals_phase_wise_read_of_the_flagged_vectors(mode, signed):
     flags = _flags(inst, codes, state)
     assert 0 < flags.sum() < len(flags)
     split = inst.mvm_counts(codes, state, np.random.default_rng(8))
-    huge = dataclasses.replace(state, line_max_ua=np.inf,
+    huge = dataclasses.replace(state, line_max_ua=np.inf, col_norm_max=1e30,
                                row_max_g=np.full_like(state.row_max_g, 1e30),
                                **{name: np.full_like(getattr(state, name), 1e30)
                                   for name in ("col_max_pos", "group_max_pos",
@@ -234,6 +265,27 @@ def test_split_read_equals_phase_wise_read_of_the_flagged_vectors(mode, signed):
     whole = inst.mvm_counts(codes, huge, np.random.default_rng(8))
     assert np.array_equal(split[flags], whole[flags])
     assert np.abs(split.astype(int) - whole).max() <= 1
+
+
+def test_norm_bound_clears_dense_inputs_that_the_row_bound_flags():
+    """Zero-mean weights (most of a column's conductance in few devices) and dense, moderate
+    inputs, as a CNN's layers have them: ``|u| @ row_max_g`` sums each row's largest
+    conductance and flags most vectors, ``‖u‖ · col_norm_max`` clears them; none of the
+    cleared vectors reaches i_sat."""
+    rng = np.random.default_rng(14)
+    inst = program_core(rng.normal(size=(256, 128)), _chip("4ph"), np.random.default_rng(15))
+    state = inst.read_state(3600.0)
+    x = np.abs(rng.normal(0, 0.35, size=(300, 256))).astype(np.float32)
+    codes = pwm_quantize(np.minimum(x, 1.0), 1.0, LEVELS)
+    u_pos, _, u_sq, _ = duty_square(codes, LEVELS)
+    i_sat = inst.core.i_sat_ua
+    v = np.float32(inst.core.v_read_v)
+    row = (u_pos @ state.row_max_g) * v >= np.float32(i_sat * 0.999)
+    norm = np.sqrt(u_sq.sum(axis=1, dtype=np.float64)) * inst.core.v_read_v * state.col_norm_max
+    assert row.mean() > 0.5 and (norm < i_sat * 0.999).mean() > 0.9
+    flags = _flags(inst, codes, state)
+    assert flags.sum() <= (norm >= i_sat * 0.999).sum()
+    assert (_peak(inst, codes, state)[~flags] < i_sat).all()
 
 
 def test_screen_is_tight_and_never_looser_than_the_row_bound():
