@@ -14,16 +14,20 @@ import hashlib
 import json
 import platform
 import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .config import RunConfig
 from .errors import ChipsimError
 from .functional.accuracy import CI_STAGE, Programmed, _mapping_key, chip_accuracy
+from .functional.executor import activation_scales
 from .functional.tasks import score, task_data
 from .mapping import Mapping, MappingError, map_workload, mapping_to_dict
 from .report.model import Report
@@ -64,6 +68,21 @@ def _check_faults(mapping: Mapping, layers, chip: ChipSpec, config: RunConfig) -
     except TimingError:
         return  # a chip the timing engine cannot run: reported by the timing run, if any
     check_routes(plan, chip)
+
+
+def _background(fn: Callable, *args) -> Future:
+    """``fn(*args)`` on a daemon thread of its own: a run that fails meanwhile (a network
+    that does not fit, ...) reports at once instead of waiting for it."""
+    done: Future = Future()
+
+    def work() -> None:
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:  # handed to whoever waits for the result
+            done.set_exception(exc)
+
+    threading.Thread(target=work, name="chipsim-scales", daemon=True).start()
+    return done
 
 
 def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
@@ -112,41 +131,50 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
         raise ChipsimError(f"run.ci_width (--ci-width): needs at least 2 chip instances (one "
                            f"has no interval), got instances = {config.instances}")
     layers = tuple(workload.lowered())
-    if mapping is None:
-        mapping = map_workload(layers, chip, replicate=config.replicated, seed=config.seed,
-                               workload_name=workload.name)
-    _check_faults(mapping, layers, chip, config)
-    timing = None
-    with ThreadPoolExecutor(max_workers=1) as side:
-        if config.timing:  # on its own thread, beside the accuracy measurement's threads
-            from .timing import TimingConfig, TransportMode
-            from .timing.run import simulate_timing
-
-            tcfg = TimingConfig(transport=TransportMode(config.transport),
-                                inferences=config.inferences,
-                                gdc_interval_us=config.gdc_interval_us,
-                                granularity=config.granularity, timeline=True)
-            # the time since programming and GDC do not change the timing: kept with the
-            # programmed instances of points that differ only in those
-            key = kept = None
-            if programmed is not None:
-                key = (_mapping_key(mapping), spec_hash(chip), tcfg)
-                kept = programmed.timing.get(key)
-            timing = side.submit(lambda: kept or simulate_timing(mapping, layers, chip, tcfg))
-        accuracy = None
-        if config.accuracy and task is not None:
+    measure = config.accuracy and task is not None
+    with threadpool_limits(1) if measure else nullcontext():
+        # BLAS on one thread as chip_accuracy runs it: the activation scales begun before
+        # the mapping (they depend on no chip) are those the first instance would compute
+        scales = None
+        if measure:
             x, y = task_data(task, "test", config.samples)
             # the activation scales' calibration inputs: a fixed number, whatever the batch
             calib, _ = task_data(task, "train", CI_STAGE)
-            accuracy = chip_accuracy(
-                workload, mapping, chip, x, y, lambda out, tgt: score(task, out, tgt),
-                instances=config.instances, t_s=config.t_seconds, gdc=config.gdc,
-                quantize=config.quantize, seed=config.seed, batch=config.batch,
-                calibration_inputs=calib, progress=progress, ci_width=config.ci_width,
-                programmed=programmed).to_dict()
-        timing = timing and timing.result()
-        if timing is not None and programmed is not None:
-            programmed.timing[key] = timing
+            if programmed is None or programmed.scales is None:
+                scales = _background(activation_scales, workload, calib)
+        if mapping is None:
+            mapping = map_workload(layers, chip, replicate=config.replicated,
+                                   seed=config.seed, workload_name=workload.name)
+        _check_faults(mapping, layers, chip, config)
+        timing = None
+        with ThreadPoolExecutor(max_workers=1) as side:
+            if config.timing:  # on its own thread, beside the accuracy measurement's threads
+                from .timing import TimingConfig, TransportMode
+                from .timing.run import simulate_timing
+
+                tcfg = TimingConfig(transport=TransportMode(config.transport),
+                                    inferences=config.inferences,
+                                    gdc_interval_us=config.gdc_interval_us,
+                                    granularity=config.granularity, timeline=True)
+                # the time since programming and GDC do not change the timing: kept with
+                # the programmed instances of points that differ only in those
+                key = kept = None
+                if programmed is not None:
+                    key = (_mapping_key(mapping), spec_hash(chip), tcfg)
+                    kept = programmed.timing.get(key)
+                timing = side.submit(
+                    lambda: kept or simulate_timing(mapping, layers, chip, tcfg))
+            accuracy = None
+            if measure:
+                accuracy = chip_accuracy(
+                    workload, mapping, chip, x, y, lambda out, tgt: score(task, out, tgt),
+                    instances=config.instances, t_s=config.t_seconds, gdc=config.gdc,
+                    quantize=config.quantize, seed=config.seed, batch=config.batch,
+                    calibration_inputs=calib, progress=progress, ci_width=config.ci_width,
+                    programmed=programmed, scales=scales).to_dict()
+            timing = timing and timing.result()
+            if timing is not None and programmed is not None:
+                programmed.timing[key] = timing
     provenance = {
         "chipsim": __version__,
         "spec_hash": spec_hash(chip),

@@ -28,7 +28,7 @@ from ..mapping import Mapping
 from ..spec import ChipSpec
 from ..workload.forward import forward
 from ..workload.graph import Workload
-from .executor import ChipInstance
+from .executor import ChipInstance, Scales
 
 __all__ = ["AccuracyResult", "Programmed", "chip_accuracy", "run_instance", "CI_STAGE",
            "CI_MIN_INSTANCES"]
@@ -126,7 +126,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
                   calibration_inputs: np.ndarray | None = None,
                   progress: Callable | None = None, ci_width: float | None = None,
                   stage: int = CI_STAGE, threads: int | None = None,
-                  programmed: Programmed | None = None) -> AccuracyResult:
+                  programmed: Programmed | None = None,
+                  scales: Scales | Future[Scales] | None = None) -> AccuracyResult:
     """Score ``workload`` in software and on ``instances`` chip instances.
 
     Parameters
@@ -163,6 +164,11 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     programmed
         Keep the programmed instances there, or read those it keeps from an earlier call
         (:class:`Programmed`; the result's ``reused_instances`` says how many).
+    scales
+        The activation scales of ``calibration_inputs``
+        (:func:`~chipsim.functional.executor.activation_scales`), or a Future of them, begun
+        elsewhere (e.g. beside the mapping: they depend on no chip); None: the first
+        instance computes them.
 
     Notes
     -----
@@ -191,7 +197,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
         return _sequential(workload, mapping, chip, x, y, score, instances=instances, t_s=t_s,
                            gdc=gdc, quantize=quantize, seed=seed, stage=stage,
                            calibration_inputs=calibration_inputs, progress=progress,
-                           ci_width=ci_width, threads=threads, programmed=programmed)
+                           ci_width=ci_width, threads=threads, programmed=programmed,
+                           scales=scales)
     if instances < 1:
         raise ChipsimError(f"instances: must be a positive integer, got {instances}")
     if len(x) == 0 or len(x) != len(y):
@@ -200,7 +207,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     calib = x[:stage] if calibration_inputs is None else calibration_inputs
     wrap = progress or (lambda it, **_: it)
     bounds = [(i, min(i + batch, len(x))) for i in range(0, len(x), batch)]
-    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed)
+    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed,
+                     scales)
     values, full_scales, mvms = [], [], None
     with threadpool_limits(1), _pool(threads) as pool:
         soft = pool.submit(shared.software, x, bounds)
@@ -267,7 +275,8 @@ class _Shared:
     ``programmed``, instances kept from an earlier measurement are read anew instead."""
 
     def __init__(self, workload, mapping, chip, seed, t_s, gdc, quantize, calib,
-                 programmed: Programmed | None = None):
+                 programmed: Programmed | None = None,
+                 scales: Scales | Future[Scales] | None = None):
         self.args = (workload, mapping, chip)
         self.t_s, self.gdc = t_s, gdc
         self.kwargs = dict(quantize=quantize, calibration_inputs=calib)
@@ -280,6 +289,8 @@ class _Shared:
                 raise ChipsimError("programmed: kept instances of another workload, mapping, "
                                    "chip, seed, quantization or calibration inputs")
             programmed.signature = signature
+        if self.kept.scales is None:
+            self.kept.scales = scales
         self.reused = 0
 
     @property
@@ -451,7 +462,7 @@ def _check_target(ci_width: object, instances: int) -> float:
 
 def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, quantize, seed,
                 stage, calibration_inputs, progress, ci_width, threads,
-                programmed) -> AccuracyResult:
+                programmed, scales) -> AccuracyResult:
     """:func:`chip_accuracy` with a target interval width (see its Notes)."""
     target = _check_target(ci_width, instances)
     if stage < 1:
@@ -461,7 +472,8 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
                            f"inputs and {len(y)} targets")
     wrap = progress or (lambda it, **_: it)
     calib = x[:stage] if calibration_inputs is None else calibration_inputs
-    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed)
+    shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed,
+                     scales)
     bounds = [(i, min(i + stage, len(x))) for i in range(0, len(x), stage)]
     stages: list[dict] = []
 

@@ -47,7 +47,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,7 +80,7 @@ from ..workload.nodes import (
 )
 from .core import CoreInstance, CoreReadState, ReadNoise, program_core
 
-__all__ = ["ChipInstance", "noise_free", "INT8_LEVELS", "ACT_PERCENTILE"]
+__all__ = ["ChipInstance", "activation_scales", "noise_free", "INT8_LEVELS", "ACT_PERCENTILE"]
 
 INT8_LEVELS = 127
 ACT_PERCENTILE = 99.99
@@ -89,6 +89,9 @@ MIN_RANGE = 0.002
 
 #: operators whose output stays on their input's INT8 grid
 _GRID_PRESERVING = (ReLU, MaxPool, Flatten, BatchNorm, ChannelPad)
+
+#: INT8 scales of the activations (node → value of one step) and of the layers' partial sums
+Scales = tuple[dict[str, float], dict[str, float]]
 
 
 def noise_free(chip: ChipSpec) -> ChipSpec:
@@ -137,6 +140,93 @@ class _Run:
         return np.uint64(self.first * per) + np.arange(n, dtype=np.uint64)
 
 
+def _chain(workload: Workload, name: str) -> list[str]:
+    """``name`` and the BN/ReLU nodes that follow it alone (computed on the same core)."""
+    chain = [name]
+    while True:
+        consumers = workload.consumers(chain[-1])
+        if len(consumers) != 1 or not isinstance(workload.node(consumers[0]),
+                                                 BatchNorm | ReLU):
+            return chain
+        chain.append(consumers[0])
+
+
+def _emit_points(workload: Workload) -> dict[str, str]:
+    """Where each core's output leaves it: layer or add → the last BN/ReLU that follows it
+    alone (itself if none)."""
+    return {n.name: _chain(workload, n.name)[-1] for n in workload.nodes
+            if isinstance(n, Conv2d | Linear | Add)}
+
+
+def activation_scales(workload: Workload, x: np.ndarray) -> Scales:
+    """INT8 scales of every activation and of every layer's partial sums, from the float
+    forward of the calibration inputs ``x``: what a :class:`ChipInstance` computes when it is
+    not given them. They depend on no chip or mapping, so they can be computed before either
+    is known (:func:`~chipsim.simulate` starts them beside the mapping).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from chipsim.workload import build
+    >>> net = build("lstm-ptb", vocab=20, embed=8, hidden=16)
+    >>> scales, psum = activation_scales(net, np.zeros((2, 5), np.int64))
+    >>> sorted(psum)
+    ['fc', 'lstm.hidden', 'lstm.input']
+    """
+    products: dict[str, np.ndarray] = {}
+    return _scales_from(workload, activations(workload, x, products), products)
+
+
+def _scales_from(workload: Workload, acts: dict[str, np.ndarray],
+                 products: dict[str, np.ndarray] | None = None) -> Scales:
+    """:func:`activation_scales` from the float forward ``acts`` of the calibration inputs
+    (and its matrix products before their affine,
+    :func:`~chipsim.workload.forward.activations`, when given)."""
+    def scale_of(a: np.ndarray) -> float:
+        # |a| is a new array: the percentile may partition it in place (same value)
+        v = (float(np.percentile(np.abs(a), ACT_PERCENTILE, overwrite_input=True))
+             if a.size else 0.0)
+        return max(v, MIN_RANGE) / INT8_LEVELS
+
+    done: dict[str, float] = {}  # a chain's members share the output it emits
+
+    def scale_of_act(name: str) -> float:
+        if name not in done:
+            done[name] = scale_of(acts[name])
+        return done[name]
+
+    emit = _emit_points(workload)
+    owner_of = {m: owner for owner in emit for m in _chain(workload, owner)}
+    scales: dict[str, float] = {INPUT: scale_of_act(INPUT)}
+    for node in workload.nodes:
+        name = node.name
+        if name in owner_of:  # quantized where the core emits it (after BN/ReLU)
+            scales[name] = scale_of_act(emit[owner_of[name]])
+        elif isinstance(node, _GRID_PRESERVING):
+            scales[name] = scales[node.inputs[0]]
+        elif isinstance(node, LSTM):
+            scales[name] = 1.0 / INT8_LEVELS  # h = o·tanh(c) lies in (−1, 1)
+        else:
+            scales[name] = scale_of_act(name)
+    psum: dict[str, float] = {}
+    for node in workload.nodes:
+        if isinstance(node, Conv2d | Linear) and products:
+            psum[node.name] = scale_of(products[node.name])
+        elif isinstance(node, Conv2d | Linear):
+            xin = acts[node.inputs[0]]
+            if isinstance(node, Conv2d):
+                xin = im2col(xin, node.kernel_size, node.stride, node.padding)
+            psum[node.name] = scale_of(xin.reshape(-1, xin.shape[-1])
+                                       @ workload.matrix(node.name))
+        elif isinstance(node, LSTM):
+            h = acts[node.name]
+            h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
+            gates = (acts[node.inputs[0]] @ workload.matrix(f"{node.name}.input")
+                     + h_prev @ workload.matrix(f"{node.name}.hidden"))
+            psum[f"{node.name}.input"] = psum[f"{node.name}.hidden"] = scale_of(gates)
+    return scales, psum
+
+
 class ChipInstance:
     """One programmed chip running a mapped workload.
 
@@ -163,7 +253,9 @@ class ChipInstance:
         Inputs for the activation scales (e.g. a few hundred training samples).
     scales
         The activation scales of another instance of the same workload and calibration
-        inputs (:attr:`scales`), to skip recomputing them (they do not depend on the chip).
+        inputs (:attr:`scales`), to skip recomputing them (they do not depend on the chip),
+        or a Future of them (:func:`activation_scales` begun elsewhere), awaited once the
+        cores are programmed.
     range_codes
         The ADC range calibration inputs of another instance of the same workload, mapping,
         chip and calibration inputs (:attr:`range_codes`), to skip recomputing them; used
@@ -198,7 +290,7 @@ class ChipInstance:
                  program_rng: np.random.Generator, read_rng: np.random.Generator, *,
                  t_s: float = 3600.0, gdc: bool = True, quantize: bool = True,
                  calibration_inputs: np.ndarray,
-                 scales: tuple[dict[str, float], dict[str, float]] | None = None,
+                 scales: Scales | Future[Scales] | None = None,
                  range_codes: dict[tuple[str, int], np.ndarray] | None = None):
         self.workload = workload
         self.mapping = mapping
@@ -211,20 +303,20 @@ class ChipInstance:
         if set(lowered) != mapped:
             raise ChipsimError(f"mapping: maps layers {sorted(mapped)} but workload "
                                f"'{workload.name}' has {sorted(lowered)}")
-        # where each core's output leaves it: after the BN/ReLU that follow a layer or an add
-        self._emit = {n.name: self._chain(n.name)[-1] for n in workload.nodes
-                      if isinstance(n, Conv2d | Linear | Add)}
+        self._emit = _emit_points(workload)
         calibrated = chip.core.adc_range is AdcRange.CALIBRATED
         acts = None
         scaling = None
+        if calibrated and isinstance(scales, Future):
+            scales = scales.result()  # the range calibration below needs them
         if calibrated and (scales is None or range_codes is None):
             acts = activations(workload, calibration_inputs)
-            self._scales, self._psum = scales or self._calibrate(acts)
+            scales = scales or _scales_from(workload, acts)
         elif scales is None:  # the float forward and percentiles meanwhile, on a thread of
             # their own: the cores' programming and reads below do not need them
             scaling = ThreadPoolExecutor(1, thread_name_prefix="chipsim-scales")
-            calibrating = scaling.submit(self._calibrate_inputs, calibration_inputs)
-        else:
+            scales = scaling.submit(activation_scales, workload, calibration_inputs)
+        if not isinstance(scales, Future):
             self._scales, self._psum = scales
         self._range_codes = None
         if calibrated:
@@ -247,8 +339,8 @@ class ChipInstance:
         finally:
             if scaling is not None:
                 scaling.shutdown(wait=True)
-        if scaling is not None:
-            self._scales, self._psum = calibrating.result()
+        if isinstance(scales, Future):
+            self._scales, self._psum = scales.result()
 
     def at(self, t_s: float, gdc: bool | None = None) -> ChipInstance:
         """This chip instance read ``t_s`` seconds after programming (with GDC on or off;
@@ -310,7 +402,7 @@ class ChipInstance:
                                           w_eff, var_eff))
 
     @property
-    def scales(self) -> tuple[dict[str, float], dict[str, float]]:
+    def scales(self) -> Scales:
         """INT8 scales of the activations and of the partial sums (from the float forward of
         the calibration inputs)."""
         return self._scales, self._psum
@@ -322,73 +414,6 @@ class ChipInstance:
         return self._range_codes
 
     # ------------------------------------------------------------------ calibration
-    def _chain(self, name: str) -> list[str]:
-        """``name`` and the BN/ReLU nodes that follow it alone (computed on the same core)."""
-        chain = [name]
-        while True:
-            consumers = self.workload.consumers(chain[-1])
-            if len(consumers) != 1 or not isinstance(self.workload.node(consumers[0]),
-                                                     BatchNorm | ReLU):
-                return chain
-            chain.append(consumers[0])
-
-    def _calibrate_inputs(self, x: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
-        """:meth:`_calibrate` from the float forward of the calibration inputs ``x``."""
-        products: dict[str, np.ndarray] = {}
-        return self._calibrate(activations(self.workload, x, products), products)
-
-    def _calibrate(self, acts: dict[str, np.ndarray],
-                   products: dict[str, np.ndarray] | None = None
-                   ) -> tuple[dict[str, float], dict[str, float]]:
-        """INT8 scales of every activation and of every layer's partial sums, from the
-        float forward ``acts`` of the calibration inputs (and its matrix products before
-        their affine, :func:`~chipsim.workload.forward.activations`, when given)."""
-        wl = self.workload
-
-        def scale_of(a: np.ndarray) -> float:
-            # |a| is a new array: the percentile may partition it in place (same value)
-            v = (float(np.percentile(np.abs(a), ACT_PERCENTILE, overwrite_input=True))
-                 if a.size else 0.0)
-            return max(v, MIN_RANGE) / INT8_LEVELS
-
-        done: dict[str, float] = {}  # a chain's members share the output it emits
-
-        def scale_of_act(name: str) -> float:
-            if name not in done:
-                done[name] = scale_of(acts[name])
-            return done[name]
-
-        owner_of = {m: owner for owner, end in self._emit.items()
-                    for m in self._chain(owner)}
-        scales: dict[str, float] = {INPUT: scale_of_act(INPUT)}
-        for node in wl.nodes:
-            name = node.name
-            if name in owner_of:  # quantized where the core emits it (after BN/ReLU)
-                scales[name] = scale_of_act(self._emit[owner_of[name]])
-            elif isinstance(node, _GRID_PRESERVING):
-                scales[name] = scales[node.inputs[0]]
-            elif isinstance(node, LSTM):
-                scales[name] = 1.0 / INT8_LEVELS  # h = o·tanh(c) lies in (−1, 1)
-            else:
-                scales[name] = scale_of_act(name)
-        psum: dict[str, float] = {}
-        for node in wl.nodes:
-            if isinstance(node, Conv2d | Linear) and products:
-                psum[node.name] = scale_of(products[node.name])
-            elif isinstance(node, Conv2d | Linear):
-                xin = acts[node.inputs[0]]
-                if isinstance(node, Conv2d):
-                    xin = im2col(xin, node.kernel_size, node.stride, node.padding)
-                psum[node.name] = scale_of(xin.reshape(-1, xin.shape[-1])
-                                           @ wl.matrix(node.name))
-            elif isinstance(node, LSTM):
-                h = acts[node.name]
-                h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)
-                gates = (acts[node.inputs[0]] @ wl.matrix(f"{node.name}.input")
-                         + h_prev @ wl.matrix(f"{node.name}.hidden"))
-                psum[f"{node.name}.input"] = psum[f"{node.name}.hidden"] = scale_of(gates)
-        return scales, psum
-
     def _layer_inputs(self, acts: dict[str, np.ndarray]
                       ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         """Every lowered layer's name, input vectors (float, (n, rows)) in the float forward
