@@ -177,15 +177,53 @@ def activation_scales(workload: Workload, x: np.ndarray) -> Scales:
     return _scales_from(workload, activations(workload, x, products), products)
 
 
+#: elements of the strided sample from which :func:`percentile` picks its threshold
+_SAMPLE = 1 << 16
+
+
+def percentile(a: np.ndarray, q: float) -> float:
+    """``np.percentile(a, q)`` (linear interpolation), bit for bit, for a float ``a`` without
+    NaN and a Python float ``q``: about 4 times faster for a large ``a`` and a high ``q``
+    (99.99: one comparison pass instead of NumPy's partition of all of ``a``).
+
+    The two order statistics that the percentile interpolates are among the elements at or
+    above a threshold taken from a strided sample of ``a``, placed so that about twice as
+    many elements lie above it as the percentile needs; only those are partitioned. When
+    too few lie above it (an unlucky sample) or ``a`` is small, it is ``np.percentile``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.random.default_rng(0).random(1_000_000, dtype=np.float32)
+    >>> percentile(a, 99.99) == float(np.percentile(a, 99.99))
+    True
+    """
+    flat = a.reshape(-1)
+    n = flat.size
+    virtual = (n - 1) * np.true_divide(q, 100)  # NumPy's "linear" index, in float64
+    if n <= 4 * _SAMPLE or not 0 <= virtual < n - 1:
+        return float(np.percentile(a, q))
+    below = int(np.floor(virtual))
+    gamma = float(virtual - np.floor(virtual))
+    need = n - below  # the elements at sorted positions below, ..., n − 1
+    sample = np.sort(flat[:: n // _SAMPLE])
+    keep = min(len(sample), 2 * -(-need * len(sample) // n) + 32)
+    candidates = flat[flat >= sample[-keep]]
+    if len(candidates) < need:
+        return float(np.percentile(a, q))
+    j = len(candidates) - need
+    lo, hi = np.partition(candidates, (j, j + 1))[j:j + 2]
+    diff = hi - lo  # NumPy's _lerp, in the array's precision
+    return float(hi - diff * (1 - gamma) if gamma >= 0.5 else lo + diff * gamma)
+
+
 def _scales_from(workload: Workload, acts: dict[str, np.ndarray],
                  products: dict[str, np.ndarray] | None = None) -> Scales:
     """:func:`activation_scales` from the float forward ``acts`` of the calibration inputs
     (and its matrix products before their affine,
     :func:`~chipsim.workload.forward.activations`, when given)."""
     def scale_of(a: np.ndarray) -> float:
-        # |a| is a new array: the percentile may partition it in place (same value)
-        v = (float(np.percentile(np.abs(a), ACT_PERCENTILE, overwrite_input=True))
-             if a.size else 0.0)
+        v = percentile(np.abs(a), ACT_PERCENTILE) if a.size else 0.0
         return max(v, MIN_RANGE) / INT8_LEVELS
 
     done: dict[str, float] = {}  # a chain's members share the output it emits
