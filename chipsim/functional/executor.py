@@ -174,7 +174,22 @@ def activation_scales(workload: Workload, x: np.ndarray) -> Scales:
     ['fc', 'lstm.hidden', 'lstm.input']
     """
     products: dict[str, np.ndarray] = {}
-    return _scales_from(workload, activations(workload, x, products), products)
+    acts = activations(workload, x, products, keep=_scaled_outputs(workload))
+    return _scales_from(workload, acts, products)
+
+
+def _scaled_outputs(workload: Workload) -> set[str]:
+    """The outputs whose values :func:`_scales_from` reads when given the products (the
+    others, e.g. a convolution's output before its ReLU, need not be kept)."""
+    emit = _emit_points(workload)
+    owned = {m for owner in emit for m in _chain(workload, owner)}
+    out = {INPUT, *emit.values()}
+    for node in workload.nodes:
+        if isinstance(node, LSTM):
+            out.update((node.name, node.inputs[0]))
+        elif node.name not in owned and not isinstance(node, _GRID_PRESERVING):
+            out.add(node.name)
+    return out
 
 
 #: elements of the strided sample from which :func:`percentile` picks its threshold

@@ -12,7 +12,7 @@ passes it on unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -64,11 +64,12 @@ def forward(workload: Workload, x: np.ndarray) -> np.ndarray:
     >>> forward(net, np.zeros((2, 3, 32, 32), np.float32)).shape
     (2, 10)
     """
-    return activations(workload, x)[workload.nodes[-1].name]
+    return activations(workload, x, keep=False)[workload.nodes[-1].name]
 
 
 def activations(workload: Workload, x: np.ndarray,
-                products: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                products: dict[str, np.ndarray] | None = None, *,
+                keep: bool | Collection[str] = True) -> dict[str, np.ndarray]:
     """Like :func:`forward`, but return every node's output (and ``"input"``) by name; with
     ``products``, also fill it with each convolution's and linear layer's matrix product
     before its affine (bias, folded batch norm): ``(vectors, outputs)``, the vectors of a
@@ -82,10 +83,22 @@ def activations(workload: Workload, x: np.ndarray,
     >>> acts = activations(net, np.zeros((1, 5), np.int64))
     >>> acts["lstm"].shape, acts["fc"].shape
     ((1, 5, 16), (1, 5, 20))
+
+    ``keep`` False (or the names of the outputs to keep) drops every other output once its
+    last consumer has run (the last node's stays): a large batch then holds a few
+    activations at a time, not all of them.
     """
     values = {INPUT: _check_input(workload, x)}
-    for node in workload.nodes:
+    last_use = {}
+    if keep is not True:
+        kept = set(keep or ()) | {workload.nodes[-1].name}
+        last_use = {i: k for k, node in enumerate(workload.nodes) for i in node.inputs
+                    if i not in kept}
+    for k, node in enumerate(workload.nodes):
         args = [values[i] for i in node.inputs]
+        for i in set(node.inputs):
+            if last_use.get(i) == k:
+                del values[i]
         if products is not None and isinstance(node, Conv2d | Linear):
             raw: list[np.ndarray] = []
             values[node.name] = (_conv(workload, node, *args, raw=raw)

@@ -228,3 +228,28 @@ def test_pwm_inputs_of_other_than_8_bits_are_the_int8_value_on_their_grid(bits):
         assert err > err8  # fewer levels, a coarser product
     else:
         assert err < 1.2 * err8  # the INT8 wire bounds what more PWM bits can add
+
+
+@pytest.mark.parametrize("name", ["tiny", "resnet9", "resnet32", "lstm-ptb"])
+def test_scales_keep_only_the_outputs_they_read(name):
+    """activation_scales keeps only the outputs its calibration reads (a convolution's
+    output before its ReLU is dropped): the scales of all activations kept, and fewer kept."""
+    from chipsim.functional.executor import _scaled_outputs, _scales_from, activation_scales
+    from chipsim.workload.forward import activations
+
+    if name == "tiny":
+        net, x = _tiny_net(), _images()
+    elif name == "lstm-ptb":
+        net = build(name, vocab=20, embed=8, hidden=16)
+        x = np.random.default_rng(0).integers(0, 20, (4, 6))
+    else:
+        net = build(name, rng=np.random.default_rng(0))
+        x = np.random.default_rng(0).uniform(0, 1, (4, *net.input_shape)).astype(np.float32)
+    products: dict = {}
+    everything = activations(net, x, products)
+    assert activation_scales(net, x) == _scales_from(net, everything, products)
+    kept = activations(net, x, keep=_scaled_outputs(net))
+    assert set(kept) < set(everything) or name == "lstm-ptb"
+    last = net.nodes[-1].name
+    alone = activations(net, x, keep=False)
+    assert set(alone) == {last} and np.array_equal(alone[last], everything[last])
