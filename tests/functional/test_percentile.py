@@ -16,6 +16,7 @@ def _arrays(rng):
         yield np.abs(rng.standard_t(2, size=n)).astype(np.float32)  # heavy tail
         yield rng.integers(0, 5, size=n).astype(np.float32)  # ties everywhere
         yield rng.random(n)  # float64
+        yield rng.integers(0, 1000, size=n)  # token ids (an LSTM's input)
 
 
 @pytest.mark.parametrize("q", QS)
