@@ -296,17 +296,26 @@ class CoreInstance:
 
     def mvm_ldpu(self, codes: np.ndarray, state: CoreReadState,
                  noise: ReadNoise | np.random.Generator, ldpu: tuple[np.ndarray, ...], *,
-                 relu: bool = False, fp16: bool = False) -> np.ndarray:
+                 relu: bool = False, fp16: bool = False,
+                 add: tuple[np.ndarray, float] | None = None,
+                 requantize: float | None = None) -> np.ndarray:
         """The LDPU's FP16 outputs (float32, (batch, cols)) of the PWM ``codes``: the counts of
         :meth:`mvm_counts` through the per-column affine ``ldpu = (offset, scale, bias)``
         (:meth:`ldpu_params`; :func:`~chipsim.kernels.ldpu_affine`), in the same pass.
         ``fp16``: the parameters are already FP16 values (float32 arrays of
-        :func:`~chipsim.kernels.fp16_round`), as the LDPU's registers hold them."""
+        :func:`~chipsim.kernels.fp16_round`), as the LDPU's registers hold them.
+
+        The LDPU's INT8 steps of a partial-sum chain, in the same pass: ``add = (q, f)``
+        adds the INT8 data ``q`` (int8, (batch, cols)) received for these vectors, of step
+        ``f = accumulate_factor(scale)`` (:func:`~chipsim.kernels.accumulate_int8`);
+        ``requantize = requantize_factor(out_scale)`` returns the sums re-quantized to INT8
+        instead (int8, (batch, cols); :func:`~chipsim.kernels.requantize_int8`)."""
         if not fp16:
             ldpu = tuple(fp16_round(p) for p in ldpu)
-        return self._read(codes, state, noise, ldpu, relu)
+        return self._read(codes, state, noise, ldpu, relu, add, requantize)
 
-    def _read(self, codes, state, noise, ldpu16, relu) -> np.ndarray:
+    def _read(self, codes, state, noise, ldpu16, relu, add=None, requantize=None
+              ) -> np.ndarray:
         core = self.core
         codes = self._checked(codes)
         noise = ReadNoise.of(noise, len(codes))
@@ -322,10 +331,11 @@ class CoreInstance:
             parts = ((True, None),)
         else:  # only the vectors that may saturate pay for the phase-wise read
             parts = ((False, np.flatnonzero(~risky)), (True, np.flatnonzero(risky)))
+        q_out = None if requantize is None else np.empty(out.shape, dtype=np.int8)
         for saturating, rows in parts:
             self._readout(u_pos, u_neg, noise_var, noise, state, saturating, ldpu16, relu,
-                          out, rows)
-        return out
+                          out, rows, (add, requantize, q_out))
+        return out if q_out is None else q_out
 
     def _may_saturate(self, u_pos: np.ndarray, u_neg: np.ndarray | None, u_sq: np.ndarray,
                       state: CoreReadState) -> np.ndarray | None:
@@ -419,11 +429,13 @@ class CoreInstance:
     def _readout(self, u_pos: np.ndarray, u_neg: np.ndarray | None, noise_var: np.ndarray,
                  noise: ReadNoise, state: CoreReadState, saturating: bool,
                  ldpu16: tuple[np.ndarray, ...] | None, relu: bool, out: np.ndarray,
-                 rows: np.ndarray | None) -> None:
+                 rows: np.ndarray | None,
+                 int8: tuple = (None, None, None)) -> None:
         """ADC counts (or, with ``ldpu16``, LDPU outputs) of the vectors ``u_pos - u_neg``
         (``u_neg`` None: all inputs >= 0) from their array products
         (:func:`~chipsim.kernels.noisy_readout`), into the rows ``rows`` of ``out`` (None:
-        every row).
+        every row); ``int8 = (add, requantize, q_out)`` of :meth:`mvm_ldpu` (``q_out``
+        receives the re-quantized rows).
 
         Without saturation the signed sum of the read phases is one matrix product (two for
         1-ph inputs of both signs, whose negative pulses see the asymmetric conductances).
@@ -451,7 +463,9 @@ class CoreInstance:
         if ldpu16 is None:
             _noisy_counts(*args, out=out, prow=prow, orow=rows)
         else:
-            _noisy_ldpu(*args, *ldpu16, relu, out=out, prow=prow, orow=rows)
+            add, requantize, q_out = int8
+            _noisy_ldpu(*args, *ldpu16, relu, out=out, prow=prow, orow=rows, add=add,
+                        q_out=q_out, inv16=requantize or 0.0)
 
     @property
     def _dead_mask(self) -> np.ndarray:

@@ -54,7 +54,7 @@ import numpy as np
 
 from ..errors import ChipsimError
 from ..kernels import fp16_round
-from ..kernels.ldpu import _accumulate_int8, _requantize_int8, accumulate_factor, requantize_factor
+from ..kernels.ldpu import _requantize_int8, accumulate_factor, requantize_factor
 from ..kernels.normal import key_from, standard_normal_rows, subkey
 from ..kernels.pwm import _int_codes
 from ..mapping import BlockPlacement, Mapping
@@ -731,13 +731,13 @@ class ChipInstance:
                         self._input_scale(layer) * INT8_LEVELS,  # a full-length pulse's input
                         blk.gdc, col_scale=col_scale if single else None,
                         col_bias=col_bias if single else None)))
-            v = blk.inst.mvm_ldpu(x, blk.state, ReadNoise(key, positions), ldpu16, fp16=True)
-            if acc is not None:
-                v = _accumulate_int8(v, acc, self._factor(accumulate_factor, self._psum[layer]))
-            if i < last:  # INT8 on the wire
-                acc = _requantize_int8(v, self._factor(requantize_factor, self._psum[layer]))
-            else:
-                acc = v
+            # the partial sum received (INT8) added, and put on the wire (INT8) but by the
+            # last block, in the read-out's pass
+            psum = self._psum[layer]
+            acc = blk.inst.mvm_ldpu(
+                x, blk.state, ReadNoise(key, positions), ldpu16, fp16=True,
+                add=None if acc is None else (acc, self._factor(accumulate_factor, psum)),
+                requantize=self._factor(requantize_factor, psum) if i < last else None)
         if not self.quantize:
             return (acc * col_scale + col_bias).astype(np.float32)
         if last == 0:

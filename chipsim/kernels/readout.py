@@ -17,7 +17,7 @@ from ..errors import ChipsimError
 from . import _checks
 from .adc import _INT32_MAX, _adc_count
 from .fp16 import _fp16_scalar
-from .ldpu import _fp16_vector
+from .ldpu import _fp16_vector, accumulate_factor, requantize_factor
 from .normal import _F, _K, _W, _normal_at, _stream, _uint64
 
 __all__ = ["combine_phases", "analog_readout", "noisy_readout"]
@@ -246,14 +246,17 @@ def analog_readout(products, noise_var, z, *, saturating, one_phase, v_read_v, i
 @njit(cache=True, nogil=True)
 def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noise_scale,
                 noise_offset, key, positions, gain, offset_lsb, full_scale, levels, dead,
-                ldpu, offset16, scale16, bias16, relu, table, prow, orow, lo, hi, counts_out,
-                values_out):
+                ldpu, offset16, scale16, bias16, relu, table, add_q, add16, inv16, prow, orow,
+                lo, hi, counts_out, values_out, q_out):
     """:func:`_analog_readout` of the vectors ``orow[lo:hi]`` (rows of ``noise_var``,
     ``positions`` and the outputs), whose products are the rows ``prow[lo:hi]`` of
     ``products``, each with the draws of its position (0 counts on a dead column), into
     ``counts_out``; with ``ldpu`` the LDPU affine of :func:`~chipsim.kernels.ldpu._ldpu_affine`
     of each row's counts, into ``values_out`` (looked up in ``table``, :func:`_ldpu_table`,
-    when it is not empty).
+    when it is not empty); then, when ``add_q`` is not empty, the INT8 data ``add_q`` of
+    the same rows added (:func:`~chipsim.kernels.ldpu._accumulate_int8` with ``add16``), and
+    when ``q_out`` is not empty the values re-quantized into it
+    (:func:`~chipsim.kernels.ldpu._requantize_int8` with ``inv16``).
 
     One row at a time, in steps that each stay in cache and (but the draw) vectorize: the
     draws, the currents, the conversion, the LDPU. (One loop doing all four per element
@@ -293,6 +296,14 @@ def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noi
             for c in range(cols):
                 values_out[b, c] = _ldpu_value(row[c], offset16[c], scale16[c], bias16[c],
                                                relu)
+        if add_q.shape[0] > 0:
+            for c in range(cols):
+                received = _fp16_scalar(np.float64(add_q[b, c]) * add16)
+                values_out[b, c] = _fp16_scalar(np.float64(values_out[b, c]) + received)
+        if q_out.shape[0] > 0:
+            for c in range(cols):
+                q = np.rint(_fp16_scalar(np.float64(values_out[b, c]) * inv16))
+                q_out[b, c] = int(min(max(q, -128.0), 127.0))
 
 
 @njit(cache=True, nogil=True)
@@ -340,11 +351,13 @@ def _helper_pool() -> ThreadPoolExecutor:
         return _helpers
 
 
-def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=None):
+def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=None,
+          int8=None):
     """:func:`_noisy_rows` of the vectors ``orow`` (None: every row of the outputs) from the
     product rows ``prow`` (None: the same rows), split over the calling thread's Numba thread
     count (:func:`numba.get_num_threads`; set it to 1 in threads that already share the
-    CPU). A vector's result depends only on its own position, not on the split."""
+    CPU). A vector's result depends only on its own position, not on the split. ``int8``:
+    ``(add_q, add16, inv16, q_out)`` of :func:`_noisy_rows` (None: neither step)."""
     if orow is None:
         orow = np.arange(max(counts_out.shape[0], values_out.shape[0]), dtype=np.int64)
     if prow is None:
@@ -361,10 +374,15 @@ def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=
         table = (_ldpu_table(levels, *ldpu16, relu) if rows > 2 * levels + 1
                  else np.empty((0, 0), np.float32))
         ldpu_args = (True, *ldpu16, relu, table)
+    if int8 is None:
+        no_q = np.empty((0, 0), dtype=np.int8)
+        int8 = (no_q, 0.0, 0.0, no_q)
+    add_q, add16, inv16, q_out = int8
+    head = (products, *args, *ldpu_args, add_q, add16, inv16, prow, orow)
     bounds = [(k * rows // chunks, (k + 1) * rows // chunks) for k in range(chunks)]
-    others = [_helper_pool().submit(_noisy_rows, products, *args, *ldpu_args, prow, orow, lo,
-                                    hi, counts_out, values_out) for lo, hi in bounds[1:]]
-    _noisy_rows(products, *args, *ldpu_args, prow, orow, *bounds[0], counts_out, values_out)
+    others = [_helper_pool().submit(_noisy_rows, *head, lo, hi, counts_out, values_out, q_out)
+              for lo, hi in bounds[1:]]
+    _noisy_rows(*head, *bounds[0], counts_out, values_out, q_out)
     for future in others:
         future.result()
 
@@ -377,20 +395,26 @@ def _noisy_counts(products, *args, out=None, prow=None, orow=None):
     return out
 
 
-def _noisy_ldpu(products, *args, out=None, prow=None, orow=None):
+def _noisy_ldpu(products, *args, out=None, prow=None, orow=None, add=None, q_out=None,
+                inv16=0.0):
     """LDPU values (float32) of :func:`_noisy_rows` (into the rows ``orow`` of ``out``);
-    ``args`` end with the LDPU's ``offset16, scale16, bias16, relu``."""
+    ``args`` end with the LDPU's ``offset16, scale16, bias16, relu``. ``add = (add_q,
+    add16)``: received INT8 data added; ``q_out``: the values re-quantized into it too
+    (with ``inv16``)."""
     *readout, offset16, scale16, bias16, relu = args
     if out is None:
         out = np.empty(readout[5].shape, dtype=np.float32)
+    no_q = np.empty((0, 0), dtype=np.int8)
+    add_q, add16 = add if add is not None else (no_q, 0.0)
     _read(products, tuple(readout), (offset16, scale16, bias16), relu,
-          np.empty((0, 0), dtype=np.int32), out, prow, orow)
+          np.empty((0, 0), dtype=np.int32), out, prow, orow,
+          (add_q, float(add16), float(inv16), no_q if q_out is None else q_out))
     return out
 
 
 def noisy_readout(products, noise_var, key, positions, *, saturating, one_phase, v_read_v,
                   i_sat_ua, noise_scale, noise_offset, gain, offset_lsb, full_scale_ua, levels,
-                  dead=None, ldpu=None, relu=False) -> np.ndarray:
+                  dead=None, ldpu=None, relu=False, add=None, requantize=None) -> np.ndarray:
     """:func:`analog_readout` drawing its own standard normals, then optionally the LDPU.
 
     The draw of column ``c`` of vector ``b`` is the value at position ``positions[b] · C +
@@ -400,7 +424,11 @@ def noisy_readout(products, noise_var, key, positions, *, saturating, one_phase,
     position and its own inputs, whatever the batch it is read in. Columns flagged in
     ``dead`` read 0 counts (their draws are skipped). With ``ldpu = (offset, scale,
     bias)`` the counts go on through :func:`~chipsim.kernels.ldpu_affine` (same rounding,
-    ``relu`` as there) in the same pass, and the LDPU values are returned instead.
+    ``relu`` as there) in the same pass, and the LDPU values are returned instead; with
+    ``add = (q, scale)`` the received INT8 data ``q`` are added to them as by
+    :func:`~chipsim.kernels.accumulate_int8`, and with ``requantize = out_scale`` they are
+    returned re-quantized to INT8 as by :func:`~chipsim.kernels.requantize_int8` (a partial
+    sum put on the wire), still in the same pass.
 
     Parameters
     ----------
@@ -418,11 +446,16 @@ def noisy_readout(products, noise_var, key, positions, *, saturating, one_phase,
         The LDPU's per-column ``(offset, scale, bias)``.
     relu : bool, default False
         With ``ldpu``: apply ``max(v, 0)``.
+    add : tuple (array_like of int, shape (B, C); float), optional
+        With ``ldpu``: INT8 data and the value of one of its steps, added to the LDPU values.
+    requantize : float, optional
+        With ``ldpu``: the value of one INT8 step of the returned data.
 
     Returns
     -------
     numpy.ndarray, shape (B, C)
-        int32 counts, or float32 FP16-representable LDPU values with ``ldpu``.
+        int32 counts, or float32 FP16-representable LDPU values with ``ldpu``, or int8 data
+        with ``requantize``.
 
     Raises
     ------
@@ -483,4 +516,16 @@ def noisy_readout(products, noise_var, key, positions, *, saturating, one_phase,
         raise ChipsimError("ldpu: must be a tuple (offset, scale, bias) of per-column values")
     fp16 = [_fp16_vector(name, val, cols)
             for name, val in zip(("ldpu offset", "ldpu scale", "ldpu bias"), ldpu, strict=True)]
-    return _noisy_ldpu(*args, *fp16, _checks.flag("relu", relu))
+    if add is not None:
+        if not (isinstance(add, tuple | list) and len(add) == 2):
+            raise ChipsimError("add: must be a tuple (q, scale) of INT8 data and its step")
+        q = _checks.as_int("add", add[0], 2, lo=-128, hi=127, dtype=np.int8)
+        _checks.same_shape("add", q, "products[0]", (rows, cols))
+        add = (q, accumulate_factor(add[1]))
+    q_out = inv16 = None
+    if requantize is not None:
+        inv16 = requantize_factor(requantize)
+        q_out = np.empty((rows, cols), dtype=np.int8)
+    out = _noisy_ldpu(*args, *fp16, _checks.flag("relu", relu), add=add, q_out=q_out,
+                      inv16=inv16 or 0.0)
+    return out if q_out is None else q_out

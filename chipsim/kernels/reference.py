@@ -87,10 +87,13 @@ def analog_readout(products: np.ndarray, noise_var: np.ndarray, z: np.ndarray, *
 
 def noisy_readout(products: np.ndarray, noise_var: np.ndarray, key: int,
                   positions: np.ndarray, *, dead: np.ndarray | None = None,
-                  ldpu: tuple | None = None, relu: bool = False, **readout) -> np.ndarray:
+                  ldpu: tuple | None = None, relu: bool = False, add: tuple | None = None,
+                  requantize: float | None = None, **readout) -> np.ndarray:
     """:func:`analog_readout` with ``z[b]`` the :func:`standard_normal` values of ``key`` at
     ``positions[b] · C + (0 .. C-1)``, dead columns set to 0 counts, then
-    :func:`ldpu_affine` with ``ldpu = (offset, scale, bias)`` if given."""
+    :func:`ldpu_affine` with ``ldpu = (offset, scale, bias)`` if given, then
+    :func:`accumulate_int8` of ``add = (q, scale)`` and :func:`requantize_int8` with
+    ``requantize`` if given."""
     cols = products.shape[2]
     z = np.zeros(products.shape[1:], dtype=np.float32)
     for b, p in enumerate(positions):
@@ -100,7 +103,10 @@ def noisy_readout(products: np.ndarray, noise_var: np.ndarray, key: int,
         counts[:, dead] = 0
     if ldpu is None:
         return counts
-    return ldpu_affine(counts, *ldpu, relu=relu)
+    values = ldpu_affine(counts, *ldpu, relu=relu)
+    if add is not None:
+        values = accumulate_int8(values, *add)
+    return values if requantize is None else requantize_int8(values, requantize)
 
 
 def combine_phases(products: np.ndarray, one_phase: bool, i_sat_ua: float) -> np.ndarray:

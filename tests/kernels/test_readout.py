@@ -111,9 +111,10 @@ def test_analog_readout_paths_on_one_column():
 @SETTINGS
 @given(shape=shapes2d, seed=seeds, n_prod=st.sampled_from([1, 2, 4]),
        saturating=st.booleans(), one_phase=st.booleans(), i_sat=st.floats(1.0, 500.0),
-       with_ldpu=st.booleans(), relu=st.booleans(), key=st.integers(0, 2**64 - 1))
+       with_ldpu=st.booleans(), relu=st.booleans(), key=st.integers(0, 2**64 - 1),
+       int8=st.sampled_from(["", "add", "requantize", "add+requantize"]))
 def test_noisy_readout_matches_reference(shape, seed, n_prod, saturating, one_phase, i_sat,
-                                         with_ldpu, relu, key):
+                                         with_ldpu, relu, key, int8):
     rng = rng_of(seed)
     p, var, _, gain, offset = _readout_inputs(rng, shape, n_prod, i_sat)
     positions = rng.choice(10 * shape[0] + 1, size=shape[0], replace=False)
@@ -124,10 +125,18 @@ def test_noisy_readout_matches_reference(shape, seed, n_prod, saturating, one_ph
     kw = dict(saturating=saturating, one_phase=one_phase, v_read_v=0.3, i_sat_ua=i_sat,
               noise_scale=0.09, noise_offset=0.01, gain=gain.astype(np.float32),
               offset_lsb=offset.astype(np.float32), full_scale_ua=i_sat / 2, levels=127)
-    got = noisy_readout(p, var, key, positions, dead=dead, ldpu=ldpu, relu=relu, **kw)
+    steps = {}
+    if with_ldpu and "add" in int8:  # a partial sum received over a link
+        steps["add"] = (rng.integers(-128, 128, size=shape).astype(np.int8),
+                        float(rng.uniform(0.01, 0.5)))
+    if with_ldpu and "requantize" in int8:  # and the sum put back on the wire
+        steps["requantize"] = float(rng.uniform(0.01, 0.5))
+    got = noisy_readout(p, var, key, positions, dead=dead, ldpu=ldpu, relu=relu, **steps,
+                        **kw)
     want = reference.noisy_readout(p, var, key, positions, dead=dead, ldpu=ldpu, relu=relu,
-                                   **kw)
-    assert got.dtype == (np.float32 if with_ldpu else np.int32) and got.shape == shape
+                                   **steps, **kw)
+    dtype = (np.int8 if "requantize" in steps else np.float32) if with_ldpu else np.int32
+    assert got.dtype == dtype and got.shape == shape
     np.testing.assert_array_equal(got, want)
 
 
@@ -157,6 +166,9 @@ def test_noisy_readout_split_over_threads_matches_reference(rows, with_ldpu):
     kw = dict(saturating=True, one_phase=False, v_read_v=0.3, i_sat_ua=60.0,
               noise_scale=0.09, noise_offset=0.01, gain=gain, offset_lsb=offset,
               full_scale_ua=30.0, levels=127, ldpu=ldpu, relu=with_ldpu)
+    if with_ldpu:  # with the INT8 step of a partial-sum chain, split with the rows
+        kw.update(add=(rng.integers(-128, 128, size=(rows, 48)).astype(np.int8), 0.03),
+                  requantize=0.05)
     positions = rng.permutation(rows) + 5
     want = reference.noisy_readout(p, var, 9, positions, **kw)
     threads = numba.get_num_threads()
