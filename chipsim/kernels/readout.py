@@ -511,6 +511,9 @@ def noisy_readout(products, noise_var, key, positions, *, saturating, one_phase,
             _checks.positive("full_scale_ua", full_scale_ua),
             _checks.levels_int("levels", levels, _INT32_MAX), dead_arr)
     if ldpu is None:
+        for name, given in (("add", add), ("requantize", requantize)):
+            if given is not None:
+                raise ChipsimError(f"{name}: a step of the LDPU's, needs ldpu")
         return _noisy_counts(*args)
     if not (isinstance(ldpu, tuple | list) and len(ldpu) == 3):
         raise ChipsimError("ldpu: must be a tuple (offset, scale, bias) of per-column values")

@@ -190,6 +190,13 @@ def test_noisy_readout_split_over_threads_matches_reference(rows, with_ldpu):
     ({"dead": np.zeros(2, int)}, "dead"),
     ({"ldpu": (np.ones(2), np.ones(2))}, "ldpu"),
     ({"ldpu": (np.ones(2), np.full(2, 1e6), np.ones(2))}, "ldpu scale"),
+    ({"add": (np.zeros((2, 2), np.int8), 0.1)}, "add"),  # without ldpu
+    ({"requantize": 0.1}, "requantize"),  # without ldpu
+    ({"ldpu": (np.ones(2),) * 3, "add": (np.zeros((1, 2), np.int8), 0.1)}, "add"),
+    ({"ldpu": (np.ones(2),) * 3, "add": (np.full((2, 2), 300), 0.1)}, "add"),
+    ({"ldpu": (np.ones(2),) * 3, "add": np.zeros((2, 2), np.int8)}, "add"),
+    ({"ldpu": (np.ones(2),) * 3, "add": (np.zeros((2, 2), np.int8), -1.0)}, "scale"),
+    ({"ldpu": (np.ones(2),) * 3, "requantize": 0.0}, "out_scale"),
 ])
 def test_noisy_readout_bad_input_names_the_argument(kwargs, arg):
     args = dict(products=np.ones((1, 2, 2), np.float32), noise_var=np.ones((2, 2), np.float32),
