@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..errors import ChipsimError
 from ..spec._fields import spec_field, validate
 
-__all__ = ["TimingError", "TransportMode", "OffchipSpec", "TimingConfig"]
+__all__ = ["TimingError", "TransportMode", "OffchipSpec", "TimingConfig", "GRANULARITIES"]
 
 
 class TimingError(ChipsimError):
@@ -54,6 +54,11 @@ class OffchipSpec:
         validate(self)
 
 
+#: what a convolution's output pixel waits for in on-chip mode
+#: (:attr:`TimingConfig.granularity`)
+GRANULARITIES = ("row", "window")
+
+
 @dataclass(frozen=True, slots=True)
 class TimingConfig:
     """Options of :func:`chipsim.timing.simulate_timing`."""
@@ -87,7 +92,7 @@ class TimingConfig:
         "row", "what a convolution's output pixel waits for on chip: 'row', its share of the "
         "input pixels plus a halo of kernel//2 rows and pixels (exact for stride 1 but at the "
         "row edges; up to about a row late for strided convolutions); 'window', the pixels of "
-        "its receptive window", choices=("row", "window"))
+        "its receptive window", choices=GRANULARITIES)
     timeline: bool = spec_field(True, "record the per-core timeline")
 
     def __post_init__(self) -> None:

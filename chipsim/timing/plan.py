@@ -62,19 +62,16 @@ from ..mapping.dataflow import (
     stepped_layers,
 )
 from ..spec import ChipSpec
-from .config import TimingError, TransportMode
+from .config import GRANULARITIES, TimingError, TransportMode
 
 if TYPE_CHECKING:
     from ..workload.lowered import LoweredLayer
 
 __all__ = ["PlacedBlock", "ChainPlan", "EdgePlan", "LayerPlan", "Plan", "build_plan",
-           "mvm_counts", "LSTM_GROUP", "GRANULARITIES"]
+           "mvm_counts", "LSTM_GROUP"]
 
 LSTM_GROUP = GATES
 """Gate values per hidden value in a GDPU slice (gates I, A, F, O interleaved [LG])."""
-
-GRANULARITIES = ("row", "window")
-"""What a convolution's output pixel waits for in on-chip mode (:func:`build_plan`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +361,7 @@ def mvm_counts(plan: Plan, inferences: int) -> dict[int, int]:
 
 def _window_geometry(dst: LoweredLayer, src_vectors: int) -> tuple[int, ...] | None:
     """The geometry of :attr:`EdgePlan.geometry` for a convolution ``dst`` fed by a source of
-    ``src_vectors`` pixels: its own and its output height and width (square outputs), or None
+    ``src_vectors`` pixels: its own and its output height and width, or None
     when its input grid is not the source's pixels pooled by a whole factor."""
     g = dst.geometry
     if dst.kind != "conv" or g is None:
@@ -506,8 +503,8 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
         vp = src.vectors
         vc = dst.vectors
         pool = pooling(vp, vc)
-        geometry = _window_geometry(dst, vp) if granularity == "window" and \
-            kind == "input" else None
+        geometry = (_window_geometry(dst, vp) if granularity == "window" and kind == "input"
+                    else None)
         if geometry is not None:  # a strided convolution takes every pixel, unpooled
             pool = vp // (geometry[6] * geometry[7])
         delivered = vp // pool

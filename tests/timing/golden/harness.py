@@ -17,7 +17,7 @@ import gzip
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -103,61 +103,55 @@ def _faulty(broken: bool = True):
                                               broken_links=BROKEN_LINKS if broken else ()))
 
 
-def _config(fn: Callable[..., Run], *args: Any, **kwargs: Any) -> Callable[[], Run]:
-    def run() -> Run:
-        return fn(*args, **kwargs)
-    return run
-
-
 CONFIGS: dict[str, Callable[[], Run]] = {
     # ResNet-9 on the reference 64-core chip
-    "resnet9-64-onchip-replicated": _config(
+    "resnet9-64-onchip-replicated": partial(
         _network, "resnet9", hermes(), ONCHIP, replicate=True, inferences=3),
-    "resnet9-64-onchip-single": _config(
+    "resnet9-64-onchip-single": partial(
         _network, "resnet9", hermes(), ONCHIP, replicate=False, inferences=2),
-    "resnet9-64-offchip-replicated": _config(
+    "resnet9-64-offchip-replicated": partial(
         _network, "resnet9", hermes(), OFFCHIP, replicate=True, inferences=2),
-    "resnet9-64-offchip-single": _config(
+    "resnet9-64-offchip-single": partial(
         _network, "resnet9", hermes(), OFFCHIP, replicate=False, inferences=2),
     # LSTM (PTB sizes) on the reference chip
-    "lstm-64-onchip": _config(
+    "lstm-64-onchip": partial(
         _network, "lstm-ptb", hermes(), ONCHIP, replicate=True, inferences=4),
-    "lstm-64-offchip": _config(
+    "lstm-64-offchip": partial(
         _network, "lstm-ptb", hermes(), OFFCHIP, replicate=False, inferences=3),
     # 256 cores
-    "resnet32-256-onchip-single": _config(
+    "resnet32-256-onchip-single": partial(
         _network, "resnet32", hermes256(), ONCHIP, replicate=False, inferences=2),
-    "resnet9-256-onchip-replicated": _config(
+    "resnet9-256-onchip-replicated": partial(
         _network, "resnet9", hermes256(), ONCHIP, replicate=True, inferences=3),
     # faults: dead cores and broken links, so that routes detour
-    "resnet9-64-faults-onchip": _config(
+    "resnet9-64-faults-onchip": partial(
         _network, "resnet9", _faulty(), ONCHIP, replicate=True, inferences=2,
         map_chip=_faulty(broken=False)),
-    "lstm-64-faults-offchip": _config(
+    "lstm-64-faults-offchip": partial(
         _network, "lstm-ptb", _faulty(), OFFCHIP, replicate=False, inferences=3,
         map_chip=_faulty(broken=False)),
     # small buffers (back-pressure, not deadlock)
-    "resnet9-64-small-buffers": _config(
+    "resnet9-64-small-buffers": partial(
         _network, "resnet9", hermes(), ONCHIP, replicate=True, inferences=3,
         input_buffer_vectors=1, activation_buffer_vectors=100, psum_buffer_vectors=1,
         residual_buffer_vectors=96),
-    "resnet9-64-small-buffers-single": _config(
+    "resnet9-64-small-buffers-single": partial(
         _network, "resnet9", hermes(), ONCHIP, replicate=False, inferences=2,
         input_buffer_vectors=1, activation_buffer_vectors=67, psum_buffer_vectors=1),
     # waiters for the same buffer slot: served in the order they came (they were ordered by
     # memory address before, and this run's makespan depended on the process)
-    "lstm-64-small-buffers-onchip": _config(
+    "lstm-64-small-buffers-onchip": partial(
         _network, "lstm-ptb", hermes(), ONCHIP, replicate=True, inferences=4,
         input_buffer_vectors=1, activation_buffer_vectors=1, psum_buffer_vectors=1),
     # global drift compensation during the run
-    "resnet9-64-gdc-onchip": _config(
+    "resnet9-64-gdc-onchip": partial(
         _network, "resnet9", hermes(), ONCHIP, replicate=True, inferences=2,
         gdc_interval_us=20.0),
-    "lstm-64-gdc-offchip": _config(
+    "lstm-64-gdc-offchip": partial(
         _network, "lstm-ptb", hermes(), OFFCHIP, replicate=False, inferences=3,
         gdc_interval_us=2.0),
 }
-CONFIGS.update({f"usecase-{name}-{mode}": _config(_use_case, name, mode)
+CONFIGS.update({f"usecase-{name}-{mode}": partial(_use_case, name, mode)
                 for name in USE_CASES for mode in ("1ph", "4ph")})
 
 
