@@ -18,7 +18,7 @@ from . import _checks
 from .adc import _INT32_MAX, _adc_count
 from .fp16 import _fp16_scalar
 from .ldpu import _fp16_vector, accumulate_factor, requantize_factor
-from .normal import _F, _K, _W, _normal_at, _stream, _uint64
+from .normal import _F, _K, _W, _fill_span, _stream, _uint64
 
 __all__ = ["combine_phases", "analog_readout", "noisy_readout"]
 
@@ -266,22 +266,22 @@ def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noi
     base, gamma, base2 = _stream(key)
     top = np.float64(levels)
     z = np.zeros(cols, dtype=np.float32)
+    slow = np.empty(cols, dtype=np.bool_)
     current = np.empty(cols, dtype=np.float32)
     row = np.empty(cols, dtype=np.int32)
     any_dead = dead.any()
     lookup = table.shape[0] > 0
     for i in range(lo, hi):
         b = orow[i]
-        first = positions[b] * np.uint64(cols)
-        for c in range(cols):
-            z[c] = np.float32(_normal_at(base, gamma, base2, first + np.uint64(c), _K, _W, _F))
+        _fill_span(base, gamma, base2, positions[b] * np.uint64(cols), z, 0, cols, slow,
+                   _K, _W, _F)
         _current_row(products, saturating, one_phase, v, sat32, sat64, prow[i], current)
         for c in range(cols):
             var = noise_var[b, c] * noise_scale
             var = var + noise_offset
             std = np.float32(math.sqrt(np.float64(var)))
-            i = current[c] + std * z[c]
-            row[c] = _adc_count(np.float64(i) / full_scale * top, gain[c], offset_lsb[c], top)
+            ic = current[c] + std * z[c]
+            row[c] = _adc_count(np.float64(ic) / full_scale * top, gain[c], offset_lsb[c], top)
         if any_dead:
             for c in range(cols):
                 if dead[c]:
