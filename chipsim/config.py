@@ -52,7 +52,8 @@ class RunConfig:
         None, "target width of the chip score's 95 % interval (top-1 points or bits per "
         "character): stop sampling once it is reached, samples and instances being maxima; "
         "None = all samples on all instances", lo=0.0, lo_open=True)
-    batch: int = spec_field(100, "samples per batch of the functional executor", lo=1)
+    batch: int = spec_field(100, "samples per batch of the functional executor (rounded up "
+                            "to whole units of 50; the results do not depend on it)", lo=1)
     quantize: bool = spec_field(True, "emulate PWM/ADC/FP16/INT8 quantization")
     timing: bool = spec_field(True, "run the cycle-level timing and energy simulation")
     inferences: int = spec_field(4, "inferences simulated by the timing engine", lo=1,

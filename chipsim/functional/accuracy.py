@@ -31,10 +31,17 @@ from ..workload.graph import Workload
 from .executor import ChipInstance, Scales
 
 __all__ = ["AccuracyResult", "Programmed", "chip_accuracy", "run_instance", "CI_STAGE",
-           "CI_MIN_INSTANCES"]
+           "CI_MIN_INSTANCES", "UNIT"]
 
+#: samples run together (one :meth:`ChipInstance.run` call), at fixed places in the set of
+#: samples: ``[k · UNIT, (k + 1) · UNIT)``. A sample's read noise depends only on its index,
+#: but the float32 sums of its array products may not: some BLAS kernels (OpenBLAS's for
+#: AVX2, measured here) round a row of a matrix product differently by the rows beside it.
+#: With fixed units the outputs depend on neither the batch nor the threads, bit for bit.
+UNIT = 50
 #: samples per stage of a sequential (``ci_width``) measurement, and its chip batch: fixed, so
 #: the result depends on neither ``RunConfig.batch`` nor anything else but the seed and target
+#: (a whole number of :data:`UNIT`)
 CI_STAGE = 100
 #: chip instances a sequential measurement programs before its first check (fewer only when
 #: ``instances`` is smaller)
@@ -145,7 +152,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     seed
         Seed of everything random; the same seed gives the same result bit for bit.
     batch
-        Inputs per batch.
+        Inputs per batch, rounded up to a whole number of :data:`UNIT` (the result does not
+        depend on it).
     calibration_inputs
         Inputs for the activation scales (default: the first ``stage`` of ``x``, whatever
         the batch).
@@ -206,7 +214,7 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
                            f"inputs and {len(y)} targets")
     calib = x[:stage] if calibration_inputs is None else calibration_inputs
     wrap = progress or (lambda it, **_: it)
-    bounds = [(i, min(i + batch, len(x))) for i in range(0, len(x), batch)]
+    bounds = _batches(len(x), batch)
     shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed,
                      scales)
     values, full_scales, mvms = [], [], None
@@ -298,14 +306,15 @@ class _Shared:
         return self.kept.scales
 
     def software(self, x: np.ndarray, bounds: list[tuple[int, int]]) -> np.ndarray:
-        """The float forward of ``x`` in the batches ``bounds`` (kept: it does not depend on
-        the chip, the time or GDC)."""
+        """The float forward of ``x`` in the batches ``bounds``, unit by unit (kept: it does
+        not depend on the chip, the time or GDC)."""
         key = (_digest(x), tuple(bounds))
         with self.kept._lock:
             found = self.kept.software.get(key)
         if found is None:
             workload = self.args[0]
-            found = np.concatenate([forward(workload, x[lo:hi]) for lo, hi in bounds])
+            found = np.concatenate([forward(workload, x[a:b]) for lo, hi in bounds
+                                    for a, b in _units(lo, hi)])
             if self.kept.keep:
                 with self.kept._lock:
                     self.kept.software[key] = found
@@ -377,15 +386,14 @@ def _pipeline(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.nda
     ``pool``'s threads; yield ``(instance, its outputs per batch)`` in the order of
     ``indices``.
 
-    One pipeline: while instance ``i`` runs (each batch in as many pieces as the pool has
-    threads, so that the last instance too keeps them busy), instance ``i + 1`` is being
+    One pipeline: while instance ``i`` runs (each batch unit by unit, so that the last
+    instance too keeps the threads busy), instance ``i + 1`` is being
     programmed, so at most two are alive besides the one being scored. The very first is
     programmed before anything else (the others reuse its activation scales).
     """
     indices = list(indices)
     if not indices:
         return
-    parts = pool._max_workers
     if shared.scales is None:
         programmed = {0: Future()}
         programmed[0].set_result(shared.program(indices[0]))
@@ -395,33 +403,44 @@ def _pipeline(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.nda
         if k + 1 < len(indices):
             programmed[k + 1] = pool.submit(shared.program, indices[k + 1])
         inst, key = programmed.pop(k).result()
-        outs = _run(pool, [(inst, key, lo, hi) for lo, hi in bounds], x, parts)
+        outs = _run(pool, [(inst, key, lo, hi) for lo, hi in bounds], x)
         yield inst, outs
 
 
-def _run(pool: Executor, jobs: list[tuple[ChipInstance, int, int, int]],
-         x: np.ndarray, parts: int = 1) -> list[np.ndarray]:
-    """The outputs of every job ``(instance, read-noise key, lo, hi)``: the instance run on
-    ``x[lo:hi]``, in ``parts`` near-equal pieces, all on ``pool``.
+def _units(lo: int, hi: int) -> list[tuple[int, int]]:
+    """The :data:`UNIT` pieces of the samples ``[lo, hi)`` (``lo`` a multiple of UNIT)."""
+    return [(a, min(a + UNIT, hi)) for a in range(lo, hi, UNIT)]
 
-    A sample's outputs depend only on the instance, its key and the sample's index
-    (:meth:`ChipInstance.run`), so neither the pieces nor the threads change them, bit for
-    bit (BLAS runs on one thread: its float32 sums are rounded alike).
+
+def _batches(n: int, batch: int) -> list[tuple[int, int]]:
+    """Batches of about ``batch`` of ``n`` samples, each a whole number of units."""
+    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
+        raise ChipsimError(f"batch: must be a positive integer, got {batch!r}")
+    step = -(-int(batch) // UNIT) * UNIT
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _run(pool: Executor, jobs: list[tuple[ChipInstance, int, int, int]],
+         x: np.ndarray) -> list[np.ndarray]:
+    """The outputs of every job ``(instance, read-noise key, lo, hi)``: the instance run on
+    ``x[lo:hi]`` unit by unit (:data:`UNIT`), all on ``pool``.
+
+    A sample's outputs depend only on the instance, its key, the sample's index
+    (:meth:`ChipInstance.run`) and its unit, so neither the jobs nor the threads change
+    them, bit for bit.
     """
-    futures = []
-    for inst, key, lo, hi in jobs:
-        cuts = np.linspace(lo, hi, min(parts, hi - lo) + 1).round().astype(int)
-        futures.append([pool.submit(inst.run, x[a:b], key, first=int(a))
-                        for a, b in zip(cuts[:-1], cuts[1:], strict=True)])
+    futures = [[pool.submit(inst.run, x[a:b], key, first=a) for a, b in _units(lo, hi)]
+               for inst, key, lo, hi in jobs]
     return [np.concatenate([f.result() for f in fs]) for fs in futures]
 
 
 def run_instance(inst: ChipInstance, x: np.ndarray, key: int, *, batch: int = 100,
                  threads: int | None = None) -> np.ndarray:
     """The outputs of chip instance ``inst`` on all of ``x`` with read-noise key ``key``, as
-    :func:`chip_accuracy` computes them: batches of ``batch`` samples, each split over
-    ``threads`` threads (None: Numba's thread count), BLAS on one thread in each; the same
-    outputs bit for bit with any ``batch`` or ``threads``.
+    :func:`chip_accuracy` computes them: batches of ``batch`` samples (rounded up to whole
+    units, :data:`UNIT`), their units on ``threads`` threads (None: Numba's thread count),
+    BLAS on one thread in each; the same outputs bit for bit with any ``batch`` or
+    ``threads``.
 
     Examples
     --------
@@ -437,10 +456,9 @@ def run_instance(inst: ChipInstance, x: np.ndarray, key: int, *, batch: int = 10
     >>> bool((run_instance(inst, x, 7, batch=4, threads=2) == inst.run(x, 7)).all())
     True
     """
-    bounds = [(i, min(i + batch, len(x))) for i in range(0, len(x), batch)]
+    bounds = _batches(len(x), batch)
     with threadpool_limits(1), _pool(threads) as pool:
-        return np.concatenate(_run(pool, [(inst, key, lo, hi) for lo, hi in bounds], x,
-                                   pool._max_workers))
+        return np.concatenate(_run(pool, [(inst, key, lo, hi) for lo, hi in bounds], x))
 
 
 def _limits(arr: np.ndarray, metric: str, samples: int, instances: int) -> dict:
@@ -465,8 +483,8 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
                 programmed, scales) -> AccuracyResult:
     """:func:`chip_accuracy` with a target interval width (see its Notes)."""
     target = _check_target(ci_width, instances)
-    if stage < 1:
-        raise ChipsimError(f"stage: must be a positive integer, got {stage}")
+    if stage < 1 or stage % UNIT:
+        raise ChipsimError(f"stage: must be a positive multiple of {UNIT}, got {stage}")
     if len(x) == 0 or len(x) != len(y):
         raise ChipsimError(f"samples: need as many targets as inputs (> 0), got {len(x)} "
                            f"inputs and {len(y)} targets")
@@ -493,8 +511,7 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
         outs: list[list[np.ndarray]] = [[] for _ in live]
         for j in wrap(range(len(bounds)), desc="stages"):
             lo, hi = bounds[j]
-            for o, out in zip(outs, _run(pool, [(i, k, lo, hi) for i, k in live], x,
-                                         parts=-(-pool._max_workers // len(live))),
+            for o, out in zip(outs, _run(pool, [(i, k, lo, hi) for i, k in live], x),
                               strict=True):
                 o.append(out)
             n = hi

@@ -68,6 +68,13 @@ SCREEN_GROUPS = 16
 ADC_RANGE_FLOOR = 1.0 / 64
 
 
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` (float32, BLAS): every array product of a read goes through here, the one
+    place where the float32 rounding of a row may depend on the rows beside it (as some BLAS
+    kernels make it), so that tests can put an exactly ordered product in its place."""
+    return np.matmul(a, b, out=out)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ReadNoise:
     """Where the Gaussian draws of a batch of MVMs come from.
@@ -322,7 +329,7 @@ class CoreInstance:
         u_pos, u_neg, u_sq = duty_parts(codes, core.input_levels)
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
-        noise_var = u_sq @ state.read_var
+        noise_var = _matmul(u_sq, state.read_var)
         out = np.empty(noise_var.shape, dtype=np.int32 if ldpu16 is None else np.float32)
         risky = self._may_saturate(u_pos, u_neg, u_sq, state)
         if risky is None or not risky.any():
@@ -392,7 +399,8 @@ class CoreInstance:
         thr32 = np.float32(threshold)
         summed = not state.reads_nonneg and core.read_mode is ReadMode.ONE_PHASE
         # ‖u‖² as a float32 matrix-vector product (BLAS; 6x faster than a float64 row sum)
-        norm = np.sqrt((u_sq @ np.ones(u_sq.shape[1], dtype=np.float32)).astype(np.float64))
+        ones = np.ones(u_sq.shape[1], dtype=np.float32)
+        norm = np.sqrt(_matmul(u_sq, ones).astype(np.float64))
         risky = norm * (core.v_read_v * state.col_norm_max * (2.0 if summed else 1.0)) \
             >= threshold
 
@@ -410,11 +418,11 @@ class CoreInstance:
         if len(idx):  # 1: the rows
             magnitude = (rows(u_pos, idx) if u_neg is None
                          else rows(u_pos, idx) + rows(u_neg, idx))
-            idx = clear(idx, magnitude @ state.row_max_g)
+            idx = clear(idx, _matmul(magnitude, state.row_max_g))
         if len(idx):  # 2: the column groups
-            bound = rows(u_pos, idx) @ state.group_max_pos
+            bound = _matmul(rows(u_pos, idx), state.group_max_pos)
             if u_neg is not None:
-                neg_bound = rows(u_neg, idx) @ state.group_max_neg
+                neg_bound = _matmul(rows(u_neg, idx), state.group_max_neg)
                 if summed:
                     bound += neg_bound
                 else:
@@ -423,7 +431,7 @@ class CoreInstance:
         if u_neg is not None:  # 3: the columns, for inputs >= 0 only
             idx = idx[~u_neg[idx].any(axis=1)]
         if len(idx):
-            clear(idx, rows(u_pos, idx) @ state.col_max_pos)
+            clear(idx, _matmul(rows(u_pos, idx), state.col_max_pos))
         return risky
 
     def _readout(self, u_pos: np.ndarray, u_neg: np.ndarray | None, noise_var: np.ndarray,
@@ -496,7 +504,7 @@ class CoreInstance:
                 mats = ((u_pos, g_pos), (u_neg, gn_pos), (u_pos, g_neg), (u_neg, gn_neg))
         products = np.empty((len(mats), len(u_pos), state.g_diff.shape[1]), dtype=np.float32)
         for k, (u, g) in enumerate(mats):
-            np.matmul(u, g, out=products[k])
+            _matmul(u, g, out=products[k])
         return products
 
     def line_currents(self, codes: np.ndarray, state: CoreReadState) -> np.ndarray:

@@ -532,7 +532,9 @@ class ChipInstance:
         ``first`` the index of ``x[0]`` in the whole set of inputs: block ``k`` reads its
         noise from stream ``subkey(key, k)`` at the position of each of its input vectors
         in the whole set, so splitting inputs into batches (with ``first`` the start of each)
-        gives the same outputs, bit for bit, in any order and on any thread.
+        gives the same outputs in any order and on any thread, up to the float32 rounding of
+        the array products, which some BLAS kernels make depend on the rows beside a sample's
+        (:func:`~chipsim.functional.accuracy.run_instance` fixes the batches, bit for bit).
         """
         if isinstance(first, bool) or not isinstance(first, int | np.integer) or first < 0:
             raise ChipsimError(f"first: must be an integer >= 0, got {first!r}")

@@ -32,7 +32,7 @@ def case(tiny_cnn):
     return net, map_workload(net.lowered(), chip), chip, x, y
 
 
-def _measure(case, width, *, instances=6, batch=200, samples=None, stage=30):
+def _measure(case, width, *, instances=6, batch=200, samples=None, stage=50):
     net, m, chip, x, y = case
     n = len(x) if samples is None else samples
     return chip_accuracy(net, m, chip, x[:n], y[:n], _agreement, instances=instances, seed=7,
@@ -84,9 +84,9 @@ def test_reached_means_narrow_enough_and_not_reached_means_everything_used(case,
     last = r.ci_stages[-1]
     assert (last["samples"], last["instances"]) == (r.samples, r.instances)
     assert tuple(last["chip_ci95"]) == r.chip_ci95 == _ci95(np.array(r.chip), r.metric)
-    # stages: samples first (30 at a time on 3 instances), then one instance at a time
+    # stages: samples first (50 at a time on 3 instances), then one instance at a time
     steps = [(e["samples"], e["instances"]) for e in r.ci_stages]
-    assert steps == sorted(steps) and steps[0] == (30, 3)
+    assert steps == sorted(steps) and steps[0] == (50, 3)
 
 
 def test_a_loose_target_stops_earlier_than_a_tight_one(case):
@@ -99,7 +99,7 @@ def test_a_loose_target_stops_earlier_than_a_tight_one(case):
 def test_a_stopped_measurement_scores_like_one_with_those_maxima(case):
     """Stopping at n samples and k instances gives the scores of a measurement whose maxima
     are n and k (and an unreachable target): stages do not depend on what comes after."""
-    r = _measure(case, 10.0)
+    r = _measure(case, 11.0)
     assert r.ci_reached and (r.samples, r.instances) < (120, 6)
     again = _measure(case, 1e-9, samples=r.samples, instances=r.instances)
     assert again.chip == r.chip and again.software == r.software
@@ -111,9 +111,9 @@ def test_instance_i_is_programmed_and_read_as_without_a_target(case):
     the plain run's, read noise included."""
     net, m, chip, x, y = case
     plain = chip_accuracy(net, m, chip, x, y, _agreement, instances=3, seed=7, batch=40,
-                          calibration_inputs=x[:40])
+                          calibration_inputs=x[:50])
     seq = chip_accuracy(net, m, chip, x, y, _agreement, instances=3, seed=7, ci_width=1e-9,
-                        stage=40)
+                        stage=50)
     assert (seq.samples, seq.instances) == (120, 3) and not seq.ci_reached
     assert seq.chip == plain.chip and seq.software == plain.software
     assert len(set(plain.chip)) > 1  # the instances differ: programming noise
@@ -143,17 +143,19 @@ def test_the_same_seed_gives_the_same_scores_whatever_batch_threads_or_target(ca
     caller; and a sequential measurement that stops at n samples and k instances scores its
     instances as the plain measurement does on those."""
     net, m, chip, x, y = case
-    kw = dict(instances=3, seed=7, calibration_inputs=x[:40])
+    kw = dict(instances=3, seed=7, calibration_inputs=x[:50])
     ref = chip_accuracy(net, m, chip, x, y, _agreement, batch=120, threads=1, **kw).to_dict()
     for batch, threads in ((7, 2), (50, 3), (120, 2)):
         with threadpool_limits(2):
             got = chip_accuracy(net, m, chip, x, y, _agreement, batch=batch, threads=threads,
                                 **kw).to_dict()
         assert got == ref, (batch, threads)
-    seq = _measure(case, 1e-9, instances=3, stage=40)  # never reached: everything used
+    seq = _measure(case, 1e-9, instances=3, stage=50)  # never reached: everything used
     assert seq.chip == tuple(ref["chip"])
     with pytest.raises(ChipsimError, match="^threads"):
         chip_accuracy(net, m, chip, x, y, _agreement, threads=0, **kw)
+    with pytest.raises(ChipsimError, match="^stage: must be a positive multiple of 50"):
+        _measure(case, 2.0, stage=30)
 
 
 def test_a_run_split_into_batches_gives_the_outputs_of_the_whole(case):
@@ -200,7 +202,7 @@ def test_kept_instances_give_the_scores_of_programmed_ones(case, width):
 
     net, m, chip, x, y = case
     kw = dict(instances=3, seed=7, batch=50, calibration_inputs=x[:40], ci_width=width,
-              stage=40)
+              stage=50)
     kept = Programmed()
     for t_s, gdc in ((60.0, True), (86400.0, True), (86400.0, False), (1e7, True)):
         fresh = chip_accuracy(net, m, chip, x, y, _agreement, t_s=t_s, gdc=gdc, **kw)

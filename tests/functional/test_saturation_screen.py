@@ -13,11 +13,34 @@ import hashlib
 import numpy as np
 import pytest
 
+from chipsim.functional import core as core_module
 from chipsim.functional.core import CoreReadState, ReadNoise, program_core
 from chipsim.kernels import duty_square, pwm_quantize
 from chipsim.spec import ReadMode, hermes, override
 
 LEVELS = 127
+
+
+def _ordered_matmul(a, b, out=None):
+    """``a @ b`` in float32 summed over the inner index in order, one rounding per step
+    (NumPy's element-wise multiply and add): the same bits on any machine, and a row's
+    result independent of the other rows, as BLAS does not guarantee."""
+    b2 = b[:, None] if b.ndim == 1 else b
+    acc = np.zeros((a.shape[0], b2.shape[1]), dtype=np.float32)
+    for k in range(a.shape[1]):
+        acc += a[:, k, None] * b2[k]
+    acc = acc[:, 0] if b.ndim == 1 else acc
+    if out is None:
+        return acc
+    out[...] = acc
+    return out
+
+
+@pytest.fixture
+def ordered_products(monkeypatch):
+    """Every array product of a core's read summed in a fixed order (the screen's and the
+    read-out's logic under test, not the BLAS's rounding)."""
+    monkeypatch.setattr(core_module, "_matmul", _ordered_matmul)
 
 
 def _chip(mode="4ph", **overrides):
@@ -246,7 +269,8 @@ def test_line_currents_match_brute_force_clipping(mode):
 
 @pytest.mark.parametrize("mode", ["1ph", "4ph"])
 @pytest.mark.parametrize("signed", [True, False])
-def test_split_read_equals_phase_wise_read_of_the_flagged_vectors(mode, signed):
+def test_split_read_equals_phase_wise_read_of_the_flagged_vectors(mode, signed,
+                                                                   ordered_products):
     """The flagged vectors get exactly the counts of the phase-wise read of the whole batch;
     the others (no line saturates) differ from it by float32 summation order only."""
     rng = np.random.default_rng(6)
@@ -323,7 +347,10 @@ def test_screen_is_tight_and_never_looser_than_the_row_bound():
 # per-column bound now runs for every flagged vector without negative inputs and for no
 # other (it ran for a whole batch or for none, by the share of the batch left), so in
 # 1ph-w0-t3600-mixed a signed vector is read phase by phase: 1 of its 24,576 counts moved
-# by 1 (was 804b9be2b78ad79b).
+# by 1 (was 804b9be2b78ad79b). Since then the products are summed in a fixed order
+# (``ordered_products``): recorded with OpenBLAS's AVX-512 kernels, the counts on its AVX2
+# kernels differed in two cases, which no change of ours explained; in order, 35 of the 36
+# digests are the AVX-512 ones, and 1ph-w0-t0-signed (was 00b1f39fadaa3764) has its own.
 GOLDEN = {
     "4ph-w0-t0-signed": "3ef8066051fc541d", "4ph-w0-t0-relu": "5089b25912b787ab",
     "4ph-w0-t0-mixed": "b12034872de2bd27", "4ph-w0-t3600-signed": "3557831472bb497c",
@@ -334,7 +361,7 @@ GOLDEN = {
     "4ph-w2-t0-signed": "9e07c4440596d109", "4ph-w2-t0-relu": "5ac8be57eb0ae940",
     "4ph-w2-t0-mixed": "d7536d1889692c77", "4ph-w2-t3600-signed": "2dff166ac89363b2",
     "4ph-w2-t3600-relu": "144482ccaf5e9b5f", "4ph-w2-t3600-mixed": "2ce877c7b06fa4b8",
-    "1ph-w0-t0-signed": "00b1f39fadaa3764", "1ph-w0-t0-relu": "5089b25912b787ab",
+    "1ph-w0-t0-signed": "8d12d5065e1fe23b", "1ph-w0-t0-relu": "5089b25912b787ab",
     "1ph-w0-t0-mixed": "098f7bb93bcc9d8c", "1ph-w0-t3600-signed": "454d9abbae036010",
     "1ph-w0-t3600-relu": "d2eee8feb4df8b4d", "1ph-w0-t3600-mixed": "d7f74ba26cba94e0",
     "1ph-w1-t0-signed": "e2f804032807b741", "1ph-w1-t0-relu": "587d5362008272f2",
@@ -370,7 +397,7 @@ def _golden_cases():
                            inst.mvm_counts(codes, state, np.random.default_rng(5)))
 
 
-def test_counts_equal_the_golden_counts():
+def test_counts_equal_the_golden_counts(ordered_products):
     seen = set()
     for name, *_, counts in _golden_cases():
         seen.add(name)
