@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..errors import ChipsimError
 from ..kernels import pwm_quantize
@@ -122,6 +123,12 @@ def mvm_error(chip: ChipSpec, *, t_s: float = 60.0, gdc: bool = True, seed: int 
         raise ChipsimError(f"sparsity: must be in [0, 1), got {sparsity!r}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ChipsimError(f"seed: must be an integer >= 0, got {seed!r}")
+    with threadpool_limits(1):  # BLAS's float sums may depend on its thread count
+        return _measure(chip, t_s, gdc, seed, vectors, sparsity)
+
+
+def _measure(chip: ChipSpec, t_s: float, gdc: bool, seed: int, vectors: int,
+             sparsity: float) -> MVMErrorResult:
     core = chip.core
     data_ss, prog_ss, read_ss = np.random.SeedSequence(seed).spawn(3)
     data_rng = np.random.default_rng(data_ss)

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from chipsim.cli import main
 from chipsim.functional.mvm_error import effective_bits
@@ -34,6 +35,15 @@ def test_same_seed_same_result_different_seed_different(capsys):
     a, b, c = (_run(capsys, "--seed", s) for s in ("3", "3", "4"))
     assert a == b
     assert a["relative_error_l2"] != c["relative_error_l2"]
+
+
+def test_same_result_whatever_the_blas_threads(capsys):
+    """BLAS's float sums may depend on its thread count (OpenBLAS's AVX2 kernels: the last
+    bits of the error did); the measurement runs BLAS on one thread."""
+    with threadpool_limits(2):
+        two = _run(capsys, "--vectors", "512")
+    with threadpool_limits(1):
+        assert _run(capsys, "--vectors", "512") == two
 
 
 def test_four_phase_beats_one_phase(capsys):
