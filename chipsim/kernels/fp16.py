@@ -23,6 +23,7 @@ __all__ = ["fp16_round"]
 
 _MIN_NORMAL = 2.0**-14  # smallest normal FP16 magnitude
 _SUBNORMAL_INV = 2.0**24  # 1 / (FP16 subnormal quantum 2**-24)
+_SUBNORMAL_STEP = 2.0**-24  # the FP16 subnormal quantum
 _SPLITTER = 2.0**42 + 1.0  # Veltkamp constant keeping 11 of float64's 53 bits
 
 
@@ -34,18 +35,19 @@ def _fp16_scalar(x):
     multiples of ``2**-24`` (subnormals); the sign of zero is kept.
     """
     ax = abs(x)
-    if not ax < FP16_OVERFLOW:  # NaN, ±inf or overflow
-        if ax != ax:
-            return x
-        return math.copysign(math.inf, x)
-    if ax < _MIN_NORMAL:
-        return np.rint(x * _SUBNORMAL_INV) / _SUBNORMAL_INV
     # Veltkamp splitting: c - (c - x) is x rounded to 53 - 42 = 11 significant bits, to
     # nearest; ties (values of 12 significant bits, all float32-representable) go to even, as
     # checked against frexp/rint rounding for every float32 in the FP16 normal range. It is
     # several times faster than frexp/ldexp.
     c = x * _SPLITTER
-    return c - (c - x)
+    rounded = c - (c - x)
+    # the other cases computed too and selected, without branches, so that loops calling
+    # this vectorize: subnormals on the 2**-24 grid (the product by 2**-24 is exact), then
+    # overflow to ±inf, then NaN
+    subnormal = np.rint(x * _SUBNORMAL_INV) * _SUBNORMAL_STEP
+    rounded = subnormal if ax < _MIN_NORMAL else rounded
+    rounded = rounded if ax < FP16_OVERFLOW else math.copysign(math.inf, x)
+    return rounded if x == x else x
 
 
 @njit(cache=True, nogil=True)
