@@ -22,7 +22,8 @@ def _adc_count(analog, gain, offset_lsb, top):
         count = top
     elif count < -top:
         count = -top
-    return int(count)
+    # int32 (top < 2**31): a conversion that AVX2 vectorizes, where int64's is scalar
+    return np.int32(count)
 
 
 @njit(cache=True, nogil=True)

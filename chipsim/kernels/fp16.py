@@ -50,6 +50,36 @@ def _fp16_scalar(x):
     return rounded if x == x else x
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _fp16_plain(x):
+    """:func:`_fp16_scalar` of an ``x`` whose magnitude is 0 or in ``[2**-14, 65520)``
+    (:func:`_fp16_plain_ok`), and only then: its common case alone, for loops that round a
+    row in this one and check the row's magnitudes."""
+    c = x * _SPLITTER
+    return c - (c - x)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fp16_plain_ok(x):
+    """Whether :func:`_fp16_plain` rounds ``x`` as :func:`_fp16_scalar` does (an int: 1 or 0,
+    to be summed over a row)."""
+    ax = abs(x)
+    return np.int64((ax >= _MIN_NORMAL and ax < FP16_OVERFLOW) or ax == 0.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _int8_code(x):
+    """``clip(rint(_fp16_scalar(x)), -128, 127)`` (float64), the INT8 code the LDPU sends for
+    ``x``; NaN (an ``inf − inf`` of the LDPU) gives 0. Only the rounding of normal
+    magnitudes can change the code (a subnormal rounds to 0 either way; a finite overflow
+    clips as its ±inf does), so the common case alone serves, without the checks that keep
+    a loop from vectorizing."""
+    r = _fp16_plain(x)
+    q = np.rint(r if abs(x) < 1e300 else x)  # ±inf, NaN: as they are
+    q = min(max(q, -128.0), 127.0)
+    return q if x == x else 0.0
+
+
 @njit(cache=True, nogil=True)
 def _fp16_round_flat(x):
     out = np.empty(x.size, dtype=np.float32)

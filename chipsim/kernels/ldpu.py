@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from . import _checks
-from .fp16 import _fp16_round_flat, _fp16_scalar
+from .fp16 import _fp16_round_flat, _fp16_scalar, _int8_code
 
 __all__ = ["ldpu_affine", "requantize_int8", "accumulate_int8"]
 
@@ -38,12 +38,7 @@ def _requantize_int8(v, inv16):
     out = np.empty((rows, cols), dtype=np.int8)
     for b in range(rows):
         for c in range(cols):
-            q = np.rint(_fp16_scalar(np.float64(v[b, c]) * inv16))
-            if q > 127.0:
-                q = 127.0
-            elif q < -128.0:
-                q = -128.0
-            out[b, c] = int(q)
+            out[b, c] = np.int32(_int8_code(np.float64(v[b, c]) * inv16))
     return out
 
 

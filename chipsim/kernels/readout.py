@@ -16,7 +16,7 @@ from numba import njit
 from ..errors import ChipsimError
 from . import _checks
 from .adc import _INT32_MAX, _adc_count
-from .fp16 import _fp16_scalar
+from .fp16 import _fp16_plain, _fp16_plain_ok, _fp16_scalar, _int8_code
 from .ldpu import _fp16_vector, accumulate_factor, requantize_factor
 from .normal import _F, _K, _W, _fill_span, _stream, _uint64
 
@@ -267,6 +267,7 @@ def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noi
     top = np.float64(levels)
     z = np.zeros(cols, dtype=np.float32)
     slow = np.empty(cols, dtype=np.bool_)
+    summed = np.empty(cols, dtype=np.float32)
     current = np.empty(cols, dtype=np.float32)
     row = np.empty(cols, dtype=np.int32)
     any_dead = dead.any()
@@ -297,13 +298,25 @@ def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noi
                 values_out[b, c] = _ldpu_value(row[c], offset16[c], scale16[c], bias16[c],
                                                relu)
         if add_q.shape[0] > 0:
+            # the common case for the whole row (it vectorizes), then the exact rounding if
+            # some magnitude needs it (subnormal, overflow, NaN): the same values
+            plain = 0
             for c in range(cols):
-                received = _fp16_scalar(np.float64(add_q[b, c]) * add16)
-                values_out[b, c] = _fp16_scalar(np.float64(values_out[b, c]) + received)
+                x = np.float64(add_q[b, c]) * add16
+                y = np.float64(values_out[b, c]) + _fp16_plain(x)
+                summed[c] = _fp16_plain(y)
+                plain += _fp16_plain_ok(x) + _fp16_plain_ok(y)
+            if plain == 2 * cols:
+                for c in range(cols):
+                    values_out[b, c] = summed[c]
+            else:
+                for c in range(cols):
+                    received = _fp16_scalar(np.float64(add_q[b, c]) * add16)
+                    values_out[b, c] = _fp16_scalar(np.float64(values_out[b, c]) + received)
         if q_out.shape[0] > 0:
             for c in range(cols):
-                q = np.rint(_fp16_scalar(np.float64(values_out[b, c]) * inv16))
-                q_out[b, c] = int(min(max(q, -128.0), 127.0))
+                # via int32, whose conversion vectorizes
+                q_out[b, c] = np.int32(_int8_code(np.float64(values_out[b, c]) * inv16))
 
 
 @njit(cache=True, nogil=True)
@@ -449,7 +462,8 @@ def noisy_readout(products, noise_var, key, positions, *, saturating, one_phase,
     add : tuple (array_like of int, shape (B, C); float), optional
         With ``ldpu``: INT8 data and the value of one of its steps, added to the LDPU values.
     requantize : float, optional
-        With ``ldpu``: the value of one INT8 step of the returned data.
+        With ``ldpu``: the value of one INT8 step of the returned data (a NaN value, an
+        ``inf − inf`` of the LDPU, is sent as 0).
 
     Returns
     -------

@@ -144,10 +144,10 @@ def ldpu_affine(counts: np.ndarray, offset: np.ndarray, scale: np.ndarray, bias:
 
 
 def requantize_int8(v: np.ndarray, out_scale: float) -> np.ndarray:
-    """``clip(rint(fp16(v * fp16(1 / out_scale))), -128, 127)`` as int8."""
+    """``clip(rint(fp16(v * fp16(1 / out_scale))), -128, 127)`` as int8; NaN gives 0."""
     inv = np.float64(np.float16(1.0 / out_scale))
     q = np.rint(_fp16(v.astype(np.float64) * inv))
-    return np.clip(q, -128, 127).astype(np.int8)
+    return np.nan_to_num(np.clip(q, -128, 127), nan=0.0).astype(np.int8)
 
 
 def accumulate_int8(acc: np.ndarray, q: np.ndarray, scale: float) -> np.ndarray:

@@ -61,8 +61,10 @@ def _readout_inputs(rng, shape, n_prod, i_sat):
     p = rng.uniform(0.0, 3.0 * i_sat, size=(n_prod, *shape)).astype(np.float32)
     var = rng.uniform(0.0, 10.0, size=shape).astype(np.float32)
     z = rng.standard_normal(shape, dtype=np.float32)
-    gain = rng.uniform(0.9, 1.1, size=shape[1])
-    offset = rng.normal(0.0, 1.0, size=shape[1])
+    # float32, as the core model holds them (the kernels take float32; the reference rounds
+    # nothing, so float64 values would differ in a count now and then)
+    gain = rng.uniform(0.9, 1.1, size=shape[1]).astype(np.float32)
+    offset = rng.normal(0.0, 1.0, size=shape[1]).astype(np.float32)
     return p, var, z, gain, offset
 
 
@@ -178,6 +180,29 @@ def test_noisy_readout_split_over_threads_matches_reference(rows, with_ldpu):
             np.testing.assert_array_equal(noisy_readout(p, var, 9, positions, **kw), want)
     finally:
         numba.set_num_threads(threads)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf - inf: NaN
+@pytest.mark.parametrize("add_scale", [2.0**-24, 2.0**-18, 0.03, 700.0])
+def test_fused_int8_steps_at_subnormal_and_overflowing_magnitudes(add_scale):
+    """The fused INT8 steps round a row in their common case and fall back to the exact
+    rounding for a row with a subnormal, overflowing or NaN magnitude: the NumPy reference's
+    values either way (received values of 2**-24 · q are FP16 subnormals; 700 · q
+    overflow, and inf − inf is sent as 0)."""
+    rng = np.random.default_rng(12)
+    rows = 300
+    p, var, _, gain, offset = _readout_inputs(rng, (rows, 48), 1, 60.0)
+    ldpu = (rng.uniform(-2.0, 2.0, size=48), rng.uniform(-2.0, 2.0, size=48) * add_scale,
+            np.zeros(48))
+    q = rng.integers(-128, 128, size=(rows, 48)).astype(np.int8)
+    kw = dict(saturating=False, one_phase=False, v_read_v=0.3, i_sat_ua=60.0,
+              noise_scale=0.09, noise_offset=0.01, gain=gain, offset_lsb=offset,
+              full_scale_ua=30.0, levels=127, ldpu=ldpu, add=(q, add_scale))
+    positions = np.arange(rows)
+    for extra in ({}, {"requantize": max(add_scale, 2.0**-14)}):
+        got = noisy_readout(p, var, 3, positions, **kw, **extra)
+        np.testing.assert_array_equal(got, reference.noisy_readout(p, var, 3, positions,
+                                                                   **kw, **extra))
 
 
 @pytest.mark.parametrize(("kwargs", "arg"), [
