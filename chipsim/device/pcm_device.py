@@ -198,12 +198,17 @@ class PCMDevice:
         return hermes.read_q(gr_p, self.devices_per_polarity)
 
     def _drift(self, g_prog: np.ndarray, nu: np.ndarray, t: float) -> np.ndarray:
+        if t == 0.0:  # 1 ** (-nu) is exactly 1: the same values without the power
+            return g_prog * np.ones(np.broadcast_shapes(np.shape(g_prog), np.shape(nu)))
         return g_prog * ((t + self.t0_s) / self.t0_s) ** (-nu)
 
-    def _read_sigma_rel(self, g_prog: np.ndarray, t: float) -> np.ndarray:
+    def _sigma_scale(self, t: float) -> float:
         # aihwkit: t_total = t_inference + t0 inside the log (hermes.md §6 writes plain t)
         time_factor = math.sqrt(math.log((t + self.t0_s + self.t_read_s) / (2.0 * self.t_read_s)))
-        return (self.read_noise_scale * time_factor) * self._read_q(g_prog)
+        return self.read_noise_scale * time_factor
+
+    def _read_sigma_rel(self, g_prog: np.ndarray, t: float) -> np.ndarray:
+        return self._sigma_scale(t) * self._read_q(g_prog)
 
     # ---------------------------------------------------------------- public
     def prog_sigma_us(self, g_target: np.ndarray) -> np.ndarray:
@@ -342,6 +347,21 @@ class PCMDevice:
         nu_arr = _exponent(nu)
         t = _time(t_s)
         return np.asarray(self._drift(g, nu_arr, t), dtype=np.float64)
+
+    def read_sigma_scale(self, t_s: float) -> float:
+        """The factor of ``Q`` in :meth:`read_sigma_rel` at ``t_s``: ``read_noise_scale ·
+        sqrt(ln((t_s + t0 + t_read) / (2 t_read)))``, so that ``read_sigma_rel(g, t) ==
+        read_sigma_scale(t) * read_q(g)`` bit for bit (a caller that keeps ``Q`` of fixed
+        conductances computes it once).
+
+        Examples
+        --------
+        >>> from chipsim.spec import DeviceSpec
+        >>> dev = make_device(DeviceSpec(), 2)
+        >>> bool(dev.read_sigma_scale(60.0) * dev.read_q(20.7) == dev.read_sigma_rel(20.7, 60.0))
+        True
+        """
+        return self._sigma_scale(_time(t_s))
 
     def read_q(self, g_prog: np.ndarray) -> np.ndarray:
         """1/f read-noise amplitude ``Q`` of the model, from ``gr_p = g_prog / g_max_us``.
