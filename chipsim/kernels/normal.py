@@ -52,10 +52,12 @@ from __future__ import annotations
 import math
 import numbers
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..errors import ChipsimError
+from ._threads import helper_pool
 
 __all__ = ["standard_normal", "standard_normal_rows", "key_from", "subkey", "ziggurat_tables",
            "ZIGGURAT_R"]
@@ -70,7 +72,7 @@ SUB_SALT = 0x5851F42D4C957F2D
 ZIGGURAT_R = 3.6541528853610088
 """Start of the tail of the 256-layer ziggurat (Marsaglia & Tsang 2000)."""
 _LAYERS = 256
-_BLOCK = 4096  # positions per parallel task
+_BLOCK = 4096  # positions per pass of the two-pass fill; pieces of a split start at multiples
 
 
 def ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -191,26 +193,14 @@ def _fill_span(base, gamma, base2, start, out, lo, hi, slow, k, w, f):
             out[n] = np.float32(_slow(base2, gamma, pos, word, k, w, f))
 
 
-@njit(cache=True)
-def _fill(key, start, out):
-    """Serial: ``out[n]`` = the standard normal of ``(key, start + n)`` (float32, 1-D)."""
+@njit(cache=True, nogil=True)
+def _fill(key, start, out, lo, hi):
+    """``out[n]`` = the standard normal of ``(key, start + n)`` for ``n`` in ``[lo, hi)``
+    (float32, 1-D), ``_BLOCK`` positions at a time."""
     base, gamma, base2 = _stream(key)
     slow = np.empty(_BLOCK, dtype=np.bool_)
-    for lo in range(0, out.size, _BLOCK):
-        _fill_span(base, gamma, base2, start, out, lo, min(lo + _BLOCK, out.size), slow,
-                   _K, _W, _F)
-
-
-@njit(cache=True, parallel=True)
-def _fill_parallel(key, start, out):
-    """:func:`_fill` over blocks of ``_BLOCK`` positions in parallel (the same values)."""
-    base, gamma, base2 = _stream(key)
-    size = out.size
-    blocks = (size + _BLOCK - 1) // _BLOCK
-    for b in prange(blocks):
-        lo = b * _BLOCK
-        _fill_span(base, gamma, base2, start, out, lo, min(lo + _BLOCK, size),
-                   np.empty(_BLOCK, dtype=np.bool_), _K, _W, _F)
+    for a in range(lo, hi, _BLOCK):
+        _fill_span(base, gamma, base2, start, out, a, min(a + _BLOCK, hi), slow, _K, _W, _F)
 
 
 @njit(cache=True, nogil=True)
@@ -315,7 +305,9 @@ def standard_normal(key, size=None, *, offset=0, out=None, parallel=True) -> np.
     out : numpy.ndarray of float32, optional
         C-contiguous, writeable array filled in place (and returned).
     parallel : bool, default True
-        Fill blocks of 4,096 positions on Numba's threads (same values as serial).
+        Split the fill at multiples of 4,096 positions over Numba's thread count, the caller
+        and Python helper threads (:mod:`chipsim.kernels._threads`) each taking a piece (the
+        same values as serial).
 
     Returns
     -------
@@ -355,9 +347,16 @@ def standard_normal(key, size=None, *, offset=0, out=None, parallel=True) -> np.
     if offset + out.size > _MASK + 1:
         raise ChipsimError(f"offset: offset + {out.size} elements passes 2**64 (got {offset})")
     flat = out.reshape(-1)
-    fill = _fill_parallel if parallel and flat.size > _BLOCK else _fill
+    size = flat.size
+    parts = max(1, min(numba.get_num_threads(), size // _BLOCK)) if parallel else 1
+    cuts = [k * (size // _BLOCK) // parts * _BLOCK for k in range(parts)] + [size]
+    args = (_U64(key), _U64(offset), flat)
     with np.errstate(over="ignore"):  # uint64 wrapping, in pure Python (NUMBA_DISABLE_JIT)
-        fill(_U64(key), _U64(offset), flat)
+        others = [helper_pool().submit(_fill, *args, lo, hi)
+                  for lo, hi in zip(cuts[1:-1], cuts[2:], strict=True)]
+        _fill(*args, cuts[0], cuts[1])
+        for future in others:
+            future.result()
     return out
 
 

@@ -6,8 +6,6 @@ affine (:func:`noisy_readout`)."""
 from __future__ import annotations
 
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -15,6 +13,7 @@ from numba import njit
 
 from ..errors import ChipsimError
 from . import _checks
+from ._threads import helper_pool
 from .adc import _INT32_MAX, _adc_count
 from .fp16 import _fp16_plain, _fp16_plain_ok, _fp16_scalar, _int8_code
 from .ldpu import _fp16_vector, accumulate_factor, requantize_factor
@@ -347,23 +346,6 @@ def _ldpu_value(count, offset16, scale16, bias16, relu):
 #: hand-over would cost more than it saves)
 CHUNK_ROWS = 64
 
-_helpers: ThreadPoolExecutor | None = None
-_helpers_lock = threading.Lock()
-
-
-def _helper_pool() -> ThreadPoolExecutor:
-    """The threads (besides the caller) that share a read-out: Numba's thread count − 1,
-    started once. Python threads, not a parallel Numba loop: they sleep between reads, where
-    an OpenMP team spins and takes the CPU from OpenBLAS's threads (a core MVM then took
-    2.5 times as long)."""
-    global _helpers
-    with _helpers_lock:
-        if _helpers is None:
-            _helpers = ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1),
-                                          thread_name_prefix="chipsim-readout")
-        return _helpers
-
-
 def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=None,
           int8=None):
     """:func:`_noisy_rows` of the vectors ``orow`` (None: every row of the outputs) from the
@@ -393,7 +375,7 @@ def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=
     add_q, add16, inv16, q_out = int8
     head = (products, *args, *ldpu_args, add_q, add16, inv16, prow, orow)
     bounds = [(k * rows // chunks, (k + 1) * rows // chunks) for k in range(chunks)]
-    others = [_helper_pool().submit(_noisy_rows, *head, lo, hi, counts_out, values_out, q_out)
+    others = [helper_pool().submit(_noisy_rows, *head, lo, hi, counts_out, values_out, q_out)
               for lo, hi in bounds[1:]]
     _noisy_rows(*head, *bounds[0], counts_out, values_out, q_out)
     for future in others:
