@@ -236,8 +236,8 @@ class CoreInstance:
     gdc_reference
         Mean |output| of the calibration inputs measured just after programming.
     read_q
-        The 1/f read-noise amplitude ``Q`` of ``g_prog`` (``device.read_q``), kept because
-        it does not change with time; None: computed at every :meth:`read_state`.
+        The 1/f read-noise amplitude ``Q`` of ``g_prog`` (``device.read_q``), computed on
+        construction when not given and kept: it does not change with time.
     """
 
     core: CoreSpec
@@ -260,6 +260,8 @@ class CoreInstance:
     def __post_init__(self) -> None:
         if not np.isfinite(self.adc_full_scale_ua):  # default: the spec's fixed range
             object.__setattr__(self, "adc_full_scale_ua", float(self.core.adc_full_scale_ua))
+        if self.read_q is None:
+            object.__setattr__(self, "read_q", self.device.read_q(self.g_prog))
 
     # ---------------------------------------------------------------- conductances
     def read_state(self, t_s: float) -> CoreReadState:
@@ -268,8 +270,8 @@ class CoreInstance:
             raise ChipsimError(f"t_s: time since programming must be a finite number >= 0 s, "
                                f"got {t_s!r}")
         g_t = self.device.drift(self.g_prog, self.nu, t_s)
-        q = self.read_q if self.read_q is not None else self.device.read_q(self.g_prog)
-        sigma = self.device.read_sigma_scale(t_s) * q  # = device.read_sigma_rel(g_prog, t_s)
+        # = device.read_sigma_rel(g_prog, t_s), with Q kept
+        sigma = self.device.read_sigma_scale(t_s) * self.read_q
         var = (g_t * sigma) ** 2
         if self.stuck_g is not None:  # stuck devices: a fixed conductance, no drift
             g_t = g_t + self.stuck_g
@@ -663,8 +665,7 @@ def program_core(weights: np.ndarray, chip: ChipSpec, rng: np.random.Generator, 
     inst = CoreInstance(core=core, device=device, w_max=w_max,
                         weights=full, g_prog=g_prog, nu=nu, asym=asym, adc_gain=adc_gain,
                         adc_offset_lsb=adc_offset, cal_codes=cal_codes, stuck_g=stuck_g,
-                        dead_cols=np.array(dead, dtype=np.intp) if dead else None,
-                        read_q=device.read_q(g_prog))
+                        dead_cols=np.array(dead, dtype=np.intp) if dead else None)
     state0 = inst.read_state(0.0)
     if core.adc_range is AdcRange.CALIBRATED:
         inst = _calibrate_range(inst, state0, range_codes)

@@ -27,6 +27,20 @@ _SUBNORMAL_STEP = 2.0**-24  # the FP16 subnormal quantum
 _SPLITTER = 2.0**42 + 1.0  # Veltkamp constant keeping 11 of float64's 53 bits
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _fp16_plain(x):
+    """:func:`_fp16_scalar` of an ``x`` whose magnitude is 0 or in ``[2**-14, 65520)``
+    (:func:`_fp16_plain_ok`), and only then: its common case alone, for loops that round a
+    row in this one and check the row's magnitudes.
+
+    Veltkamp splitting: ``c - (c - x)`` is ``x`` rounded to 53 - 42 = 11 significant bits,
+    to nearest; ties (values of 12 significant bits, all float32-representable) go to even,
+    as checked against frexp/rint rounding for every float32 in the FP16 normal range. It is
+    several times faster than frexp/ldexp."""
+    c = x * _SPLITTER
+    return c - (c - x)
+
+
 @njit(cache=True, nogil=True)
 def _fp16_scalar(x):
     """``x`` (float64) rounded to the nearest FP16 value (ties to even), as float64.
@@ -35,12 +49,7 @@ def _fp16_scalar(x):
     multiples of ``2**-24`` (subnormals); the sign of zero is kept.
     """
     ax = abs(x)
-    # Veltkamp splitting: c - (c - x) is x rounded to 53 - 42 = 11 significant bits, to
-    # nearest; ties (values of 12 significant bits, all float32-representable) go to even, as
-    # checked against frexp/rint rounding for every float32 in the FP16 normal range. It is
-    # several times faster than frexp/ldexp.
-    c = x * _SPLITTER
-    rounded = c - (c - x)
+    rounded = _fp16_plain(x)
     # the other cases computed too and selected, without branches, so that loops calling
     # this vectorize: subnormals on the 2**-24 grid (the product by 2**-24 is exact), then
     # overflow to ±inf, then NaN
@@ -48,15 +57,6 @@ def _fp16_scalar(x):
     rounded = subnormal if ax < _MIN_NORMAL else rounded
     rounded = rounded if ax < FP16_OVERFLOW else math.copysign(math.inf, x)
     return rounded if x == x else x
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _fp16_plain(x):
-    """:func:`_fp16_scalar` of an ``x`` whose magnitude is 0 or in ``[2**-14, 65520)``
-    (:func:`_fp16_plain_ok`), and only then: its common case alone, for loops that round a
-    row in this one and check the row's magnitudes."""
-    c = x * _SPLITTER
-    return c - (c - x)
 
 
 @njit(cache=True, nogil=True, inline="always")
