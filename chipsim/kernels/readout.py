@@ -17,7 +17,7 @@ from ._threads import helper_pool
 from .adc import _INT32_MAX, _adc_count
 from .fp16 import _fp16_plain, _fp16_plain_ok, _fp16_scalar, _int8_code
 from .ldpu import _fp16_vector, accumulate_factor, requantize_factor
-from .normal import _F, _K, _W, _fill_span, _stream, _uint64
+from .normal import _fill_span, _stream, _uint64
 
 __all__ = ["combine_phases", "analog_readout", "noisy_readout"]
 
@@ -273,8 +273,7 @@ def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noi
     lookup = table.shape[0] > 0
     for i in range(lo, hi):
         b = orow[i]
-        _fill_span(base, gamma, base2, positions[b] * np.uint64(cols), z, 0, cols, slow,
-                   _K, _W, _F)
+        _fill_span(base, gamma, base2, positions[b] * np.uint64(cols), z, 0, cols, slow)
         _current_row(products, saturating, one_phase, v, sat32, sat64, prow[i], current)
         for c in range(cols):
             var = noise_var[b, c] * noise_scale
