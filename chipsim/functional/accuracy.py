@@ -387,9 +387,11 @@ def _pipeline(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.nda
     ``indices``.
 
     One pipeline: while instance ``i`` runs (each batch unit by unit, so that the last
-    instance too keeps the threads busy), instance ``i + 1`` is being
-    programmed, so at most two are alive besides the one being scored. The very first is
-    programmed before anything else (the others reuse its activation scales).
+    instance too keeps the threads busy), instance ``i + 1`` is being programmed; its units
+    are queued behind those of ``i`` as soon as it is, so that no thread waits for the last
+    unit of ``i``; instance ``i + 2`` is programmed once ``i`` is done, so at most two are
+    alive besides the one being scored. The very first is programmed before anything else
+    (the others reuse its activation scales).
     """
     indices = list(indices)
     if not indices:
@@ -399,11 +401,21 @@ def _pipeline(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.nda
         programmed[0].set_result(shared.program(indices[0]))
     else:
         programmed = {0: pool.submit(shared.program, indices[0])}
-    for k in wrap(range(len(indices)), desc="chip instances"):
-        if k + 1 < len(indices):
-            programmed[k + 1] = pool.submit(shared.program, indices[k + 1])
+    if len(indices) > 1:
+        programmed[1] = pool.submit(shared.program, indices[1])
+
+    def start(k: int) -> tuple[ChipInstance, list[list[Future]]]:
         inst, key = programmed.pop(k).result()
-        outs = _run(pool, [(inst, key, lo, hi) for lo, hi in bounds], x)
+        return inst, _submit(pool, [(inst, key, lo, hi) for lo, hi in bounds], x)
+
+    running = start(0)
+    for k in wrap(range(len(indices)), desc="chip instances"):
+        following = start(k + 1) if k + 1 < len(indices) else None
+        inst, futures = running
+        outs = _collect(futures)
+        if k + 2 < len(indices):
+            programmed[k + 2] = pool.submit(shared.program, indices[k + 2])
+        running = following
         yield inst, outs
 
 
@@ -429,8 +441,18 @@ def _run(pool: Executor, jobs: list[tuple[ChipInstance, int, int, int]],
     (:meth:`ChipInstance.run`) and its unit, so neither the jobs nor the threads change
     them, bit for bit.
     """
-    futures = [[pool.submit(inst.run, x[a:b], key, first=a) for a, b in _units(lo, hi)]
-               for inst, key, lo, hi in jobs]
+    return _collect(_submit(pool, jobs, x))
+
+
+def _submit(pool: Executor, jobs: list[tuple[ChipInstance, int, int, int]],
+            x: np.ndarray) -> list[list[Future]]:
+    """:func:`_run`'s units, queued on ``pool``: a list of Futures per job."""
+    return [[pool.submit(inst.run, x[a:b], key, first=a) for a, b in _units(lo, hi)]
+            for inst, key, lo, hi in jobs]
+
+
+def _collect(futures: list[list[Future]]) -> list[np.ndarray]:
+    """The outputs of :func:`_submit`'s jobs, each its units' outputs joined."""
     return [np.concatenate([f.result() for f in fs]) for fs in futures]
 
 
