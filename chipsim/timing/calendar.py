@@ -37,7 +37,7 @@ __all__ = ["Calendars", "transfer_tree"]
 _FULL = -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _first_above(row, lo, hi, x):
     """The first index in ``[lo, hi)`` of the sorted ``row`` whose value is > ``x``
     (``bisect_right``)."""
@@ -50,7 +50,7 @@ def _first_above(row, lo, hi, x):
     return lo
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _first_at_least(row, lo, hi, x):
     """The first index in ``[lo, hi)`` of the sorted ``row`` whose value is >= ``x``
     (``bisect_left``)."""
@@ -63,7 +63,7 @@ def _first_at_least(row, lo, hi, x):
     return lo
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _insert(starts, ends, head, size, link, i, t, end):
     """Insert the booking ``[t, end)`` at column ``i`` of row ``link`` (absolute; the later
     bookings move one column right), compacting the row first when its last column is used;
@@ -84,7 +84,7 @@ def _insert(starts, ends, head, size, link, i, t, end):
     size[link] = n + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _book_gap(starts, ends, head, size, busy, peak, link, first, last_in, span, vp):
     """:meth:`~chipsim.timing.links.Link._book_gap`: the earliest gap of row ``link`` long
     enough for the stream, when some booking ends after ``first``; ``(start, end)``."""
@@ -110,7 +110,7 @@ def _book_gap(starts, ends, head, size, busy, peak, link, first, last_in, span, 
     return t, end
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def transfer_tree(starts, ends, head, size, busy, peak, last_end, value_ps, latency_ps,
                   now, links, feeder, first, last, n, fs, ls):
     """Book ``n`` values whose first and last are at the source at ``first`` and ``last``

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..cost.energy import ActionCounts, energy
 from ..spec import AdcRange, ChipSpec
+from .compiled import run_compiled, supported
 from .config import TimingConfig, TimingError
 from .host import feeder
 from .kernel import Deadlock
@@ -33,10 +34,15 @@ __all__ = ["run_plan"]
 
 
 def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None,
-             network: Network | None = None) -> TimingResult:
+             network: Network | None = None, *, reference: bool = False) -> TimingResult:
     """Simulate ``plan`` on ``chip`` with options ``cfg`` (on ``network``, a
     :class:`~chipsim.timing.links.Network` of ``chip`` for ``cfg.offchip`` that has not run
     yet, when given: the routes it found are used again).
+
+    What :func:`~chipsim.timing.compiled.supported` covers runs compiled
+    (:mod:`chipsim.timing.compiled`: the same events, the same results); the rest, and
+    everything with ``reference=True``, on the SimPy processes of
+    :mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host`, one event per vector.
 
     Raises
     ------
@@ -44,6 +50,8 @@ def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None,
         If the run deadlocks (buffers too small for the dataflow).
     """
     st = SimState(chip, plan, cfg, graph, network)
+    if not reference and supported(st) and run_compiled(st):
+        return _collect(st)
     env = st.env
     for core in plan.cores:
         env.process(core_unit(st, core))

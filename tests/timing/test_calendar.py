@@ -7,9 +7,10 @@ from chipsim.cost.latency import Latencies
 from chipsim.mapping import map_workload
 from chipsim.models import resolve_model
 from chipsim.spec import hermes
-from chipsim.timing import TimingConfig, TransportMode, simulate_timing
+from chipsim.timing import TimingConfig, TransportMode, run_plan
 from chipsim.timing.calendar import Calendars
 from chipsim.timing.links import Network
+from chipsim.timing.run import plan_of
 
 
 def _arrays(net: Network, tree: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -70,9 +71,9 @@ def test_random_trees_book_as_the_python_links(seed):
 
 
 def test_a_network_run_replayed_books_the_same():
-    """Every tree booking of a ResNet-9 run on chip (replicated: contention on the links),
-    replayed on the compiled calendars in the same order, gives the same arrivals and the
-    same link statistics."""
+    """Every tree booking of a ResNet-9 run on chip (replicated: contention on the links) on
+    the SimPy engine, replayed on the compiled calendars in the same order, gives the same
+    arrivals and the same link statistics."""
     chip = hermes()
     layers = resolve_model("resnet9").workload.lowered()
     mapping = map_workload(layers, chip, replicate=True, seed=0)
@@ -88,8 +89,8 @@ def test_a_network_run_replayed_books_the_same():
 
     Network.transfer_tree = logged
     try:
-        simulate_timing(mapping, layers, chip,
-                        TimingConfig(transport=TransportMode.ONCHIP, inferences=2))
+        cfg = TimingConfig(transport=TransportMode.ONCHIP, inferences=2)
+        run_plan(plan_of(mapping, layers, chip, cfg), chip, cfg, reference=True)
     finally:
         Network.transfer_tree = original
     net = nets[0]

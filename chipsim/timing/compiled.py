@@ -1,0 +1,1355 @@
+"""The timing run compiled: the processes of :mod:`~chipsim.timing.units` and
+:mod:`~chipsim.timing.host`, the buffers of :mod:`~chipsim.timing.ports` and the link calendars
+of :mod:`~chipsim.timing.links` as one Numba function over integer tables.
+
+It is the same discrete-event simulation as the SimPy engine, event for event: a calendar of
+``(time, priority, sequence)`` entries served in that order (SimPy's), a process resumed by
+the same entries (its start, a wait until a time, a buffer's signal), every buffer's credits,
+window and waiters kept as :class:`~chipsim.timing.ports.Port` keeps them, so that where two
+units compete for a link or a buffer slot they are served in the same order and every time
+stamp comes out the same, integer picosecond for integer picosecond
+(``tests/timing/test_compiled.py`` runs the golden harness through both).
+
+It covers the on-chip transport without GDPU slices and without GDC (:func:`supported`);
+:func:`~chipsim.timing.engine.run_plan` runs anything else, and a run that overflows one of
+the fixed-size tables here, on the SimPy engine.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+from numba import njit
+
+from .calendar import transfer_tree
+from .config import TransportMode
+from .links import HOST
+from .state import SimState
+
+__all__ = ["supported", "run_compiled"]
+
+# ---------------------------------------------------------------------------- table columns
+# cores (one row per process of a core, in plan.cores order)
+(C_CORE, C_VECS, C_I0, C_I1, C_ISTEP, C_K0, C_K1, C_MVMONLY, C_INP, C_N0, C_N1, C_PSUM,
+ C_N, C_SPAN, C_R0, C_R1, C_FIXED, C_T0, C_ROWS, C_COLS) = range(20)
+# needs (on-chip input edges of a core): port, recurrent, line length, line offset, windows
+(N_PORT, N_REC, N_DL, N_OFF, N_WIN) = range(5)
+# residual inputs of a chain's last core: port, delivered per inference, windows
+(R_PORT, R_DL, R_WIN) = range(3)
+# templates: range of sends
+(TP_S0, TP_S1) = range(2)
+# sends: kind, keyed by g, values, key stride, key offset, recurrent, tree, ports, host layer,
+# host position
+(S_KIND, S_BYG, S_NV, S_MULT, S_J, S_REC, S_TREE, S_P0, S_P1, S_LAYER, S_TO) = range(11)
+K_DATA, K_HOST = 0, 1
+# feeders: layer, vectors, schedule, starts an inference, feeds
+(F_LAYER, F_VECS, F_I0, F_I1, F_ISTEP, F_K0, F_K1, F_START, F_E0, F_E1) = range(10)
+# feeds: tree, values, ports
+(E_TREE, E_N, E_P0, E_P1) = range(4)
+# trees: links
+(T_L0, T_L1) = range(2)
+# ports: windowed, capacity (-1: none), pieces, ring offset (windowed), pending offset (credits)
+(P_WINDOW, P_CAP, P_PIECES, P_RING, P_PEND) = range(5)
+# layers (host receipts): vectors, pieces per vector, a sink sent to the host
+(L_VECS, L_PIECES, L_SINK) = range(3)
+
+# calendar entry kinds and priorities (SimPy's URGENT, NORMAL)
+_RESUME, _SIGNAL, _WAKE = 0, 1, 2
+_URGENT, _NORMAL = 0, 1
+# run status
+_DONE, _DEADLOCK, _OVERFLOW = 0, 1, 2
+_NONE = -1
+
+
+# ------------------------------------------------------------------------------ the calendar
+@njit(cache=True, nogil=True, _nrt=False)
+def _before(ht, hp, he, a, b):
+    return ht[a] < ht[b] or (ht[a] == ht[b] and (hp[a] < hp[b] or (hp[a] == hp[b]
+                                                                    and he[a] < he[b])))
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _push(h, ht, hp, he, hk, hx, t, prio, kind, x):
+    """Schedule entry ``kind, x`` at ``(t, prio)``, after every entry made before it."""
+    n = h[0]
+    if n == len(ht):
+        h[2] = _OVERFLOW
+        return
+    eid = h[1]
+    h[1] = eid + 1
+    i = n
+    while i > 0:
+        par = (i - 1) >> 1
+        if ht[par] < t or (ht[par] == t and (hp[par] < prio or (hp[par] == prio
+                                                                 and he[par] < eid))):
+            break
+        ht[i], hp[i], he[i], hk[i], hx[i] = ht[par], hp[par], he[par], hk[par], hx[par]
+        i = par
+    ht[i], hp[i], he[i], hk[i], hx[i] = t, prio, eid, kind, x
+    h[0] = n + 1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _pop(h, ht, hp, he, hk, hx):
+    """The first entry: ``(t, kind, x)``."""
+    t, kind, x = ht[0], hk[0], hx[0]
+    n = h[0] - 1
+    h[0] = n
+    lt, lp, le, lk, lx = ht[n], hp[n], he[n], hk[n], hx[n]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and _before(ht, hp, he, c + 1, c):
+            c += 1
+        if lt < ht[c] or (lt == ht[c] and (lp < hp[c] or (lp == hp[c] and le < he[c]))):
+            break
+        ht[i], hp[i], he[i], hk[i], hx[i] = ht[c], hp[c], he[c], hk[c], hx[c]
+        i = c
+    ht[i], hp[i], he[i], hk[i], hx[i] = lt, lp, le, lk, lx
+    return t, kind, x
+
+
+# ------------------------------------------------------------------------- signals, buffers
+# dynamic state of a port
+(D_BASE, D_USED, D_PEAK, D_VALUES, D_WAKE, D_NHELD, D_CWH, D_CWT, D_KWH, D_PENDN, D_ADVH,
+ D_ADVN, D_SEQ) = range(13)
+# a process's links: next waiter of the signal it waits for, next in a port's credit or key
+# waiters, its key and order there (windowed ports), the signal it waits for
+(Q_NEXT, Q_WNEXT, Q_KEY, Q_SEQ, Q_SIG) = range(5)
+_ADV = 64  # pending window moves a port holds
+_H_N, _H_EID, _H_STATUS, _H_NOW, _H_SIGTOP, _H_SLOTTOP = range(6)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _signal(h, sig_free, sig):
+    """A new signal (no waiter yet)."""
+    top = h[_H_SIGTOP]
+    if top == 0:
+        h[_H_STATUS] = _OVERFLOW
+        return 0
+    top -= 1
+    h[_H_SIGTOP] = top
+    s = sig_free[top]
+    sig[s, 0] = _NONE
+    sig[s, 1] = _NONE
+    return s
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _succeed(H, s):
+    """Fire signal ``s`` now: its waiters resume in this time step, after what is scheduled."""
+    h = H[0]
+    _push(h, H[1], H[2], H[3], H[4], H[5], h[_H_NOW], _NORMAL, _SIGNAL, s)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _wait(sig, proc, s, p):
+    """Process ``p`` waits for signal ``s`` (after those already waiting)."""
+    proc[p, Q_NEXT] = _NONE
+    if sig[s, 0] == _NONE:
+        sig[s, 0] = p
+    else:
+        proc[sig[s, 1], Q_NEXT] = p
+    sig[s, 1] = p
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _pend_push(pend, off, n, t):
+    i = n
+    while i > 0:
+        par = (i - 1) >> 1
+        if pend[off + par] <= t:
+            break
+        pend[off + i] = pend[off + par]
+        i = par
+    pend[off + i] = t
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _pend_pop(pend, off, n):
+    """Remove the smallest of the heap ``pend[off:off + n]`` (n >= 1)."""
+    n -= 1
+    last = pend[off + n]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and pend[off + c + 1] < pend[off + c]:
+            c += 1
+        if last <= pend[off + c]:
+            break
+        pend[off + i] = pend[off + c]
+        i = c
+    pend[off + i] = last
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _return_one(H, pd, proc, port):
+    """A credit back: to the first waiter, or free."""
+    w = pd[port, D_CWH]
+    if w != _NONE:
+        pd[port, D_CWH] = proc[w, Q_WNEXT]
+        if proc[w, Q_WNEXT] == _NONE:
+            pd[port, D_CWT] = _NONE
+        _succeed(H, proc[w, Q_SIG])
+    else:
+        pd[port, D_USED] -= 1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _schedule_wake(H, pt, pd, pend, adv_t, port):
+    """:meth:`Port._schedule_wake`: a wake at the port's next due credit or window move."""
+    h = H[0]
+    po = pt[port, P_PEND]
+    if pd[port, D_PENDN] > 0:
+        t = pend[po]
+        if pd[port, D_ADVN] > 0:
+            a = adv_t[port * _ADV + pd[port, D_ADVH]]
+            if a < t:
+                t = a
+    elif pd[port, D_ADVN] > 0:
+        t = adv_t[port * _ADV + pd[port, D_ADVH]]
+    else:
+        return
+    if pd[port, D_WAKE] != _NONE and pd[port, D_WAKE] <= t:
+        return
+    if t < h[_H_NOW]:  # SimPy would refuse a negative delay
+        h[_H_STATUS] = _OVERFLOW
+        return
+    pd[port, D_WAKE] = t
+    _push(h, H[1], H[2], H[3], H[4], H[5], t, _NORMAL, _WAKE, port)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _hold(pt, pd, ring, port, key):
+    """Windowed port: vector ``key`` has a slot (counted once however many pieces)."""
+    base = pd[port, D_BASE]
+    if key >= base:
+        r = pt[port, P_RING] + key % pt[port, P_CAP]
+        if ring[r, 5] != key:
+            ring[r, 5] = key
+            pd[port, D_NHELD] += 1
+            if pd[port, D_NHELD] > pd[port, D_PEAK]:
+                pd[port, D_PEAK] = pd[port, D_NHELD]
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _advance(H, pt, pd, proc, ring, port, base):
+    """:meth:`Port._advance`: forget the vectors below ``base``; grant the key waiters that
+    now fit, in key order (then the order they came)."""
+    old = pd[port, D_BASE]
+    if base <= old:
+        return
+    pd[port, D_BASE] = base
+    cap = pt[port, P_CAP]
+    ro = pt[port, P_RING]
+    stop = base if base - old < cap else old + cap
+    for key in range(old, stop):
+        r = ro + key % cap
+        if ring[r, 0] == key:  # an item
+            ring[r, 0] = _NONE - 1
+        if ring[r, 5] == key:  # held
+            ring[r, 5] = _NONE - 1
+            pd[port, D_NHELD] -= 1
+    limit = base + cap
+    while pd[port, D_KWH] != _NONE:
+        # the waiter of the smallest (key, order)
+        best = _NONE
+        prev_best = _NONE
+        prev = _NONE
+        w = pd[port, D_KWH]
+        while w != _NONE:
+            if best == _NONE or proc[w, Q_KEY] < proc[best, Q_KEY] or (
+                    proc[w, Q_KEY] == proc[best, Q_KEY] and proc[w, Q_SEQ] < proc[best, Q_SEQ]):
+                best = w
+                prev_best = prev
+            prev = w
+            w = proc[w, Q_WNEXT]
+        if proc[best, Q_KEY] >= limit:
+            break
+        if prev_best == _NONE:
+            pd[port, D_KWH] = proc[best, Q_WNEXT]
+        else:
+            proc[prev_best, Q_WNEXT] = proc[best, Q_WNEXT]
+        _hold(pt, pd, ring, port, proc[best, Q_KEY])
+        _succeed(H, proc[best, Q_SIG])
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _mature(H, pt, pd, proc, pend, adv_t, adv_b, ring, port):
+    """:meth:`Port._mature`: the credit returns and window moves that are due."""
+    now = H[0][_H_NOW]
+    po = pt[port, P_PEND]
+    while pd[port, D_PENDN] > 0 and pend[po] <= now:
+        _pend_pop(pend, po, pd[port, D_PENDN])
+        pd[port, D_PENDN] -= 1
+        _return_one(H, pd, proc, port)
+    if pd[port, D_ADVN] > 0 and adv_t[port * _ADV + pd[port, D_ADVH]] <= now:
+        base = 0
+        while pd[port, D_ADVN] > 0 and adv_t[port * _ADV + pd[port, D_ADVH]] <= now:
+            base = adv_b[port * _ADV + pd[port, D_ADVH]]
+            pd[port, D_ADVH] = (pd[port, D_ADVH] + 1) % _ADV
+            pd[port, D_ADVN] -= 1
+        _advance(H, pt, pd, proc, ring, port, base)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _on_wake(H, pt, pd, proc, pend, adv_t, adv_b, ring, port):
+    pd[port, D_WAKE] = _NONE
+    _mature(H, pt, pd, proc, pend, adv_t, adv_b, ring, port)
+    if pd[port, D_CWH] != _NONE or pd[port, D_KWH] != _NONE:
+        _schedule_wake(H, pt, pd, pend, adv_t, port)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, ring, port, key, p):
+    """:meth:`Port.acquire` by process ``p``: -1 when granted now, else the signal it waits
+    for (registered)."""
+    h = H[0]
+    now = h[_H_NOW]
+    cap = pt[port, P_CAP]
+    if pt[port, P_WINDOW]:
+        if pd[port, D_ADVN] > 0 and adv_t[port * _ADV + pd[port, D_ADVH]] <= now:
+            base = 0
+            while pd[port, D_ADVN] > 0 and adv_t[port * _ADV + pd[port, D_ADVH]] <= now:
+                base = adv_b[port * _ADV + pd[port, D_ADVH]]
+                pd[port, D_ADVH] = (pd[port, D_ADVH] + 1) % _ADV
+                pd[port, D_ADVN] -= 1
+            _advance(H, pt, pd, proc, ring, port, base)
+        if key < pd[port, D_BASE] + cap:
+            _hold(pt, pd, ring, port, key)
+            return _NONE
+        s = _signal(h, sig_free, sig)
+        proc[p, Q_KEY] = key
+        proc[p, Q_SEQ] = pd[port, D_SEQ]
+        pd[port, D_SEQ] += 1
+        proc[p, Q_SIG] = s
+        proc[p, Q_WNEXT] = pd[port, D_KWH]
+        pd[port, D_KWH] = p
+        _schedule_wake(H, pt, pd, pend, adv_t, port)
+        return s
+    if cap == _NONE:
+        pd[port, D_USED] += 1
+        if pd[port, D_USED] > pd[port, D_PEAK]:
+            pd[port, D_PEAK] = pd[port, D_USED]
+        return _NONE
+    if pd[port, D_PENDN] > 0 and pend[pt[port, P_PEND]] <= now:
+        _mature(H, pt, pd, proc, pend, adv_t, adv_b, ring, port)
+    if pd[port, D_USED] < cap and pd[port, D_CWH] == _NONE:
+        pd[port, D_USED] += 1
+        if pd[port, D_USED] > pd[port, D_PEAK]:
+            pd[port, D_PEAK] = pd[port, D_USED]
+        return _NONE
+    s = _signal(h, sig_free, sig)
+    proc[p, Q_SIG] = s
+    proc[p, Q_WNEXT] = _NONE
+    if pd[port, D_CWT] == _NONE:
+        pd[port, D_CWH] = p
+    else:
+        proc[pd[port, D_CWT], Q_WNEXT] = p
+    pd[port, D_CWT] = p
+    _schedule_wake(H, pt, pd, pend, adv_t, port)
+    return s
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _release(H, pt, pd, proc, pend, adv_t, port, count, at):
+    """:meth:`Port.release` of ``count`` credits at ``at``."""
+    if pt[port, P_CAP] == _NONE:
+        pd[port, D_USED] -= count
+        return
+    if at <= H[0][_H_NOW]:
+        for _ in range(count):
+            _return_one(H, pd, proc, port)
+        return
+    po = pt[port, P_PEND]
+    for _ in range(count):
+        if pd[port, D_PENDN] == pt[port, P_CAP]:
+            H[0][_H_STATUS] = _OVERFLOW
+            return
+        _pend_push(pend, po, pd[port, D_PENDN], at)
+        pd[port, D_PENDN] += 1
+    if pd[port, D_CWH] != _NONE:
+        _schedule_wake(H, pt, pd, pend, adv_t, port)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _advance_at(H, pt, pd, proc, adv_t, adv_b, pend, ring, port, base, at):
+    """:meth:`Port.advance`: from time ``at`` the receiver needs no vector below ``base``."""
+    now = H[0][_H_NOW]
+    if at > now:
+        # moves that are due wait (lazily, as the port's deque) for the next look at the port,
+        # which applies the last of them: keep only that one
+        while pd[port, D_ADVN] >= 2 and adv_t[port * _ADV + (pd[port, D_ADVH] + 1) % _ADV] <= now:
+            pd[port, D_ADVH] = (pd[port, D_ADVH] + 1) % _ADV
+            pd[port, D_ADVN] -= 1
+        n = pd[port, D_ADVN]
+        if n == _ADV:
+            H[0][_H_STATUS] = _OVERFLOW
+            return
+        j = port * _ADV + (pd[port, D_ADVH] + n) % _ADV
+        adv_t[j] = at
+        adv_b[j] = base
+        pd[port, D_ADVN] = n + 1
+        if pd[port, D_KWH] != _NONE:
+            _schedule_wake(H, pt, pd, pend, adv_t, port)
+        return
+    _advance(H, pt, pd, proc, ring, port, base)
+
+
+# items: rows of ``items`` (key, pieces, first arrival, last arrival, delivery time, held key):
+# a windowed port's vectors in its ring (row P_RING + key mod capacity), other ports' in rows
+# found through the hash table ``where`` (:func:`_dict_key`)
+(I_KEY, I_PIECES, I_FIRST, I_LAST, I_TDEL, I_HELD) = range(6)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _dict_key(pt, port, key):
+    """The table key of vector ``key`` (>= 0) of ``port``: ``key · m + port`` with ``m`` the
+    odd number of ports or one more (unique, >= 0)."""
+    return key * (pt.shape[0] | 1) + port
+
+
+_EMPTY = -1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _slot(table, key):
+    """Where ``key`` is in the hash table ``table`` ((2, size + 1): keys, values; linear
+    probing, ``size`` a power of two; ``table[0, size]`` counts the keys), or the empty slot
+    where it would go."""
+    mask = table.shape[1] - 2
+    j = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & mask
+    while table[0, j] != _EMPTY and table[0, j] != key:
+        j = (j + 1) & mask
+    return j
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _get(table, key):
+    """The value of ``key`` in ``table``, or -1."""
+    j = _slot(table, key)
+    return table[1, j] if table[0, j] == key else _NONE
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _set(h, table, key, value):
+    """``table[key] = value`` (a full table stops the run)."""
+    j = _slot(table, key)
+    if table[0, j] != key:
+        size = table.shape[1] - 1
+        if table[0, size] * 2 >= size:
+            h[_H_STATUS] = _OVERFLOW
+            return
+        table[0, size] += 1
+    table[0, j] = key
+    table[1, j] = value
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _delete(table, key):
+    """Remove ``key`` (present) from ``table``, moving later entries of its probe run back."""
+    mask = table.shape[1] - 2
+    j = _slot(table, key)
+    table[0, j] = _EMPTY
+    table[0, mask + 1] -= 1
+    i = j
+    while True:
+        i = (i + 1) & mask
+        k = table[0, i]
+        if k == _EMPTY:
+            return
+        home = np.int64((np.uint64(k) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & mask
+        # move k back to the hole j when its home is not cyclically in (j, i]
+        if (i > j and (home <= j or home > i)) or (i < j and (home <= j and home > i)):
+            table[0, j] = k
+            table[1, j] = table[1, i]
+            table[0, i] = _EMPTY
+            j = i
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _item(pt, items, where, port, key):
+    """The row of vector ``key`` of ``port`` in ``items``, or -1."""
+    if pt[port, P_WINDOW]:
+        r = pt[port, P_RING] + key % pt[port, P_CAP]
+        return r if items[r, I_KEY] == key else _NONE
+    return _get(where, _dict_key(pt, port, key))
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _complete(pt, items, where, port, key):
+    """The row of vector ``key`` when every piece of it is there, else -1."""
+    r = _item(pt, items, where, port, key)
+    if r != _NONE and items[r, I_PIECES] == pt[port, P_PIECES]:
+        return r
+    return _NONE
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _ready(h, pt, items, where, waiters, sig, sig_free, port, key):
+    """:meth:`Port.ready` for a vector not complete: its signal (shared by its waiters)."""
+    k = _dict_key(pt, port, key)
+    s = _get(waiters, k)
+    if s == _NONE:
+        s = _signal(h, sig_free, sig)
+        _set(h, waiters, k, s)
+    return s
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _put(H, pt, pd, items, where, free_rows, waiters, port, key, first, last, n):
+    """:meth:`Port.put`: one piece of ``n`` values of vector ``key``."""
+    h = H[0]
+    pd[port, D_VALUES] += n
+    r = _item(pt, items, where, port, key)
+    if r == _NONE:
+        if pt[port, P_WINDOW]:
+            if key < pd[port, D_BASE]:  # no longer needed: not kept
+                return
+            r = pt[port, P_RING] + key % pt[port, P_CAP]
+        else:
+            top = h[_H_SLOTTOP]
+            if top == 0:
+                h[_H_STATUS] = _OVERFLOW
+                return
+            h[_H_SLOTTOP] = top - 1
+            r = free_rows[top - 1]
+            _set(h, where, _dict_key(pt, port, key), r)
+        items[r, I_KEY] = key
+        items[r, I_PIECES] = 1
+        items[r, I_FIRST] = first
+        items[r, I_LAST] = last
+    else:
+        if first > items[r, I_FIRST]:
+            items[r, I_FIRST] = first
+        if last > items[r, I_LAST]:
+            items[r, I_LAST] = last
+        items[r, I_PIECES] += 1
+    items[r, I_TDEL] = h[_H_NOW]
+    if key < pd[port, D_BASE]:
+        items[r, I_KEY] = _NONE - 1
+        return
+    if items[r, I_PIECES] == pt[port, P_PIECES] and waiters[0, waiters.shape[1] - 1]:
+        k = _dict_key(pt, port, key)
+        s = _get(waiters, k)
+        if s != _NONE:
+            _delete(waiters, k)
+            _succeed(H, s)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _pop_item(H, pt, pd, proc, items, where, free_rows, pend, adv_t, port, key, at):
+    """:meth:`Port.pop` of a credit port's vector ``key``: its credits back at ``at``."""
+    h = H[0]
+    k = _dict_key(pt, port, key)
+    r = _get(where, k)
+    if r == _NONE:
+        return
+    _delete(where, k)
+    pieces = items[r, I_PIECES]
+    free_rows[h[_H_SLOTTOP]] = r
+    h[_H_SLOTTOP] += 1
+    if pt[port, P_CAP] != _NONE and at > h[_H_NOW]:
+        po = pt[port, P_PEND]
+        for _ in range(pieces):
+            if pd[port, D_PENDN] == pt[port, P_CAP]:
+                h[_H_STATUS] = _OVERFLOW
+                return
+            _pend_push(pend, po, pd[port, D_PENDN], at)
+            pd[port, D_PENDN] += 1
+        if pd[port, D_CWH] != _NONE:
+            _schedule_wake(H, pt, pd, pend, adv_t, port)
+        return
+    _release(H, pt, pd, proc, pend, adv_t, port, pieces, at)
+
+
+# ------------------------------------------------------------------------------ processes
+# a core process's state
+(CS_PC, CS_II, CS_KK, CS_G, CS_I, CS_K, CS_TIN, CS_END, CS_T, CS_NIN, CS_INF, CS_INL,
+ CS_ND, CS_KEY, CS_S, CS_Q, CS_LATCH, CS_NOWL, CS_FREE, CS_BUSY, CS_DFIRST, CS_DLAST,
+ CS_DONE, CS_TMPL, CS_R, CS_NSPAN, CS_NSTART) = range(27)
+# a feeder's state
+(FS_PC, FS_VI, FS_G, FS_E, FS_Q) = range(5)
+(PC_START, PC_VEC, PC_INP_GOT, PC_NEEDS, PC_NEEDS_GOT, PC_MVM, PC_PSUM_GOT, PC_RES,
+ PC_RES_GOT, PC_SENDS, PC_ACQ0, PC_ACQ, PC_OUT, PC_NEXT, PC_DONE) = range(15)
+_WAITS, _ENDS = 0, 1
+_FAR = 1 << 62
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _send(H, cal, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls, tree, now, first,
+          last, n):
+    """Book ``n`` values on ``tree``: arrivals into ``fs``/``ls``; False if a calendar row is
+    full."""
+    l0, l1 = trees[tree, T_L0], trees[tree, T_L1]
+    got = transfer_tree(cal[0], cal[1], cal[2], cal[3], cal[4], cal[5], cal[6], cal[7],
+                        cal[8], now, tl_link[l0:l1], tl_feeder[l0:l1], first, last, n, fs, ls)
+    if got < 0:
+        H[0][_H_STATUS] = _OVERFLOW
+        return l1 - l0
+    tree_sent[tree, 0] += 1
+    tree_sent[tree, 1] += n * value_bits
+    return l1 - l0
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _host_receive(hc_count, hc_time, sink_left, inf_time, layers, layer, g, last):
+    """:meth:`SimState.host_receive` of one chain's output of vector ``g`` of ``layer``."""
+    i = g // layers[layer, L_VECS]
+    hc_count[layer, i] += 1
+    if last > hc_time[layer, i]:
+        hc_time[layer, i] = last
+    if hc_count[layer, i] == layers[layer, L_PIECES] and layers[layer, L_SINK]:
+        sink_left[i] -= 1
+        t = inf_time[i] if inf_time[i] != _NONE else 0
+        inf_time[i] = t if t > hc_time[layer, i] else hc_time[layer, i]
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
+    """Run core process ``c`` (:func:`~chipsim.timing.units.core_unit`) until it waits or
+    ends: ``_WAITS`` or ``_ENDS``."""
+    h = H[0]
+    pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, free_rows = P
+    cores, needs, win_lo, win_m, res, tmpls, sends, sp_port, sp_pos = T
+    cs_all, nd_checked, nd_tmax, mvm_free, spans, starts_out, timeline, tl_n, fs, ls = D
+    trees, tl_link, tl_feeder, tree_sent = TR
+    layers, hc_count, hc_time, sink_left, inf_time = HOST_
+    n_inf, period, mclk, t_mvm, dig, depth, vp, value_bits, record = prm
+    cs = cs_all[c]
+    row = cores[c]
+    core = row[C_CORE]
+    vecs = row[C_VECS]
+    i0, istep = row[C_I0], row[C_ISTEP]
+    n_i = (row[C_I1] - i0 + istep - 1) // istep if row[C_I1] > i0 else 0
+    k0, k1 = row[C_K0], row[C_K1]
+    inp = row[C_INP]
+    n0, n1 = row[C_N0], row[C_N1]
+    psum = row[C_PSUM]
+    i_last = i0 + (n_i - 1) * istep
+    kf = k0 if k1 > k0 else 0  # the first vector index of each inference
+    so = row[C_T0]
+    while True:
+        pc = cs[CS_PC]
+        if pc == PC_START:
+            for nd in range(n0, n1):  # the window starts at the first vector this core needs
+                rec = needs[nd, N_REC]
+                for ii in range(n_i):
+                    i = i0 + ii * istep
+                    if rec == 0 or i > 0:
+                        _advance(H, pt, pd, proc, items, needs[nd, N_PORT],
+                                 (i - rec) * needs[nd, N_DL] - needs[nd, N_OFF]
+                                 + win_lo[needs[nd, N_WIN] + kf])
+                        break
+            cs[CS_II] = 0
+            cs[CS_KK] = 0
+            cs[CS_PC] = PC_VEC
+            continue
+        if pc == PC_VEC:
+            if cs[CS_II] >= n_i or k1 <= k0:
+                cs[CS_PC] = PC_DONE
+                return _ENDS
+            i = i0 + cs[CS_II] * istep
+            k = k0 + cs[CS_KK]
+            g = i * vecs + k
+            cs[CS_I], cs[CS_K], cs[CS_G] = i, k, g
+            cs[CS_TIN] = 0
+            if inp != _NONE:
+                r = _complete(pt, items, where, inp, g)
+                if r == _NONE:
+                    _wait(sig, proc, _ready(h, pt, items, where, waiters, sig, sig_free, inp,
+                                            g), c)
+                    cs[CS_PC] = PC_INP_GOT
+                    return _WAITS
+                cs[CS_TIN] = items[r, I_LAST]
+            cs[CS_ND] = n0
+            cs[CS_PC] = PC_NEEDS
+            continue
+        if pc == PC_INP_GOT:
+            cs[CS_TIN] = items[_item(pt, items, where, inp, cs[CS_G]), I_LAST]
+            cs[CS_ND] = n0
+            cs[CS_PC] = PC_NEEDS
+            continue
+        if pc == PC_NEEDS or pc == PC_NEEDS_GOT:
+            i, k = cs[CS_I], cs[CS_K]
+            resumed = pc == PC_NEEDS_GOT
+            nd = cs[CS_ND]
+            while nd < n1:
+                rec = needs[nd, N_REC]
+                if i < rec:
+                    nd += 1
+                    continue
+                port = needs[nd, N_PORT]
+                wo = needs[nd, N_WIN]
+                base = (i - rec) * needs[nd, N_DL] - needs[nd, N_OFF]
+                hi = win_m[wo + k] + base
+                if hi > nd_checked[nd]:
+                    if resumed:
+                        key = cs[CS_KEY]
+                        r = _item(pt, items, where, port, key)
+                        if items[r, I_LAST] > nd_tmax[nd]:
+                            nd_tmax[nd] = items[r, I_LAST]
+                        key += 1
+                        resumed = False
+                    else:
+                        key = win_lo[wo + k] + base
+                        if key < nd_checked[nd]:
+                            key = nd_checked[nd]
+                    while key < hi:
+                        r = _complete(pt, items, where, port, key)
+                        if r == _NONE:
+                            _wait(sig, proc, _ready(h, pt, items, where, waiters, sig,
+                                                    sig_free, port, key), c)
+                            cs[CS_KEY] = key
+                            cs[CS_ND] = nd
+                            cs[CS_PC] = PC_NEEDS_GOT
+                            return _WAITS
+                        if items[r, I_LAST] > nd_tmax[nd]:
+                            nd_tmax[nd] = items[r, I_LAST]
+                        key += 1
+                    nd_checked[nd] = hi
+                if nd_tmax[nd] > cs[CS_TIN]:
+                    cs[CS_TIN] = nd_tmax[nd]
+                nd += 1
+            cs[CS_PC] = PC_MVM
+            continue
+        if pc == PC_MVM:
+            i, k, g = cs[CS_I], cs[CS_K], cs[CS_G]
+            start = mvm_free[core]
+            if cs[CS_LATCH] > start:
+                start = cs[CS_LATCH]
+            if cs[CS_TIN] > start:
+                start = cs[CS_TIN]
+            start = -(-start // mclk) * mclk
+            end = start + t_mvm
+            cs[CS_END] = end
+            mvm_free[core] = end
+            starts_out[cs[CS_NSTART]] = start
+            cs[CS_NSTART] += 1
+            spans[cs[CS_NSPAN]] = start
+            spans[cs[CS_NSPAN] + 1] = end
+            cs[CS_NSPAN] += 2
+            if record:
+                n = tl_n[0]
+                timeline[n, 0], timeline[n, 1], timeline[n, 2], timeline[n, 3] = (
+                    core, start, end, 0)
+                tl_n[0] = n + 1
+            cs[CS_DONE] += 1
+            if inp != _NONE:
+                _pop_item(H, pt, pd, proc, items, where, free_rows, pend, adv_t, inp, g, end)
+            if n1 > n0:
+                if k != k1 - 1:  # the window of the next vector: k + 1 ...
+                    for nd in range(n0, n1):
+                        rec = needs[nd, N_REC]
+                        if i < rec:
+                            new_lo = 0
+                        else:
+                            new_lo = ((i - rec) * needs[nd, N_DL] - needs[nd, N_OFF]
+                                      + win_lo[needs[nd, N_WIN] + k + 1])
+                        _advance_at(H, pt, pd, proc, adv_t, adv_b, pend, items,
+                                    needs[nd, N_PORT], min(new_lo, nd_checked[nd]), end)
+                elif i != i_last:  # ... or the first k of the replica's next inference
+                    for nd in range(n0, n1):
+                        rec = needs[nd, N_REC]
+                        new_lo = ((i + istep - rec) * needs[nd, N_DL] - needs[nd, N_OFF]
+                                  + win_lo[needs[nd, N_WIN] + k0])
+                        _advance_at(H, pt, pd, proc, adv_t, adv_b, pend, items,
+                                    needs[nd, N_PORT], min(new_lo, nd_checked[nd]), end)
+                else:
+                    for nd in range(n0, n1):
+                        _advance_at(H, pt, pd, proc, adv_t, adv_b, pend, items,
+                                    needs[nd, N_PORT], _FAR, end)
+            if row[C_MVMONLY]:
+                cs[CS_PC] = PC_NEXT
+                continue
+            t = end if end > cs[CS_NOWL] else cs[CS_NOWL]
+            cs[CS_NIN] = 0
+            cs[CS_INF] = 0
+            cs[CS_INL] = 0
+            if psum != _NONE:
+                r = _complete(pt, items, where, psum, g)
+                if r == _NONE:
+                    cs[CS_T] = t
+                    _wait(sig, proc, _ready(h, pt, items, where, waiters, sig, sig_free, psum,
+                                            g), c)
+                    cs[CS_PC] = PC_PSUM_GOT
+                    return _WAITS
+                if items[r, I_TDEL] > t:
+                    t = items[r, I_TDEL]
+                cs[CS_NIN] = 1
+                cs[CS_INF], cs[CS_INL] = items[r, I_FIRST], items[r, I_LAST]
+            cs[CS_T] = t
+            cs[CS_R] = row[C_R0]
+            cs[CS_PC] = PC_RES
+            continue
+        if pc == PC_PSUM_GOT:
+            r = _item(pt, items, where, psum, cs[CS_G])
+            if items[r, I_TDEL] > cs[CS_T]:
+                cs[CS_T] = items[r, I_TDEL]
+            cs[CS_NIN] = 1
+            cs[CS_INF], cs[CS_INL] = items[r, I_FIRST], items[r, I_LAST]
+            cs[CS_R] = row[C_R0]
+            cs[CS_PC] = PC_RES
+            continue
+        if pc == PC_RES or pc == PC_RES_GOT:
+            i, k = cs[CS_I], cs[CS_K]
+            resumed = pc == PC_RES_GOT
+            ri = cs[CS_R]
+            while ri < row[C_R1]:
+                port = res[ri, R_PORT]
+                base = i * res[ri, R_DL]
+                wo = res[ri, R_WIN]
+                key = base + win_lo[wo + k]
+                if resumed:
+                    key = cs[CS_KEY]
+                stop = base + win_m[wo + k]
+                while key < stop:
+                    if resumed:
+                        r = _item(pt, items, where, port, key)
+                        resumed = False
+                    else:
+                        r = _complete(pt, items, where, port, key)
+                        if r == _NONE:
+                            _wait(sig, proc, _ready(h, pt, items, where, waiters, sig,
+                                                    sig_free, port, key), c)
+                            cs[CS_KEY] = key
+                            cs[CS_R] = ri
+                            cs[CS_PC] = PC_RES_GOT
+                            return _WAITS
+                    if items[r, I_TDEL] > cs[CS_T]:
+                        cs[CS_T] = items[r, I_TDEL]
+                    if cs[CS_NIN]:
+                        if items[r, I_FIRST] > cs[CS_INF]:
+                            cs[CS_INF] = items[r, I_FIRST]
+                        if items[r, I_LAST] > cs[CS_INL]:
+                            cs[CS_INL] = items[r, I_LAST]
+                    else:
+                        cs[CS_INF], cs[CS_INL] = items[r, I_FIRST], items[r, I_LAST]
+                    cs[CS_NIN] += 1
+                    key += 1
+                ri += 1
+            cs[CS_PC] = PC_SENDS
+            continue
+        if pc == PC_SENDS:
+            if row[C_FIXED] != _NONE:
+                cs[CS_TMPL] = row[C_FIXED]
+            else:
+                cs[CS_TMPL] = so + (cs[CS_K] - k0) * period + cs[CS_I] % period
+            cs[CS_PC] = PC_ACQ0
+            if cs[CS_T] > h[_H_NOW]:  # act at the LDPU's own time
+                _push(h, H[1], H[2], H[3], H[4], H[5], cs[CS_T], _NORMAL, _RESUME, c)
+                return _WAITS
+            continue
+        if pc == PC_ACQ0:
+            cs[CS_S] = tmpls[cs[CS_TMPL], TP_S0]
+            cs[CS_Q] = -1
+            cs[CS_PC] = PC_ACQ
+            continue
+        if pc == PC_ACQ:
+            i, g = cs[CS_I], cs[CS_G]
+            s_end = tmpls[cs[CS_TMPL], TP_S1]
+            sn = cs[CS_S]
+            while sn < s_end:
+                if sends[sn, S_REC] and i + 1 >= n_inf:
+                    sn += 1
+                    cs[CS_Q] = -1
+                    continue
+                key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
+                q = cs[CS_Q]
+                if q < 0:
+                    q = sends[sn, S_P0]
+                while q < sends[sn, S_P1]:
+                    got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
+                                   sp_port[q], key, c)
+                    q += 1
+                    if got != _NONE:
+                        _wait(sig, proc, got, c)
+                        cs[CS_S] = sn
+                        cs[CS_Q] = q
+                        return _WAITS
+                sn += 1
+                cs[CS_Q] = -1
+            cs[CS_PC] = PC_OUT
+            continue
+        if pc == PC_OUT:
+            i, k, g = cs[CS_I], cs[CS_K], cs[CS_G]
+            now = h[_H_NOW]
+            end = cs[CS_END]
+            start = now if now > end else end
+            if cs[CS_FREE] > start:
+                start = cs[CS_FREE]
+            start = -(-start // dig) * dig
+            cs[CS_LATCH] = start
+            span = row[C_SPAN]
+            first = start
+            if cs[CS_NIN]:
+                if cs[CS_INF] > first:
+                    first = cs[CS_INF]
+                last = first + span
+                if cs[CS_INL] > last:
+                    last = cs[CS_INL]
+            else:
+                last = first + span
+            out_first, out_last = first + depth, last + depth
+            consumed = last
+            if psum != _NONE:
+                _pop_item(H, pt, pd, proc, items, where, free_rows, pend, adv_t, psum, g,
+                          consumed)
+            for ri in range(row[C_R0], row[C_R1]):
+                base = i * res[ri, R_DL]
+                wo = res[ri, R_WIN]
+                for key in range(base + win_lo[wo + k], base + win_m[wo + k]):
+                    _pop_item(H, pt, pd, proc, items, where, free_rows, pend, adv_t,
+                              res[ri, R_PORT], key, consumed)
+            cs[CS_FREE] = consumed + vp
+            cs[CS_BUSY] += out_last - start
+            if record:
+                n = tl_n[0]
+                timeline[n, 0], timeline[n, 1], timeline[n, 2], timeline[n, 3] = (
+                    core, start, out_last, 1)
+                tl_n[0] = n + 1
+            top = out_last
+            tm = cs[CS_TMPL]
+            for sn in range(tmpls[tm, TP_S0], tmpls[tm, TP_S1]):
+                if sends[sn, S_REC] and i + 1 >= n_inf:
+                    continue
+                nv = sends[sn, S_NV]
+                nl = _send(H, CAL, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls,
+                           sends[sn, S_TREE], now, out_first, out_last, nv)
+                if sends[sn, S_KIND] == K_HOST:
+                    _host_receive(hc_count, hc_time, sink_left, inf_time, layers,
+                                  sends[sn, S_LAYER], g, ls[sends[sn, S_TO]])
+                else:
+                    key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
+                    for q in range(sends[sn, S_P0], sends[sn, S_P1]):
+                        x = sp_pos[q]
+                        _put(H, pt, pd, items, where, free_rows, waiters, sp_port[q], key,
+                             fs[x], ls[x], nv)
+                for x in range(nl + 1):
+                    if ls[x] > top:
+                        top = ls[x]
+            spans[cs[CS_NSPAN]] = start
+            spans[cs[CS_NSPAN] + 1] = out_last
+            cs[CS_NSPAN] += 2
+            if cs[CS_DFIRST] == _NONE:
+                cs[CS_DFIRST] = start
+            if top > cs[CS_DLAST]:
+                cs[CS_DLAST] = top
+            cs[CS_NOWL] = now
+            cs[CS_PC] = PC_NEXT
+            continue
+        if pc == PC_NEXT:
+            cs[CS_KK] += 1
+            if cs[CS_KK] == k1 - k0:
+                cs[CS_KK] = 0
+                cs[CS_II] += 1
+            cs[CS_PC] = PC_VEC
+            continue
+        return _ENDS
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _feeder_step(f, p, H, P, where, waiters, CAL, TR, feeders, feeds, fp_port, fp_pos, fstate,
+                 inf_start, fs, ls, value_bits):
+    """Run feeder ``f`` (process ``p``, :func:`~chipsim.timing.host.feeder` in on-chip
+    transport) until it waits or ends."""
+    h = H[0]
+    pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, free_rows = P
+    trees, tl_link, tl_feeder, tree_sent = TR
+    fr = feeders[f]
+    st = fstate[f]
+    vecs = fr[F_VECS]
+    i0, istep = fr[F_I0], fr[F_ISTEP]
+    n_i = (fr[F_I1] - i0 + istep - 1) // istep if fr[F_I1] > i0 else 0
+    nk = fr[F_K1] - fr[F_K0]
+    while True:
+        if st[FS_PC] == PC_START or st[FS_PC] == PC_VEC:
+            if st[FS_PC] == PC_START:
+                st[FS_VI] = 0
+            vi = st[FS_VI]
+            if nk <= 0 or vi >= n_i * nk:
+                st[FS_PC] = PC_DONE
+                return _ENDS
+            i = i0 + (vi // nk) * istep
+            g = i * vecs + fr[F_K0] + vi % nk
+            st[FS_G] = g
+            now = h[_H_NOW]
+            if fr[F_START] and (inf_start[i] == _NONE or now < inf_start[i]):
+                inf_start[i] = now
+            st[FS_E] = fr[F_E0]
+            st[FS_Q] = -1
+            st[FS_PC] = PC_ACQ
+        if st[FS_PC] == PC_ACQ:
+            e = st[FS_E]
+            while e < fr[F_E1]:
+                q = st[FS_Q]
+                if q < 0:
+                    q = feeds[e, E_P0]
+                while q < feeds[e, E_P1]:
+                    got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
+                                   fp_port[q], 0, p)
+                    q += 1
+                    if got != _NONE:
+                        _wait(sig, proc, got, p)
+                        st[FS_E] = e
+                        st[FS_Q] = q
+                        return _WAITS
+                now = h[_H_NOW]
+                n = feeds[e, E_N]
+                _send(H, CAL, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls,
+                      feeds[e, E_TREE], now, now, now, n)
+                for q in range(feeds[e, E_P0], feeds[e, E_P1]):
+                    x = fp_pos[q]
+                    _put(H, pt, pd, items, where, free_rows, waiters, fp_port[q], st[FS_G],
+                         fs[x], ls[x], n)
+                e += 1
+                st[FS_Q] = -1
+            st[FS_VI] += 1
+            st[FS_PC] = PC_VEC
+            continue
+        return _ENDS
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_port, fp_pos,
+         fstate, inf_start):
+    """The event loop: serve the calendar in (time, priority, order) until every process has
+    ended; the run's status."""
+    h = H[0]
+    sig, sig_free = P[3], P[4]
+    proc = P[2]
+    n_cores = T[0].shape[0]
+    n_procs = n_cores + feeders.shape[0]
+    fs, ls = D[8], D[9]
+    value_bits = prm[7]
+    for p in range(n_procs):  # each process starts at time 0, in the order made
+        _push(h, H[1], H[2], H[3], H[4], H[5], 0, _URGENT, _RESUME, p)
+    left = n_procs
+    while left > 0:
+        if h[_H_STATUS] != _DONE:
+            return h[_H_STATUS]
+        if h[_H_N] == 0:
+            return _DEADLOCK
+        t, kind, x = _pop(h, H[1], H[2], H[3], H[4], H[5])
+        h[_H_NOW] = t
+        if kind == _WAKE:
+            _on_wake(H, P[0], P[1], proc, P[5], P[6], P[7], P[8], x)
+            continue
+        if kind == _RESUME:
+            first = x
+            one = True
+        else:  # a signal: its waiters, in the order they came
+            first = sig[x, 0]
+            sig_free[h[_H_SIGTOP]] = x
+            h[_H_SIGTOP] += 1
+            one = False
+        p = first
+        while p != _NONE:
+            nxt = _NONE if one else proc[p, Q_NEXT]
+            if p < n_cores:
+                done = _core_step(p, H, P, where, waiters, CAL, TR, T, D, HOST_, prm)
+            else:
+                done = _feeder_step(p - n_cores, p, H, P, where, waiters, CAL, TR, feeders,
+                                    feeds, fp_port, fp_pos, fstate, inf_start, fs, ls,
+                                    value_bits)
+            if done == _ENDS:
+                left -= 1
+            p = nxt
+    return h[_H_STATUS]
+
+
+# ------------------------------------------------------------------------------ the tables
+def supported(st: SimState) -> bool:
+    """Whether the compiled run covers ``st``'s plan and options: on-chip transport, no GDPU
+    slice, no GDC, every edge over the core network."""
+    plan, cfg = st.plan, st.cfg
+    return (plan.transport is TransportMode.ONCHIP and cfg.gdc_interval_us is None
+            and not plan.gdpu_of and all(e.onchip for e in plan.edges)
+            and not any(lp.gdpu for lp in plan.layers.values()))
+
+
+class _Tables:
+    """Integer tables of a :class:`SimState` for :func:`_run` (ports, trees, processes)."""
+
+    def __init__(self, st: SimState):
+        self.st = st
+        net = st.net
+        self.links = list(net.links.values()) + [net.to_chip, net.from_chip]
+        self.link_id = {id(lk): i for i, lk in enumerate(self.links)}
+        self.ports: list = []
+        self.port_id: dict[int, int] = {}
+        for group in (st.inp, st.psum, st.act, st.res):
+            for port in group.values():
+                self.port_id[id(port)] = len(self.ports)
+                self.ports.append(port)
+        self.trees: list = []
+        self.tree_id: dict[int, int] = {}
+        self.wins: list[tuple] = []
+        self.win_at: dict[int, int] = {}
+        self.win_len = 0
+
+    def tree(self, tree: tuple) -> int:
+        key = id(tree)
+        if key not in self.tree_id:
+            self.tree_id[key] = len(self.trees)
+            self.trees.append(tree)
+        return self.tree_id[key]
+
+    def windows(self, edge) -> int:
+        """Offset of edge ``edge``'s windows (``lo``, ``m`` by consumer vector)."""
+        if edge.index not in self.win_at:
+            lo, m = edge.windows()
+            self.win_at[edge.index] = self.win_len
+            self.wins.append((lo, m))
+            self.win_len += len(lo)
+        return self.win_at[edge.index]
+
+    def build(self):
+        st, plan, net, lat = self.st, self.st.plan, self.st.net, self.st.lat
+        cores, needs, res, tmpls, sends, sp = [], [], [], [], [], []
+        layer_ix = {name: j for j, name in enumerate(plan.layers)}
+        for core in plan.cores:
+            b = plan.blocks[core]
+            lp = plan.layers[b.layer]
+            infs, ks = lp.schedule(b.replica, st.n_inf)
+            row = [0] * 20
+            row[C_CORE], row[C_VECS] = core, lp.vectors
+            row[C_I0], row[C_I1], row[C_ISTEP] = infs.start, infs.stop, infs.step
+            row[C_K0], row[C_K1] = ks.start, ks.stop
+            row[C_MVMONLY] = int(lp.mvm_only)
+            inp = st.inp.get(core)
+            row[C_INP] = _NONE if inp is None else self.port_id[id(inp)]
+            row[C_N0] = len(needs)
+            for ei in lp.in_edges:
+                e = plan.edges[ei]
+                off, length = plan.line(ei, b.replica)
+                needs.append((self.port_id[id(st.act[(core, ei)])],
+                              int(e.kind == "recurrent"), length, off, self.windows(e)))
+            row[C_N1] = len(needs)
+            row[C_PSUM] = row[C_FIXED] = row[C_T0] = _NONE
+            row[C_R0] = row[C_R1] = len(res)
+            row[C_ROWS], row[C_COLS] = b.rows[1] - b.rows[0], b.cols[1] - b.cols[0]
+            if not lp.mvm_only:
+                chain, pos = plan.chain_of[core]
+                ch = plan.chains[chain]
+                is_end = pos == len(ch.cores) - 1
+                n = b.cols[1] - b.cols[0]
+                row[C_N], row[C_SPAN] = n, lat.ldpu_span_ps(n)
+                psum = st.psum.get(core)
+                row[C_PSUM] = _NONE if psum is None else self.port_id[id(psum)]
+                if is_end:
+                    for ei in lp.res_edges:
+                        e = plan.edges[ei]
+                        res.append((self.port_id[id(st.res[(core, ei)])], e.delivered,
+                                    self.windows(e)))
+                row[C_R1] = len(res)
+                if not is_end:
+                    nxt = ch.cores[pos + 1]
+                    row[C_FIXED] = len(tmpls)
+                    self._template(core, (("psum", (nxt,), (st.psum[nxt],), n, lp.vectors, 0,
+                                           False),), tmpls, sends, sp, layer_ix, lp)
+                else:
+                    row[C_T0] = len(tmpls)
+                    for k in ks:
+                        for ph in range(st.send_period):
+                            self._template(core, st.send_template(chain, k, ph), tmpls, sends,
+                                           sp, layer_ix, lp)
+            cores.append(row)
+        feeders, feeds, fp = [], [], []
+        for name in plan.order:
+            lp = plan.layers[name]
+            if not lp.host_input:
+                continue
+            for rep in range(lp.replicas):
+                infs, ks = lp.schedule(rep, st.n_inf)
+                f = [0] * 10
+                f[F_LAYER], f[F_VECS] = layer_ix[name], lp.vectors
+                f[F_I0], f[F_I1], f[F_ISTEP] = infs.start, infs.stop, infs.step
+                f[F_K0], f[F_K1] = ks.start, ks.stop
+                f[F_START] = int(not lp.in_edges)
+                f[F_E0] = len(feeds)
+                for rows, group in lp.row_groups[rep]:
+                    tree = net.tree(HOST, group)
+                    at = net.positions(tree)
+                    p0 = len(fp)
+                    fp.extend((self.port_id[id(st.inp[c])], x)
+                              for c, x in zip(group, at, strict=True))
+                    feeds.append((self.tree(tree), rows[1] - rows[0], p0, len(fp)))
+                f[F_E1] = len(feeds)
+                feeders.append(f)
+        layers = []
+        for name, lp in plan.layers.items():
+            layers.append((lp.vectors, lp.vectors * len(lp.chains[0]),
+                           int(name in plan.sinks and lp.to_host)))
+        return cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers
+
+    def _template(self, core, template, tmpls, sends, sp, layer_ix, lp):
+        net = self.st.net
+        s0 = len(sends)
+        for kind, dsts, ports, nv, mult, j, rec in template:
+            tree = net.tree(core, dsts)
+            at = net.positions(tree)
+            p0 = len(sp)
+            if kind == "host":
+                sends.append((K_HOST, 0, nv, mult, j, int(rec), self.tree(tree), p0, p0,
+                              layer_ix[lp.name], at[0]))
+                continue
+            sp.extend((self.port_id[id(p)], x) for p, x in zip(ports, at, strict=True))
+            sends.append((K_DATA, int(kind in ("psum", "gdpu")), nv, mult, j, int(rec),
+                          self.tree(tree), p0, len(sp), 0, 0))
+        tmpls.append((s0, len(sends)))
+
+
+def _table(size: int) -> np.ndarray:
+    """An empty hash table of ``size`` slots (:func:`_slot`)."""
+    table = np.full((2, size + 1), _EMPTY, dtype=np.int64)
+    table[0, size] = 0
+    return table
+
+
+def _int_table(rows, width: int) -> np.ndarray:
+    out = np.array(rows, dtype=np.int64).reshape(-1, width)
+    return np.ascontiguousarray(out)
+
+
+def run_compiled(st: SimState) -> bool:
+    """Run ``st`` (:func:`supported`) compiled and leave its counters, ports, links and
+    inference times as the SimPy run would; False (``st`` untouched) when the run deadlocks or
+    overflows a table: then run it on SimPy."""
+    from .calendar import Calendars
+
+    tb = _Tables(st)
+    (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers) = tb.build()
+    plan, cfg, lat, n_inf = st.plan, st.cfg, st.lat, st.n_inf
+    # ports
+    pt = np.zeros((max(len(tb.ports), 1), 5), dtype=np.int64)
+    ring = pend = 0
+    for j, port in enumerate(tb.ports):
+        cap = _NONE if port.capacity is None else port.capacity
+        pt[j] = (int(port.window), cap, port.pieces, ring, pend)
+        if port.window:
+            ring += cap
+        elif cap != _NONE:
+            pend += cap
+    slots = 1 << 16
+    items = np.full((ring + slots, 6), _NONE - 1, dtype=np.int64)
+    free_rows = np.arange(ring + slots - 1, ring - 1, -1, dtype=np.int64)
+    pd = np.zeros((len(pt), 13), dtype=np.int64)
+    pd[:, [D_WAKE, D_CWH, D_CWT, D_KWH]] = _NONE
+    n_procs = len(cores) + len(feeders)
+    proc = np.zeros((max(n_procs, 1), 5), dtype=np.int64)
+    n_sig = 4 * n_procs + 16
+    sig = np.zeros((n_sig, 2), dtype=np.int64)
+    sig_free = np.arange(n_sig, dtype=np.int64)
+    heap = 16 * (n_procs + len(pt)) + 1024
+    h = np.zeros(6, dtype=np.int64)
+    h[_H_SIGTOP], h[_H_SLOTTOP] = n_sig, slots
+    H = (h, np.zeros(heap, np.int64), np.zeros(heap, np.int64), np.zeros(heap, np.int64),
+         np.zeros(heap, np.int64), np.zeros(heap, np.int64))
+    P = (pt, pd, proc, sig, sig_free, np.zeros(max(pend, 1), np.int64),
+         np.zeros(len(pt) * _ADV, np.int64), np.zeros(len(pt) * _ADV, np.int64), items,
+         free_rows)
+    where = _table(2 * slots)
+    waiters = _table(max(64, 1 << (2 * n_sig - 1).bit_length()))
+    cal = Calendars(np.array([lk.value_ps for lk in tb.links]),
+                    np.array([lk.latency_ps for lk in tb.links]), capacity=256)
+    CAL = (cal.starts, cal.ends, cal.head, cal.size, cal.busy_ps, cal.peak, cal.last_end,
+           cal.value_ps, cal.latency_ps)
+    tl_link, tl_feeder, trees = [], [], []
+    for tree in tb.trees:
+        trees.append((len(tl_link), len(tl_link) + len(tree[0])))
+        tl_link.extend(tb.link_id[id(lk)] for lk in tree[0])
+        tl_feeder.extend(par + 1 for par in tree[1])
+    TR = (_int_table(trees, 2), np.array(tl_link, dtype=np.int64),
+          np.array(tl_feeder, dtype=np.int64), np.zeros((max(len(trees), 1), 2), np.int64))
+    win_lo = np.array([x for lo, _ in tb.wins for x in lo] or [0], dtype=np.int64)
+    win_m = np.array([x for _, m in tb.wins for x in m] or [0], dtype=np.int64)
+    spt = _int_table(sp, 2) if sp else np.zeros((1, 2), np.int64)
+    T = (_int_table(cores, 20), _int_table(needs, 5), win_lo, win_m, _int_table(res, 3),
+         _int_table(tmpls, 2), _int_table(sends, 11), spt[:, 0].copy(), spt[:, 1].copy())
+    # per core: its vectors' spans and MVM starts
+    counts = []
+    for core in plan.cores:
+        b = plan.blocks[core]
+        counts.append(plan.layers[b.layer].count_vectors(b.replica, n_inf))
+    span_at = np.concatenate([[0], np.cumsum([4 * c for c in counts])]).astype(np.int64)
+    start_at = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    cs = np.zeros((len(cores), 27), dtype=np.int64)
+    cs[:, CS_DFIRST] = _NONE
+    cs[:, CS_DLAST] = -1
+    cs[:, CS_NSPAN] = span_at[:-1]
+    cs[:, CS_NSTART] = start_at[:-1]
+    record = bool(cfg.timeline)
+    widest = max([len(t[0]) for t in tb.trees] or [0]) + 1
+    D = (cs, np.zeros(max(len(needs), 1), np.int64), np.zeros(max(len(needs), 1), np.int64),
+         np.zeros(st.chip.n_cores, np.int64), np.zeros(max(int(span_at[-1]), 1), np.int64),
+         np.zeros(max(int(start_at[-1]), 1), np.int64),
+         np.zeros((2 * int(start_at[-1]) if record else 1, 4), np.int64),
+         np.zeros(1, np.int64), np.zeros(widest, np.int64), np.zeros(widest, np.int64))
+    ly = _int_table(layers, 3)
+    inf_time = np.full(n_inf, _NONE, dtype=np.int64)
+    sinks = len(plan.sinks) if any(plan.layers[s].to_host for s in plan.sinks) else 0
+    HOST_ = (ly, np.zeros((len(ly), n_inf), np.int64), np.zeros((len(ly), n_inf), np.int64),
+             np.full(n_inf, sinks, dtype=np.int64), inf_time)
+    prm = (n_inf, st.send_period, lat.mvm_clock_ps, lat.mvm_ps, lat.digital_ps,
+           lat.ldpu_depth_ps, lat.ldpu_value_ps(), lat.value_bits, int(record))
+    fpt = _int_table(fp, 2) if fp else np.zeros((1, 2), np.int64)
+    inf_start = np.full(n_inf, _NONE, dtype=np.int64)
+    status = _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm,
+                  _int_table(feeders, 10) if feeders else np.zeros((0, 10), np.int64),
+                  _int_table(feeds, 4) if feeds else np.zeros((0, 4), np.int64),
+                  fpt[:, 0].copy(), fpt[:, 1].copy(),
+                  np.zeros((max(len(feeders), 1), 5), np.int64), inf_start)
+    if status != _DONE:
+        return False
+    _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record)
+    return True
+
+
+def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record):
+    """Leave the compiled run's results in ``st`` as the SimPy processes leave theirs."""
+    cnt, chip, lat = st.count, st.chip, st.lat
+    spans, starts_out, timeline, tl_n = D[4], D[5], D[6], D[7]
+    phases = chip.core.phases
+    for ci, row in enumerate(cores):
+        core = row[C_CORE]
+        done = int(cs[ci, CS_DONE])
+        rows, cols = row[C_ROWS], row[C_COLS]
+        cnt.mvms[core] += done
+        cnt.ops[core] += done * 2 * rows * cols
+        cnt.pwm_row_phases[core] += done * rows * phases
+        cnt.array_cell_phases[core] += done * rows * cols * phases
+        cnt.adc_conversions[core] += done * chip.core.cols * phases
+        cnt.mvm_busy_ps[core] += done * lat.mvm_ps
+        cnt.spans[core] = array("q", spans[span_at[ci]:cs[ci, CS_NSPAN]].tolist())
+        cnt.mvm_starts[core] = array("q", starts_out[start_at[ci]:cs[ci, CS_NSTART]].tolist())
+        if not row[C_MVMONLY] and done:
+            cnt.ldpu_values[core] += done * row[C_N]
+            cnt.ldpu_busy_ps[core] += int(cs[ci, CS_BUSY])
+            cnt.digital[core] = True
+            cnt.digital_span(int(cs[ci, CS_DFIRST]), int(cs[ci, CS_DLAST]))
+    if record:
+        kinds = ("mvm", "ldpu")
+        cnt.timeline = [(c, s, e, kinds[k]) for c, s, e, k in timeline[:tl_n[0]].tolist()]
+    tree_sent = TR[3]
+    for j, tree in enumerate(tb.trees):
+        n, bits = int(tree_sent[j, 0]), int(tree_sent[j, 1])
+        if n:
+            for lk in tree[0]:
+                lk.transfers += n
+                lk.bits += bits
+    for j, lk in enumerate(tb.links):
+        lk.busy_ps = int(cal.busy_ps[j])
+        lk.peak_queue = int(cal.peak[j])
+        lk._starts[:], lk._ends[:] = cal.bookings(j)
+        lk._last_end = int(cal.last_end[j])
+    for j, port in enumerate(tb.ports):
+        port.values = int(pd[j, D_VALUES])
+        port.peak = int(pd[j, D_PEAK])
+    st.inf_time = [None if v == _NONE else int(v) for v in inf_time.tolist()]
+    st.inf_start = [None if v == _NONE else int(v) for v in inf_start.tolist()]

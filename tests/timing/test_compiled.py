@@ -1,0 +1,84 @@
+"""The compiled timing run is the SimPy run, event for event.
+
+``test_golden.py`` compares both engines' results with the frozen golden data (each
+configuration runs on whichever engine :func:`chipsim.timing.engine.run_plan` picks); here:
+that the configurations the compiled run covers do run compiled (a silent fall-back would pass
+the golden test unseen), and that both engines agree where no golden data exist (window
+granularity, more inferences, timelines).
+"""
+
+import pytest
+
+from chipsim.mapping import map_workload
+from chipsim.models import resolve_model
+from chipsim.spec import hermes, hermes256
+from chipsim.timing import TimingConfig, TimingError, TransportMode, engine, run_plan
+from chipsim.timing.run import plan_of
+
+from .golden import harness
+
+#: golden configurations that the compiled run covers (on-chip, no GDPU, no GDC)
+COMPILED = {
+    "resnet9-64-onchip-replicated", "resnet9-64-onchip-single", "resnet32-256-onchip-single",
+    "resnet9-256-onchip-replicated", "resnet9-64-faults-onchip", "resnet9-64-small-buffers",
+    "resnet9-64-small-buffers-single", "usecase-all_cores-1ph", "usecase-all_cores-4ph",
+    "usecase-resnet_layer-1ph", "usecase-resnet_layer-4ph",
+}
+
+
+@pytest.fixture
+def compiled_runs(monkeypatch):
+    """Whether each run_plan call ran compiled (True) or on SimPy (False)."""
+    made = []
+    original = engine.run_compiled
+
+    def run_compiled(st):
+        made.append(original(st))
+        return made[-1]
+
+    monkeypatch.setattr(engine, "run_compiled", run_compiled)
+    return made
+
+
+@pytest.mark.parametrize("name", sorted(harness.CONFIGS))
+def test_the_golden_configurations_it_covers_run_compiled(compiled_runs, name):
+    golden = harness.load_golden()["configs"][name]["result"]
+    got = harness.serialize(harness.CONFIGS[name]().result)
+    assert harness.canonical(got) == harness.canonical(golden)
+    assert compiled_runs == ([True] if name in COMPILED else []), name
+
+
+def _both(model: str, chip, replicate: bool, **cfg):
+    layers = resolve_model(model).workload.lowered()
+    mapping = map_workload(layers, chip, replicate=replicate, seed=0)
+    config = TimingConfig(transport=TransportMode.ONCHIP, **cfg)
+    plan = plan_of(mapping, layers, chip, config)
+    return (harness.serialize(run_plan(plan, chip, config)),
+            harness.serialize(run_plan(plan, chip, config, reference=True)))
+
+
+@pytest.mark.parametrize("model, chip, replicate, inferences", [
+    ("resnet9", hermes(), True, 6), ("resnet9", hermes(), False, 3),
+    ("resnet32", hermes256(), True, 3)])
+def test_window_granularity_as_the_reference(compiled_runs, model, chip, replicate,
+                                             inferences):
+    got, want = _both(model, chip, replicate, inferences=inferences, granularity="window",
+                      timeline=True)
+    assert compiled_runs == [True]
+    assert harness.canonical(got) == harness.canonical(want)
+
+
+def test_back_pressure_as_the_reference(compiled_runs):
+    """One-vector input and partial-sum buffers: sends wait for credits, wakes matter."""
+    got, want = _both("resnet9", hermes(), True, inferences=4, input_buffer_vectors=1,
+                      psum_buffer_vectors=1, granularity="window", timeline=True)
+    assert compiled_runs == [True]
+    assert harness.canonical(got) == harness.canonical(want)
+
+
+def test_a_deadlock_is_reported_as_by_the_reference(compiled_runs):
+    """Residual buffers too small for the dataflow: the compiled run finds the deadlock and
+    hands the run to the SimPy engine, whose message says who waits for what."""
+    with pytest.raises(TimingError, match="deadlocked at .* waits for buffer space"):
+        _both("resnet9", hermes(), True, inferences=2, residual_buffer_vectors=1)
+    assert compiled_runs == [False]
