@@ -610,7 +610,7 @@ def _host_receive(hc_count, hc_time, sink_left, inf_time, layers, layer, g, last
         inf_time[i] = t if t > hc_time[layer, i] else hc_time[layer, i]
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
     """Run core process ``c`` (:func:`~chipsim.timing.units.core_unit`) until it waits or
     ends: ``_WAITS`` or ``_ENDS``."""
@@ -953,7 +953,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
         return _ENDS
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _feeder_step(f, p, H, P, where, waiters, CAL, TR, feeders, feeds, fp_port, fp_pos, fstate,
                  inf_start, fs, ls, value_bits):
     """Run feeder ``f`` (process ``p``, :func:`~chipsim.timing.host.feeder` in on-chip
@@ -1311,6 +1311,13 @@ def run_compiled(st: SimState) -> bool:
     return True
 
 
+def _q_array(values: np.ndarray) -> array:
+    """``values`` (int64) as an ``array("q")``, copied as bytes."""
+    out = array("q")
+    out.frombytes(values.tobytes())
+    return out
+
+
 def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record):
     """Leave the compiled run's results in ``st`` as the SimPy processes leave theirs."""
     cnt, chip, lat = st.count, st.chip, st.lat
@@ -1326,8 +1333,8 @@ def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_st
         cnt.array_cell_phases[core] += done * rows * cols * phases
         cnt.adc_conversions[core] += done * chip.core.cols * phases
         cnt.mvm_busy_ps[core] += done * lat.mvm_ps
-        cnt.spans[core] = array("q", spans[span_at[ci]:cs[ci, CS_NSPAN]].tolist())
-        cnt.mvm_starts[core] = array("q", starts_out[start_at[ci]:cs[ci, CS_NSTART]].tolist())
+        cnt.spans[core] = _q_array(spans[span_at[ci]:cs[ci, CS_NSPAN]])
+        cnt.mvm_starts[core] = _q_array(starts_out[start_at[ci]:cs[ci, CS_NSTART]])
         if not row[C_MVMONLY] and done:
             cnt.ldpu_values[core] += done * row[C_N]
             cnt.ldpu_busy_ps[core] += int(cs[ci, CS_BUSY])
