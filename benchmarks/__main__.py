@@ -36,7 +36,8 @@ TARGETS = {
     "network_ratio": ("<=", 3.0),
     "main_job_s": ("<=", 15.0),
     "sweep_100_s": ("<=", 600.0),
-    "timing_mvms_per_s": (">=", 100_000),
+    "timing_mvms_per_s": (">=", 1_000_000),
+    "larger_timing_ratio": ("<=", 1.25),
     "per_image_1000_vs_100": ("within", 0.25),
     "peak_rss_mb": ("<=", 2048),
     "help_s": ("<=", 1.0),
@@ -88,6 +89,9 @@ def run(quick: bool, log=print) -> dict[str, Any]:
         "network_ratio": net["network_ratio"],
         "timing_mvms_per_s": tim["timing_mvms_per_s"],
         "timing_vs_simpy": tim["timing_vs_simpy"],
+        "compiled_vs_simpy_engine": tim["compiled_vs_simpy_engine"],
+        "larger_timing_ratio": (out["larger"]["replicated"]["timing_ratio"]
+                                if "replicated" in out["larger"] else None),
         "peak_rss_mb": net["peak_rss_mb"],
         "per_image_1000_vs_100": net["per_image_1000_vs_100"],
         "help_s": out["startup"]["help_s"],
@@ -139,6 +143,8 @@ def _table(r: dict[str, Any]) -> str:
                  f"{tim['timing_mvms_per_s']:,.0f} MVM/s",
                  f"bare SimPy {r['simpy']['events_per_s']:,.0f} events/s",
                  f"{tim['timing_vs_simpy']:.3f}x", "timing_mvms_per_s"))
+    rows.append(("  the SimPy engine, the same run", f"{tim['simpy_engine_mvms_per_s']:,.0f} MVM/s",
+                 "", f"compiled {tim['compiled_vs_simpy_engine']:.1f}x", ""))
     for name in ("replicated", "plain"):
         for run in tim[name]["runs"]:
             if "skipped" in run:
@@ -155,7 +161,8 @@ def _table(r: dict[str, Any]) -> str:
         rows.append((f"4x network on 256 cores, timing, {name}",
                      f"{b['timing_us_per_core_mvm']:.1f} us/MVM",
                      f"64 cores {a['timing_us_per_core_mvm']:.1f} us/MVM",
-                     f"{lg[name]['timing_ratio']:.2f}x", ""))
+                     f"{lg[name]['timing_ratio']:.2f}x",
+                     "larger_timing_ratio" if name == "replicated" else ""))
         rows.append(("  link bit-hops per core-MVM", f"{b['link_bit_hops_per_core_mvm']:,.0f}",
                      f"64 cores {a['link_bit_hops_per_core_mvm']:,.0f}",
                      f"{lg[name]['link_work_ratio']:.2f}x", ""))

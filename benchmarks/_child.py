@@ -8,10 +8,11 @@
   object; ``peak_rss_mb`` is this process's peak resident memory after the largest run.
 - ``larger IMAGES``: ResNet-9 on 64 × 64 images (seeded random weights) on the 256-core chip,
   replicated: seconds per core-MVM of the accuracy path.
-- ``timing MODEL_SIZE REPLICATE INFERENCES``: the timing path of ResNet-9 (shipped weights at
-  ``MODEL_SIZE`` 32; seeded random weights on 64 × 64 images on the 256-core chip at 64) in the
-  on-chip mode, with the replicated (1) or plain (0) mapping; wall and CPU seconds, and peak
-  resident memory.
+- ``timing MODEL_SIZE REPLICATE INFERENCES [REFERENCE]``: the timing path of ResNet-9
+  (shipped weights at ``MODEL_SIZE`` 32; seeded random weights on 64 × 64 images on the
+  256-core chip at 64) in the on-chip mode, with the replicated (1) or plain (0) mapping, after
+  a one-inference run that loads the engine; wall and CPU seconds, and peak resident memory.
+  ``REFERENCE`` 1: on the SimPy engine (``run_plan(..., reference=True)``).
 - ``kernels``: the first call of every Numba kernel (compiled, or loaded from the cache named
   by ``NUMBA_CACHE_DIR``).
 """
@@ -126,7 +127,7 @@ def _larger(images: int) -> dict:
             "run_s": run_s, "core_mvms": int(inst.mvms.sum())}
 
 
-def _timing(size: int, replicate: int, inferences: int) -> dict:
+def _timing(size: int, replicate: int, inferences: int, reference: int = 0) -> dict:
     from dataclasses import replace
 
     import numpy as np
@@ -134,7 +135,8 @@ def _timing(size: int, replicate: int, inferences: int) -> dict:
     from chipsim.mapping import map_workload
     from chipsim.models import resolve_model
     from chipsim.spec import hermes, hermes256
-    from chipsim.timing import TimingConfig, TransportMode, simulate_timing
+    from chipsim.timing import TimingConfig, TransportMode, run_plan
+    from chipsim.timing.run import plan_of
     from chipsim.workload import build
 
     if size == 32:
@@ -145,13 +147,18 @@ def _timing(size: int, replicate: int, inferences: int) -> dict:
     layers = wl.lowered()
     mapping = map_workload(layers, chip, replicate=bool(replicate), seed=0)
     cfg = TimingConfig(transport=TransportMode.ONCHIP, inferences=inferences, timeline=False)
+
+    def simulate(config):  # simulate_timing, with the choice of engine
+        return run_plan(plan_of(mapping, layers, chip, config), chip, config,
+                        reference=bool(reference))
+
     # one inference first: loads the compiled engine from Numba's cache (once per process, as
     # the kernels of the accuracy path are loaded before they are timed)
     t0 = time.perf_counter()
-    simulate_timing(mapping, layers, chip, replace(cfg, inferences=1))
+    simulate(replace(cfg, inferences=1))
     first = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), time.process_time()
-    r = simulate_timing(mapping, layers, chip, cfg)
+    r = simulate(cfg)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"inferences": inferences, "cores": len(mapping.blocks), "core_mvms": r.counts.mvms,
             "link_bit_hops": r.counts.link_bit_hops,

@@ -34,7 +34,7 @@ class Sizes(dict):
 SIZES = {
     "full": Sizes(mvm_batch=1024, mvm_repeats=15, images=1000, image_sizes=(10, 100, 1000),
                   timing_inferences=100, timing_sizes=(10, 100, 1000), timing_budget_s=900,
-                  simpy_events=300_000, larger_images=10, larger_inferences=10,
+                  simpy_events=300_000, larger_images=10, larger_inferences=100,
                   help_repeats=5, main_job_repeats=3, main_job_args=(),
                   sweep_grid=("core.adc_bits=4,5,6,8,10", "chip.cores=64,128",
                               "core.input_bits=4,8",
@@ -211,9 +211,11 @@ def bench_network(sizes: Sizes) -> dict:
 
 
 # ------------------------------------------------------------------------------ timing
-def _timing_run(size: int, replicate: bool, inferences: int) -> dict:
-    """One timing run in a process of its own (its speed does not depend on what ran before)."""
-    return _child("timing", str(size), str(int(replicate)), str(inferences))
+def _timing_run(size: int, replicate: bool, inferences: int, reference: bool = False) -> dict:
+    """One timing run in a process of its own (its speed does not depend on what ran before);
+    ``reference``: on the SimPy engine."""
+    return _child("timing", str(size), str(int(replicate)), str(inferences),
+                  str(int(reference)))
 
 
 def bench_simpy(sizes: Sizes) -> dict:
@@ -257,9 +259,13 @@ def bench_timing(sizes: Sizes, simpy_rate: float) -> dict:
                      "mvms_per_s": main["mvms_per_s"],
                      "cpu_mvms_per_s": main["core_mvms"] / main["cpu_s"]}
     main = out["replicated"]
+    # the SimPy engine on the same run: the reference the compiled engine reproduces
+    ref = _timing_run(32, True, sizes.timing_inferences, reference=True)
     return {"inferences": sizes.timing_inferences, "mapping": "replicated",
             "timing_mvms_per_s": main["mvms_per_s"],
-            "timing_vs_simpy": main["mvms_per_s"] / simpy_rate, **out}
+            "timing_vs_simpy": main["mvms_per_s"] / simpy_rate,
+            "simpy_engine_mvms_per_s": ref["mvms_per_s"],
+            "compiled_vs_simpy_engine": main["mvms_per_s"] / ref["mvms_per_s"], **out}
 
 
 # ------------------------------------------------------------------------------ larger

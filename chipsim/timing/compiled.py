@@ -115,7 +115,7 @@ def _pop(h, ht, hp, he, hk, hx):
 # ------------------------------------------------------------------------- signals, buffers
 # dynamic state of a port
 (D_BASE, D_USED, D_PEAK, D_VALUES, D_WAKE, D_NHELD, D_CWH, D_CWT, D_KWH, D_PENDN, D_ADVH,
- D_ADVN, D_SEQ) = range(13)
+ D_ADVN, D_SEQ, D_READY) = range(14)  # D_READY: vectors someone waits to be complete
 # a process's links: next waiter of the signal it waits for, next in a port's credit or key
 # waiters, its key and order there (windowed ports), the signal it waits for
 (Q_NEXT, Q_WNEXT, Q_KEY, Q_SEQ, Q_SIG) = range(5)
@@ -491,13 +491,14 @@ def _complete(pt, items, where, port, key):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _ready(h, pt, items, where, waiters, sig, sig_free, port, key):
+def _ready(h, pt, pd, waiters, sig, sig_free, port, key):
     """:meth:`Port.ready` for a vector not complete: its signal (shared by its waiters)."""
     k = _dict_key(pt, port, key)
     s = _get(waiters, k)
     if s == _NONE:
         s = _signal(h, sig_free, sig)
         _set(h, waiters, k, s)
+        pd[port, D_READY] += 1
     return s
 
 
@@ -534,11 +535,12 @@ def _put(H, pt, pd, items, where, free_rows, waiters, port, key, first, last, n)
     if key < pd[port, D_BASE]:
         items[r, I_KEY] = _NONE - 1
         return
-    if items[r, I_PIECES] == pt[port, P_PIECES] and waiters[0, waiters.shape[1] - 1]:
+    if items[r, I_PIECES] == pt[port, P_PIECES] and pd[port, D_READY]:
         k = _dict_key(pt, port, key)
         s = _get(waiters, k)
         if s != _NONE:
             _delete(waiters, k)
+            pd[port, D_READY] -= 1
             _succeed(H, s)
 
 
@@ -662,7 +664,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
             if inp != _NONE:
                 r = _complete(pt, items, where, inp, g)
                 if r == _NONE:
-                    _wait(sig, proc, _ready(h, pt, items, where, waiters, sig, sig_free, inp,
+                    _wait(sig, proc, _ready(h, pt, pd, waiters, sig, sig_free, inp,
                                             g), c)
                     cs[CS_PC] = PC_INP_GOT
                     return _WAITS
@@ -703,7 +705,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                     while key < hi:
                         r = _complete(pt, items, where, port, key)
                         if r == _NONE:
-                            _wait(sig, proc, _ready(h, pt, items, where, waiters, sig,
+                            _wait(sig, proc, _ready(h, pt, pd, waiters, sig,
                                                     sig_free, port, key), c)
                             cs[CS_KEY] = key
                             cs[CS_ND] = nd
@@ -775,7 +777,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                 r = _complete(pt, items, where, psum, g)
                 if r == _NONE:
                     cs[CS_T] = t
-                    _wait(sig, proc, _ready(h, pt, items, where, waiters, sig, sig_free, psum,
+                    _wait(sig, proc, _ready(h, pt, pd, waiters, sig, sig_free, psum,
                                             g), c)
                     cs[CS_PC] = PC_PSUM_GOT
                     return _WAITS
@@ -815,7 +817,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                     else:
                         r = _complete(pt, items, where, port, key)
                         if r == _NONE:
-                            _wait(sig, proc, _ready(h, pt, items, where, waiters, sig,
+                            _wait(sig, proc, _ready(h, pt, pd, waiters, sig,
                                                     sig_free, port, key), c)
                             cs[CS_KEY] = key
                             cs[CS_R] = ri
@@ -1089,6 +1091,7 @@ class _Tables:
                 self.ports.append(port)
         self.trees: list = []
         self.tree_id: dict[int, int] = {}
+        self._sent_to: dict[tuple, tuple] = {}
         self.wins: list[tuple] = []
         self.win_at: dict[int, int] = {}
         self.win_len = 0
@@ -1189,21 +1192,32 @@ class _Tables:
         return cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers
 
     def _template(self, core, template, tmpls, sends, sp, layer_ix, lp):
-        net = self.st.net
+        """Append the sends of one :meth:`SimState.send_template` of ``core``."""
         s0 = len(sends)
         for kind, dsts, ports, nv, mult, j, rec in template:
-            tree = net.tree(core, dsts)
-            at = net.positions(tree)
+            tree, at, where = self._destinations(core, dsts, ports)
             p0 = len(sp)
             if kind == "host":
-                sends.append((K_HOST, 0, nv, mult, j, int(rec), self.tree(tree), p0, p0,
-                              layer_ix[lp.name], at[0]))
+                sends.append((K_HOST, 0, nv, mult, j, int(rec), tree, p0, p0,
+                              layer_ix[lp.name], at))
                 continue
-            sp.extend((self.port_id[id(p)], x) for p, x in zip(ports, at, strict=True))
-            sends.append((K_DATA, int(kind in ("psum", "gdpu")), nv, mult, j, int(rec),
-                          self.tree(tree), p0, len(sp), 0, 0))
+            sp.extend(where)
+            sends.append((K_DATA, int(kind in ("psum", "gdpu")), nv, mult, j, int(rec), tree,
+                          p0, len(sp), 0, 0))
         tmpls.append((s0, len(sends)))
 
+    def _destinations(self, core, dsts: tuple, ports: tuple) -> tuple:
+        """The tree id of a send from ``core`` to ``dsts``, the host's position in it, and the
+        ``(port id, position)`` of each of ``ports`` (the same sends recur: kept)."""
+        key = (core, dsts, ports)
+        hit = self._sent_to.get(key)
+        if hit is None:
+            tree = self.st.net.tree(core, dsts)
+            at = self.st.net.positions(tree)
+            hit = self._sent_to[key] = (
+                self.tree(tree), at[0],
+                tuple((self.port_id[id(p)], x) for p, x in zip(ports, at, strict=False)))
+        return hit
 
 def _table(size: int) -> np.ndarray:
     """An empty hash table of ``size`` slots (:func:`_slot`)."""
@@ -1239,7 +1253,7 @@ def run_compiled(st: SimState) -> bool:
     slots = 1 << 16
     items = np.full((ring + slots, 6), _NONE - 1, dtype=np.int64)
     free_rows = np.arange(ring + slots - 1, ring - 1, -1, dtype=np.int64)
-    pd = np.zeros((len(pt), 13), dtype=np.int64)
+    pd = np.zeros((len(pt), 14), dtype=np.int64)
     pd[:, [D_WAKE, D_CWH, D_CWT, D_KWH]] = _NONE
     n_procs = len(cores) + len(feeders)
     proc = np.zeros((max(n_procs, 1), 5), dtype=np.int64)
