@@ -1234,11 +1234,29 @@ def _int_table(rows, width: int) -> np.ndarray:
 def run_compiled(st: SimState) -> bool:
     """Run ``st`` (:func:`supported`) compiled and leave its counters, ports, links and
     inference times as the SimPy run would; False (``st`` untouched) when the run deadlocks or
-    overflows a table: then run it on SimPy."""
+    still overflows a table at 256 times its first size: then run it on SimPy.
+
+    The tables of vectors in flight, waiters, calendar entries and link bookings start small
+    (they then stay in the cache) and grow sixteenfold for a run that fills one, which starts
+    again from the beginning."""
+    tb = _Tables(st)
+    tables = tb.build()
+    for scale in (1, 16, 256):
+        status, got = _attempt(st, tb, tables, scale)
+        if status == _DONE:
+            _fill(st, tb, *got)
+            return True
+        if status == _DEADLOCK:
+            return False
+    return False
+
+
+def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int, tuple]:
+    """One compiled run with tables ``scale`` times their first size: its status and what
+    :func:`_fill` needs."""
     from .calendar import Calendars
 
-    tb = _Tables(st)
-    (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers) = tb.build()
+    (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers) = tables
     plan, cfg, lat, n_inf = st.plan, st.cfg, st.lat, st.n_inf
     # ports
     pt = np.zeros((max(len(tb.ports), 1), 5), dtype=np.int64)
@@ -1250,17 +1268,17 @@ def run_compiled(st: SimState) -> bool:
             ring += cap
         elif cap != _NONE:
             pend += cap
-    slots = 1 << 16
+    slots = 4096 * scale
     items = np.full((ring + slots, 6), _NONE - 1, dtype=np.int64)
     free_rows = np.arange(ring + slots - 1, ring - 1, -1, dtype=np.int64)
     pd = np.zeros((len(pt), 14), dtype=np.int64)
     pd[:, [D_WAKE, D_CWH, D_CWT, D_KWH]] = _NONE
     n_procs = len(cores) + len(feeders)
     proc = np.zeros((max(n_procs, 1), 5), dtype=np.int64)
-    n_sig = 4 * n_procs + 16
+    n_sig = (4 * n_procs + 16) * scale
     sig = np.zeros((n_sig, 2), dtype=np.int64)
     sig_free = np.arange(n_sig, dtype=np.int64)
-    heap = 16 * (n_procs + len(pt)) + 1024
+    heap = (16 * (n_procs + len(pt)) + 1024) * scale
     h = np.zeros(6, dtype=np.int64)
     h[_H_SIGTOP], h[_H_SLOTTOP] = n_sig, slots
     H = (h, np.zeros(heap, np.int64), np.zeros(heap, np.int64), np.zeros(heap, np.int64),
@@ -1271,7 +1289,7 @@ def run_compiled(st: SimState) -> bool:
     where = _table(2 * slots)
     waiters = _table(max(64, 1 << (2 * n_sig - 1).bit_length()))
     cal = Calendars(np.array([lk.value_ps for lk in tb.links]),
-                    np.array([lk.latency_ps for lk in tb.links]), capacity=256)
+                    np.array([lk.latency_ps for lk in tb.links]), capacity=256 * scale)
     CAL = (cal.starts, cal.ends, cal.head, cal.size, cal.busy_ps, cal.peak, cal.last_end,
            cal.value_ps, cal.latency_ps)
     tl_link, tl_feeder, trees = [], [], []
@@ -1319,10 +1337,7 @@ def run_compiled(st: SimState) -> bool:
                   _int_table(feeds, 4) if feeds else np.zeros((0, 4), np.int64),
                   fpt[:, 0].copy(), fpt[:, 1].copy(),
                   np.zeros((max(len(feeders), 1), 5), np.int64), inf_start)
-    if status != _DONE:
-        return False
-    _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record)
-    return True
+    return status, (cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record)
 
 
 def _q_array(values: np.ndarray) -> array:
