@@ -11,8 +11,13 @@ stamp comes out the same, integer picosecond for integer picosecond
 (``tests/timing/test_compiled.py`` runs the golden harness through both).
 
 It covers the on-chip transport without GDPU slices and without GDC (:func:`supported`);
-:func:`~chipsim.timing.engine.run_plan` runs anything else, and a run that overflows one of
-the fixed-size tables here, on the SimPy engine.
+:func:`~chipsim.timing.engine.run_plan` runs anything else on the SimPy engine, and a run that
+deadlocks (for that engine's message, which names who waits for what).
+
+Every table is made by the caller and the kernel allocates nothing, so it is compiled without
+Numba's reference counting (``_nrt=False``): the atomic counts of the many arrays handed to each
+helper took half the run's time, and for the same reason the vectors in flight are found
+through hash tables in arrays rather than typed dictionaries.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from .state import SimState
 __all__ = ["supported", "run_compiled"]
 
 # ---------------------------------------------------------------------------- table columns
-# cores (one row per process of a core, in plan.cores order)
+# cores (one row per process of a core, in plan.cores order): its schedule, input port,
+# needs and residual ranges, partial-sum port, LDPU span, its one send template (a chain's
+# inner core) or the first of its templates by (vector, phase)
 (C_CORE, C_VECS, C_I0, C_I1, C_ISTEP, C_K0, C_K1, C_MVMONLY, C_INP, C_N0, C_N1, C_PSUM,
  C_N, C_SPAN, C_R0, C_R1, C_FIXED, C_T0, C_ROWS, C_COLS) = range(20)
 # needs (on-chip input edges of a core): port, recurrent, line length, line offset, windows
@@ -60,6 +67,8 @@ _URGENT, _NORMAL = 0, 1
 # run status
 _DONE, _DEADLOCK, _OVERFLOW = 0, 1, 2
 _NONE = -1
+# the run's header: calendar entries, entries made, status, time now, free signals, free rows
+_H_N, _H_EID, _H_STATUS, _H_NOW, _H_SIGTOP, _H_SLOTTOP = range(6)
 
 
 # ------------------------------------------------------------------------------ the calendar
@@ -72,12 +81,12 @@ def _before(ht, hp, he, a, b):
 @njit(cache=True, nogil=True, _nrt=False)
 def _push(h, ht, hp, he, hk, hx, t, prio, kind, x):
     """Schedule entry ``kind, x`` at ``(t, prio)``, after every entry made before it."""
-    n = h[0]
+    n = h[_H_N]
     if n == len(ht):
-        h[2] = _OVERFLOW
+        h[_H_STATUS] = _OVERFLOW
         return
-    eid = h[1]
-    h[1] = eid + 1
+    eid = h[_H_EID]
+    h[_H_EID] = eid + 1
     i = n
     while i > 0:
         par = (i - 1) >> 1
@@ -87,15 +96,15 @@ def _push(h, ht, hp, he, hk, hx, t, prio, kind, x):
         ht[i], hp[i], he[i], hk[i], hx[i] = ht[par], hp[par], he[par], hk[par], hx[par]
         i = par
     ht[i], hp[i], he[i], hk[i], hx[i] = t, prio, eid, kind, x
-    h[0] = n + 1
+    h[_H_N] = n + 1
 
 
 @njit(cache=True, nogil=True, _nrt=False)
 def _pop(h, ht, hp, he, hk, hx):
     """The first entry: ``(t, kind, x)``."""
     t, kind, x = ht[0], hk[0], hx[0]
-    n = h[0] - 1
-    h[0] = n
+    n = h[_H_N] - 1
+    h[_H_N] = n
     lt, lp, le, lk, lx = ht[n], hp[n], he[n], hk[n], hx[n]
     i = 0
     while True:
@@ -120,7 +129,6 @@ def _pop(h, ht, hp, he, hk, hx):
 # waiters, its key and order there (windowed ports), the signal it waits for
 (Q_NEXT, Q_WNEXT, Q_KEY, Q_SEQ, Q_SIG) = range(5)
 _ADV = 64  # pending window moves a port holds
-_H_N, _H_EID, _H_STATUS, _H_NOW, _H_SIGTOP, _H_SLOTTOP = range(6)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
