@@ -511,6 +511,16 @@ def _ready(h, pt, pd, waiters, sig, sig_free, port, key):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def _arrived(h, pt, pd, proc, items, where, waiters, sig, sig_free, port, key, c):
+    """The row of vector ``key`` of ``port`` when it is complete; else -1, and process ``c``
+    waits for it (the :func:`~chipsim.timing.units._arrival` of the SimPy engine)."""
+    r = _complete(pt, items, where, port, key)
+    if r == _NONE:
+        _wait(sig, proc, _ready(h, pt, pd, waiters, sig, sig_free, port, key), c)
+    return r
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def _put(H, pt, pd, items, where, free_rows, waiters, port, key, first, last, n):
     """:meth:`Port.put`: one piece of ``n`` values of vector ``key``."""
     h = H[0]
@@ -670,10 +680,8 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
             cs[CS_I], cs[CS_K], cs[CS_G] = i, k, g
             cs[CS_TIN] = 0
             if inp != _NONE:
-                r = _complete(pt, items, where, inp, g)
+                r = _arrived(h, pt, pd, proc, items, where, waiters, sig, sig_free, inp, g, c)
                 if r == _NONE:
-                    _wait(sig, proc, _ready(h, pt, pd, waiters, sig, sig_free, inp,
-                                            g), c)
                     cs[CS_PC] = PC_INP_GOT
                     return _WAITS
                 cs[CS_TIN] = items[r, I_LAST]
@@ -711,10 +719,9 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                         if key < nd_checked[nd]:
                             key = nd_checked[nd]
                     while key < hi:
-                        r = _complete(pt, items, where, port, key)
+                        r = _arrived(h, pt, pd, proc, items, where, waiters, sig, sig_free,
+                                     port, key, c)
                         if r == _NONE:
-                            _wait(sig, proc, _ready(h, pt, pd, waiters, sig,
-                                                    sig_free, port, key), c)
                             cs[CS_KEY] = key
                             cs[CS_ND] = nd
                             cs[CS_PC] = PC_NEEDS_GOT
@@ -782,11 +789,10 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
             cs[CS_INF] = 0
             cs[CS_INL] = 0
             if psum != _NONE:
-                r = _complete(pt, items, where, psum, g)
+                r = _arrived(h, pt, pd, proc, items, where, waiters, sig, sig_free, psum, g,
+                             c)
                 if r == _NONE:
                     cs[CS_T] = t
-                    _wait(sig, proc, _ready(h, pt, pd, waiters, sig, sig_free, psum,
-                                            g), c)
                     cs[CS_PC] = PC_PSUM_GOT
                     return _WAITS
                 if items[r, I_TDEL] > t:
@@ -823,10 +829,9 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                         r = _item(pt, items, where, port, key)
                         resumed = False
                     else:
-                        r = _complete(pt, items, where, port, key)
+                        r = _arrived(h, pt, pd, proc, items, where, waiters, sig, sig_free,
+                                     port, key, c)
                         if r == _NONE:
-                            _wait(sig, proc, _ready(h, pt, pd, waiters, sig,
-                                                    sig_free, port, key), c)
                             cs[CS_KEY] = key
                             cs[CS_R] = ri
                             cs[CS_PC] = PC_RES_GOT
