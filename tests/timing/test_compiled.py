@@ -82,3 +82,33 @@ def test_a_deadlock_is_reported_as_by_the_reference(compiled_runs):
     with pytest.raises(TimingError, match="deadlocked at .* waits for buffer space"):
         _both("resnet9", hermes(), True, inferences=2, residual_buffer_vectors=1)
     assert compiled_runs == [False]
+
+
+def test_the_hash_table_keeps_what_a_dict_keeps():
+    """Random inserts, overwrites and deletions (backward-shift deletion in linear probing)
+    on a small table, against a dict: every key found with its value, absent keys not."""
+    import numpy as np
+
+    from chipsim.timing import compiled
+
+    rng = np.random.default_rng(0)
+    table = compiled._table(64)
+    h = np.zeros(6, dtype=np.int64)
+    ref: dict[int, int] = {}
+    keys = rng.integers(0, 10_000, 200)
+    for step in range(20_000):
+        key = int(keys[rng.integers(len(keys))])
+        if key in ref and rng.random() < 0.5:
+            compiled._delete(table, key)
+            del ref[key]
+        elif key in ref or len(ref) < 32:
+            compiled._set(h, table, key, step)
+            ref[key] = step
+        for probe in keys[rng.integers(len(keys), size=4)]:
+            assert compiled._get(table, int(probe)) == ref.get(int(probe), -1)
+    assert table[0, 64] == len(ref) and h[2] == 0
+    new = 10**6
+    while h[2] == 0:  # new keys until the table would be more than half full
+        compiled._set(h, table, new, 1)
+        new += 1
+    assert table[0, 64] == 32  # the key that found it half full was refused: the run overflows
