@@ -10,7 +10,9 @@ units compete for a link or a buffer slot they are served in the same order and 
 stamp comes out the same, integer picosecond for integer picosecond
 (``tests/timing/test_compiled.py`` runs the golden harness through both).
 
-It covers the on-chip transport without GDPU slices and without GDC (:func:`supported`);
+It covers the on-chip transport without GDPU slices (:func:`supported`), GDC included (its
+daemons' entries too, and the no-op entries SimPy makes for process ends and host receipts,
+since a daemon stops when SimPy's calendar is empty);
 :func:`~chipsim.timing.engine.run_plan` runs anything else on the SimPy engine, and a run that
 deadlocks (for that engine's message, which names who waits for what).
 
@@ -62,13 +64,14 @@ K_DATA, K_HOST = 0, 1
 (L_VECS, L_PIECES, L_SINK) = range(3)
 
 # calendar entry kinds and priorities (SimPy's URGENT, NORMAL)
-_RESUME, _SIGNAL, _WAKE = 0, 1, 2
+_RESUME, _SIGNAL, _WAKE, _END, _NOOP, _STOP = 0, 1, 2, 3, 4, 5
 _URGENT, _NORMAL = 0, 1
 # run status
 _DONE, _DEADLOCK, _OVERFLOW = 0, 1, 2
 _NONE = -1
-# the run's header: calendar entries, entries made, status, time now, free signals, free rows
-_H_N, _H_EID, _H_STATUS, _H_NOW, _H_SIGTOP, _H_SLOTTOP = range(6)
+# the run's header: calendar entries, entries made, status, time now, free signals, free rows,
+# GDC calibrations recorded
+_H_N, _H_EID, _H_STATUS, _H_NOW, _H_SIGTOP, _H_SLOTTOP, _H_GDCN = range(7)
 
 
 # ------------------------------------------------------------------------------ the calendar
@@ -618,16 +621,22 @@ def _send(H, cal, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls, tree
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _host_receive(hc_count, hc_time, sink_left, inf_time, layers, layer, g, last):
-    """:meth:`SimState.host_receive` of one chain's output of vector ``g`` of ``layer``."""
+def _host_receive(H, hc_count, hc_time, sink_left, inf_time, layers, layer, g, last):
+    """:meth:`SimState.host_receive` of one chain's output of vector ``g`` of ``layer`` (the
+    events it fires are entries that wake nobody here, made as SimPy makes them)."""
+    h = H[0]
     i = g // layers[layer, L_VECS]
     hc_count[layer, i] += 1
     if last > hc_time[layer, i]:
         hc_time[layer, i] = last
-    if hc_count[layer, i] == layers[layer, L_PIECES] and layers[layer, L_SINK]:
-        sink_left[i] -= 1
-        t = inf_time[i] if inf_time[i] != _NONE else 0
-        inf_time[i] = t if t > hc_time[layer, i] else hc_time[layer, i]
+    if hc_count[layer, i] == layers[layer, L_PIECES]:
+        _push(h, H[1], H[2], H[3], H[4], H[5], h[_H_NOW], _NORMAL, _NOOP, 0)  # host_done
+        if layers[layer, L_SINK]:
+            sink_left[i] -= 1
+            t = inf_time[i] if inf_time[i] != _NONE else 0
+            inf_time[i] = t if t > hc_time[layer, i] else hc_time[layer, i]
+            if sink_left[i] == 0:  # inf_done
+                _push(h, H[1], H[2], H[3], H[4], H[5], h[_H_NOW], _NORMAL, _NOOP, 0)
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
@@ -937,7 +946,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                 nl = _send(H, CAL, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls,
                            sends[sn, S_TREE], now, out_first, out_last, nv)
                 if sends[sn, S_KIND] == K_HOST:
-                    _host_receive(hc_count, hc_time, sink_left, inf_time, layers,
+                    _host_receive(H, hc_count, hc_time, sink_left, inf_time, layers,
                                   sends[sn, S_LAYER], g, ls[sends[sn, S_TO]])
                 else:
                     key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
@@ -1030,11 +1039,51 @@ def _feeder_step(f, p, H, P, where, waiters, CAL, TR, feeders, feeds, fp_port, f
         return _ENDS
 
 
+# a GDC daemon's state, and what it recorded: per calibration its core, start, end and the
+# number of the core's own busy spans before it (they interleave in that order)
+(G_K, G_STARTED, G_N) = range(3)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
+    """Run GDC daemon ``j`` (process ``p``; :func:`~chipsim.timing.units.gdc` driven as
+    :meth:`~chipsim.timing.kernel.Env.daemon` drives it) until its next wait; False when it
+    ends (nothing else is scheduled: the run is deadlocked)."""
+    h = H[0]
+    interval, n_cal, mclk, t_mvm, record_span_at = gdc_par
+    now = h[_H_NOW]
+    st = gstate[j]
+    if st[G_STARTED]:
+        core = cores[j, C_CORE]
+        start = now if now > mvm_free[core] else mvm_free[core]
+        start = -(-start // mclk) * mclk
+        end = start + n_cal * t_mvm
+        mvm_free[core] = end
+        n = h[_H_GDCN]
+        if n == gdc_log.shape[0]:
+            h[_H_STATUS] = _OVERFLOW
+            return True
+        gdc_log[n, 0], gdc_log[n, 1], gdc_log[n, 2] = j, start, end
+        gdc_log[n, 3] = cs[j, CS_NSPAN] - record_span_at[j]
+        h[_H_GDCN] = n + 1
+        k = st[G_K] + 1
+        later = -(-end // interval)
+        st[G_K] = k if k > later else later
+    st[G_STARTED] = 1
+    if not stopping and h[_H_N] == 0:
+        _push(h, H[1], H[2], H[3], H[4], H[5], now, _NORMAL, _NOOP, 0)  # the daemon's end
+        return False
+    t = st[G_K] * interval
+    _push(h, H[1], H[2], H[3], H[4], H[5], t if t > now else now, _NORMAL, _RESUME, p)
+    return True
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_port, fp_pos,
-         fstate, inf_start):
-    """The event loop: serve the calendar in (time, priority, order) until every process has
-    ended; the run's status."""
+         fstate, inf_start, gstate, gdc_log, gdc_par):
+    """The event loop: serve the calendar in (time, priority, order) until the condition
+    that every process has ended is served, as SimPy's ``run(until=...)``; the run's
+    status."""
     h = H[0]
     sig, sig_free = P[3], P[4]
     proc = P[2]
@@ -1044,8 +1093,11 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
     value_bits = prm[7]
     for p in range(n_procs):  # each process starts at time 0, in the order made
         _push(h, H[1], H[2], H[3], H[4], H[5], 0, _URGENT, _RESUME, p)
+    for j in range(gstate.shape[0]):  # then the daemons
+        _push(h, H[1], H[2], H[3], H[4], H[5], 0, _URGENT, _RESUME, n_procs + j)
     left = n_procs
-    while left > 0:
+    stopping = False
+    while True:
         if h[_H_STATUS] != _DONE:
             return h[_H_STATUS]
         if h[_H_N] == 0:
@@ -1055,7 +1107,21 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
         if kind == _WAKE:
             _on_wake(H, P[0], P[1], proc, P[5], P[6], P[7], P[8], x)
             continue
+        if kind == _END:  # a process's end: the last one fulfils the run's condition
+            left -= 1
+            if left == 0:
+                stopping = True
+                _push(h, H[1], H[2], H[3], H[4], H[5], t, _NORMAL, _STOP, 0)
+            continue
+        if kind == _STOP:
+            return h[_H_STATUS]
+        if kind == _NOOP:
+            continue
         if kind == _RESUME:
+            if x >= n_procs:
+                _gdc_step(x - n_procs, x, H, T[0], D[0], D[3], gstate, gdc_log, gdc_par,
+                          stopping)
+                continue
             first = x
             one = True
         else:  # a signal: its waiters, in the order they came
@@ -1072,18 +1138,17 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
                 done = _feeder_step(p - n_cores, p, H, P, where, waiters, CAL, TR, feeders,
                                     feeds, fp_port, fp_pos, fstate, inf_start, fs, ls,
                                     value_bits)
-            if done == _ENDS:
-                left -= 1
+            if done == _ENDS:  # SimPy schedules the end of a process as an entry
+                _push(h, H[1], H[2], H[3], H[4], H[5], h[_H_NOW], _NORMAL, _END, p)
             p = nxt
-    return h[_H_STATUS]
 
 
 # ------------------------------------------------------------------------------ the tables
 def supported(st: SimState) -> bool:
     """Whether the compiled run covers ``st``'s plan and options: on-chip transport, no GDPU
-    slice, no GDC, every edge over the core network."""
-    plan, cfg = st.plan, st.cfg
-    return (plan.transport is TransportMode.ONCHIP and cfg.gdc_interval_us is None
+    slice, every edge over the core network (GDC included)."""
+    plan = st.plan
+    return (plan.transport is TransportMode.ONCHIP
             and not plan.gdpu_of and all(e.onchip for e in plan.edges)
             and not any(lp.gdpu for lp in plan.layers.values()))
 
@@ -1292,7 +1357,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int,
     sig = np.zeros((n_sig, 2), dtype=np.int64)
     sig_free = np.arange(n_sig, dtype=np.int64)
     heap = (16 * (n_procs + len(pt)) + 1024) * scale
-    h = np.zeros(6, dtype=np.int64)
+    h = np.zeros(7, dtype=np.int64)
     h[_H_SIGTOP], h[_H_SLOTTOP] = n_sig, slots
     H = (h, np.zeros(heap, np.int64), np.zeros(heap, np.int64), np.zeros(heap, np.int64),
          np.zeros(heap, np.int64), np.zeros(heap, np.int64))
@@ -1345,12 +1410,22 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int,
            lat.ldpu_depth_ps, lat.ldpu_value_ps(), lat.value_bits, int(record))
     fpt = _int_table(fp, 2) if fp else np.zeros((1, 2), np.int64)
     inf_start = np.full(n_inf, _NONE, dtype=np.int64)
+    daemons = len(cores) if cfg.gdc_interval_us is not None else 0
+    gstate = np.zeros((daemons, 3), dtype=np.int64)
+    gstate[:, G_K] = 1
+    gdc_log = np.zeros((1024 * scale if daemons else 1, 4), dtype=np.int64)
+    interval = max(1, round(cfg.gdc_interval_us * 1e6)) if daemons else 1
+    gdc_par = (interval, st.chip.core.gdc_calibration_mvms, lat.mvm_clock_ps, lat.mvm_ps,
+               span_at)
     status = _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm,
                   _int_table(feeders, 10) if feeders else np.zeros((0, 10), np.int64),
                   _int_table(feeds, 4) if feeds else np.zeros((0, 4), np.int64),
                   fpt[:, 0].copy(), fpt[:, 1].copy(),
-                  np.zeros((max(len(feeders), 1), 5), np.int64), inf_start)
-    return status, (cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record)
+                  np.zeros((max(len(feeders), 1), 5), np.int64), inf_start, gstate, gdc_log,
+                  gdc_par)
+    gdc = gdc_log[:H[0][_H_GDCN]]
+    return status, (cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record,
+                    gdc)
 
 
 def _q_array(values: np.ndarray) -> array:
@@ -1360,11 +1435,17 @@ def _q_array(values: np.ndarray) -> array:
     return out
 
 
-def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record):
+def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record,
+          gdc):
     """Leave the compiled run's results in ``st`` as the SimPy processes leave theirs."""
     cnt, chip, lat = st.count, st.chip, st.lat
     spans, starts_out, timeline, tl_n = D[4], D[5], D[6], D[7]
     phases = chip.core.phases
+    n_cal = chip.core.gdc_calibration_mvms
+    calibrations: list[list] = [[] for _ in cores]  # per core: (own spans before, start, end)
+    for j, start, end, before in gdc.tolist():
+        calibrations[j].append((before, start, end))
+        cnt.gdc_spans.append((start, end))
     for ci, row in enumerate(cores):
         core = row[C_CORE]
         done = int(cs[ci, CS_DONE])
@@ -1375,7 +1456,20 @@ def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_st
         cnt.array_cell_phases[core] += done * rows * cols * phases
         cnt.adc_conversions[core] += done * chip.core.cols * phases
         cnt.mvm_busy_ps[core] += done * lat.mvm_ps
-        cnt.spans[core] = _q_array(spans[span_at[ci]:cs[ci, CS_NSPAN]])
+        own = spans[span_at[ci]:cs[ci, CS_NSPAN]]
+        if calibrations[ci]:  # the daemon's spans where they came among the core's own
+            merged, at = [], 0
+            for before, start, end in calibrations[ci]:
+                merged += own[at:before].tolist() + [start, end]
+                at = before
+                cnt.gdc_mvms[core] += n_cal
+                cnt.pwm_row_phases[core] += n_cal * rows * phases
+                cnt.array_cell_phases[core] += n_cal * rows * cols * phases
+                cnt.adc_conversions[core] += n_cal * chip.core.cols * phases
+                cnt.mvm_busy_ps[core] += end - start
+            cnt.spans[core] = array("q", merged + own[at:].tolist())
+        else:
+            cnt.spans[core] = _q_array(own)
         cnt.mvm_starts[core] = _q_array(starts_out[start_at[ci]:cs[ci, CS_NSTART]])
         if not row[C_MVMONLY] and done:
             cnt.ldpu_values[core] += done * row[C_N]
@@ -1385,6 +1479,7 @@ def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_st
     if record:
         kinds = ("mvm", "ldpu")
         cnt.timeline = [(c, s, e, kinds[k]) for c, s, e, k in timeline[:tl_n[0]].tolist()]
+        cnt.timeline += [(cores[j][C_CORE], s, e, "gdc") for j, s, e, _ in gdc.tolist()]
     tree_sent = TR[3]
     for j, tree in enumerate(tb.trees):
         n, bits = int(tree_sent[j, 0]), int(tree_sent[j, 1])

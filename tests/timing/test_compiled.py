@@ -17,12 +17,12 @@ from chipsim.timing.run import plan_of
 
 from .golden import harness
 
-#: golden configurations that the compiled run covers (on-chip, no GDPU, no GDC)
+#: golden configurations that the compiled run covers (on-chip, no GDPU)
 COMPILED = {
     "resnet9-64-onchip-replicated", "resnet9-64-onchip-single", "resnet32-256-onchip-single",
     "resnet9-256-onchip-replicated", "resnet9-64-faults-onchip", "resnet9-64-small-buffers",
-    "resnet9-64-small-buffers-single", "usecase-all_cores-1ph", "usecase-all_cores-4ph",
-    "usecase-resnet_layer-1ph", "usecase-resnet_layer-4ph",
+    "resnet9-64-small-buffers-single", "resnet9-64-gdc-onchip", "usecase-all_cores-1ph",
+    "usecase-all_cores-4ph", "usecase-resnet_layer-1ph", "usecase-resnet_layer-4ph",
 }
 
 
@@ -66,6 +66,16 @@ def test_window_granularity_as_the_reference(compiled_runs, model, chip, replica
                       timeline=True)
     assert compiled_runs == [True]
     assert harness.canonical(got) == harness.canonical(want)
+
+
+def test_gdc_as_the_reference(compiled_runs):
+    """GDC calibrations every 7 µs, window granularity, with the timeline: the daemons' entries,
+    their share of each core's MVM unit and their place among its busy spans."""
+    got, want = _both("resnet9", hermes(), True, inferences=3, gdc_interval_us=7.0,
+                      granularity="window", timeline=True)
+    assert compiled_runs == [True]
+    assert harness.canonical(got) == harness.canonical(want)
+    assert want["counts"]["gdc_mvms"] > 0
 
 
 def test_back_pressure_as_the_reference(compiled_runs):
