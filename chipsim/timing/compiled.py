@@ -29,7 +29,7 @@ from array import array
 import numpy as np
 from numba import njit
 
-from .calendar import transfer_tree
+from .calendar import Calendars, transfer_tree
 from .config import TransportMode
 from .links import HOST
 from .state import SimState
@@ -299,6 +299,13 @@ def _mature(H, pt, pd, proc, pend, adv_t, adv_b, ring, port):
         _pend_pop(pend, po, pd[port, D_PENDN])
         pd[port, D_PENDN] -= 1
         _return_one(H, pd, proc, port)
+    _due_moves(H, pt, pd, proc, adv_t, adv_b, ring, port)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _due_moves(H, pt, pd, proc, adv_t, adv_b, ring, port):
+    """The window moves of ``port`` that are due: only the last counts."""
+    now = H[0][_H_NOW]
     if pd[port, D_ADVN] > 0 and adv_t[port * _ADV + pd[port, D_ADVH]] <= now:
         base = 0
         while pd[port, D_ADVN] > 0 and adv_t[port * _ADV + pd[port, D_ADVH]] <= now:
@@ -324,13 +331,7 @@ def _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, ring, port, key
     now = h[_H_NOW]
     cap = pt[port, P_CAP]
     if pt[port, P_WINDOW]:
-        if pd[port, D_ADVN] > 0 and adv_t[port * _ADV + pd[port, D_ADVH]] <= now:
-            base = 0
-            while pd[port, D_ADVN] > 0 and adv_t[port * _ADV + pd[port, D_ADVH]] <= now:
-                base = adv_b[port * _ADV + pd[port, D_ADVH]]
-                pd[port, D_ADVH] = (pd[port, D_ADVH] + 1) % _ADV
-                pd[port, D_ADVN] -= 1
-            _advance(H, pt, pd, proc, ring, port, base)
+        _due_moves(H, pt, pd, proc, adv_t, adv_b, ring, port)  # _mature, without credits
         if key < pd[port, D_BASE] + cap:
             _hold(pt, pd, ring, port, key)
             return _NONE
@@ -567,28 +568,17 @@ def _put(H, pt, pd, items, where, free_rows, waiters, port, key, first, last, n)
 
 @njit(cache=True, nogil=True, _nrt=False)
 def _pop_item(H, pt, pd, proc, items, where, free_rows, pend, adv_t, port, key, at):
-    """:meth:`Port.pop` of a credit port's vector ``key``: its credits back at ``at``."""
+    """:meth:`Port.pop` of a credit port's vector ``key``: its credits back at ``at`` (the
+    release of its pieces, which the Python port writes out inline)."""
     h = H[0]
     k = _dict_key(pt, port, key)
     r = _get(where, k)
     if r == _NONE:
         return
     _delete(where, k)
-    pieces = items[r, I_PIECES]
     free_rows[h[_H_SLOTTOP]] = r
     h[_H_SLOTTOP] += 1
-    if pt[port, P_CAP] != _NONE and at > h[_H_NOW]:
-        po = pt[port, P_PEND]
-        for _ in range(pieces):
-            if pd[port, D_PENDN] == pt[port, P_CAP]:
-                h[_H_STATUS] = _OVERFLOW
-                return
-            _pend_push(pend, po, pd[port, D_PENDN], at)
-            pd[port, D_PENDN] += 1
-        if pd[port, D_CWH] != _NONE:
-            _schedule_wake(H, pt, pd, pend, adv_t, port)
-        return
-    _release(H, pt, pd, proc, pend, adv_t, port, pieces, at)
+    _release(H, pt, pd, proc, pend, adv_t, port, items[r, I_PIECES], at)
 
 
 # ------------------------------------------------------------------------------ processes
@@ -607,8 +597,8 @@ _FAR = 1 << 62
 @njit(cache=True, nogil=True, _nrt=False)
 def _send(H, cal, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls, tree, now, first,
           last, n):
-    """Book ``n`` values on ``tree``: arrivals into ``fs``/``ls``; False if a calendar row is
-    full."""
+    """Book ``n`` values on ``tree``: arrivals into ``fs``/``ls``; the tree's number of
+    links (a full calendar row stops the run)."""
     l0, l1 = trees[tree, T_L0], trees[tree, T_L1]
     got = transfer_tree(cal[0], cal[1], cal[2], cal[3], cal[4], cal[5], cal[6], cal[7],
                         cal[8], now, tl_link[l0:l1], tl_feeder[l0:l1], first, last, n, fs, ls)
@@ -1041,14 +1031,14 @@ def _feeder_step(f, p, H, P, where, waiters, CAL, TR, feeders, feeds, fp_port, f
 
 # a GDC daemon's state, and what it recorded: per calibration its core, start, end and the
 # number of the core's own busy spans before it (they interleave in that order)
-(G_K, G_STARTED, G_N) = range(3)
+(G_K, G_STARTED) = range(2)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
 def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
     """Run GDC daemon ``j`` (process ``p``; :func:`~chipsim.timing.units.gdc` driven as
-    :meth:`~chipsim.timing.kernel.Env.daemon` drives it) until its next wait; False when it
-    ends (nothing else is scheduled: the run is deadlocked)."""
+    :meth:`~chipsim.timing.kernel.Env.daemon` drives it) until its next wait, or its end
+    when nothing else is scheduled (the run is deadlocked)."""
     h = H[0]
     interval, n_cal, mclk, t_mvm, record_span_at = gdc_par
     now = h[_H_NOW]
@@ -1062,7 +1052,7 @@ def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
         n = h[_H_GDCN]
         if n == gdc_log.shape[0]:
             h[_H_STATUS] = _OVERFLOW
-            return True
+            return
         gdc_log[n, 0], gdc_log[n, 1], gdc_log[n, 2] = j, start, end
         gdc_log[n, 3] = cs[j, CS_NSPAN] - record_span_at[j]
         h[_H_GDCN] = n + 1
@@ -1072,10 +1062,9 @@ def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
     st[G_STARTED] = 1
     if not stopping and h[_H_N] == 0:
         _push(h, H[1], H[2], H[3], H[4], H[5], now, _NORMAL, _NOOP, 0)  # the daemon's end
-        return False
+        return
     t = st[G_K] * interval
     _push(h, H[1], H[2], H[3], H[4], H[5], t if t > now else now, _NORMAL, _RESUME, p)
-    return True
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -1148,9 +1137,8 @@ def supported(st: SimState) -> bool:
     """Whether the compiled run covers ``st``'s plan and options: on-chip transport, no GDPU
     slice, every edge over the core network (GDC included)."""
     plan = st.plan
-    return (plan.transport is TransportMode.ONCHIP
-            and not plan.gdpu_of and all(e.onchip for e in plan.edges)
-            and not any(lp.gdpu for lp in plan.layers.values()))
+    return (plan.transport is TransportMode.ONCHIP and not plan.gdpu_of
+            and all(e.onchip for e in plan.edges))
 
 
 class _Tables:
@@ -1297,6 +1285,7 @@ class _Tables:
                 tuple((self.port_id[id(p)], x) for p, x in zip(ports, at, strict=False)))
         return hit
 
+
 def _table(size: int) -> np.ndarray:
     """An empty hash table of ``size`` slots (:func:`_slot`)."""
     table = np.full((2, size + 1), _EMPTY, dtype=np.int64)
@@ -1305,8 +1294,8 @@ def _table(size: int) -> np.ndarray:
 
 
 def _int_table(rows, width: int) -> np.ndarray:
-    out = np.array(rows, dtype=np.int64).reshape(-1, width)
-    return np.ascontiguousarray(out)
+    """``rows`` of ``width`` integers as an int64 array (``(0, width)`` for none)."""
+    return np.array(rows, dtype=np.int64).reshape(-1, width)
 
 
 def run_compiled(st: SimState) -> bool:
@@ -1332,8 +1321,6 @@ def run_compiled(st: SimState) -> bool:
 def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int, tuple]:
     """One compiled run with tables ``scale`` times their first size: its status and what
     :func:`_fill` needs."""
-    from .calendar import Calendars
-
     (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers) = tables
     plan, cfg, lat, n_inf = st.plan, st.cfg, st.lat, st.n_inf
     # ports
@@ -1411,15 +1398,14 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int,
     fpt = _int_table(fp, 2) if fp else np.zeros((1, 2), np.int64)
     inf_start = np.full(n_inf, _NONE, dtype=np.int64)
     daemons = len(cores) if cfg.gdc_interval_us is not None else 0
-    gstate = np.zeros((daemons, 3), dtype=np.int64)
+    gstate = np.zeros((daemons, 2), dtype=np.int64)
     gstate[:, G_K] = 1
     gdc_log = np.zeros((1024 * scale if daemons else 1, 4), dtype=np.int64)
     interval = max(1, round(cfg.gdc_interval_us * 1e6)) if daemons else 1
     gdc_par = (interval, st.chip.core.gdc_calibration_mvms, lat.mvm_clock_ps, lat.mvm_ps,
                span_at)
     status = _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm,
-                  _int_table(feeders, 10) if feeders else np.zeros((0, 10), np.int64),
-                  _int_table(feeds, 4) if feeds else np.zeros((0, 4), np.int64),
+                  _int_table(feeders, 10), _int_table(feeds, 4),
                   fpt[:, 0].copy(), fpt[:, 1].copy(),
                   np.zeros((max(len(feeders), 1), 5), np.int64), inf_start, gstate, gdc_log,
                   gdc_par)
