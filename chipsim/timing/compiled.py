@@ -1261,28 +1261,27 @@ class _Tables:
         """Append the sends of one :meth:`SimState.send_template` of ``core``."""
         s0 = len(sends)
         for kind, dsts, ports, nv, mult, j, rec in template:
-            tree, at, where = self._destinations(core, dsts, ports)
-            p0 = len(sp)
+            tree, at, p0, p1 = self._destinations(core, dsts, ports, sp)
             if kind == "host":
                 sends.append((K_HOST, 0, nv, mult, j, int(rec), tree, p0, p0,
                               layer_ix[lp.name], at))
                 continue
-            sp.extend(where)
             sends.append((K_DATA, int(kind in ("psum", "gdpu")), nv, mult, j, int(rec), tree,
-                          p0, len(sp), 0, 0))
+                          p0, p1, 0, 0))
         tmpls.append((s0, len(sends)))
 
-    def _destinations(self, core, dsts: tuple, ports: tuple) -> tuple:
+    def _destinations(self, core, dsts: tuple, ports: tuple, sp: list) -> tuple:
         """The tree id of a send from ``core`` to ``dsts``, the host's position in it, and the
-        ``(port id, position)`` of each of ``ports`` (the same sends recur: kept)."""
+        rows ``[p0, p1)`` of ``sp`` that hold the ``(port id, position)`` of each of ``ports``
+        (the same sends recur: written once)."""
         key = (core, dsts, ports)
         hit = self._sent_to.get(key)
         if hit is None:
             tree = self.st.net.tree(core, dsts)
             at = self.st.net.positions(tree)
-            hit = self._sent_to[key] = (
-                self.tree(tree), at[0],
-                tuple((self.port_id[id(p)], x) for p, x in zip(ports, at, strict=False)))
+            p0 = len(sp)
+            sp.extend((self.port_id[id(p)], x) for p, x in zip(ports, at, strict=False))
+            hit = self._sent_to[key] = (self.tree(tree), at[0], p0, len(sp))
         return hit
 
 
