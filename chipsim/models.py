@@ -1,7 +1,8 @@
 """Resolving a MODEL argument: a zoo name with its shipped weights, a weights file or ONNX.
 
 Shipped weights live in the project's ``models/`` folder (``<zoo name>-<recipe>.npz`` with a
-``.json`` metadata file beside it); ``CHIPSIM_MODELS`` names another folder.
+``.json`` metadata file beside it), which the package reaches as ``chipsim/shipped`` (a link in
+the source tree, package data in a wheel); ``CHIPSIM_MODELS`` names another folder.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ class ResolvedModel:
 
 
 def models_dir() -> Path:
-    """The folder of shipped weights (``$CHIPSIM_MODELS`` or the repository's ``models/``)."""
+    """The folder of shipped weights (``$CHIPSIM_MODELS``, or the package's ``shipped``: the
+    repository's ``models/`` in a source tree, its copy in an installed wheel)."""
     env = os.environ.get("CHIPSIM_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+    return Path(env) if env else Path(__file__).parent / "shipped"
 
 
 def resolve_model(model: str, weights: str = "hwa") -> ResolvedModel:
