@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import sys
 import threading
@@ -25,10 +26,10 @@ from threadpoolctl import threadpool_limits
 
 from . import __version__
 from .config import RunConfig
+from .data.user import Dataset, load_data, task_dataset
 from .errors import ChipsimError
-from .functional.accuracy import CI_STAGE, Programmed, _mapping_key, chip_accuracy
+from .functional.accuracy import Programmed, _mapping_key, chip_accuracy
 from .functional.executor import activation_scales
-from .functional.tasks import score, task_data
 from .mapping import Mapping, MappingError, map_workload, mapping_to_dict
 from .report.model import Report
 from .spec import ChipSpec, to_dict
@@ -87,6 +88,7 @@ def _background(fn: Callable, *args) -> Future:
 
 def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
              config: RunConfig | None = None, *, task: str | None = None,
+             data: Dataset | str | os.PathLike[str] | None = None,
              command: str | None = None, progress: Callable | None = None,
              programmed: Programmed | None = None) -> Report:
     """Map ``workload`` on ``chip`` (unless ``mapping`` is given), score and time it.
@@ -102,8 +104,12 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
     config
         Run options (:class:`RunConfig`).
     task
-        Name of the built-in task that scores the workload (``resnet9``, ``lstm-ptb``); None
-        skips accuracy.
+        Name of the built-in task that scores the workload (``resnet9``, ``lstm-ptb``).
+    data
+        The samples to score it on instead (the first ``config.samples`` of them): a
+        :class:`~chipsim.data.user.Dataset` or a data file (``.npz`` with ``x``, ``y`` and
+        optionally ``x_calib``; :mod:`chipsim.data.user`). Without ``task`` and ``data``, no
+        accuracy is measured.
     command
         The command line, recorded in the provenance.
     progress
@@ -126,22 +132,25 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
         a dead core, or two cores that must exchange data have no route between them.
     """
     config = config or RunConfig()
-    sequential = config.ci_width is not None and config.accuracy and task is not None
+    samples = None
+    if config.accuracy:
+        if data is not None:
+            samples = (data if isinstance(data, Dataset) else load_data(data, workload)).first(
+                config.samples)
+        elif task is not None:
+            samples = task_dataset(task, config.samples)
+    measure = samples is not None
+    sequential = config.ci_width is not None and measure
     if sequential and config.instances < 2:
         raise ChipsimError(f"run.ci_width (--ci-width): needs at least 2 chip instances (one "
                            f"has no interval), got instances = {config.instances}")
     layers = tuple(workload.lowered())
-    measure = config.accuracy and task is not None
     with threadpool_limits(1) if measure else nullcontext():
         # BLAS on one thread as chip_accuracy runs it: the activation scales begun before
         # the mapping (they depend on no chip) are those the first instance would compute
         scales = None
-        if measure:
-            x, y = task_data(task, "test", config.samples)
-            # the activation scales' calibration inputs: a fixed number, whatever the batch
-            calib, _ = task_data(task, "train", CI_STAGE)
-            if programmed is None or programmed.scales is None:
-                scales = _background(activation_scales, workload, calib)
+        if measure and (programmed is None or programmed.scales is None):
+            scales = _background(activation_scales, workload, samples.calibration)
         if mapping is None:
             mapping = map_workload(layers, chip, replicate=config.replicated,
                                    seed=config.seed, workload_name=workload.name)
@@ -167,11 +176,12 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
             accuracy = None
             if measure:
                 accuracy = chip_accuracy(
-                    workload, mapping, chip, x, y, lambda out, tgt: score(task, out, tgt),
+                    workload, mapping, chip, samples.x, samples.y, samples.score,
                     instances=config.instances, t_s=config.t_seconds, gdc=config.gdc,
                     quantize=config.quantize, seed=config.seed, batch=config.batch,
-                    calibration_inputs=calib, progress=progress, ci_width=config.ci_width,
-                    programmed=programmed, scales=scales).to_dict()
+                    calibration_inputs=samples.calibration, progress=progress,
+                    ci_width=config.ci_width, programmed=programmed, scales=scales).to_dict()
+                accuracy["data"] = samples.source
             timing = timing and timing.result()
             if timing is not None and programmed is not None:
                 programmed.timing[key] = timing

@@ -46,8 +46,9 @@ the report's ``summary``
     ``ci95_width`` (hi − lo), ``ci_target`` (``--ci-width``, or None), ``ci_reached`` (None
     without a target), ``samples_max``, ``instances_max`` (the limits), ``ci_stages`` (every
     check of a sequential measurement: ``samples``, ``instances``, ``chip_mean``,
-    ``chip_ci95``); None when accuracy was not measured (``--no-accuracy``, or a model without
-    a built-in task).
+    ``chip_ci95``), ``data`` (the built-in task's name, or the ``--data`` file); None when
+    accuracy was not measured (``--no-accuracy``, or a model without a built-in task and no
+    ``--data``).
 ``latency_ns``, ``throughput_inf_per_s``, ``tops``, ``energy_uj_per_inference``, ``tops_per_w``,
 ``tops_per_w_mvm``
     Latency of the first inference, steady-state inferences per second, core MVM
@@ -93,7 +94,8 @@ EXAMPLE = """examples:
   chipsim run lstm-ptb --transport offchip --no-accuracy --json
   chipsim run resnet9 --t-sweep 60,3600,86400,2592000 --out reports/drift
   chipsim run resnet9 --no-timing --ci-width 1 --samples 1000 --instances 10 --json
-  chipsim run my_net.onnx --chip my_chip.yaml --no-accuracy"""
+  chipsim run my_net.onnx --chip my_chip.yaml --no-accuracy
+  chipsim run my_net.npz --data my_test_set.npz --samples 1000"""
 
 #: command-line flag → RunConfig field (flags whose value is given as is)
 _FLAGS = {"seed": "seed", "t_seconds": "t_seconds", "transport": "transport",
@@ -127,6 +129,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="weights of a zoo network: shipped hardware-aware (hwa, default) or "
                    "plain training, seeded random, or a .npz file")
     p.add_argument("--mapping", metavar="FILE", help="use this mapping file instead of mapping")
+    p.add_argument("--data", metavar="FILE.npz",
+                   help="score the network on these samples instead of its built-in task's: "
+                   "an .npz with x (inputs), y (class labels, or next-token ids of a sequence "
+                   "model) and optionally x_calib (see chipsim.data.user)")
     g = p.add_argument_group("run options (defaults: chipsim.RunConfig)")
     g.add_argument("--samples", type=int, metavar="N",
                    help="test samples for accuracy (default 300)")
@@ -256,7 +262,7 @@ def _command(args: argparse.Namespace) -> str:
     parts = ["chipsim", "run", args.model, "--chip", args.chip, "--weights", args.weights]
     for item in args.sets:
         parts += ["--set", item]
-    for flag in ("mapping", "samples", "instances", "t_seconds", "transport", "inferences",
+    for flag in ("mapping", "data", "samples", "instances", "t_seconds", "transport", "inferences",
                  "gdc_interval_us", "ci_width", "seed", "t_sweep", "out"):
         value = getattr(args, flag)
         if value is not None:
@@ -295,8 +301,9 @@ def _source(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- running
-def _accuracy_vs_time(resolved: Any, chip: Any, report: Any, config: Any, times: list[float],
-                      progress: Any, programmed: Any) -> list[dict[str, Any]]:
+def _accuracy_vs_time(resolved: Any, data: Any, chip: Any, report: Any, config: Any,
+                      times: list[float], progress: Any, programmed: Any
+                      ) -> list[dict[str, Any]]:
     """Chip accuracy at each time since programming, on the report's mapping and instances.
 
     The chip instances of the report's run are read again at every time (programmed once:
@@ -316,7 +323,7 @@ def _accuracy_vs_time(resolved: Any, chip: Any, report: Any, config: Any, times:
         acc = report.data["accuracy"]
         if t != config.t_seconds:
             cfg = dataclasses.replace(config, t_seconds=t, timing=False)
-            acc = simulate(resolved.workload, chip, mapping, cfg, task=resolved.task,
+            acc = simulate(resolved.workload, chip, mapping, cfg, task=resolved.task, data=data,
                            progress=progress, programmed=programmed).data["accuracy"]
         rows.append({"t_seconds": t, "chip_mean": acc["chip_mean"],
                      "chip_ci95": list(acc["chip_ci95"]), "software": acc["software"],
@@ -329,6 +336,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from ..api import simulate
+    from ..data.user import load_data
     from ..errors import ChipsimError
     from ..functional.accuracy import Programmed
     from ..mapping import load_mapping
@@ -346,21 +354,22 @@ def run(args: argparse.Namespace) -> int:
 
         warm_up()  # the figures' imports meanwhile, on the CPU the mapping leaves idle
     resolved = resolve_model(args.model, args.weights)
-    if times and not (config.accuracy and resolved.task):
+    data = load_data(args.data, resolved.workload) if args.data else None
+    if times and not (config.accuracy and (resolved.task or data)):
         raise ChipsimError("--t-sweep: needs the accuracy measurement (a model with a built-in "
-                           "task, without --no-accuracy)")
+                           "task or --data, without --no-accuracy)")
     mapping = None
     if args.mapping:
         mapping = load_mapping(args.mapping, tuple(resolved.workload.lowered()), chip)
     progress = _progress(args.quiet)
     programmed = Programmed() if times else None  # --t-sweep reads the same instances again
-    report = simulate(resolved.workload, chip, mapping, config, task=resolved.task,
+    report = simulate(resolved.workload, chip, mapping, config, task=resolved.task, data=data,
                       command=_command(args), progress=progress, programmed=programmed)
     report = report.with_section("workload", {**report.data["workload"],
                                               "source": _source(resolved.source)})
     if times:
         report = report.with_section(
-            "accuracy_vs_time", _accuracy_vs_time(resolved, chip, report, config, times,
+            "accuracy_vs_time", _accuracy_vs_time(resolved, data, chip, report, config, times,
                                                   progress, programmed))
     written = str(write_report(report, args.out)) if args.out else None
     if args.json:

@@ -20,7 +20,7 @@ TIMING_KEYS = ("transport", "inferences", "cores_used", "latency_ns", "throughpu
 #: keys of the ``accuracy`` object of ``chipsim run --json``
 ACCURACY_KEYS = ("metric", "software", "chip_mean", "chip_ci95", "instances", "samples",
                  "chip", "t_seconds", "gdc", "ci95_width", "ci_target", "ci_reached",
-                 "samples_max", "instances_max", "ci_stages")
+                 "samples_max", "instances_max", "ci_stages", "data")
 
 _METRIC = {"top1": ("top-1 accuracy", "%", "higher is better"),
            "bpc": ("bits per character", "bit/char", "lower is better")}
@@ -121,8 +121,8 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
                          f"{fs['median']:.3g} / {fs['max']:.3g} µA (min / median / max over "
                          "cores and instances)"))
     else:
-        why = ("not measured (no built-in task for this model)" if cfg.get("accuracy", True)
-               else "not measured (--no-accuracy)")
+        why = ("not measured (no built-in task for this model: give --data FILE.npz)"
+               if cfg.get("accuracy", True) else "not measured (--no-accuracy)")
         rows.append(("accuracy", why))
     if t is not None:
         mode = ("on-chip, layer-pipelined" if s["transport"] == "onchip"

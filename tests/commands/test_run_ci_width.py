@@ -42,7 +42,7 @@ def _acc(reached, width, samples, instances, target=2.0):
             "chip_ci95": [96.0 - width / 2, 96.0 + width / 2], "instances": instances,
             "samples": samples, "chip": [96.0] * instances, "t_seconds": 3600.0, "gdc": True,
             "ci95_width": width, "ci_target": target, "ci_reached": reached,
-            "samples_max": 300, "instances_max": 5, "ci_stages": []}
+            "samples_max": 300, "instances_max": 5, "ci_stages": [], "data": "resnet9"}
 
 
 def test_report_says_whether_the_target_was_reached():

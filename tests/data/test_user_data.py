@@ -1,0 +1,114 @@
+"""Scoring a network on the user's own samples: ``chipsim run MODEL --data FILE.npz`` and
+``simulate(..., data=...)`` (:mod:`chipsim.data.user`)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chipsim import RunConfig, simulate
+from chipsim.cli import main
+from chipsim.data.user import CALIBRATION, load_data
+from chipsim.errors import ChipsimError
+from chipsim.functional.tasks import task_data
+from chipsim.models import resolve_model
+from chipsim.spec import hermes
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "resnet9-hwa.npz"
+
+
+def _task_file(tmp_path, task, samples):
+    """The built-in task's test samples and calibration inputs as a data file."""
+    x, y = task_data(task, "test", samples)
+    calib, _ = task_data(task, "train", CALIBRATION)
+    path = tmp_path / f"{task}.npz"
+    np.savez(path, x=x, y=y, x_calib=calib)
+    return path
+
+
+def test_cli_data_file_scores_as_the_built_in_task(tmp_path, capsys):
+    """The task's own samples in a file give the task's scores, bit for bit."""
+    path = _task_file(tmp_path, "resnet9", 50)
+    args = ["--samples", "50", "--instances", "2", "--no-timing", "--quiet", "--json"]
+    assert main(["run", str(SHIPPED), "--data", str(path), *args]) == 0
+    own = json.loads(capsys.readouterr().out)["accuracy"]
+    assert main(["run", "resnet9", *args]) == 0
+    task = json.loads(capsys.readouterr().out)["accuracy"]
+    assert own["data"] == str(path) and task["data"] == "resnet9"
+    assert own["samples"] == 50 and own["metric"] == "top1"
+    for key in ("software", "chip", "chip_mean", "chip_ci95"):
+        assert own[key] == task[key], key
+
+
+def test_simulate_sequence_data_scores_bits_per_character(tmp_path):
+    model = resolve_model("lstm-ptb")
+    cfg = RunConfig(samples=3, instances=2, timing=False)
+    own = simulate(model.workload, hermes(), config=cfg,
+                   data=_task_file(tmp_path, "lstm-ptb", 3)).data["accuracy"]
+    task = simulate(model.workload, hermes(), config=cfg, task="lstm-ptb").data["accuracy"]
+    assert own["metric"] == "bpc" and own["chip"] == task["chip"]
+    assert own["software"] == task["software"]
+
+
+def test_default_calibration_is_the_first_samples(tmp_path):
+    wl = resolve_model("resnet9").workload
+    x, y = task_data("resnet9", "test", 150)
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    data = load_data(tmp_path / "d.npz", wl)
+    assert np.array_equal(data.calibration, x[:CALIBRATION])
+    assert data.first(20).x.shape == (20, 1, 32, 32)
+
+
+def _bad(tmp_path, name, **arrays):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+X = np.zeros((4, 1, 32, 32), np.float32)
+Y = np.array([0, 1, 2, 3])
+
+
+@pytest.mark.parametrize(("make", "needles"), [
+    (lambda p: p / "missing.npz", ["no such file"]),
+    (lambda p: (p / "t.npz").write_text("hello") and p / "t.npz", ["not a NumPy .npz"]),
+    (lambda p: np.save(p / "a.npy", X) or p / "a.npy", ["one array"]),
+    (lambda p: _bad(p, "noy.npz", x=X), ["missing array y", "holds x"]),
+    (lambda p: _bad(p, "extra.npz", x=X, y=Y, z=Y), ["unknown array z"]),
+    (lambda p: _bad(p, "shape.npz", x=np.zeros((4, 3, 32, 32)), y=Y),
+     ["x must have shape (N, 1, 32, 32)", "(4, 3, 32, 32)"]),
+    (lambda p: _bad(p, "dtype.npz", x=X.astype("U1"), y=Y), ["x must hold real numbers"]),
+    (lambda p: _bad(p, "nan.npz", x=X + np.nan, y=Y), ["NaN"]),
+    (lambda p: _bad(p, "range.npz", x=X, y=np.array([0, 1, 2, 10])),
+     ["labels 0..10", "10 outputs"]),
+    (lambda p: _bad(p, "neg.npz", x=X, y=np.array([0, -1, 2, 3])), ["labels -1..3"]),
+    (lambda p: _bad(p, "len.npz", x=X, y=Y[:3]), ["one class label per sample", "(4,)"]),
+    (lambda p: _bad(p, "float.npz", x=X, y=Y.astype(float)), ["y must hold integers"]),
+    (lambda p: _bad(p, "empty.npz", x=X[:0], y=Y[:0]), ["x holds no samples"]),
+    (lambda p: _bad(p, "calib.npz", x=X, y=Y, x_calib=np.zeros((2, 1, 8, 8))),
+     ["x_calib must have shape"]),
+])
+def test_bad_data_file_is_a_one_line_error(tmp_path, capsys, make, needles):
+    path = make(tmp_path)
+    assert main(["run", "--data", str(path), "--no-timing", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("chipsim run: error: data "), err
+    assert str(path) in err
+    for needle in needles:
+        assert needle in err, err
+
+
+def test_sequence_model_checks_token_ids(tmp_path):
+    wl = resolve_model("lstm-ptb").workload
+    ids = np.zeros((2, 8), np.int64)
+    for arrays, needle in [
+        ({"x": ids.astype(float), "y": ids}, "integer token ids of shape (N, T)"),
+        ({"x": ids + 50, "y": ids}, "token ids 50..50, but the embedding has 50"),
+        ({"x": ids, "y": ids[:, :4]}, "next-token ids of every step"),
+        ({"x": ids, "y": ids + 50}, "labels 50..50"),
+    ]:
+        np.savez(tmp_path / "s.npz", **arrays)
+        with pytest.raises(ChipsimError, match="data .*s.npz: ") as info:
+            load_data(tmp_path / "s.npz", wl)
+        assert needle in str(info.value)
