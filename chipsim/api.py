@@ -1,7 +1,10 @@
 """The one entry point: a network on a chip, mapped once, scored for accuracy and timed.
 
->>> from chipsim import simulate, RunConfig  # doctest: +SKIP
->>> report = simulate(workload, hermes(), config=RunConfig(samples=100))  # doctest: +SKIP
+>>> from chipsim import RunConfig, simulate
+>>> report = simulate("resnet9", "hermes", config=RunConfig(samples=50, instances=2,
+...                                                          timing=False))
+>>> report.data["accuracy"]["metric"], report.data["accuracy"]["samples"]
+('top1', 50)
 
 The same :class:`~chipsim.mapping.Mapping` drives the functional executor (accuracy) and the
 timing engine (latency, throughput, energy); both count the same MVMs per core, and the report
@@ -31,8 +34,9 @@ from .errors import ChipsimError
 from .functional.accuracy import Programmed, _mapping_key, chip_accuracy
 from .functional.executor import activation_scales
 from .mapping import Mapping, MappingError, map_workload, mapping_to_dict
+from .models import ResolvedModel, resolve_model
 from .report.model import Report
-from .spec import ChipSpec, to_dict
+from .spec import ChipSpec, resolve_chip, to_dict
 from .workload.graph import Workload
 
 __all__ = ["simulate", "spec_hash"]
@@ -86,7 +90,8 @@ def _background(fn: Callable, *args) -> Future:
     return done
 
 
-def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
+def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "hermes",
+             mapping: Mapping | None = None,
              config: RunConfig | None = None, *, task: str | None = None,
              data: Dataset | str | os.PathLike[str] | None = None,
              command: str | None = None, progress: Callable | None = None,
@@ -96,9 +101,12 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
     Parameters
     ----------
     workload
-        The network with its weights.
+        The network with its weights: a :class:`~chipsim.workload.graph.Workload`, a
+        :class:`~chipsim.models.ResolvedModel` (its task scores it unless ``task`` or ``data``
+        is given), or what :func:`~chipsim.models.resolve_model` takes (a zoo name with its
+        shipped weights, a ``.npz`` weights or ``.onnx`` file).
     chip
-        The hardware.
+        The hardware: a :class:`~chipsim.spec.ChipSpec`, a preset name or a spec file.
     mapping
         A mapping to use; by default the workload is mapped with ``config.replicated``.
     config
@@ -132,6 +140,13 @@ def simulate(workload: Workload, chip: ChipSpec, mapping: Mapping | None = None,
         a dead core, or two cores that must exchange data have no route between them.
     """
     config = config or RunConfig()
+    if isinstance(workload, str):
+        workload = resolve_model(workload)
+    if isinstance(workload, ResolvedModel):
+        if task is None and data is None:
+            task = workload.task
+        workload = workload.workload
+    chip = resolve_chip(chip)
     samples = None
     if config.accuracy:
         if data is not None:

@@ -193,18 +193,16 @@ def _parse_sets(items: list[str]) -> list[tuple[str, str, str]]:
 
 def _apply_sets(chip: Any, config: Any, sets: list[tuple[str, str, str]]) -> tuple[Any, Any]:
     """``(chip, config)`` with every --set applied in order, as ``chipsim sweep`` applies its
-    settings (:func:`chipsim.explore.grid.apply_setting`); chip values stay text, which the
-    spec parses by field (``chip.grid=16x16``), run values and ``chip.cores`` are read as YAML
-    scalars."""
+    settings (:func:`chipsim.settings.apply_setting`); chip values stay text, which the spec
+    parses by field (``chip.grid=16x16``), run values are read as YAML scalars."""
     from ..errors import ChipsimError
-    from ..explore.grid import CORES_KEYS, apply_setting, parse_value
+    from ..settings import apply_setting, parse_value
     from ..spec import SpecError
 
     for _item, key, value in sets:
-        parse = key.startswith("run.") or key in CORES_KEYS
         try:
-            chip, config = apply_setting(chip, config, key, parse_value(value) if parse
-                                         else value)
+            chip, config = apply_setting(chip, config, key, parse_value(value)
+                                         if key.startswith("run.") else value)
         except SpecError as exc:
             raise ChipsimError(f"--set {exc}") from None
     return chip, config

@@ -15,7 +15,16 @@ from .core import AdcKind, AdcRange, CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
 from .energy import EnergySpec
 from .faults import FaultSpec
-from .io import dump_chip, from_dict, load_chip, override, resolve_chip, to_dict
+from .io import (
+                 CORES_KEYS,
+                 cores_grid,
+                 dump_chip,
+                 from_dict,
+                 load_chip,
+                 override,
+                 resolve_chip,
+                 to_dict,
+)
 from .network import NetworkSpec, Topology
 from .presets import PRESETS, hermes, hermes16, hermes256, hermes_pcm_like, preset
 
@@ -24,5 +33,5 @@ __all__ = [
     "DeviceModel", "DeviceSpec",
     "EnergySpec", "AreaSpec", "FaultSpec", "NetworkSpec", "Topology", "PRESETS", "hermes",
     "hermes_pcm_like", "hermes16", "hermes256", "preset", "load_chip", "dump_chip",
-    "from_dict", "to_dict", "override", "resolve_chip",
+    "from_dict", "to_dict", "override", "resolve_chip", "CORES_KEYS", "cores_grid",
 ]

@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import enum
 import json
+import math
 import os
 import types
 import typing
@@ -20,13 +21,18 @@ from typing import Any
 
 import yaml
 
+from ..errors import ChipsimError
 from ..fileio import atomic_write
 from ..yamltext import load_yaml, parse_scalar
 from ._fields import SpecError, _hints
 from .chip import ChipSpec
 from .presets import PRESETS, preset
 
-__all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override"]
+__all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override",
+           "CORES_KEYS", "cores_grid"]
+
+#: the pseudo-keys of :func:`override` that set the grid from a number of cores
+CORES_KEYS = ("chip.cores", "cores")
 
 
 def to_dict(spec: Any) -> dict[str, Any]:
@@ -167,8 +173,23 @@ def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:
                     ".yaml/.yml/.json spec file")
 
 
+def cores_grid(n: int) -> tuple[int, int]:
+    """The most square ``(rows, cols)`` grid of ``n`` cores, rows <= cols.
+
+    Examples
+    --------
+    >>> cores_grid(32), cores_grid(64), cores_grid(7)
+    ((4, 8), (8, 8), (1, 7))
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ChipsimError(f"chip.cores: must be a whole number of cores >= 1, got {n!r}")
+    rows = max(r for r in range(1, math.isqrt(n) + 1) if n % r == 0)
+    return rows, n // rows
+
+
 def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
-    """A copy of ``spec`` with the field at ``dotted`` (e.g. ``core.adc_bits``) set to ``value``.
+    """A copy of ``spec`` with the field at ``dotted`` (e.g. ``core.adc_bits``) set to ``value``;
+    ``chip.cores`` (or ``cores``) sets the grid to :func:`cores_grid` of the value.
 
     String values are parsed as YAML scalars (:func:`chipsim.yamltext.parse_scalar`: ``"6"`` →
     6, ``"1.2e3"`` → 1200.0, ``"4ph"`` stays a string, ``"8x8"`` is a grid), then validated as
@@ -179,9 +200,18 @@ def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
     >>> from chipsim.spec import hermes, override
     >>> override(hermes(), "core.adc_bits", "6").core.adc_bits
     6
+    >>> override(hermes(), "chip.cores", 128).grid
+    (8, 16)
     """
     if isinstance(value, str):
         value = parse_scalar(value)
+    if dotted in CORES_KEYS:
+        rows, cols = cores_grid(value)
+        try:
+            return override(spec, "grid", [rows, cols])
+        except SpecError as exc:
+            raise SpecError(exc.path, f"{exc.message} (with grid {rows}x{cols} of {dotted}="
+                            f"{value}; set that field too)") from None
     keys = dotted.split(".")
     if keys and keys[0] == "chip":  # "chip.grid" names the top level
         keys = keys[1:]
