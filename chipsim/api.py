@@ -56,7 +56,7 @@ def spec_hash(chip: ChipSpec) -> str:
 def _check_faults(mapping: Mapping, layers, chip: ChipSpec, config: RunConfig) -> None:
     """Before the long runs: no block on a dead core, and every route the mapping needs
     exists (broken links can cut cores apart); a :class:`MappingError` otherwise."""
-    from .timing import TimingConfig, TimingError, TransportMode
+    from .timing import TimingConfig, TimingError
     from .timing.routes import check_routes
     from .timing.run import plan_of
 
@@ -68,8 +68,7 @@ def _check_faults(mapping: Mapping, layers, chip: ChipSpec, config: RunConfig) -
     if not chip.faults.broken_links:
         return  # (other missing routes, e.g. of a graph file, the timing run reports)
     try:
-        plan = plan_of(mapping, layers, chip, TimingConfig(transport=TransportMode(
-            config.transport)))
+        plan = plan_of(mapping, layers, chip, TimingConfig.of(config))
     except TimingError:
         return  # a chip the timing engine cannot run: reported by the timing run, if any
     check_routes(plan, chip)
@@ -173,13 +172,10 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         timing = None
         with ThreadPoolExecutor(max_workers=1) as side:
             if config.timing:  # on its own thread, beside the accuracy measurement's threads
-                from .timing import TimingConfig, TransportMode
+                from .timing import TimingConfig
                 from .timing.run import simulate_timing
 
-                tcfg = TimingConfig(transport=TransportMode(config.transport),
-                                    inferences=config.inferences,
-                                    gdc_interval_us=config.gdc_interval_us,
-                                    granularity=config.granularity, timeline=True)
+                tcfg = TimingConfig.of(config)
                 # the time since programming and GDC do not change the timing: kept with
                 # the programmed instances of points that differ only in those
                 key = kept = None

@@ -15,6 +15,7 @@ from .core import AdcKind, AdcRange, CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
 from .energy import EnergySpec
 from .faults import FaultSpec
+from .host import BufferSpec, HostLinkSpec
 from .io import (
                  CORES_KEYS,
                  cores_grid,
@@ -34,4 +35,5 @@ __all__ = [
     "EnergySpec", "AreaSpec", "FaultSpec", "NetworkSpec", "Topology", "PRESETS", "hermes",
     "hermes_pcm_like", "hermes16", "hermes256", "preset", "load_chip", "dump_chip",
     "from_dict", "to_dict", "override", "resolve_chip", "CORES_KEYS", "cores_grid",
+    "HostLinkSpec", "BufferSpec",
 ]

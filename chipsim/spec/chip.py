@@ -10,6 +10,7 @@ from .core import CoreSpec
 from .device import DeviceSpec
 from .energy import EnergySpec
 from .faults import FaultSpec
+from .host import BufferSpec, HostLinkSpec
 from .network import NetworkSpec
 
 __all__ = ["ChipSpec"]
@@ -35,6 +36,10 @@ class ChipSpec:
     faults: FaultSpec = spec_field(
         default_factory=FaultSpec,
         doc="stuck devices, dead cores, dead ADC columns, broken links (none by default)")
+    host: HostLinkSpec = spec_field(default_factory=HostLinkSpec,
+                                    doc="the chip-host path (off-chip transport, inputs, outputs)")
+    buffers: BufferSpec = spec_field(default_factory=BufferSpec,
+                                     doc="the depths of every core's buffers (vectors)")
     gdpu_slices: int = spec_field(8, "global digital processing unit slices [LG §III]", lo=0,
                                   hi=4096)
     gdpu_after_row: int = spec_field(

@@ -206,7 +206,11 @@ def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
     if isinstance(value, str):
         value = parse_scalar(value)
     if dotted in CORES_KEYS:
-        rows, cols = cores_grid(value)
+        try:
+            rows, cols = cores_grid(value)
+        except ChipsimError:
+            raise SpecError(dotted, f"must be a whole number of cores >= 1, got {value!r}"
+                            ) from None
         try:
             return override(spec, "grid", [rows, cols])
         except SpecError as exc:

@@ -28,14 +28,14 @@ Examples
 (26, 52)
 """
 
-from .config import OffchipSpec, TimingConfig, TimingError, TransportMode
+from .config import TimingConfig, TimingError, TransportMode
 from .engine import run_plan
 from .plan import PlacedBlock, Plan, build_plan, mvm_counts
 from .result import TimingResult
 from .run import expected_mvms, simulate_timing
 
 __all__ = [
-    "simulate_timing", "expected_mvms", "TimingConfig", "TransportMode", "OffchipSpec",
+    "simulate_timing", "expected_mvms", "TimingConfig", "TransportMode",
     "TimingError", "TimingResult", "PlacedBlock", "Plan", "build_plan", "mvm_counts",
     "run_plan",
 ]

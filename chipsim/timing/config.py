@@ -1,10 +1,11 @@
-"""Options of a timing run: transport mode, off-chip path, buffers, GDC, recording.
+"""Options of a timing run: transport mode, inferences, GDC, granularity, recording (the
+hardware, the host link and the buffers included, is the chip spec's).
 
 Examples
 --------
 >>> cfg = TimingConfig(transport=TransportMode.ONCHIP, inferences=4)
->>> cfg.transport.value, cfg.offchip.bandwidth_gbps
-('onchip', 12.8)
+>>> cfg.transport.value, cfg.inferences
+('onchip', 4)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from ..errors import ChipsimError
 from ..spec._fields import spec_field, validate
 
-__all__ = ["TimingError", "TransportMode", "OffchipSpec", "TimingConfig", "GRANULARITIES"]
+__all__ = ["TimingError", "TransportMode", "TimingConfig", "GRANULARITIES"]
 
 
 class TimingError(ChipsimError):
@@ -36,24 +37,6 @@ class TransportMode(enum.Enum):
     off-chip path."""
 
 
-@dataclass(frozen=True, slots=True)
-class OffchipSpec:
-    """The path between the chip and the host (an FPGA board on the reference setup).
-
-    No figures for this path are published; the defaults are UNCONFIRMED documented choices.
-    """
-
-    bandwidth_gbps: float = spec_field(
-        12.8, "bandwidth of each direction of the chip-host path (Gbit/s); UNCONFIRMED "
-        "(e.g. a 32-bit bus at 400 MHz)", lo=0.0, lo_open=True)
-    latency_ns: float = spec_field(
-        200.0, "one-way latency of a transfer between chip and host, host processing "
-        "(pooling, padding, im2col) included (ns); UNCONFIRMED", lo=0.0)
-
-    def __post_init__(self) -> None:
-        validate(self)
-
-
 #: what a convolution's output pixel waits for in on-chip mode
 #: (:attr:`TimingConfig.granularity`)
 GRANULARITIES = ("row", "window")
@@ -69,21 +52,6 @@ class TimingConfig:
     inferences: int = spec_field(
         4, "inferences simulated (images; time steps of a sequence model); throughput is "
         "measured between the first and the last completion", lo=1, hi=1_000_000)
-    offchip: OffchipSpec = spec_field(default_factory=OffchipSpec,
-                                      doc="the chip-host path")
-    input_buffer_vectors: int = spec_field(
-        2, "input vectors a core buffers from the host (back-pressure when full)", lo=1,
-        hi=1_000_000)
-    activation_buffer_vectors: int | None = spec_field(
-        None, "on-chip activation buffer of a core per input edge, in delivered vectors; None = "
-        "the receptive window of a consumer vector (the least that cannot deadlock) + 1, plus "
-        "room for the consumer's replicas at work at once and the producer's replicas' spread",
-        lo=1, hi=1_000_000)
-    psum_buffer_vectors: int = spec_field(
-        2, "partial-sum / GDPU input FIFO depth, in whole vectors", lo=1, hi=1_000_000)
-    residual_buffer_vectors: int | None = spec_field(
-        None, "residual-input buffer of an adding core, in vectors; None = unbounded (the "
-        "peak is reported)", lo=1, hi=1_000_000)
     gdc_interval_us: float | None = spec_field(
         None, "recalibration interval of global drift compensation (µs): every interval each "
         "used core runs core.gdc_calibration_mvms calibration MVMs; None = none in the run",
@@ -97,3 +65,21 @@ class TimingConfig:
 
     def __post_init__(self) -> None:
         validate(self)
+
+    @classmethod
+    def of(cls, run=None, *, timeline: bool = True) -> TimingConfig:
+        """The timing options of a :class:`~chipsim.RunConfig` (default ``RunConfig()``):
+        what :func:`chipsim.simulate` times, and :func:`~chipsim.timing.simulate_timing` by
+        default (the hardware, host link and buffers included, comes from the chip spec).
+
+        Examples
+        --------
+        >>> TimingConfig.of().transport.value, TimingConfig.of().inferences
+        ('onchip', 4)
+        """
+        from ..config import RunConfig
+
+        run = RunConfig() if run is None else run
+        return cls(transport=TransportMode(run.transport), inferences=run.inferences,
+                   gdc_interval_us=run.gdc_interval_us, granularity=run.granularity,
+                   timeline=timeline)

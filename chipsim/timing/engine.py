@@ -36,7 +36,7 @@ __all__ = ["run_plan"]
 def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None,
              network: Network | None = None, *, reference: bool = False) -> TimingResult:
     """Simulate ``plan`` on ``chip`` with options ``cfg`` (on ``network``, a
-    :class:`~chipsim.timing.links.Network` of ``chip`` for ``cfg.offchip`` that has not run
+    :class:`~chipsim.timing.links.Network` of ``chip`` for ``chip.host`` that has not run
     yet, when given: the routes it found are used again).
 
     What :func:`~chipsim.timing.compiled.supported` covers runs compiled

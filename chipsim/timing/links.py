@@ -32,8 +32,8 @@ import networkx as nx
 
 from ..cost.latency import Latencies
 from ..noc import build_graph
-from ..spec import ChipSpec
-from .config import OffchipSpec, TimingError
+from ..spec import ChipSpec, HostLinkSpec
+from .config import TimingError
 from .stream import Stream
 
 __all__ = ["HOST", "Link", "Network", "gdpu_node"]
@@ -178,7 +178,7 @@ class Network:
         ``latency_cycles``; missing attributes take the network spec's values).
     """
 
-    def __init__(self, chip: ChipSpec, lat: Latencies, offchip: OffchipSpec | None = None,
+    def __init__(self, chip: ChipSpec, lat: Latencies, offchip: HostLinkSpec | None = None,
                  graph: nx.Graph | None = None):
         self.chip = chip
         self.lat = lat
@@ -204,7 +204,7 @@ class Network:
                 for u, v in ((c, g), (g, c)):
                     self.links[(u, v)] = Link(f"{u}->{v}", lat.value_ps(net.link_gbps),
                                               lat.hop_ps(net.hop_latency_cycles))
-        off = offchip or OffchipSpec()
+        off = offchip or chip.host
         off_value = lat.value_ps(off.bandwidth_gbps)
         off_lat = round(off.latency_ns * 1000)
         self.to_chip = Link("host->chip", off_value, off_lat, noc=False)

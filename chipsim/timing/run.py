@@ -76,7 +76,9 @@ def simulate_timing(mapping: Mapping, layers: Sequence[LoweredLayer], chip: Chip
     chip
         The chip the mapping was made for.
     config
-        Transport mode, inferences, buffers, GDC interval, timeline recording.
+        Transport mode, inferences, GDC interval, granularity, timeline recording; by default
+        those of ``RunConfig()`` (:meth:`TimingConfig.of`), as :func:`chipsim.simulate` times
+        them.
 
     Returns
     -------
@@ -90,8 +92,8 @@ def simulate_timing(mapping: Mapping, layers: Sequence[LoweredLayer], chip: Chip
     MappingError
         If two cores that must exchange data have no route between them (broken links).
     """
-    config = TimingConfig() if config is None else config
+    config = TimingConfig.of() if config is None else config
     plan = plan_of(mapping, layers, chip, config)
-    net = Network(chip, Latencies.of(chip), config.offchip)
+    net = Network(chip, Latencies.of(chip), chip.host)
     check_routes(plan, chip, net)
     return run_plan(plan, chip, config, network=net)

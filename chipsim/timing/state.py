@@ -210,8 +210,8 @@ class SimState:
         self.cfg = cfg
         self.n_inf = cfg.inferences
         self.lat = Latencies.of(chip)
-        # a network given is fresh (no bookings) for cfg.offchip: its routes serve again
-        self.net = Network(chip, self.lat, cfg.offchip, graph) if network is None else network
+        # a network given is fresh (no bookings) for chip.host: its routes serve again
+        self.net = Network(chip, self.lat, chip.host, graph) if network is None else network
         n = chip.n_cores
         self.count = Counters(n, max(chip.gdpu_slices, 1), self.lat.digital_ps)
         env = self.env
@@ -241,14 +241,14 @@ class SimState:
 
     # -- ports ----------------------------------------------------------------------------
     def _build_ports(self) -> None:
-        env, plan, cfg = self.env, self.plan, self.cfg
+        env, plan, buffers = self.env, self.plan, self.chip.buffers
         for core, b in plan.blocks.items():
             lp = plan.layers[b.layer]
             if lp.host_input:
-                self.inp[core] = Port(env, cfg.input_buffer_vectors)
+                self.inp[core] = Port(env, buffers.input_vectors)
             _, pos = plan.chain_of[core]
             if pos > 0:
-                self.psum[core] = Port(env, cfg.psum_buffer_vectors)
+                self.psum[core] = Port(env, buffers.psum_vectors)
         for e in plan.edges:
             if not e.onchip:
                 if e.kind == "residual":
@@ -256,7 +256,7 @@ class SimState:
                     for rep_chains in dst.chains:
                         for c in rep_chains:
                             end = plan.chains[c].cores[-1]
-                            self.res[(end, e.index)] = Port(env, cfg.residual_buffer_vectors)
+                            self.res[(end, e.index)] = Port(env, buffers.residual_vectors)
                 continue
             src = plan.layers[e.src]
             dst = plan.layers[e.dst]
@@ -268,18 +268,18 @@ class SimState:
                                      if _overlap(_frac(plan.chains[sc].out, _feat(src)),
                                                  _frac(ch.cols, dst.cols)) > 0)
                         self.res[(ch.cores[-1], e.index)] = Port(
-                            env, cfg.residual_buffer_vectors, max(pieces, 1))
+                            env, buffers.residual_vectors, max(pieces, 1))
                 continue
             # input / recurrent: activation buffers of every consumer core
             lo, m = e.windows()
             need = max(b - a for a, b in zip(lo, m, strict=True))
-            cap = cfg.activation_buffer_vectors
+            cap = buffers.activation_vectors
             if cap is not None and cap < need:
                 raise TimingError(
-                    f"activation buffer of {cap} vectors is too small for edge {e.src} -> "
+                    f"buffers.activation_vectors: {cap} vectors are too few for edge {e.src} -> "
                     f"{e.dst}: a vector of {e.dst} needs {need} of {e.src}'s vectors at once")
             for rep, rep_groups in enumerate(dst.row_groups):
-                if cfg.activation_buffer_vectors is None:
+                if buffers.activation_vectors is None:
                     cap = self._line_capacity(e, need, rep)
                 for rows, cores in rep_groups:
                     if e.direct:
@@ -291,7 +291,7 @@ class SimState:
                         self.act[(core, e.index)] = Port(env, cap, max(pieces, 1), window=True)
         for s in plan.gdpu_of.values():
             if s not in self.gdpu_port:
-                self.gdpu_port[s] = Port(env, cfg.psum_buffer_vectors)
+                self.gdpu_port[s] = Port(env, buffers.psum_vectors)
                 self.gdpu_fifo[s] = Fifo(env)
 
     def _line_capacity(self, e, need: int, rep: int) -> int:

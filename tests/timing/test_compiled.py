@@ -7,15 +7,19 @@ the golden test unseen), and that both engines agree where no golden data exist 
 granularity, more inferences, timelines).
 """
 
+from dataclasses import replace
+
 import pytest
 
 from chipsim.mapping import map_workload
 from chipsim.models import resolve_model
-from chipsim.spec import hermes, hermes256
+from chipsim.spec import BufferSpec, hermes, hermes256
 from chipsim.timing import TimingConfig, TimingError, TransportMode, engine, run_plan
 from chipsim.timing.run import plan_of
 
 from .golden import harness
+
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
 
 #: golden configurations that the compiled run covers (on-chip, no GDPU)
 COMPILED = {
@@ -48,7 +52,9 @@ def test_the_golden_configurations_it_covers_run_compiled(compiled_runs, name):
     assert compiled_runs == ([True] if name in COMPILED else []), name
 
 
-def _both(model: str, chip, replicate: bool, **cfg):
+def _both(model: str, chip, replicate: bool, buffers: dict | None = None, **cfg):
+    if buffers:
+        chip = replace(chip, buffers=BufferSpec(**buffers))
     layers = resolve_model(model).workload.lowered()
     mapping = map_workload(layers, chip, replicate=replicate, seed=0)
     config = TimingConfig(transport=TransportMode.ONCHIP, **cfg)
@@ -80,8 +86,8 @@ def test_gdc_as_the_reference(compiled_runs):
 
 def test_back_pressure_as_the_reference(compiled_runs):
     """One-vector input and partial-sum buffers: sends wait for credits, wakes matter."""
-    got, want = _both("resnet9", hermes(), True, inferences=4, input_buffer_vectors=1,
-                      psum_buffer_vectors=1, granularity="window", timeline=True)
+    got, want = _both("resnet9", hermes(), True, {"input_vectors": 1, "psum_vectors": 1},
+                      inferences=4, granularity="window", timeline=True)
     assert compiled_runs == [True]
     assert harness.canonical(got) == harness.canonical(want)
 
@@ -90,7 +96,7 @@ def test_a_deadlock_is_reported_as_by_the_reference(compiled_runs):
     """Residual buffers too small for the dataflow: the compiled run finds the deadlock and
     hands the run to the SimPy engine, whose message says who waits for what."""
     with pytest.raises(TimingError, match="deadlocked at .* waits for buffer space"):
-        _both("resnet9", hermes(), True, inferences=2, residual_buffer_vectors=1)
+        _both("resnet9", hermes(), True, {"residual_vectors": 1}, inferences=2)
     assert compiled_runs == [False]
 
 

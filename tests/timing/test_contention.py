@@ -1,12 +1,13 @@
 """Links are shared resources and buffers are bounded: contention and back-pressure."""
 
 import dataclasses
+from dataclasses import replace
 
 import pytest
 import simpy
 
 from chipsim.cost import Latencies
-from chipsim.spec import ChipSpec, NetworkSpec, Topology, hermes
+from chipsim.spec import BufferSpec, ChipSpec, NetworkSpec, Topology, hermes
 from chipsim.timing import PlacedBlock, TimingConfig, TimingError, TransportMode, build_plan
 from chipsim.timing.engine import run_plan
 from chipsim.timing.links import Network
@@ -67,9 +68,8 @@ def _producer_consumer(buffer):
     blocks = [PlacedBlock("fast", 0, (0, 256), (0, 16), 0),
               PlacedBlock("slow", 0, (0, 16), (0, 256), 1)]
     plan = build_plan(layers, blocks, chip, TransportMode.ONCHIP)
-    cfg = TimingConfig(transport=TransportMode.ONCHIP, inferences=12,
-                       activation_buffer_vectors=buffer)
-    return run_plan(plan, chip, cfg)
+    chip = replace(chip, buffers=BufferSpec(activation_vectors=buffer))
+    return run_plan(plan, chip, TimingConfig(transport=TransportMode.ONCHIP, inferences=12))
 
 
 def test_back_pressure_when_the_consumer_is_slower():
@@ -128,9 +128,9 @@ def test_too_small_activation_buffer_is_an_error():
     blocks = [PlacedBlock("c0", 0, (0, 27), (0, 16), 0),
               PlacedBlock("c1", 0, (0, 144), (0, 16), 1)]
     plan = build_plan(layers, blocks, chip, TransportMode.ONCHIP)
-    with pytest.raises(TimingError, match="activation buffer of 2 vectors is too small"):
-        run_plan(plan, chip, TimingConfig(transport=TransportMode.ONCHIP,
-                                          activation_buffer_vectors=2))
+    with pytest.raises(TimingError, match="buffers.activation_vectors: 2 vectors are too few"):
+        run_plan(plan, replace(chip, buffers=BufferSpec(activation_vectors=2)),
+                 TimingConfig(transport=TransportMode.ONCHIP))
     r = run_plan(plan, chip, TimingConfig(transport=TransportMode.ONCHIP, inferences=2))
     assert r.buffer_peak["core 1 act c0"] <= 2 * 9 + 1 + 1
 

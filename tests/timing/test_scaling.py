@@ -2,10 +2,12 @@
 more cores, each computing a band of rows, so that a copy's inputs come from one or two
 copies of the layer before it."""
 
+from dataclasses import replace
+
 import pytest
 
 from chipsim.mapping import map_workload
-from chipsim.spec import hermes, override
+from chipsim.spec import BufferSpec, hermes, override
 from chipsim.timing import TimingConfig, TransportMode
 from chipsim.timing.run import simulate_timing
 from chipsim.workload import build
@@ -42,9 +44,9 @@ def test_banded_copies_wait_for_a_neighbours_rows_but_never_deadlock(resnet9):
     assert [ly.replicas for ly in m.layers] == [21, 21]
 
     def run(buffer):
-        cfg = TimingConfig(transport=TransportMode.ONCHIP, inferences=3, timeline=False,
-                           activation_buffer_vectors=buffer)
-        return simulate_timing(m, layers, chip, cfg)
+        cfg = TimingConfig(transport=TransportMode.ONCHIP, inferences=3, timeline=False)
+        return simulate_timing(m, layers, replace(chip, buffers=BufferSpec(
+            activation_vectors=buffer)), cfg)
 
     tight, default = run(67), run(None)  # 67: conv1's window of 3 rows of 32 pixels + 3
     assert max(tight.buffer_peak.values()) <= 67

@@ -24,7 +24,7 @@ from typing import Any
 from chipsim.calibration.usecases import USE_CASES, use_case_plan
 from chipsim.mapping import map_workload
 from chipsim.models import resolve_model
-from chipsim.spec import FaultSpec, ReadMode, hermes, hermes256
+from chipsim.spec import BufferSpec, FaultSpec, ReadMode, hermes, hermes256
 from chipsim.timing import (
     TimingConfig,
     TimingResult,
@@ -96,6 +96,11 @@ def _use_case(name: str, mode: str) -> Run:
     return Run(result, mvm_counts(plan, 1))
 
 
+def _buffers(**depths: int):
+    """The reference chip with the buffer depths ``depths`` (:class:`BufferSpec` fields)."""
+    return replace(hermes(), buffers=BufferSpec(**depths))
+
+
 def _faulty(broken: bool = True):
     """The reference chip with :data:`DEAD_CORES`, and with :data:`BROKEN_LINKS` if
     ``broken``."""
@@ -132,17 +137,17 @@ CONFIGS: dict[str, Callable[[], Run]] = {
         map_chip=_faulty(broken=False)),
     # small buffers (back-pressure, not deadlock)
     "resnet9-64-small-buffers": partial(
-        _network, "resnet9", hermes(), ONCHIP, replicate=True, inferences=3,
-        input_buffer_vectors=1, activation_buffer_vectors=100, psum_buffer_vectors=1,
-        residual_buffer_vectors=96),
+        _network, "resnet9", _buffers(input_vectors=1, activation_vectors=100, psum_vectors=1,
+                                      residual_vectors=96),
+        ONCHIP, replicate=True, inferences=3),
     "resnet9-64-small-buffers-single": partial(
-        _network, "resnet9", hermes(), ONCHIP, replicate=False, inferences=2,
-        input_buffer_vectors=1, activation_buffer_vectors=67, psum_buffer_vectors=1),
+        _network, "resnet9", _buffers(input_vectors=1, activation_vectors=67, psum_vectors=1),
+        ONCHIP, replicate=False, inferences=2),
     # waiters for the same buffer slot: served in the order they came (they were ordered by
     # memory address before, and this run's makespan depended on the process)
     "lstm-64-small-buffers-onchip": partial(
-        _network, "lstm-ptb", hermes(), ONCHIP, replicate=True, inferences=4,
-        input_buffer_vectors=1, activation_buffer_vectors=1, psum_buffer_vectors=1),
+        _network, "lstm-ptb", _buffers(input_vectors=1, activation_vectors=1, psum_vectors=1),
+        ONCHIP, replicate=True, inferences=4),
     # global drift compensation during the run
     "resnet9-64-gdc-onchip": partial(
         _network, "resnet9", hermes(), ONCHIP, replicate=True, inferences=2,

@@ -1,0 +1,72 @@
+"""One configuration story: ``simulate`` and ``simulate_timing`` time the same design, and the
+host link and buffer depths are chip spec fields, set like any other (files, ``--set``,
+sweeps, the library)."""
+
+import json
+
+from chipsim import RunConfig, apply_settings, simulate
+from chipsim.cli import main
+from chipsim.explore.grid import grid_points, parse_axis
+from chipsim.mapping import mapping_from_dict
+from chipsim.models import resolve_model
+from chipsim.spec import hermes
+from chipsim.timing import TimingConfig
+from chipsim.timing.run import simulate_timing
+
+
+def _timing_of(report, layers, chip):
+    mapping = mapping_from_dict(report.data["mapping"], layers, chip)
+    return simulate_timing(mapping, layers, chip)  # its defaults: RunConfig()'s design
+
+
+def test_simulate_timing_defaults_time_what_simulate_times():
+    model = resolve_model("resnet9")
+    layers = tuple(model.workload.lowered())
+    chip = hermes()
+    report = simulate(model, chip, config=RunConfig(accuracy=False))
+    direct = _timing_of(report, layers, chip)
+    t = report.data["timing"]
+    assert direct.transport == t["transport"] == RunConfig().transport
+    assert direct.inferences == t["inferences"]
+    assert direct.latency_ps / 1e3 == t["latency_ns"]
+    assert direct.throughput_inf_per_s == t["throughput_inf_per_s"]
+    assert direct.counts.mvms / direct.inferences == t["mvms_per_inference"]
+
+
+def test_timing_config_of_a_run_config():
+    run = RunConfig(transport="offchip", inferences=7, gdc_interval_us=5.0,
+                    granularity="window")
+    cfg = TimingConfig.of(run, timeline=False)
+    assert (cfg.transport.value, cfg.inferences, cfg.gdc_interval_us, cfg.granularity,
+            cfg.timeline) == ("offchip", 7, 5.0, "window", False)
+
+
+def test_host_link_and_buffers_are_settings():
+    chip, _ = apply_settings(hermes(), RunConfig(), {
+        "host.bandwidth_gbps": 25.6, "host.latency_ns": 50, "buffers.psum_vectors": 4,
+        "buffers.activation_vectors": 300})
+    assert chip.host.bandwidth_gbps == 25.6 and chip.host.latency_ns == 50.0
+    assert chip.buffers.psum_vectors == 4 and chip.buffers.activation_vectors == 300
+    points = grid_points(hermes(), RunConfig(), [parse_axis("host.bandwidth_gbps=6.4,25.6"),
+                                                  parse_axis("buffers.input_vectors=1,8")])
+    assert [(p.chip.host.bandwidth_gbps, p.chip.buffers.input_vectors) for p in points] == [
+        (6.4, 1), (6.4, 8), (25.6, 1), (25.6, 8)]
+
+
+def _offchip_latency(capsys, *sets):
+    args = ["run", "lstm-ptb", "--transport", "offchip", "--no-accuracy", "--inferences", "2",
+            "--quiet", "--json"]
+    for item in sets:
+        args += ["--set", item]
+    assert main(args) == 0
+    return json.loads(capsys.readouterr().out)["latency_ns"]
+
+
+def test_cli_set_host_link_changes_the_offchip_latency(capsys):
+    base = _offchip_latency(capsys)
+    slow = _offchip_latency(capsys, "host.latency_ns=2000")
+    narrow = _offchip_latency(capsys, "host.bandwidth_gbps=1.6")
+    assert slow > base and narrow > base
+    assert main(["run", "--no-accuracy", "--quiet", "--set", "buffers.psum_vectors=0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "buffers.psum_vectors" in err
