@@ -1,6 +1,5 @@
 """One YAML reading for spec files, mapping files and --set/--grid values: YAML 1.2 numbers."""
 
-import doctest
 import math
 
 import pytest
@@ -8,7 +7,6 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-import chipsim.yamltext
 from chipsim.cli import main
 from chipsim.spec import SpecError, hermes, load_chip, override
 from chipsim.yamltext import load_yaml, parse_scalar
@@ -58,6 +56,3 @@ def test_sweep_grid_of_0x10_names_the_grid(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "chip.grid=0x10" in err and "grid[0]" in err
 
-
-def test_module_examples():
-    assert doctest.testmod(chipsim.yamltext, raise_on_error=False).failed == 0

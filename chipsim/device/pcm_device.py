@@ -171,8 +171,9 @@ class PCMDevice:
         Examples
         --------
         >>> from chipsim.spec import DeviceModel, DeviceSpec
-        >>> make_device(DeviceSpec(model=DeviceModel.PCM_LIKE), 2).polarity_g_max_us
-        50.0
+        >>> dev = make_device(DeviceSpec(model=DeviceModel.PCM_LIKE), 2)
+        >>> dev.g_max_us, dev.elements, dev.polarity_g_max_us  # two devices share the range
+        (12.5, 2, 25.0)
         """
         return self.g_max_us * self.elements
 

@@ -60,8 +60,10 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
 
     Examples
     --------
-    >>> from chipsim.report.html import render_html  # doctest: +SKIP
-    >>> "<img" in render_html(report.data, render_figures(report.data))  # doctest: +SKIP
+    >>> from chipsim import RunConfig, simulate
+    >>> from chipsim.report.figures import render_figures
+    >>> report = simulate("resnet9", config=RunConfig(accuracy=False, inferences=1))
+    >>> "<img" in render_html(report.data, render_figures(report.data))
     True
     """
     p = data.get("provenance") or {}

@@ -40,8 +40,9 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
 
     Examples
     --------
-    >>> from chipsim.report.markdown import render_markdown  # doctest: +SKIP
-    >>> render_markdown(report.data, ["core_grid"]).startswith("# chipsim report")  # doctest: +SKIP
+    >>> from chipsim import RunConfig, simulate
+    >>> report = simulate("resnet9", config=RunConfig(accuracy=False, inferences=1))
+    >>> render_markdown(report.data, ["core_grid"]).startswith("# chipsim report")
     True
     """
     p = data.get("provenance") or {}

@@ -8,9 +8,13 @@ replaced.
 
 Examples
 --------
->>> from chipsim.report.writer import write_report  # doctest: +SKIP
->>> write_report(report, "reports/example")  # doctest: +SKIP
-PosixPath('reports/example')
+>>> import tempfile, pathlib
+>>> from chipsim import RunConfig, simulate
+>>> report = simulate("resnet9", config=RunConfig(accuracy=False, inferences=1))
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     out = write_report(report, pathlib.Path(tmp) / "example")
+...     sorted(p.name for p in out.iterdir())
+['figures', 'report.html', 'report.json', 'report.md']
 """
 
 from __future__ import annotations

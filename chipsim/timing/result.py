@@ -2,9 +2,14 @@
 
 Examples
 --------
->>> from chipsim.timing import simulate_timing  # doctest: +SKIP
->>> r = simulate_timing(mapping, layers, chip)  # doctest: +SKIP
->>> r.summary()["latency_ns"]  # doctest: +SKIP
+>>> from chipsim.mapping import map_workload
+>>> from chipsim.spec import hermes
+>>> from chipsim.timing import simulate_timing
+>>> from chipsim.workload.lowered import LoweredLayer
+>>> layers, chip = [LoweredLayer("fc", "linear", 256, 256, 1)], hermes()
+>>> r = simulate_timing(map_workload(layers, chip), layers, chip)
+>>> r.summary()["inferences"], r.summary()["latency_ns"] > 0
+(4, True)
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ def _perturbed(table, use_case, factor):
 
 
 @pytest.mark.parametrize("held", USE_CASES)
+@pytest.mark.slow
 def test_a_fold_never_sees_its_held_out_use_case(run_cache, held_out, held):
     table = load_table1()
     fold = next(f for f in held_out if f.held_out == held)

@@ -2,10 +2,14 @@
 
 import json
 
+import pytest
+
 from chipsim.calibration import load_table1
 from chipsim.calibration.usecases import use_case_metrics
 from chipsim.calibration.validate import rows_from_runs
 from chipsim.cli import main
+
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
 
 
 def test_all_24_cells_within_tolerance_from_one_parameter_set(use_case_runs):

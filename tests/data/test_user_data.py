@@ -27,6 +27,7 @@ def _task_file(tmp_path, task, samples):
     return path
 
 
+@pytest.mark.slow
 def test_cli_data_file_scores_as_the_built_in_task(tmp_path, capsys):
     """The task's own samples in a file give the task's scores, bit for bit."""
     path = _task_file(tmp_path, "resnet9", 50)
@@ -41,6 +42,7 @@ def test_cli_data_file_scores_as_the_built_in_task(tmp_path, capsys):
         assert own[key] == task[key], key
 
 
+@pytest.mark.slow
 def test_simulate_sequence_data_scores_bits_per_character(tmp_path):
     model = resolve_model("lstm-ptb")
     cfg = RunConfig(samples=3, instances=2, timing=False)

@@ -13,6 +13,8 @@ from chipsim.explore.executors import DaskExecutor
 
 from .conftest import SWEEP
 
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
+
 
 def _records(out):
     recs = {}

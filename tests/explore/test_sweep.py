@@ -6,12 +6,16 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from chipsim.cli import main
 from chipsim.cost.energy import STATIC_COMPONENTS
 from chipsim.explore import worker
 from chipsim.explore.sweep import SWEEP_FORMAT
 
 from .conftest import SWEEP
+
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
 
 
 def _points(out):
@@ -131,6 +135,7 @@ def test_a_failing_point_is_recorded_and_retried(tmp_path, monkeypatch, capsys):
     assert rec["status"] == "infeasible"
 
 
+@pytest.mark.slow
 def test_kill_and_resume_gives_the_uninterrupted_table(reference, tmp_path):
     """Serial, killed after its first point file, resumed: the table of the pool run."""
     out = tmp_path / "resumed"

@@ -16,6 +16,8 @@ from chipsim.mapping import map_workload
 from chipsim.models import resolve_model
 from chipsim.spec import hermes
 
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
+
 
 @pytest.fixture(scope="module")
 def resnet9_instance():

@@ -15,6 +15,8 @@ from chipsim.mapping import map_workload
 from chipsim.models import resolve_model
 from chipsim.spec import hermes, override
 
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
+
 SAMPLES = 150
 YEAR_S = 365 * 86400.0
 

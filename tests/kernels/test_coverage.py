@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

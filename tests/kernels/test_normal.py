@@ -7,7 +7,6 @@ pure-Python coverage run (NUMBA_DISABLE_JIT=1, tests/kernels/test_coverage.py) d
 small exactness tests run there too.
 """
 
-import doctest
 import math
 
 import numba
@@ -23,11 +22,6 @@ from chipsim.kernels.normal import ZIGGURAT_R, key_from, ziggurat_tables
 many_draws = pytest.mark.many_draws
 
 KEY = 0x0123456789ABCDEF
-
-
-def test_docstring_examples():
-    result = doctest.testmod(normal, raise_on_error=False)
-    assert result.failed == 0 and result.attempted > 0
 
 
 def test_tables_have_equal_areas_and_cover_the_density():

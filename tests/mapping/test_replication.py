@@ -85,6 +85,7 @@ def test_no_spare_cores_means_no_replicas(lstm_layers):
     assert plan.replicas == (1, 1, 1) and plan.throughput_after == plan.throughput_before
 
 
+@pytest.mark.slow
 def test_more_spare_cores_never_lower_the_planned_throughput(resnet9_layers):
     bottleneck = [max(plan_replication(resnet9_layers, (256, 256), spare_cores=s,
                                        costs=HERMES).stage_ps) for s in range(0, 217, 3)]

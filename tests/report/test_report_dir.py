@@ -14,6 +14,8 @@ from chipsim.report import writer as writer_mod
 
 from .conftest import run_cli
 
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
+
 
 class _Images(html.parser.HTMLParser):
     def __init__(self):

@@ -25,6 +25,8 @@ from chipsim.spec import FaultSpec, dump_chip, hermes
 from chipsim.timing import TimingConfig, TransportMode
 from chipsim.timing.run import plan_of
 
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
+
 #: layer-pipelined transport: partial sums, activations and residuals all use the links
 CONFIG = RunConfig(samples=100, instances=1, batch=50, transport="onchip", replicate=False,
                    inferences=1, seed=0)

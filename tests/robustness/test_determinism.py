@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from chipsim.functional.executor import ChipInstance
 from chipsim.mapping import map_workload
@@ -38,6 +39,7 @@ def _stable(report_dir) -> str:
     return json.dumps(data, indent=1)
 
 
+@pytest.mark.slow
 def test_same_command_same_report(tiny_lstm, tmp_path, cli):
     outs = [tmp_path / "a", tmp_path / "b"]
     for out in outs:
@@ -86,6 +88,7 @@ def _records(out):
     return recs
 
 
+@pytest.mark.slow
 def test_sweep_points_do_not_depend_on_the_number_of_workers(tiny_lstm, tmp_path, cli):
     argv = ["sweep", tiny_lstm, "--grid", "faults.stuck_fraction=0,0.05", "--samples", "2",
             "--instances", "1", "--set", "run.inferences=1", "--quiet"]

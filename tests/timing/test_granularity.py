@@ -65,6 +65,7 @@ COMPUTE = ("mvms", "gdc_mvms", "pwm_row_phases", "array_cell_phases", "adc_conve
 
 
 @pytest.mark.parametrize("replicate", [False, True])
+@pytest.mark.slow
 def test_resnet32_on_chip_is_faster_with_window_granularity(replicate):
     wl, chip = build("resnet32", rng=np.random.default_rng(0)), hermes256()
     layers = wl.lowered()

@@ -7,6 +7,8 @@ import pytest
 from chipsim.models import models_dir, resolve_model
 from chipsim.train.evaluate import software_metric
 
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
+
 
 @pytest.mark.parametrize("stem", ["resnet9-plain", "resnet9-hwa", "lstm-ptb-plain",
                                   "lstm-ptb-hwa"])

@@ -8,6 +8,8 @@ import pytest
 from chipsim.models import models_dir, resolve_model
 from chipsim.train.__main__ import main
 
+pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
+
 
 @pytest.mark.parametrize("model, batch", [("resnet9", "8"), ("lstm-ptb", "4")])
 def test_a_few_plain_steps_lower_the_loss(tmp_path, model, batch):
