@@ -1,4 +1,10 @@
-"""``chipsim map``: partition, (replicate) and place a zoo network on a chip."""
+"""``chipsim map``: partition, (replicate) and place a network on a chip.
+
+MODEL is resolved as ``chipsim run`` resolves it (a zoo name with its shipped weights by
+default, ``--weights`` as there; a ``.npz`` or ``.onnx`` file), the chip from ``--chip`` and
+``--set`` (chip spec fields and ``chip.cores``, :mod:`chipsim.settings`), and the layers are
+replicated onto spare cores by default, as ``chipsim run`` maps them with its default on-chip
+transport (``--no-replicate``: one copy of each layer, the chip as built)."""
 
 from __future__ import annotations
 
@@ -13,7 +19,9 @@ __all__ = ["add_parser", "run"]
 
 EXAMPLE = """examples:
   chipsim map resnet9
-  chipsim map resnet9 --chip hermes --replicate --json
+  chipsim map resnet9 --chip hermes --no-replicate --json
+  chipsim map resnet9 --set chip.cores=128 --set core.read_mode=1ph
+  chipsim map resnet32 --chip hermes256 --weights random
   chipsim map lstm-ptb --chip my_chip.yaml --exclude 0,7 --out mappings/lstm"""
 
 
@@ -29,11 +37,21 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
             "travel few hops. Prints a per-layer table (or JSON); --out writes mapping.yaml and "
             "core_grid.png."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="zoo network as in the chip paper (e.g. "
-                   "resnet9, lstm-ptb, resnet32), or a .npz weights or .onnx file")
+    p.add_argument("model", metavar="MODEL", help="zoo network (resnet9, lstm-ptb, resnet32) "
+                   "with its shipped weights, or a .npz weights or .onnx file")
     p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
-    p.add_argument("--replicate", action="store_true",
-                   help="copy the slowest layers onto spare cores (pipelined mode)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="chip spec field (core.read_mode=1ph, chip.cores=128); repeatable")
+    p.add_argument("--weights", default="hwa", metavar="hwa|plain|random|PATH",
+                   help="weights of a zoo network, as chipsim run takes them (default hwa; "
+                   "random: the zoo network as the chip paper sized it, e.g. ResNet-9 on "
+                   "3-channel images)")
+    rep = p.add_mutually_exclusive_group()
+    rep.add_argument("--replicate", dest="replicate", action="store_true", default=True,
+                     help="copy the slowest layers onto spare cores (default; pipelined mode, "
+                     "as chipsim run maps with on-chip transport)")
+    rep.add_argument("--no-replicate", dest="replicate", action="store_false",
+                     help="one copy of each layer (the chip as built, off-chip transport)")
     p.add_argument("--exclude", default="", metavar="IDS",
                    help="comma-separated core ids never to use (e.g. dead cores)")
     p.add_argument("--seed", type=int, default=0, help="placement search seed (default 0)")
@@ -42,19 +60,32 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.set_defaults(run=run)
 
 
-def _workload_layers(model: str) -> tuple[str, tuple[Any, ...]]:
-    """Name and lowered layers of ``model``: a zoo network as the chip paper sized it (e.g.
-    ResNet-9 on 3-channel 32 × 32 images), or a weights (.npz) or ONNX file (e.g. the shipped
-    1-channel ResNet-9, ``models/resnet9-hwa.npz``)."""
-    from ..workload import ZOO, build
+def _workload_layers(model: str, weights: str) -> tuple[str, tuple[Any, ...]]:
+    """Name and lowered layers of ``model`` as ``chipsim run`` resolves it
+    (:func:`chipsim.models.resolve_model`)."""
+    from ..models import resolve_model
 
-    if model in ZOO:
-        workload = build(model)
-    else:
-        from ..models import resolve_model
-
-        workload = resolve_model(model).workload
+    workload = resolve_model(model, weights).workload
     return getattr(workload, "name", model) or model, tuple(workload.lowered())
+
+
+def _chip(args: argparse.Namespace) -> Any:
+    """The chip of ``--chip`` with every ``--set`` applied in order."""
+    from ..errors import ChipsimError
+    from ..settings import parse_setting
+    from ..spec import SpecError, override, resolve_chip
+
+    chip = resolve_chip(args.chip)
+    for item in args.sets:
+        key, value = parse_setting(item)
+        if key.startswith("run."):
+            raise ChipsimError(f"--set {item!r}: chipsim map takes chip settings only (run "
+                               "options belong to chipsim run)")
+        try:
+            chip = override(chip, key, value)
+        except SpecError as exc:
+            raise ChipsimError(f"--set {exc}") from None
+    return chip
 
 
 def _parse_exclude(text: str) -> tuple[int, ...]:
@@ -80,11 +111,9 @@ def run(args: argparse.Namespace) -> int:
         replication_plan,
         save_mapping,
     )
-    from ..spec import resolve_chip
-
-    chip = resolve_chip(args.chip)
+    chip = _chip(args)
     exclude = _parse_exclude(args.exclude)
-    name, layers = _workload_layers(args.model)
+    name, layers = _workload_layers(args.model, args.weights)
     m = map_workload(layers, chip, replicate=args.replicate, exclude=exclude, seed=args.seed,
                      workload_name=name)
     base = sum(ly.blocks for ly in m.layers)
@@ -135,11 +164,15 @@ def run(args: argparse.Namespace) -> int:
         reps = ", ".join(f"{n} ×{m.layer(n).replicas}" for n in plan.replicated_layers)
         print(f"replicated: {reps or 'none'}; idle cores: "
               f"{chip.n_cores - len(m.excluded_cores) - m.cores_used}")
-    print(f"pipeline throughput (MVM-limited, {mvm_ns:g} ns per MVM): "
-          f"{plan.throughput_before:.6g} → {plan.throughput_after:.6g} inferences per MVM "
-          f"time = {before_s:,.0f} → {after_s:,.0f} inferences/s")
-    print(f"predicted pipeline throughput (slowest stage counting MVM, LDPU and link time): "
-          f"{predicted[0]:,.0f} → {predicted[1]:,.0f} inferences/s")
+    if args.replicate:
+        print(f"pipeline throughput, one copy of each layer → replicated: {before_s:,.0f} → "
+              f"{after_s:,.0f} inferences/s counting MVMs only ({mvm_ns:g} ns each); "
+              f"{predicted[0]:,.0f} → {predicted[1]:,.0f} predicted counting MVM, LDPU and "
+              "link time (chipsim run simulates it)")
+    else:
+        print(f"pipeline throughput: {before_s:,.0f} inferences/s counting MVMs only "
+              f"({mvm_ns:g} ns each); {predicted[0]:,.0f} predicted counting MVM, LDPU and "
+              "link time (chipsim run simulates it; --replicate uses the spare cores)")
     for what, path in written.items():
         print(f"wrote {what}: {path}")
     return 0

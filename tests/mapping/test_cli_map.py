@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from chipsim import workload
 from chipsim.cli import main
 from chipsim.mapping import load_mapping
+from chipsim.models import resolve_model
 
 
 def run_json(capsys, *argv):
@@ -15,7 +15,7 @@ def run_json(capsys, *argv):
 
 
 def test_resnet9_on_hermes(capsys):
-    out = run_json(capsys, "resnet9")
+    out = run_json(capsys, "resnet9", "--no-replicate")
     assert out["cores_used"] == 40
     assert [ly["cores"] for ly in out["layers"]] == [1, 2, 4, 4, 4, 8, 8, 8, 1]
     assert out["layers"][5] == {"name": "conv5", "rows": 2016, "cols": 224, "vectors": 64,
@@ -27,12 +27,12 @@ def test_resnet9_on_hermes(capsys):
 def test_shipped_weights_file_maps_its_one_channel_network(capsys):
     from chipsim.models import models_dir
 
-    out = run_json(capsys, str(models_dir() / "resnet9-hwa.npz"))
+    out = run_json(capsys, str(models_dir() / "resnet9-hwa.npz"), "--no-replicate")
     assert (out["layers"][0]["rows"], out["cores_used"]) == (9, 40)  # 3·3·1 inputs
 
 
 def test_lstm_ptb_on_hermes(capsys):
-    out = run_json(capsys, "lstm-ptb")
+    out = run_json(capsys, "lstm-ptb", "--no-replicate")
     assert out["cores_used"] == 26
     assert [(ly["name"], ly["rows"], ly["cols"], ly["cores"]) for ly in out["layers"]] == [
         ("lstm.input", 128, 2016, 8), ("lstm.hidden", 504, 2016, 16), ("fc", 504, 50, 2)]
@@ -53,7 +53,7 @@ def test_table_and_out_dir(capsys, tmp_path):
     assert "conv5" in text and "2016×224" in text and "cores used: 64 of 64" in text
     assert "replicated: conv0 ×5" in text
     assert (tmp_path / "o" / "core_grid.png").stat().st_size > 1000
-    layers = workload.build("resnet9").lowered()
+    layers = resolve_model("resnet9").workload.lowered()
     from chipsim.spec import hermes
     m = load_mapping(tmp_path / "o" / "mapping.yaml", layers, hermes())
     assert m.cores_used == 64 and m.workload == "resnet9"
@@ -84,4 +84,31 @@ def test_user_errors(capsys, argv, needle):
 def test_help_has_an_example(capsys):
     with pytest.raises(SystemExit):
         main(["map", "--help"])
-    assert "chipsim map resnet9 --chip hermes --replicate --json" in capsys.readouterr().out
+    assert "chipsim map resnet9 --chip hermes --no-replicate --json" in capsys.readouterr().out
+
+
+def test_resolves_the_model_and_replicates_as_run_does(capsys):
+    """By default the shipped 1-channel ResNet-9, replicated: the mapping chipsim run uses."""
+    out = run_json(capsys, "resnet9")
+    assert out["layers"][0]["rows"] == 9 and out["replicate"] and out["cores_used"] == 64
+    zoo = run_json(capsys, "resnet9", "--weights", "random", "--no-replicate")
+    assert zoo["layers"][0]["rows"] == 27  # the chip paper's 3-channel network
+
+
+def test_set_changes_the_chip(capsys):
+    out = run_json(capsys, "resnet9", "--set", "chip.cores=128", "--set", "core.read_mode=1ph")
+    assert out["n_cores"] == 128 and out["cores_used"] > 64
+    assert main(["map", "resnet9", "--set", "run.seed=1"]) == 2
+    assert "chip settings only" in capsys.readouterr().err
+    assert main(["map", "resnet9", "--set", "core.adc_bit=3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "core.adc_bit" in err and "adc_bits" in err
+
+
+def test_throughput_is_printed_readably(capsys):
+    assert main(["map", "resnet9", "--no-replicate"]) == 0
+    text = capsys.readouterr().out
+    assert "pipeline throughput: 1,878 inferences/s" in text and "→" not in text
+    assert "e-0" not in text and "0.000" not in text
+    assert main(["map", "resnet9"]) == 0
+    assert "1,878 → 9,390 inferences/s" in capsys.readouterr().out
