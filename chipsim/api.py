@@ -13,13 +13,15 @@ records both counts.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -93,7 +95,8 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
              mapping: Mapping | None = None,
              config: RunConfig | None = None, *, task: str | None = None,
              data: Dataset | str | os.PathLike[str] | None = None,
-             command: str | None = None, progress: Callable | None = None,
+             t_sweep: Sequence[float] | None = None, command: str | None = None,
+             progress: Callable | None = None,
              programmed: Programmed | None = None) -> Report:
     """Map ``workload`` on ``chip`` (unless ``mapping`` is given), score and time it.
 
@@ -117,6 +120,12 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         :class:`~chipsim.data.user.Dataset` or a data file (``.npz`` with ``x``, ``y`` and
         optionally ``x_calib``; :mod:`chipsim.data.user`). Without ``task`` and ``data``, no
         accuracy is measured.
+    t_sweep
+        Times since programming (s) at which to measure the accuracy too: the same chip
+        instances, programmed once and read again at each time (so the points differ by
+        drift and read noise only), in the report's ``accuracy_vs_time`` section (a row per
+        time: ``t_seconds``, ``chip_mean``, ``chip_ci95``, ``software``, ``chip``,
+        ``reused_instances``). Needs the accuracy measurement.
     command
         The command line, recorded in the provenance.
     progress
@@ -154,6 +163,9 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         elif task is not None:
             samples = task_dataset(task, config.samples)
     measure = samples is not None
+    times = _times(t_sweep, measure)
+    if times and programmed is None:
+        programmed = Programmed()  # the sweep reads the same instances again
     sequential = config.ci_width is not None and measure
     if sequential and config.instances < 2:
         raise ChipsimError(f"run.ci_width (--ci-width): needs at least 2 chip instances (one "
@@ -207,6 +219,35 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         "numpy": np.__version__,
         "volatile_fields": list(VOLATILE_FIELDS),
     }
-    return Report.build(provenance=provenance, chip=chip, config=config, workload=workload,
-                        mapping=mapping, mapping_dict=mapping_to_dict(mapping),
-                        accuracy=accuracy, timing=timing)
+    report = Report.build(provenance=provenance, chip=chip, config=config, workload=workload,
+                          mapping=mapping, mapping_dict=mapping_to_dict(mapping),
+                          accuracy=accuracy, timing=timing)
+    if not times:
+        return report
+    wrap = progress or (lambda it, **_: it)
+    rows = []
+    for t in wrap(times, desc="t sweep"):
+        acc = accuracy
+        if t != config.t_seconds:
+            cfg = dataclasses.replace(config, t_seconds=t, timing=False)
+            acc = simulate(workload, chip, mapping, cfg, data=samples, progress=progress,
+                           programmed=programmed).data["accuracy"]
+        rows.append({"t_seconds": t, "chip_mean": acc["chip_mean"],
+                     "chip_ci95": list(acc["chip_ci95"]), "software": acc["software"],
+                     "chip": list(acc["chip"]), "reused_instances": acc["reused_instances"]})
+    return report.with_section("accuracy_vs_time", rows)
+
+
+def _times(t_sweep: Sequence[float] | None, measure: bool) -> list[float]:
+    """The distinct times of ``t_sweep``, ascending; a bad one is a :class:`ChipsimError`."""
+    if not t_sweep:
+        return []
+    if not measure:
+        raise ChipsimError("t_sweep: needs the accuracy measurement (a model with a built-in "
+                           "task or data, and config.accuracy)")
+    out = []
+    for t in t_sweep:
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t < math.inf:
+            raise ChipsimError(f"t_sweep: times must be finite numbers >= 0 (s), got {t!r}")
+        out.append(float(t))
+    return sorted(set(out))

@@ -4,8 +4,11 @@ sweeps, the library)."""
 
 import json
 
+import pytest
+
 from chipsim import RunConfig, apply_settings, simulate
 from chipsim.cli import main
+from chipsim.errors import ChipsimError
 from chipsim.explore.grid import grid_points, parse_axis
 from chipsim.mapping import mapping_from_dict
 from chipsim.models import resolve_model
@@ -70,3 +73,22 @@ def test_cli_set_host_link_changes_the_offchip_latency(capsys):
     assert main(["run", "--no-accuracy", "--quiet", "--set", "buffers.psum_vectors=0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "buffers.psum_vectors" in err
+
+
+def test_simulate_measures_accuracy_against_time_in_the_library():
+    cfg = RunConfig(samples=50, instances=2, timing=False)
+    report = simulate("resnet9", config=cfg, t_sweep=[86400, 60, 3600, 60])
+    rows = report.data["accuracy_vs_time"]
+    assert [r["t_seconds"] for r in rows] == [60.0, 3600.0, 86400.0]
+    assert rows[1]["chip_mean"] == report.data["accuracy"]["chip_mean"]  # 3600 s: the run's
+    assert [r["reused_instances"] for r in rows] == [2, 0, 2]  # programmed once
+    alone = simulate("resnet9", config=RunConfig(samples=50, instances=2, timing=False,
+                                                 t_seconds=60)).data["accuracy"]
+    assert rows[0]["chip"] == alone["chip"]  # reading again = programming anew
+
+
+def test_bad_t_sweep_is_a_one_line_error():
+    with pytest.raises(ChipsimError, match="t_sweep: times must be finite numbers >= 0"):
+        simulate("resnet9", config=RunConfig(samples=50, timing=False), t_sweep=[-1])
+    with pytest.raises(ChipsimError, match="t_sweep: needs the accuracy measurement"):
+        simulate("resnet9", config=RunConfig(accuracy=False, timing=False), t_sweep=[60])

@@ -299,36 +299,6 @@ def _source(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- running
-def _accuracy_vs_time(resolved: Any, data: Any, chip: Any, report: Any, config: Any,
-                      times: list[float], progress: Any, programmed: Any
-                      ) -> list[dict[str, Any]]:
-    """Chip accuracy at each time since programming, on the report's mapping and instances.
-
-    The chip instances of the report's run are read again at every time (programmed once:
-    ``programmed``), so the points differ by drift (and read noise) only; each row says how
-    many instances it reused.
-    """
-    import dataclasses
-
-    from ..api import simulate
-    from ..mapping import mapping_from_dict
-
-    layers = tuple(resolved.workload.lowered())
-    mapping = mapping_from_dict(report.data["mapping"], layers, chip)
-    wrap = progress or (lambda it, **_: it)
-    rows = []
-    for t in wrap(times, desc="t sweep"):
-        acc = report.data["accuracy"]
-        if t != config.t_seconds:
-            cfg = dataclasses.replace(config, t_seconds=t, timing=False)
-            acc = simulate(resolved.workload, chip, mapping, cfg, task=resolved.task, data=data,
-                           progress=progress, programmed=programmed).data["accuracy"]
-        rows.append({"t_seconds": t, "chip_mean": acc["chip_mean"],
-                     "chip_ci95": list(acc["chip_ci95"]), "software": acc["software"],
-                     "chip": list(acc["chip"]), "reused_instances": acc["reused_instances"]})
-    return rows
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
     import json
@@ -336,7 +306,6 @@ def run(args: argparse.Namespace) -> int:
     from ..api import simulate
     from ..data.user import load_data
     from ..errors import ChipsimError
-    from ..functional.accuracy import Programmed
     from ..mapping import load_mapping
     from ..models import resolve_model
     from ..report import check_output_dir, flat_summary, write_report
@@ -360,15 +329,10 @@ def run(args: argparse.Namespace) -> int:
     if args.mapping:
         mapping = load_mapping(args.mapping, tuple(resolved.workload.lowered()), chip)
     progress = _progress(args.quiet)
-    programmed = Programmed() if times else None  # --t-sweep reads the same instances again
     report = simulate(resolved.workload, chip, mapping, config, task=resolved.task, data=data,
-                      command=_command(args), progress=progress, programmed=programmed)
+                      t_sweep=times, command=_command(args), progress=progress)
     report = report.with_section("workload", {**report.data["workload"],
                                               "source": _source(resolved.source)})
-    if times:
-        report = report.with_section(
-            "accuracy_vs_time", _accuracy_vs_time(resolved, data, chip, report, config, times,
-                                                  progress, programmed))
     written = str(write_report(report, args.out)) if args.out else None
     if args.json:
         print(json.dumps({**flat_summary(report.data), "report_dir": written}))
