@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from .spec._fields import spec_field, validate
 
-__all__ = ["RunConfig"]
+__all__ = ["RunConfig", "TransportMode"]
+
+
+class TransportMode(enum.Enum):
+    """How activations travel between weight layers."""
+
+    OFFCHIP = "offchip"
+    """As the chip was built ([LG] §V): each layer's outputs leave the chip; pooling, padding,
+    residual sums' inputs and the next layer's input vectors come back from the host (FPGA).
+    Layers run one after the other (a barrier per layer) and inferences one after another."""
+    ONCHIP = "onchip"
+    """Layer-pipelined over the network ([LG] §VI, the authors' next step): outputs go from
+    the producing cores to the consuming cores' activation buffers, pooling in the LDPU,
+    inferences back to back. The network input and the final outputs still cross the
+    off-chip path."""
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +56,10 @@ class RunConfig:
                            "read noise", lo=0)
     t_seconds: float = spec_field(3600.0, "time since programming (s)", lo=0.0)
     gdc: bool = spec_field(True, "global drift compensation per core")
-    transport: str = spec_field("onchip", "activations between layers: 'onchip' "
-                                "(layer-pipelined) or 'offchip' (through the host, as built)",
-                                choices=("onchip", "offchip"))
+    transport: TransportMode = spec_field(
+        TransportMode.ONCHIP, "activations between layers: 'onchip' (layer-pipelined) or "
+        "'offchip' (through the host, as built); the name is taken too",
+        choices=tuple(TransportMode))
     replicate: bool | None = spec_field(
         None, "copy bottleneck layers onto spare cores; None = with onchip transport")
     accuracy: bool = spec_field(True, "measure accuracy (needs the model's task data)")
@@ -67,9 +84,13 @@ class RunConfig:
         "TimingConfig.granularity)", choices=("row", "window"))
 
     def __post_init__(self) -> None:
+        if isinstance(self.transport, str) and self.transport in {m.value for m in
+                                                                   TransportMode}:
+            object.__setattr__(self, "transport", TransportMode(self.transport))
         validate(self)
 
     @property
     def replicated(self) -> bool:
         """Whether the mapping replicates layers."""
-        return self.transport == "onchip" if self.replicate is None else self.replicate
+        return (self.transport is TransportMode.ONCHIP if self.replicate is None
+                else self.replicate)

@@ -95,11 +95,11 @@ def apply_setting(chip: Any, config: Any, key: str, value: Any) -> tuple[Any, An
         is not allowed.
     """
     from .config import RunConfig
-    from .spec import SpecError, from_dict, override
+    from .spec import SpecError, from_dict, override, to_dict
 
     if key.startswith("run."):
         field = key.removeprefix("run.")
-        data = {**dataclasses.asdict(config), field: value}
+        data = {**to_dict(config), field: value}
         return chip, from_dict(RunConfig, data, "run")
     try:
         return override(chip, key, value), config

@@ -29,7 +29,7 @@ def test_simulate_timing_defaults_time_what_simulate_times():
     report = simulate(model, chip, config=RunConfig(accuracy=False))
     direct = _timing_of(report, layers, chip)
     t = report.data["timing"]
-    assert direct.transport == t["transport"] == RunConfig().transport
+    assert direct.transport == t["transport"] == RunConfig().transport.value
     assert direct.inferences == t["inferences"]
     assert direct.latency_ps / 1e3 == t["latency_ns"]
     assert direct.throughput_inf_per_s == t["throughput_inf_per_s"]

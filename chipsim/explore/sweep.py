@@ -145,6 +145,7 @@ class SweepSpec:
         """The content of ``sweep.json`` (JSON-ready); equal for equal sweeps."""
         from .. import __version__
         from ..api import spec_hash
+        from ..spec import to_dict
 
         chip, config = self.base()
         points = self.points() if points is None else points
@@ -160,7 +161,7 @@ class SweepSpec:
             "instances": self.instances,
             "base_spec_hash": spec_hash(chip),
             # without a target, as before run.ci_width existed (older sweeps still resume)
-            "base_config": {k: v for k, v in dataclasses.asdict(config).items()
+            "base_config": {k: v for k, v in to_dict(config).items()
                             if not (k == "ci_width" and v is None)},
             "points": [{"index": p.index, "id": point_id(p.settings), "settings": p.settings}
                        for p in points],

@@ -9,7 +9,6 @@ figures are rendered from it alone, so ``chipsim report DIR`` can redraw them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +59,7 @@ class Report:
             "provenance": provenance,
             "summary": summary,
             "chip": to_dict(chip),
-            "config": dataclasses.asdict(config),
+            "config": to_dict(config),
             "workload": {"name": workload.name, "architecture": workload.architecture,
                          "weights": workload.num_weights,
                          "layers": len(workload.lowered())},
@@ -177,7 +176,7 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
         **_area(chip),
         "t_seconds": config.t_seconds,
         "gdc": config.gdc,
-        "transport": config.transport,
+        "transport": config.transport.value,
         "faults": to_dict(chip.faults),
     }
     if accuracy is not None:

@@ -10,9 +10,9 @@ Examples
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from ..config import TransportMode
 from ..errors import ChipsimError
 from ..spec._fields import spec_field, validate
 
@@ -21,20 +21,6 @@ __all__ = ["TimingError", "TransportMode", "TimingConfig", "GRANULARITIES"]
 
 class TimingError(ChipsimError):
     """A timing run that cannot be set up (mapping, buffers or options that do not fit)."""
-
-
-class TransportMode(enum.Enum):
-    """How activations travel between weight layers."""
-
-    OFFCHIP = "offchip"
-    """As the chip was built ([LG] §V): each layer's outputs leave the chip; pooling, padding,
-    residual sums' inputs and the next layer's input vectors come back from the host (FPGA).
-    Layers run one after the other (a barrier per layer) and inferences one after another."""
-    ONCHIP = "onchip"
-    """Layer-pipelined over the network ([LG] §VI, the authors' next step): outputs go from
-    the producing cores to the consuming cores' activation buffers, pooling in the LDPU,
-    inferences back to back. The network input and the final outputs still cross the
-    off-chip path."""
 
 
 #: what a convolution's output pixel waits for in on-chip mode
