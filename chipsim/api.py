@@ -177,9 +177,11 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         scales = None
         if measure and (programmed is None or programmed.scales is None):
             scales = _background(activation_scales, workload, samples.calibration)
+        wrap = progress or (lambda it, **_: it)
         if mapping is None:
-            mapping = map_workload(layers, chip, replicate=config.replicated,
-                                   seed=config.seed, workload_name=workload.name)
+            for _ in wrap([0], desc="mapping"):
+                mapping = map_workload(layers, chip, replicate=config.replicated,
+                                       seed=config.seed, workload_name=workload.name)
         _check_faults(mapping, layers, chip, config)
         timing = None
         with ThreadPoolExecutor(max_workers=1) as side:
@@ -205,7 +207,9 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
                     calibration_inputs=samples.calibration, progress=progress,
                     ci_width=config.ci_width, programmed=programmed, scales=scales).to_dict()
                 accuracy["data"] = samples.source
-            timing = timing and timing.result()
+            if timing is not None:
+                for _ in wrap([0], desc=f"timing run ({config.inferences} inferences)"):
+                    timing = timing.result()
             if timing is not None and programmed is not None:
                 programmed.timing[key] = timing
     provenance = {
@@ -224,7 +228,6 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
                           accuracy=accuracy, timing=timing)
     if not times:
         return report
-    wrap = progress or (lambda it, **_: it)
     rows = []
     for t in wrap(times, desc="t sweep"):
         acc = accuracy

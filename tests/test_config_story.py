@@ -92,3 +92,18 @@ def test_bad_t_sweep_is_a_one_line_error():
         simulate("resnet9", config=RunConfig(samples=50, timing=False), t_sweep=[-1])
     with pytest.raises(ChipsimError, match="t_sweep: needs the accuracy measurement"):
         simulate("resnet9", config=RunConfig(accuracy=False, timing=False), t_sweep=[60])
+
+
+def test_every_long_step_reports_progress():
+    """Mapping, the first programming, the instances and the timing run each pass through the
+    progress factory (a tqdm factory in the CLI; off with --quiet or off a terminal)."""
+    seen = []
+
+    def progress(iterable, desc=None, **_):
+        seen.append(desc)
+        return iterable
+
+    simulate("resnet9", config=RunConfig(samples=50, instances=2), progress=progress,
+             t_sweep=[60])
+    assert seen[:2] == ["mapping", "programming chip instance 1"]
+    assert {"chip instances", "timing run (4 inferences)", "t sweep"} <= set(seen)

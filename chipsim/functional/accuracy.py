@@ -396,19 +396,23 @@ def _pipeline(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.nda
     indices = list(indices)
     if not indices:
         return
-    if shared.scales is None:
-        programmed = {0: Future()}
-        programmed[0].set_result(shared.program(indices[0]))
-    else:
-        programmed = {0: pool.submit(shared.program, indices[0])}
-    if len(indices) > 1:
-        programmed[1] = pool.submit(shared.program, indices[1])
+    programmed: dict[int, Future] = {}
 
     def start(k: int) -> tuple[ChipInstance, list[list[Future]]]:
         inst, key = programmed.pop(k).result()
         return inst, _submit(pool, [(inst, key, lo, hi) for lo, hi in bounds], x)
 
-    running = start(0)
+    # the first instance (with the activation scales and ADC ranges it sets) is waited for
+    # before any other bar moves: a step of its own
+    for _ in wrap([0], desc="programming chip instance 1"):
+        if shared.scales is None:
+            programmed[0] = Future()
+            programmed[0].set_result(shared.program(indices[0]))
+        else:
+            programmed[0] = pool.submit(shared.program, indices[0])
+        if len(indices) > 1:
+            programmed[1] = pool.submit(shared.program, indices[1])
+        running = start(0)
     for k in wrap(range(len(indices)), desc="chip instances"):
         following = start(k + 1) if k + 1 < len(indices) else None
         inst, futures = running
