@@ -75,6 +75,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    "(default hermes)")
     p.add_argument("--weights", default="hwa", metavar="hwa|plain|random|PATH",
                    help="weights of a zoo network (default hwa: shipped hardware-aware)")
+    p.add_argument("--data", metavar="FILE.npz",
+                   help="score the network on these samples instead of its built-in task's "
+                   "(as chipsim run --data; checked before the sweep starts)")
     p.add_argument("--samples", type=int, metavar="N",
                    help="test samples for accuracy (default: RunConfig's, 300)")
     p.add_argument("--instances", type=int, metavar="K",
@@ -102,7 +105,12 @@ def run(args: argparse.Namespace) -> int:
     spec = SweepSpec(
         model=args.model, axes=tuple(parse_axis(item) for item in args.grid),
         sets=tuple(parse_setting(item) for item in args.sets), chip=args.chip,
-        weights=args.weights, samples=args.samples, instances=args.instances)
+        weights=args.weights, samples=args.samples, instances=args.instances, data=args.data)
+    if args.data:  # a bad file fails here, not in every point
+        from ..data.user import load_data
+        from ..models import resolve_model
+
+        load_data(args.data, resolve_model(args.model, args.weights).workload)
     try:
         result = run_sweep(spec, args.out, workers=args.workers, dask=args.dask,
                            progress=not args.quiet)

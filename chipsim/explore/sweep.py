@@ -30,7 +30,6 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -92,6 +91,10 @@ class SweepSpec:
     samples, instances
         Test samples and chip instances of the accuracy measurement (None: RunConfig's
         defaults); applied before ``sets``.
+    data
+        A data file to score the network on instead of its built-in task's
+        (:mod:`chipsim.data.user`); the sweep's identity holds its content's SHA-256, so a
+        resumed sweep never reuses points scored on other data.
     """
 
     model: str
@@ -101,6 +104,7 @@ class SweepSpec:
     weights: str = "hwa"
     samples: int | None = None
     instances: int | None = None
+    data: str | None = None
 
     def base(self) -> tuple[Any, Any]:
         """The base ``(ChipSpec, RunConfig)``; an invalid option is a :class:`ChipsimError`."""
@@ -159,6 +163,8 @@ class SweepSpec:
             "sets": [{"key": k, "value": v} for k, v in self.sets],
             "samples": self.samples,
             "instances": self.instances,
+            **({} if self.data is None else {"data": self.data,
+                                              "data_sha256": _file_sha256(self.data)}),
             "base_spec_hash": spec_hash(chip),
             # without a target, as before run.ci_width existed (older sweeps still resume)
             "base_config": {k: v for k, v in to_dict(config).items()
@@ -195,6 +201,18 @@ class SweepResult:
         return [r for r in self.records if r["status"] == "error"]
 
 
+def _file_sha256(path: str) -> str:
+    """SHA-256 of a file's content (a missing file is a :class:`ChipsimError`)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise ChipsimError(f"data {path}: cannot be read ({exc.strerror})") from None
+    return digest.hexdigest()
+
+
 def _abs_if_file(text: str) -> str:
     p = Path(text)
     return str(p.resolve()) if p.suffix and p.is_file() else text
@@ -205,9 +223,10 @@ def plan_jobs(spec: SweepSpec, points: list[Point]) -> list[dict[str, Any]]:
     from ..spec import to_dict
 
     model, weights = _abs_if_file(spec.model), _abs_if_file(spec.weights)
+    data = None if spec.data is None else str(Path(spec.data).resolve())
     return [{"index": p.index, "id": point_id(p.settings), "settings": p.settings,
              "model": model, "weights": weights, "chip": to_dict(p.chip),
-             "config": dataclasses.asdict(p.config), "cores": p.chip.n_cores}
+             "config": to_dict(p.config), "cores": p.chip.n_cores, "data": data}
             for p in points]
 
 

@@ -174,7 +174,7 @@ def _simulate(job: dict[str, Any], programmed: Any) -> dict[str, Any]:
     config = RunConfig(**job["config"])
     resolved = _model(job["model"], job["weights"])
     report = simulate(resolved.workload, chip, None, config, task=resolved.task,
-                      programmed=programmed)
+                      data=job.get("data"), programmed=programmed)
     timing = report.data["timing"]
     accuracy = report.data["accuracy"]
     return {

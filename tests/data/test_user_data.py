@@ -114,3 +114,32 @@ def test_sequence_model_checks_token_ids(tmp_path):
         with pytest.raises(ChipsimError, match="data .*s.npz: ") as info:
             load_data(tmp_path / "s.npz", wl)
         assert needle in str(info.value)
+
+
+@pytest.mark.slow
+def test_sweep_scores_own_data_and_never_resumes_on_other_data(tmp_path, capsys):
+    path = _task_file(tmp_path, "resnet9", 50)
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(SHIPPED), "--data", str(path), "--grid", "core.adc_bits=6,8",
+            "--samples", "50", "--instances", "1", "--set", "run.timing=false", "--out",
+            str(out), "--quiet"]
+    assert main(argv) == 0
+    meta = json.loads((out / "sweep.json").read_text())
+    assert meta["data"] == str(path) and len(meta["data_sha256"]) == 64
+    records = [json.loads(p.read_text()) for p in sorted((out / "points").glob("*.json"))]
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records)
+    assert all(r["summary"]["metric"] == "top1" for r in records)
+    x, y = task_data("resnet9", "test", 50)
+    np.savez(path, x=x, y=(y + 1) % 10)  # other labels under the same name
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "data_sha256" in err and "different sweep" in err
+
+
+def test_sweep_checks_the_data_file_first(tmp_path, capsys):
+    bad = _bad(tmp_path, "bad.npz", x=X, y=Y[:3])
+    assert main(["sweep", "resnet9", "--data", str(bad), "--grid", "core.adc_bits=6,8",
+                 "--out", str(tmp_path / "s"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(bad) in err and "one class label per sample" in err
+    assert not (tmp_path / "s").exists()
