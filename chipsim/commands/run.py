@@ -309,7 +309,7 @@ def run(args: argparse.Namespace) -> int:
     from ..mapping import load_mapping
     from ..models import resolve_model
     from ..report import check_output_dir, flat_summary, write_report
-    from ..report.tables import summary_rows
+    from ..report.tables import ci_text, summary_rows
     from ..spec import resolve_chip
 
     chip, config = _apply_sets(resolve_chip(args.chip), _run_config(args),
@@ -342,10 +342,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"chipsim run: {report.summary['model']} on {report.summary['chip']}")
     for key, value in rows:
         print(f"  {key:<{width}}  {value}")
+    n = (report.data.get("accuracy") or {}).get("instances", 2)
     for e in report.data.get("accuracy_vs_time") or []:
-        lo, hi = e["chip_ci95"]
-        print(f"  {'':<{width}}  t = {e['t_seconds']:g} s: chip {e['chip_mean']:.2f} "
-              f"[{lo:.2f}, {hi:.2f}]")
+        print(f"  {'':<{width}}  t = {e['t_seconds']:g} s: chip {ci_text(e, n)}")
     if written and not args.quiet:
         print(f"wrote {written}/report.html (report.md, report.json, figures/)")
     return 0

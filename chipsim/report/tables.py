@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TIMING_KEYS", "ACCURACY_KEYS", "flat_summary", "summary_rows", "layer_rows",
+__all__ = ["TIMING_KEYS", "ACCURACY_KEYS", "flat_summary", "summary_rows", "layer_rows", "ci_text",
            "energy_rows", "accuracy_time_rows", "fmt_time_s", "fmt_ns"]
 
 #: timing figures copied to the top level of ``chipsim run --json`` (None without timing)
@@ -63,12 +63,30 @@ def fmt_ns(ns: float) -> str:
     return f"{ns:.4g} ns"
 
 
+def ci_text(entry: dict[str, Any], instances: int) -> str:
+    """``mean [lo, hi]`` of a chip score, or the one instance's score alone (one instance has
+    no interval).
+
+    Examples
+    --------
+    >>> ci_text({"chip_mean": 97.5, "chip_ci95": [96.0, 99.0]}, 3)
+    '97.50 [96.00, 99.00]'
+    >>> ci_text({"chip_mean": 97.5, "chip_ci95": [97.5, 97.5]}, 1)
+    '97.50'
+    """
+    if instances < 2:
+        return f"{entry['chip_mean']:.2f}"
+    lo, hi = entry["chip_ci95"]
+    return f"{entry['chip_mean']:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
 def _accuracy_text(acc: dict[str, Any]) -> str:
     name, unit, _better = _METRIC.get(acc["metric"], (acc["metric"], "", ""))
-    lo, hi = acc["chip_ci95"]
-    return (f"{name}: software {acc['software']:.2f} {unit}, chip {acc['chip_mean']:.2f} "
-            f"[{lo:.2f}, {hi:.2f}] {unit} (mean [CI95] of {acc['instances']} instances × "
-            f"{acc['samples']} samples)" + _target_text(acc))
+    n = acc["instances"]
+    what = (f"mean [CI95] of {n} instances × {acc['samples']} samples" if n > 1 else
+            f"one chip instance × {acc['samples']} samples: no interval")
+    return (f"{name}: software {acc['software']:.2f} {unit}, chip {ci_text(acc, n)} {unit} "
+            f"({what})" + _target_text(acc))
 
 
 def _target_text(acc: dict[str, Any]) -> str:
@@ -177,8 +195,9 @@ def energy_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 def accuracy_time_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the accuracy-versus-time table (empty without that section)."""
     rows = []
+    n = (data.get("accuracy") or {}).get("instances", 2)
     for e in data.get("accuracy_vs_time") or []:
         lo, hi = e["chip_ci95"]
         rows.append([fmt_time_s(e["t_seconds"]), f"{e['t_seconds']:g}",
-                     f"{e['chip_mean']:.2f}", f"[{lo:.2f}, {hi:.2f}]"])
+                     f"{e['chip_mean']:.2f}", f"[{lo:.2f}, {hi:.2f}]" if n > 1 else "—"])
     return ["time since programming", "t (s)", "chip mean", "CI95"], rows

@@ -72,3 +72,10 @@ def test_sweep_table_shows_samples_instances_and_reached_of_sequential_points():
     plain = [{**recs[0], "summary": {k: v for k, v in summary.items()
                                      if k not in ("ci_target", "ci_reached")}}]
     assert "ci_reached" not in table_csv(plain, keys)
+
+
+def test_one_instance_shows_no_interval():
+    one = {**_acc(None, 0.0, 300, 1), "ci_target": None, "chip_ci95": [96.0, 96.0]}
+    text = _accuracy_text(one)
+    assert "chip 96.00 %" in text and "[" not in text and "no interval" in text
+    assert "[95.00, 97.00]" in _accuracy_text({**_acc(None, 2.0, 300, 3), "ci_target": None})
