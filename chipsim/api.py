@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
 import os
 import platform
 import sys
@@ -250,7 +251,7 @@ def _times(t_sweep: Sequence[float] | None, measure: bool) -> list[float]:
                            "task or data, and config.accuracy)")
     out = []
     for t in t_sweep:
-        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t < math.inf:
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t < math.inf:
             raise ChipsimError(f"t_sweep: times must be finite numbers >= 0 (s), got {t!r}")
         out.append(float(t))
     return sorted(set(out))

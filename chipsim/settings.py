@@ -5,7 +5,7 @@ A key is one of
 
 - a chip spec field by its dotted path (``core.adc_bits``, ``core.read_mode``, ``chip.grid``
   or ``grid``, ``core.devices_per_polarity``, ``device.model``, ``network.topology``,
-  ``offchip.bandwidth_gbps``, ``buffers.psum_vectors``, ...), validated as in a spec file
+  ``host.bandwidth_gbps``, ``buffers.psum_vectors``, ...), validated as in a spec file
   (:func:`chipsim.spec.override`);
 - the pseudo-key ``chip.cores`` (or ``cores``): a number of cores, which sets the chip's
   ``grid`` to the most square factorisation, rows <= columns (:func:`cores_grid`: 32 → 4x8,

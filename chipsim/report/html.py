@@ -12,7 +12,7 @@ from typing import Any
 
 from .figures import FIGURES
 from .markdown import title
-from .tables import accuracy_time_rows, energy_rows, layer_rows, summary_rows
+from .tables import accuracy_time_rows, energy_explained, energy_rows, layer_rows, summary_rows
 
 __all__ = ["render_html"]
 
@@ -93,7 +93,8 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
         figure("links")
         out.append("<h2>Timeline</h2>\n")
         figure("timeline")
-        out += ["<h2>Energy</h2>\n", _table(*energy_rows(data))]
+        out += ["<h2>Energy</h2>\n", _table(*energy_rows(data)),
+                f"<p>{html.escape(energy_explained(data))}</p>\n"]
         figure("energy")
     for head, key in (("Chip", "chip"), ("Run configuration", "config")):
         out.append(f"<h2>{head}</h2>\n<pre>{_e(json.dumps(data.get(key), indent=1))}</pre>\n")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .figures import FIGURES
-from .tables import accuracy_time_rows, energy_rows, layer_rows, summary_rows
+from .tables import accuracy_time_rows, energy_explained, energy_rows, layer_rows, summary_rows
 
 __all__ = ["render_markdown", "title"]
 
@@ -69,7 +69,7 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
         figure("links")
         out.append("## Timeline\n")
         figure("timeline")
-        out += ["## Energy\n", _table(*energy_rows(data))]
+        out += ["## Energy\n", _table(*energy_rows(data)), energy_explained(data) + "\n"]
         figure("energy")
     out += ["## Chip\n", "```json\n" + json.dumps(data.get("chip"), indent=1) + "\n```\n",
             "## Run configuration\n",

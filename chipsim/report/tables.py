@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TIMING_KEYS", "ACCURACY_KEYS", "flat_summary", "summary_rows", "layer_rows", "ci_text",
-           "energy_rows", "accuracy_time_rows", "fmt_time_s", "fmt_ns"]
+__all__ = ["TIMING_KEYS", "ACCURACY_KEYS", "flat_summary", "summary_rows", "layer_rows",
+           "ci_text", "energy_explained", "energy_rows", "accuracy_time_rows", "fmt_time_s",
+           "fmt_ns"]
 
 #: timing figures copied to the top level of ``chipsim run --json`` (None without timing)
 TIMING_KEYS = ("transport", "inferences", "cores_used", "latency_ns", "throughput_inf_per_s",
@@ -190,6 +191,51 @@ def energy_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     rows = [[k, f"{v:.4g}", f"{v / total:.1%}"]
             for k, v in sorted(parts.items(), key=lambda kv: (-kv[1], kv[0]))]
     return ["component", "µJ / inference", "share"], rows
+
+
+#: what each energy component outside Table I's MVM-only figure is (the report's explanation)
+_WHAT = {"ldpu": "the LDPUs' digital post-processing of every ADC output",
+         "buffer": "activation and partial-sum buffers", "link": "on-chip links",
+         "gdpu": "the global digital units (LSTM gates)", "offchip": "the chip-host path",
+         "core_static": "cores' digital static power over the run",
+         "gdpu_static": "the global units' static power",
+         "chip_static": "the chip's static power over the run"}
+
+
+def energy_explained(data: dict[str, Any]) -> str:
+    """Where the energy goes against the chip paper's MVM-only TOPS/W (Table I counts the PWM
+    drivers, the crossbar, the ADCs and the MVM periphery's static power; the whole chip adds
+    the digital units, buffers, links and static power): one paragraph, or empty without
+    timing.
+
+    Examples
+    --------
+    >>> data = {"timing": {"tops_per_w": 0.6, "tops_per_w_mvm": 2.4, "energy_breakdown": {
+    ...     "pwm": 1.0, "array": 1.0, "adc": 2.0, "mvm_static": 1.0, "ldpu": 6.0,
+    ...     "core_static": 4.0, "link": 0.5}}}
+    >>> print(energy_explained(data))  # doctest: +NORMALIZE_WHITESPACE
+    0.6 TOPS/W for the whole chip against 2.4 TOPS/W counting the MVMs' energy only (Table
+    I's convention: PWM drivers, crossbar, ADCs and the MVM periphery's static power), which
+    is 32.3% of the energy here. The rest: ldpu 38.7% (the LDPUs' digital post-processing of
+    every ADC output), core_static 25.8% (cores' digital static power over the run), link
+    3.2% (on-chip links).
+    """
+    from ..cost.energy import MVM_COMPONENTS
+
+    t = data.get("timing")
+    if not t or not t.get("energy_breakdown"):
+        return ""
+    parts = t["energy_breakdown"]
+    total = sum(parts.values()) or 1.0
+    mvm = sum(parts.get(c, 0.0) for c in MVM_COMPONENTS) / total
+    rest = sorted(((v / total, k) for k, v in parts.items()
+                   if k not in MVM_COMPONENTS and v > 0), reverse=True)
+    shown = [f"{k} {share:.1%} ({_WHAT.get(k, k)})" for share, k in rest[:4]]
+    text = (f"{t['tops_per_w']:.3g} TOPS/W for the whole chip against "
+            f"{t['tops_per_w_mvm']:.3g} TOPS/W counting the MVMs' energy only (Table I's "
+            "convention: PWM drivers, crossbar, ADCs and the MVM periphery's static power), "
+            f"which is {mvm:.1%} of the energy here.")
+    return text + (f" The rest: {', '.join(shown)}." if shown else "")
 
 
 def accuracy_time_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:

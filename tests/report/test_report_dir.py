@@ -42,7 +42,8 @@ def test_directory_holds_json_md_html_and_figures(report_run):
     assert out["report_dir"] == str(d)
     md = (d / "report.md").read_text()
     for needle in ("## Summary", "## Layers", "conv5", "time share", "energy share",
-                   "figures/core_grid.png", "figures/timeline.png", "## Accuracy versus time"):
+                   "figures/core_grid.png", "figures/timeline.png", "## Accuracy versus time",
+                   "counting the MVMs' energy only (Table I's convention", "The rest: ldpu"):
         assert needle in md
     # no stray temporary directories beside the report
     assert [p.name for p in d.parent.iterdir()] == ["rep"]
