@@ -16,7 +16,7 @@ from typing import Any
 from .tables import fmt_ns
 
 __all__ = ["DPI", "FIGURES", "render_figures", "warm_up", "core_grid_png", "links_png",
-           "timeline_png", "energy_png", "accuracy_time_png"]
+           "timeline_png", "utilization_png", "energy_png", "accuracy_time_png"]
 
 #: resolution of every figure (dots per inch)
 DPI = 90
@@ -115,19 +115,54 @@ def links_png(data: dict[str, Any]) -> bytes | None:
     return _png(fig)
 
 
+def _core_order(data: dict[str, Any]) -> tuple[list[int], dict[int, str]]:
+    """The mapped cores in layer order (then replica, block), and each core's layer."""
+    m = data["mapping"]
+    rank = {ly["name"]: i for i, ly in enumerate(m["layers"])}
+    blocks = sorted(m["blocks"], key=lambda b: (rank.get(b["layer"], 0), b["replica"],
+                                                b["index"], b["core"]))
+    order, layer = [], {}
+    for b in blocks:
+        if b["core"] not in layer:
+            order.append(b["core"])
+            layer[b["core"]] = b["layer"]
+    return order, layer
+
+
+def _layer_axis(ax: Any, order: list[int], layer: dict[int, str], colours: dict) -> None:
+    """Rows grouped by layer: each layer's name at its first row, thin lines between them."""
+    ticks, names = [], []
+    for i, core in enumerate(order):
+        if i == 0 or layer[order[i - 1]] != layer[core]:
+            ticks.append(i + 0.5)
+            names.append(layer[core])
+            if i:
+                ax.axhline(i, color="0.8", lw=0.5)
+    ax.set_yticks(ticks, names, fontsize=6)
+    for tick, name in zip(ax.get_yticklabels(), names, strict=True):
+        tick.set_color(colours.get(name, "black"))
+
+
 def timeline_png(data: dict[str, Any]) -> bytes | None:
-    """Gantt chart of the cores over the first inferences (MVM, LDPU and GDC spans)."""
+    """Gantt chart of the cores over the first inferences (MVM, LDPU and GDC spans), one row
+    per core grouped by layer in the network's order, with the moments inferences were
+    complete."""
     t = data.get("timing")
     if not t or not t.get("timeline"):
         return None
     from matplotlib.patches import Patch
 
+    from ..mapping.plot import layer_colors
+
     spans = t["timeline"]
-    cores = sorted({e[0] for e in spans})
-    row = {c: i for i, c in enumerate(cores)}
+    order, layer = _core_order(data)
+    order += sorted({e[0] for e in spans} - set(order))
+    layer.update({c: "?" for c in order if c not in layer})
+    row = {c: i for i, c in enumerate(order)}
+    colours = layer_colors([ly["name"] for ly in data["mapping"]["layers"]])
     style = {"mvm": ("tab:blue", 0.05, 0.42), "ldpu": ("tab:orange", 0.5, 0.42),
              "gdc": ("tab:red", 0.05, 0.87)}
-    fig = _figure(8.0, min(9.0, 1.6 + 0.11 * len(cores)))
+    fig = _figure(8.0, min(9.0, 1.6 + 0.11 * len(order)))
     ax = fig.add_subplot()
     for action, (col, off, h) in style.items():
         by_core: dict[int, list[tuple[float, float]]] = {}
@@ -138,11 +173,14 @@ def timeline_png(data: dict[str, Any]) -> bytes | None:
             ax.broken_barh(bars, (row[core] + off, h), facecolors=col, linewidth=0)
     window = t.get("timeline_window_ns") or [0.0, max(e[2] for e in spans) / 1e3]
     ax.set_xlim(window[0] / 1e3, window[1] / 1e3)
-    ax.set_ylim(len(cores), 0)
-    step = max(1, -(-len(cores) // 24))
-    ax.set_yticks([i + 0.5 for i in range(0, len(cores), step)],
-                  [str(c) for c in cores[::step]], fontsize=6)
-    ax.set_ylabel("core", fontsize=8)
+    ax.set_ylim(len(order), 0)
+    _layer_axis(ax, order, layer, colours)
+    done = [c / 1e3 for c in t.get("completion_ns", []) if c <= window[1]]
+    for k, when in enumerate(done):
+        ax.axvline(when, color="0.3", ls="--", lw=0.8)
+        ax.text(when, 0, f" inference {k + 1} done", fontsize=6, va="top", rotation=90,
+                color="0.3")
+    ax.set_ylabel("cores, by layer", fontsize=8)
     ax.set_xlabel("simulated time (µs)", fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
     gap = t.get("timeline_merge_gap_ns")
@@ -153,6 +191,38 @@ def timeline_png(data: dict[str, Any]) -> bytes | None:
     ax.legend(handles=[Patch(color=c, label=a) for a, (c, _, _) in style.items()],
               fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3,
               frameon=False, borderaxespad=0.2)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def utilization_png(data: dict[str, Any]) -> bytes | None:
+    """Per core, the fraction of the run its MVM unit and its LDPU were busy, cores grouped by
+    layer (bars in the layer's colour of the core grid; LDPU as black ticks)."""
+    t = data.get("timing")
+    if not t or not t.get("core_utilization"):
+        return None
+    from ..mapping.plot import layer_colors
+
+    order, layer = _core_order(data)
+    order = [c for c in order if str(c) in t["core_utilization"]]
+    if not order:
+        return None
+    colours = layer_colors([ly["name"] for ly in data["mapping"]["layers"]])
+    mvm = [t["core_utilization"][str(c)] for c in order]
+    ldpu = [t.get("ldpu_utilization", {}).get(str(c), 0.0) for c in order]
+    fig = _figure(8.0, min(9.0, 1.4 + 0.11 * len(order)))
+    ax = fig.add_subplot()
+    ys = [i + 0.5 for i in range(len(order))]
+    ax.barh(ys, mvm, height=0.8, color=[colours.get(layer[c], "0.5") for c in order])
+    ax.plot(ldpu, ys, "|", color="black", ms=4, label="LDPU busy")
+    ax.set_ylim(len(order), 0)
+    ax.set_xlim(0, 1)
+    _layer_axis(ax, order, layer, colours)
+    ax.set_xlabel("fraction of the run busy (bars: MVM unit)", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.set_title(f"core utilization: MVM mean {sum(mvm) / len(mvm):.0%} over "
+                 f"{len(order)} cores", fontsize=9, loc="left")
     fig.tight_layout()
     return _png(fig)
 
@@ -210,7 +280,9 @@ def accuracy_time_png(data: dict[str, Any]) -> bytes | None:
 FIGURES: dict[str, tuple[str, Callable[[dict[str, Any]], bytes | None]]] = {
     "core_grid": ("Core grid coloured by layer (hatched: replicas)", core_grid_png),
     "links": ("Link utilization on the core grid", links_png),
-    "timeline": ("Core timeline of the first inferences", timeline_png),
+    "timeline": ("Core timeline of the first inferences, by layer, with the moments "
+                 "inferences were complete", timeline_png),
+    "utilization": ("Per-core utilization (MVM unit and LDPU), by layer", utilization_png),
     "energy": ("Energy per inference by component", energy_png),
     "accuracy_vs_time": ("Accuracy versus time since programming", accuracy_time_png),
 }

@@ -93,6 +93,7 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
         figure("links")
         out.append("<h2>Timeline</h2>\n")
         figure("timeline")
+        figure("utilization")
         out += ["<h2>Energy</h2>\n", _table(*energy_rows(data)),
                 f"<p>{html.escape(energy_explained(data))}</p>\n"]
         figure("energy")

@@ -69,6 +69,7 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
         figure("links")
         out.append("## Timeline\n")
         figure("timeline")
+        figure("utilization")
         out += ["## Energy\n", _table(*energy_rows(data)), energy_explained(data) + "\n"]
         figure("energy")
     out += ["## Chip\n", "```json\n" + json.dumps(data.get("chip"), indent=1) + "\n```\n",

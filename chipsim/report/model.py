@@ -26,6 +26,8 @@ TIMELINE_LIMIT = 3000
 TIMELINE_INFERENCES = 2
 #: entries of one core and action closer than the window over this many are merged
 TIMELINE_PIXELS = 2000
+#: completion times of at most this many inferences are kept (``timing.completion_ns``)
+COMPLETIONS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class Report:
                 "link_utilization": dict(sorted(timing.link_utilization.items())),
                 "link_peak_queue": dict(sorted(timing.link_peak_queue.items())),
                 "core_counts": {str(k): v for k, v in sorted(timing.core_counts.items())},
+                # when each inference was complete (its outputs at the host), the first ones
+                "completion_ns": [c / 1e3 for c in timing.completion_ps[:COMPLETIONS]],
                 **_timeline(timing),
             }
         layers = _layer_table(mapping, timing)

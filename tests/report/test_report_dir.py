@@ -36,15 +36,19 @@ def test_directory_holds_json_md_html_and_figures(report_run):
         assert (d / name).stat().st_size > 0
     figs = sorted(p.name for p in (d / "figures").iterdir())
     assert figs == ["accuracy_vs_time.png", "core_grid.png", "energy.png", "links.png",
-                    "timeline.png"]
+                    "timeline.png", "utilization.png"]
     data = json.loads((d / "report.json").read_text())
     assert data == Report.from_json((d / "report.json").read_text()).data
     assert out["report_dir"] == str(d)
     md = (d / "report.md").read_text()
     for needle in ("## Summary", "## Layers", "conv5", "time share", "energy share",
                    "figures/core_grid.png", "figures/timeline.png", "## Accuracy versus time",
-                   "counting the MVMs' energy only (Table I's convention", "The rest: ldpu"):
+                   "counting the MVMs' energy only (Table I's convention", "The rest: ",
+                   "figures/utilization.png"):
         assert needle in md
+    report = Report.from_json((d / "report.json").read_text())
+    done = report.data["timing"]["completion_ns"]
+    assert len(done) == report.data["timing"]["inferences"] and done == sorted(done)
     # no stray temporary directories beside the report
     assert [p.name for p in d.parent.iterdir()] == ["rep"]
 
@@ -66,7 +70,7 @@ def test_html_is_self_contained_with_png_images(report_run):
     text = (d / "report.html").read_text()
     parser = _Images()
     parser.feed(text)
-    assert len(parser.srcs) == 5
+    assert len(parser.srcs) == 6
     for src in parser.srcs:
         head, _, b64 = src.partition(",")
         assert head == "data:image/png;base64"
