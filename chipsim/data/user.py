@@ -101,8 +101,9 @@ def task_dataset(task: str, samples: int) -> Dataset:
 def _embedding_size(workload: Workload) -> int | None:
     """``num_embeddings`` of the first node when it is an embedding, else None."""
     first = workload.nodes[0]
-    return getattr(first, "num_embeddings", None) if type(first).__name__ == "Embedding" \
-        else None
+    if type(first).__name__ != "Embedding":
+        return None
+    return first.num_embeddings
 
 
 def _inputs(workload: Workload, x: np.ndarray, name: str, where: str) -> np.ndarray:
@@ -137,8 +138,8 @@ def dataset(workload: Workload, x: np.ndarray, y: np.ndarray, *, source: str = "
     :class:`ChipsimError` naming the array (``where`` prefixes it: the file)."""
     x = _inputs(workload, x, "x", where)
     y = np.asarray(y)
-    if len(x) == 0:
-        raise ChipsimError(f"{where}: x holds no samples")
+    if x.size == 0:
+        raise ChipsimError(f"{where}: x holds no samples (shape {x.shape})")
     out = tuple(workload.output_shape)
     sequence = len(out) == 2
     if sequence:
@@ -158,8 +159,8 @@ def dataset(workload: Workload, x: np.ndarray, y: np.ndarray, *, source: str = "
                            f"has {classes} outputs (labels 0..{classes - 1})")
     calib = (x[:CALIBRATION] if calibration is None
              else _inputs(workload, calibration, "x_calib", where))
-    if len(calib) == 0:
-        raise ChipsimError(f"{where}: x_calib holds no samples")
+    if calib.size == 0:
+        raise ChipsimError(f"{where}: x_calib holds no samples (shape {calib.shape})")
     return Dataset(x, y.astype(np.int64, copy=False), "bpc" if sequence else "top1", source,
                    calib)
 

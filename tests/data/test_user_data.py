@@ -109,6 +109,7 @@ def test_sequence_model_checks_token_ids(tmp_path):
         ({"x": ids + 50, "y": ids}, "token ids 50..50, but the embedding has 50"),
         ({"x": ids, "y": ids[:, :4]}, "next-token ids of every step"),
         ({"x": ids, "y": ids + 50}, "labels 50..50"),
+        ({"x": ids[:, :0], "y": ids[:, :0]}, "x holds no samples (shape (2, 0))"),
     ]:
         np.savez(tmp_path / "s.npz", **arrays)
         with pytest.raises(ChipsimError, match="data .*s.npz: ") as info:
