@@ -14,7 +14,10 @@ Four figures over the points with status ``ok`` (:data:`FIGURES`):
 Accuracy is better when higher for ``top1`` and when lower for ``bpc``; its bars are the 95 %
 confidence interval over the chip instances. Pareto-optimal points
 (:func:`~chipsim.explore.pareto.pareto_front`) are drawn in red, joined by a dashed line and
-labelled with their settings; the others are grey and labelled with their index. A figure whose
+labelled with their settings; the others are grey and labelled with their index. Points at the
+same place share one label (and the title says how many distinct positions there are); labels
+of nearby points are stacked; an axis whose values differ by less than 10 % of their size is
+widened to that span, so that near-equal values look near-equal. A figure whose
 values were not measured (no accuracy: a model without a task, or ``run.accuracy=false``; no
 timing) is not written. The PNGs carry no date: equal records give equal bytes.
 """
@@ -72,6 +75,40 @@ def _better_high(column: str, metric: str | None) -> bool:
     return column != "cores"
 
 
+#: an axis spans at least this fraction of its largest value, so that equal-looking values
+#: are not stretched over the whole axis
+MIN_SPAN = 0.1
+
+
+def _honest_limits(ax: Any, xy: Any) -> None:
+    """Widen an axis whose values differ by less than :data:`MIN_SPAN` of their size to that
+    span around their middle (0.6202 and 0.6219 TOPS/W then look as close as they are)."""
+    for k, setter in ((0, ax.set_xlim), (1, ax.set_ylim)):
+        lo, hi = float(xy[:, k].min()), float(xy[:, k].max())
+        size = max(abs(lo), abs(hi))
+        if size > 0 and hi - lo < MIN_SPAN * size:
+            mid = (lo + hi) / 2
+            setter(mid - MIN_SPAN * size / 2, mid + MIN_SPAN * size / 2)
+
+
+def _places(pts: list, front: Any) -> list[tuple[tuple[float, float], list]]:
+    """The points grouped by position (equal values to 1e-9 relative): ``((x, y), [(record,
+    on the front), ...])`` in the order of their first point."""
+    groups: dict[tuple[float, float], list] = {}
+    for (rec, px, py), on in zip(pts, front, strict=True):
+        key = (float(f"{px:.9g}"), float(f"{py:.9g}"))
+        groups.setdefault(key, []).append((rec, bool(on)))
+    return list(groups.items())
+
+
+def _shift(at: tuple[float, float], placed: list[tuple[float, float]]) -> int:
+    """How many labels already sit at nearly the same place (1 % of the larger coordinate):
+    the next one goes one line lower per label."""
+    return sum(1 for p in placed
+               if all(abs(a - b) <= 0.01 * max(abs(a), abs(b), 1e-12) for a, b in zip(
+                   at, p, strict=True)))
+
+
 def figure_png(records: list[dict[str, Any]], x: str, y: str) -> bytes | None:
     """One Pareto figure of ``y`` against ``x`` (columns of :data:`FIGURES`), or None.
 
@@ -104,18 +141,26 @@ def figure_png(records: list[dict[str, Any]], x: str, y: str) -> bytes | None:
     ax.scatter(xy[~front, 0], xy[~front, 1], c="0.6", s=28, label="dominated", zorder=2)
     ax.scatter(xy[front, 0], xy[front, 1], c="tab:red", s=46, label="Pareto-optimal",
                zorder=3)
+    _honest_limits(ax, xy)
+    placed: list[tuple[float, float]] = []
     order = np.argsort(xy[front, 0], kind="stable")
     ax.plot(xy[front, 0][order], xy[front, 1][order], "--", c="tab:red", lw=1, zorder=1)
-    for (rec, px, py), on in zip(pts, front, strict=True):
-        text = point_label(rec["settings"]) if on else f"#{rec['index']}"
-        ax.annotate(text, (px, py), textcoords="offset points", xytext=(4, 4),
-                    fontsize=7, color="black" if on else "0.45")
+    for (px, py), group in _places(pts, front):
+        on = any(f for _, f in group)
+        text = " | ".join(point_label(r["settings"]) if f else f"#{r['index']}"
+                          for r, f in group)
+        ax.annotate(text, (px, py), textcoords="offset points", xytext=(4, 4 - 10 * _shift(
+            (px, py), placed)), fontsize=7, color="black" if on else "0.45")
+        placed.append((px, py))
     ylab = {"top1": "chip top-1 accuracy (%) ↑", "bpc": "chip bits per character ↓"}
     ax.set_xlabel(_LABELS.get(x, x) + (" ↓" if not _better_high(x, metric) else " ↑"))
     ax.set_ylabel(ylab.get(metric, "chip accuracy") if y == "accuracy"
                   else _LABELS.get(y, y) + " ↑")
     model = pts[0][0]["summary"].get("model", "")
-    ax.set_title(f"{model}: {len(pts)} points, {int(front.sum())} Pareto-optimal", fontsize=10)
+    places = len(_places(pts, front))
+    same = f" at {places} distinct positions" if places < len(pts) else ""
+    ax.set_title(f"{model}: {len(pts)} points{same}, {int(front.sum())} Pareto-optimal",
+                 fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
