@@ -176,8 +176,10 @@ def load_data(path: str | os.PathLike[str], workload: Workload) -> Dataset:
     """
     p = Path(path)
     where = f"data {path}"
-    if not p.is_file():
+    if not p.exists():
         raise ChipsimError(f"{where}: no such file")
+    if not p.is_file():
+        raise ChipsimError(f"{where}: not a regular file (a .npz archive is expected)")
     try:
         loaded = np.load(p, allow_pickle=False)
         if not isinstance(loaded, Mapping):  # a .npy file: one array

@@ -74,6 +74,7 @@ Y = np.array([0, 1, 2, 3])
 
 @pytest.mark.parametrize(("make", "needles"), [
     (lambda p: p / "missing.npz", ["no such file"]),
+    (lambda p: p, ["not a regular file"]),
     (lambda p: (p / "t.npz").write_text("hello") and p / "t.npz", ["not a NumPy .npz"]),
     (lambda p: np.save(p / "a.npy", X) or p / "a.npy", ["one array"]),
     (lambda p: _bad(p, "noy.npz", x=X), ["missing array y", "holds x"]),
