@@ -180,23 +180,27 @@ def load_data(path: str | os.PathLike[str], workload: Workload) -> Dataset:
         raise ChipsimError(f"{where}: no such file")
     if not p.is_file():
         raise ChipsimError(f"{where}: not a regular file (a .npz archive is expected)")
+    bad = (OSError, ValueError, zipfile.BadZipFile, EOFError)
     try:
         loaded = np.load(p, allow_pickle=False)
-        if not isinstance(loaded, Mapping):  # a .npy file: one array
-            raise ChipsimError(f"{where}: one array, not an .npz archive with x and y")
-        with loaded:
-            arrays = {k: loaded[k] for k in loaded.files}
-    except ChipsimError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except bad as exc:
         raise ChipsimError(f"{where}: not a NumPy .npz archive of arrays ({exc})") from None
-    missing = [k for k in ("x", "y") if k not in arrays]
-    if missing:
-        raise ChipsimError(f"{where}: missing array {' and '.join(missing)} (an .npz with x, y "
-                           f"and optionally x_calib; it holds "
-                           f"{', '.join(sorted(arrays)) or 'nothing'})")
-    extra = sorted(set(arrays) - {"x", "y", "x_calib"})
-    if extra:
-        raise ChipsimError(f"{where}: unknown array {', '.join(extra)} (allowed: x, y, x_calib)")
+    if not isinstance(loaded, Mapping):  # a .npy file: one array
+        raise ChipsimError(f"{where}: one array, not an .npz archive with x and y")
+    with loaded:  # the names first: an archive of the wrong arrays is not read
+        names = set(loaded.files)
+        missing = [k for k in ("x", "y") if k not in names]
+        if missing:
+            raise ChipsimError(f"{where}: missing array {' and '.join(missing)} (an .npz with "
+                               f"x, y and optionally x_calib; it holds "
+                               f"{', '.join(sorted(names)) or 'nothing'})")
+        extra = sorted(names - {"x", "y", "x_calib"})
+        if extra:
+            raise ChipsimError(f"{where}: unknown array {', '.join(extra)} (allowed: x, y, "
+                               "x_calib)")
+        try:
+            arrays = {k: loaded[k] for k in names}
+        except bad as exc:
+            raise ChipsimError(f"{where}: not a NumPy .npz archive of arrays ({exc})") from None
     return dataset(workload, arrays["x"], arrays["y"], source=str(path),
                    calibration=arrays.get("x_calib"), where=where)
