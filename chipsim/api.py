@@ -3,7 +3,7 @@
 >>> from chipsim import RunConfig, simulate
 >>> report = simulate("resnet9", "hermes", config=RunConfig(samples=50, instances=2,
 ...                                                          timing=False))
->>> report.data["accuracy"]["metric"], report.data["accuracy"]["samples"]
+>>> report.accuracy.metric, report.accuracy.samples
 ('top1', 50)
 
 The same :class:`~chipsim.mapping.Mapping` drives the functional executor (accuracy) and the
@@ -36,9 +36,10 @@ from .data.user import Dataset, load_data, task_dataset
 from .errors import ChipsimError
 from .functional.accuracy import Programmed, _mapping_key, chip_accuracy
 from .functional.executor import activation_scales
-from .mapping import Mapping, MappingError, map_workload, mapping_to_dict
+from .mapping import Mapping, MappingError, map_workload
 from .models import ResolvedModel, resolve_model
 from .report.model import Report
+from .report.sections import AccuracyAtTime, Provenance
 from .spec import ChipSpec, resolve_chip, to_dict
 from .workload.graph import Workload
 
@@ -206,27 +207,19 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
                     instances=config.instances, t_s=config.t_seconds, gdc=config.gdc,
                     quantize=config.quantize, seed=config.seed, batch=config.batch,
                     calibration_inputs=samples.calibration, progress=progress,
-                    ci_width=config.ci_width, programmed=programmed, scales=scales).to_dict()
-                accuracy["data"] = samples.source
+                    ci_width=config.ci_width, programmed=programmed, scales=scales)
+                accuracy = dataclasses.replace(accuracy, data=samples.source)
             if timing is not None:
                 for _ in wrap([0], desc=f"timing run ({config.inferences} inferences)"):
                     timing = timing.result()
             if timing is not None and programmed is not None:
                 programmed.timing[key] = timing
-    provenance = {
-        "chipsim": __version__,
-        "spec_hash": spec_hash(chip),
-        "seed": config.seed,
-        "command": command,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "host": platform.node(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "volatile_fields": list(VOLATILE_FIELDS),
-    }
+    provenance = Provenance(
+        chipsim=__version__, spec_hash=spec_hash(chip), seed=config.seed, command=command,
+        date=datetime.now(UTC).isoformat(timespec="seconds"), host=platform.node(),
+        python=sys.version.split()[0], numpy=np.__version__, volatile_fields=VOLATILE_FIELDS)
     report = Report.build(provenance=provenance, chip=chip, config=config, workload=workload,
-                          mapping=mapping, mapping_dict=mapping_to_dict(mapping),
-                          accuracy=accuracy, timing=timing)
+                          mapping=mapping, accuracy=accuracy, timing=timing)
     if not times:
         return report
     rows = []
@@ -235,11 +228,10 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         if t != config.t_seconds:
             cfg = dataclasses.replace(config, t_seconds=t, timing=False)
             acc = simulate(workload, chip, mapping, cfg, data=samples, progress=progress,
-                           programmed=programmed).data["accuracy"]
-        rows.append({"t_seconds": t, "chip_mean": acc["chip_mean"],
-                     "chip_ci95": list(acc["chip_ci95"]), "software": acc["software"],
-                     "chip": list(acc["chip"]), "reused_instances": acc["reused_instances"]})
-    return report.with_section("accuracy_vs_time", rows)
+                           programmed=programmed).accuracy
+        rows.append(AccuracyAtTime(t, acc.chip_mean, acc.chip_ci95, acc.software, acc.chip,
+                                   acc.reused_instances))
+    return dataclasses.replace(report, accuracy_vs_time=tuple(rows))
 
 
 def _times(t_sweep: Sequence[float] | None, measure: bool) -> list[float]:

@@ -10,7 +10,6 @@ from chipsim import RunConfig, apply_settings, simulate
 from chipsim.cli import main
 from chipsim.errors import ChipsimError
 from chipsim.explore.grid import grid_points, parse_axis
-from chipsim.mapping import mapping_from_dict
 from chipsim.models import resolve_model
 from chipsim.spec import hermes
 from chipsim.timing import TimingConfig
@@ -18,8 +17,7 @@ from chipsim.timing.run import simulate_timing
 
 
 def _timing_of(report, layers, chip):
-    mapping = mapping_from_dict(report.data["mapping"], layers, chip)
-    return simulate_timing(mapping, layers, chip)  # its defaults: RunConfig()'s design
+    return simulate_timing(report.mapping, layers, chip)  # its defaults: RunConfig()'s design
 
 
 def test_simulate_timing_defaults_time_what_simulate_times():
@@ -28,12 +26,12 @@ def test_simulate_timing_defaults_time_what_simulate_times():
     chip = hermes()
     report = simulate(model, chip, config=RunConfig(accuracy=False))
     direct = _timing_of(report, layers, chip)
-    t = report.data["timing"]
-    assert direct.transport == t["transport"] == RunConfig().transport.value
-    assert direct.inferences == t["inferences"]
-    assert direct.latency_ps / 1e3 == t["latency_ns"]
-    assert direct.throughput_inf_per_s == t["throughput_inf_per_s"]
-    assert direct.counts.mvms / direct.inferences == t["mvms_per_inference"]
+    t = report.timing
+    assert direct.transport == t.transport == RunConfig().transport.value
+    assert direct.inferences == t.inferences
+    assert direct.latency_ps / 1e3 == t.latency_ns
+    assert direct.throughput_inf_per_s == t.throughput_inf_per_s
+    assert direct.counts.mvms / direct.inferences == t.mvms_per_inference
 
 
 def test_timing_config_of_a_run_config():
@@ -78,13 +76,13 @@ def test_cli_set_host_link_changes_the_offchip_latency(capsys):
 def test_simulate_measures_accuracy_against_time_in_the_library():
     cfg = RunConfig(samples=50, instances=2, timing=False)
     report = simulate("resnet9", config=cfg, t_sweep=[86400, 60, 3600, 60])
-    rows = report.data["accuracy_vs_time"]
-    assert [r["t_seconds"] for r in rows] == [60.0, 3600.0, 86400.0]
-    assert rows[1]["chip_mean"] == report.data["accuracy"]["chip_mean"]  # 3600 s: the run's
-    assert [r["reused_instances"] for r in rows] == [2, 0, 2]  # programmed once
+    rows = report.accuracy_vs_time
+    assert [r.t_seconds for r in rows] == [60.0, 3600.0, 86400.0]
+    assert rows[1].chip_mean == report.accuracy.chip_mean  # 3600 s: the run's
+    assert [r.reused_instances for r in rows] == [2, 0, 2]  # programmed once
     alone = simulate("resnet9", config=RunConfig(samples=50, instances=2, timing=False,
-                                                 t_seconds=60)).data["accuracy"]
-    assert rows[0]["chip"] == alone["chip"]  # reading again = programming anew
+                                                 t_seconds=60)).accuracy
+    assert rows[0].chip == alone.chip  # reading again = programming anew
 
 
 def test_bad_t_sweep_is_a_one_line_error():

@@ -28,6 +28,6 @@ def test_readme_quickstart_runs(capsys):
     assert result.failed == 0, capsys.readouterr().out
     assert result.attempted >= 5
     acc, timing = test.globs["acc"], test.globs["timing"]
-    assert 0 < acc["chip_mean"] <= 100 and timing["tops_per_w"] > 0
-    assert acc["samples"] == 100 and test.globs["chip"].n_cores == 128
+    assert 0 < acc.chip_mean <= 100 and timing.tops_per_w > 0
+    assert acc.samples == 100 and test.globs["chip"].n_cores == 128
     assert test.globs["chip"].core.adc_bits == 6

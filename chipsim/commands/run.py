@@ -301,6 +301,7 @@ def _source(text: str) -> str:
 # ---------------------------------------------------------------------------- running
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
+    import dataclasses
     import json
 
     from ..api import simulate
@@ -308,8 +309,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ChipsimError
     from ..mapping import load_mapping
     from ..models import resolve_model
-    from ..report import check_output_dir, flat_summary, write_report
-    from ..report.tables import ci_text, summary_rows
+    from ..report import check_output_dir, json_summary, terminal_text, write_report
     from ..spec import resolve_chip
 
     chip, config = _apply_sets(resolve_chip(args.chip), _run_config(args),
@@ -331,20 +331,13 @@ def run(args: argparse.Namespace) -> int:
     progress = _progress(args.quiet)
     report = simulate(resolved.workload, chip, mapping, config, task=resolved.task, data=data,
                       t_sweep=times, command=_command(args), progress=progress)
-    report = report.with_section("workload", {**report.data["workload"],
-                                              "source": _source(resolved.source)})
+    report = dataclasses.replace(report, workload=dataclasses.replace(
+        report.workload, source=_source(resolved.source)))
     written = str(write_report(report, args.out)) if args.out else None
     if args.json:
-        print(json.dumps({**flat_summary(report.data), "report_dir": written}))
+        print(json.dumps({**json_summary(report), "report_dir": written}))
         return 0
-    rows = summary_rows(report.data)
-    width = max(len(k) for k, _ in rows)
-    print(f"chipsim run: {report.summary['model']} on {report.summary['chip']}")
-    for key, value in rows:
-        print(f"  {key:<{width}}  {value}")
-    n = (report.data.get("accuracy") or {}).get("instances", 2)
-    for e in report.data.get("accuracy_vs_time") or []:
-        print(f"  {'':<{width}}  t = {e['t_seconds']:g} s: chip {ci_text(e, n)}")
+    print(terminal_text(report))
     if written and not args.quiet:
         print(f"wrote {written}/report.html (report.md, report.json, figures/)")
     return 0

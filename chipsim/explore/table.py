@@ -8,9 +8,9 @@ character); ``software`` (float forward), ``chip_mean``, ``chip_ci95_lo``, ``chi
 ``area_mm2`` (the die) and ``tops_per_mm2`` (TOPS over all cores' MVM area, the chip paper's
 convention), from the report summary; ``cores``
 (of the chip) and ``cores_used`` (holding a block); ``static_power_mw`` (average static power
-over the timing run, :func:`chipsim.explore.worker.static_power_mw`); ``reason`` (why a point
-is infeasible or failed). Empty cells: not measured, or not ok. When a point measured its
-accuracy sequentially (``run.ci_width``), three columns follow ``chip_ci95_hi``:
+over the timing run, :attr:`~chipsim.report.sections.TimingSection.static_power_mw`);
+``reason`` (why a point is infeasible or failed). Empty cells: not measured, or not ok. When a
+point measured its accuracy sequentially (``run.ci_width``), three columns follow ``chip_ci95_hi``:
 ``ci_reached`` (the interval reached the target width), ``samples`` and ``instances`` (those
 the point used).
 

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 __all__ = ["THREAD_VARIABLES", "RECORD_FORMAT", "REUSE_KEYS", "limit_threads", "group_jobs",
-           "run_point", "run_points", "run_points_limited", "static_power_mw"]
+           "run_point", "run_points", "run_points_limited"]
 
 #: the RunConfig fields whose points can share programmed chip instances (they change only how
 #: the instances are read: :class:`chipsim.functional.accuracy.Programmed`)
@@ -54,30 +54,6 @@ def _model(model: str, weights: str) -> Any:
     from ..models import resolve_model
 
     return resolve_model(model, weights)
-
-
-def static_power_mw(timing: dict[str, Any] | None) -> float | None:
-    """Average static power of the chip over a timing run (mW).
-
-    The static components of the energy breakdown
-    (:data:`chipsim.cost.energy.STATIC_COMPONENTS`: MVM periphery, LDPU leakage and clock, GDPU
-    slices, chip-level clocks and control, each a power times an active time) summed per
-    inference, times the inferences, over the simulated time of the run (``makespan_ns``):
-    ``µJ / ns = 1e6 mW``. None without timing.
-
-    Examples
-    --------
-    >>> static_power_mw({"energy_breakdown": {"mvm_static": 1.0, "core_static": 1.0,
-    ...                  "adc": 5.0}, "inferences": 2, "makespan_ns": 4000.0})
-    1000.0
-    """
-    if not timing or not timing.get("makespan_ns"):
-        return None
-    from ..cost.energy import STATIC_COMPONENTS
-
-    br = timing["energy_breakdown"]
-    uj = sum(br.get(c, 0.0) for c in STATIC_COMPONENTS)
-    return uj * timing["inferences"] / timing["makespan_ns"] * 1e6
 
 
 def group_jobs(jobs: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
@@ -135,7 +111,8 @@ def run_point(job: dict[str, Any], programmed: Any = None) -> dict[str, Any]:
         the library refused the point, e.g. a network that does not fit the chip; ``error``
         for any other exception), ``reason`` (the message, None when ok), ``summary`` (the
         report's summary, None unless ok), ``energy_breakdown`` (µJ per inference per
-        component), ``static_power_mw`` (:func:`static_power_mw`), ``accuracy_instances``
+        component), ``static_power_mw`` (the timing section's
+        :attr:`~chipsim.report.sections.TimingSection.static_power_mw`), ``accuracy_instances``
         (score of each chip instance), ``reused_instances`` (chip instances read again from
         the group's programming, :func:`run_points`), ``mvms_per_inference``, ``spec_hash`` and
         ``elapsed_s`` (wall time of the point: the one field that differs between runs).
@@ -175,14 +152,13 @@ def _simulate(job: dict[str, Any], programmed: Any) -> dict[str, Any]:
     resolved = _model(job["model"], job["weights"])
     report = simulate(resolved.workload, chip, None, config, task=resolved.task,
                       data=job.get("data"), programmed=programmed)
-    timing = report.data["timing"]
-    accuracy = report.data["accuracy"]
+    timing, accuracy = report.timing, report.accuracy
     return {
         "summary": report.summary,
-        "energy_breakdown": timing["energy_breakdown"] if timing else None,
-        "static_power_mw": static_power_mw(timing),
-        "accuracy_instances": list(accuracy["chip"]) if accuracy else None,
-        "reused_instances": accuracy["reused_instances"] if accuracy else None,
-        "mvms_per_inference": timing["mvms_per_inference"] if timing else None,
+        "energy_breakdown": timing.energy_breakdown if timing else None,
+        "static_power_mw": timing.static_power_mw if timing else None,
+        "accuracy_instances": list(accuracy.chip) if accuracy else None,
+        "reused_instances": accuracy.reused_instances if accuracy else None,
+        "mvms_per_inference": timing.mvms_per_inference if timing else None,
         "spec_hash": spec_hash(chip),
     }

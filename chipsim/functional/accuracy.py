@@ -16,7 +16,8 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -25,12 +26,12 @@ from threadpoolctl import threadpool_limits
 from ..errors import ChipsimError
 from ..kernels.normal import key_from
 from ..mapping import Mapping
-from ..spec import ChipSpec
+from ..spec import ChipSpec, from_dict, to_dict
 from ..workload.forward import forward
 from ..workload.graph import Workload
 from .executor import ChipInstance, Scales
 
-__all__ = ["AccuracyResult", "Programmed", "chip_accuracy", "run_instance", "CI_STAGE",
+__all__ = ["AccuracyResult", "CiStage", "Programmed", "chip_accuracy", "run_instance", "CI_STAGE",
            "CI_MIN_INSTANCES", "UNIT"]
 
 #: samples run together (one :meth:`ChipInstance.run` call), at fixed places in the set of
@@ -67,10 +68,11 @@ class AccuracyResult:
     ``instances_max`` the limits (equal to them without a target). ``ci95_width`` is the
     interval's width (``hi − lo``). With a target width (``ci_target``, None without one),
     ``ci_reached`` says whether ``ci95_width <= ci_target`` when the measurement stopped (None
-    without a target) and ``ci_stages`` lists every check: ``{samples, instances, chip_mean,
-    chip_ci95}`` after each stage (empty without a target). ``reused_instances`` counts the
+    without a target) and ``ci_stages`` lists every check (:class:`CiStage`, empty without a
+    target). ``reused_instances`` counts the
     instances read anew from an earlier measurement's programming instead of programmed
-    (:class:`Programmed`).
+    (:class:`Programmed`). ``data`` names the samples' source (the built-in task or the user's
+    file; set by :func:`chipsim.simulate`).
     """
 
     metric: str
@@ -91,20 +93,30 @@ class AccuracyResult:
     ci_reached: bool | None = None
     samples_max: int = 0
     instances_max: int = 0
-    ci_stages: tuple[dict, ...] = ()
+    ci_stages: tuple[CiStage, ...] = ()
     reused_instances: int = 0
+    data: str | None = None
 
-    def to_dict(self) -> dict:
-        """Plain dict for JSON."""
-        d = asdict(self)
-        d["chip_ci95"] = list(self.chip_ci95)
-        d["chip"] = list(self.chip)
-        d["mvms_per_core"] = list(self.mvms_per_core)
-        d["calibration_mvms_per_core"] = list(self.calibration_mvms_per_core)
-        d["range_calibration_mvms_per_core"] = list(self.range_calibration_mvms_per_core)
-        d["adc_full_scale_ua_per_core"] = [list(v) for v in self.adc_full_scale_ua_per_core]
-        d["ci_stages"] = [dict(e, chip_ci95=list(e["chip_ci95"])) for e in self.ci_stages]
-        return d
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON (tuples as lists); :meth:`from_dict` reads it back."""
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: str = "accuracy") -> AccuracyResult:
+        """The result :meth:`to_dict` wrote; a wrong one is a :class:`~chipsim.spec.SpecError`
+        naming the field under ``path``."""
+        return from_dict(cls, data, path)
+
+
+@dataclass(frozen=True, slots=True)
+class CiStage:
+    """One check of a sequential measurement: the instances' mean score and its 95 % interval
+    after ``samples`` samples on ``instances`` instances."""
+
+    samples: int
+    instances: int
+    chip_mean: float
+    chip_ci95: tuple[float, float]
 
 
 #: the values a score can take, by metric (a confidence interval stays inside them)
@@ -230,7 +242,8 @@ def chip_accuracy(workload: Workload, mapping: Mapping, chip: ChipSpec, x: np.nd
     arr = np.array(values)
     return AccuracyResult(
         metric=metric, software=float(software), chip_mean=float(arr.mean()),
-        chip_ci95=_ci95(arr, metric), instances=instances, samples=len(x), chip=tuple(values),
+        chip_ci95=_ci95(arr, metric), instances=instances, samples=len(x),
+        chip=tuple(float(v) for v in values),
         t_seconds=float(t_s), gdc=gdc, mvms_per_core=tuple(int(v) for v in mvms[0]),
         calibration_mvms_per_core=tuple(int(v) for v in mvms[1]),
         range_calibration_mvms_per_core=tuple(int(v) for v in mvms[2]),
@@ -519,14 +532,13 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
     shared = _Shared(workload, mapping, chip, seed, t_s, gdc, quantize, calib, programmed,
                      scales)
     bounds = [(i, min(i + stage, len(x))) for i in range(0, len(x), stage)]
-    stages: list[dict] = []
+    stages: list[CiStage] = []
 
     def check(outs: list[list[np.ndarray]], n: int) -> tuple[str, np.ndarray, bool]:
         scored = [score(np.concatenate(o), y[:n]) for o in outs]
         metric, values = scored[0][0], np.array([v for _, v in scored])
         lo, hi = _ci95(values, metric)
-        stages.append({"samples": n, "instances": len(values),
-                       "chip_mean": float(values.mean()), "chip_ci95": (lo, hi)})
+        stages.append(CiStage(n, len(values), float(values.mean()), (lo, hi)))
         return metric, values, bool(hi - lo <= target)
 
     with threadpool_limits(1), _pool(threads) as pool:
@@ -563,5 +575,5 @@ def _sequential(workload, mapping, chip, x, y, score, *, instances, t_s, gdc, qu
         calibration_mvms_per_core=tuple(int(v) for v in mvms[1]),
         range_calibration_mvms_per_core=tuple(int(v) for v in mvms[2]),
         adc_full_scale_ua_per_core=tuple(full_scales), ci95_width=float(hi - lo),
-        ci_target=target, ci_reached=bool(reached), samples_max=len(x),
+        ci_target=float(target), ci_reached=bool(reached), samples_max=len(x),
         instances_max=instances, ci_stages=tuple(stages), reused_instances=shared.reused)

@@ -29,6 +29,7 @@ from .mapping import (
     layer_summaries,
     map_workload,
     mapping_cost,
+    mapping_from_plain,
     mapping_to_dict,
 )
 from .partition import Block, Partition, partition
@@ -59,7 +60,7 @@ __all__ = [
     "ReplicationPlan", "StageCosts", "choose_replicas", "plan_replication",
     "replication_plan", "stage_model",
     "BlockPlacement", "LayerMapping", "Mapping", "map_workload", "mapping_cost",
-    "layer_summaries", "mapping_to_dict",
+    "layer_summaries", "mapping_to_dict", "mapping_from_plain",
     "FORMAT", "save_mapping", "load_mapping", "mapping_from_dict", "dumps_mapping",
     "plot_core_grid", "draw_core_grid", "layer_colors",
 ]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the workload package is only needed for type hints
     from ..workload.lowered import LoweredLayer
 
 __all__ = ["BlockPlacement", "LayerMapping", "Mapping", "map_workload", "mapping_cost",
-           "layer_summaries", "mapping_to_dict"]
+           "layer_summaries", "mapping_to_dict", "mapping_from_plain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,3 +339,36 @@ def mapping_to_dict(m: Mapping) -> dict[str, Any]:
                     "rows": list(b.rows), "cols": list(b.cols), "core": b.core}
                    for b in m.blocks],
     }
+
+
+def mapping_from_plain(d: dict[str, Any]) -> Mapping:
+    """The :class:`Mapping` that :func:`mapping_to_dict` wrote, read back as it was (the mapping
+    a report records; a mapping file is read with the checks of
+    :func:`~chipsim.mapping.mapping_from_dict`). A missing key is a ``KeyError``, a value of
+    the wrong kind a ``TypeError`` or ``ValueError``.
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes
+    >>> from chipsim.workload.lowered import LoweredLayer
+    >>> m = map_workload([LoweredLayer("fc", "linear", 504, 50, 1)], hermes())
+    >>> mapping_from_plain(mapping_to_dict(m)) == m
+    True
+    """
+    return Mapping(
+        str(d["chip"]), _ints(d["grid"], 2), int(d["n_cores"]), *_ints(d["core"], 2),
+        str(d["workload"]),
+        tuple(LayerMapping(str(ly["name"]), int(ly["rows"]), int(ly["cols"]),
+                           int(ly["vectors"]), int(ly["blocks"]), int(ly["replicas"]),
+                           int(ly["cores"]), float(ly["utilization"])) for ly in d["layers"]),
+        tuple(BlockPlacement(str(b["layer"]), int(b["replica"]), int(b["index"]),
+                             _ints(b["rows"], 2), _ints(b["cols"], 2), int(b["core"]))
+              for b in d["blocks"]),
+        float(d["placement_cost"]), tuple(int(c) for c in d["excluded_cores"]))
+
+
+def _ints(value: Any, n: int) -> tuple[int, ...]:
+    out = tuple(int(v) for v in value)
+    if len(out) != n:
+        raise ValueError(f"expected {n} integers, got {value!r}")
+    return out

@@ -1,7 +1,7 @@
 """The figures of a report, drawn from its JSON content alone, as small PNG images.
 
-Each figure function takes ``Report.data`` and returns PNG bytes (or None when the report has
-nothing to show, e.g. no timing). Figures use matplotlib's Agg canvas directly: no display, no
+Each figure function takes ``Report.to_dict()`` and returns PNG bytes (or None when the report
+has nothing to show, e.g. no timing). Figures use matplotlib's Agg canvas directly: no display, no
 pyplot state, no change of the global backend. The PNGs carry no date, so the same report gives
 the same bytes.
 """

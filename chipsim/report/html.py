@@ -54,7 +54,7 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
     Parameters
     ----------
     data
-        The report's JSON content (``Report.data``).
+        The report's JSON content (``Report.to_dict()``).
     figures
         Figure name → PNG bytes (:func:`~chipsim.report.figures.render_figures`), inlined.
 
@@ -63,7 +63,7 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
     >>> from chipsim import RunConfig, simulate
     >>> from chipsim.report.figures import render_figures
     >>> report = simulate("resnet9", config=RunConfig(accuracy=False, inferences=1))
-    >>> "<img" in render_html(report.data, render_figures(report.data))
+    >>> "<img" in render_html(report.to_dict(), render_figures(report.to_dict()))
     True
     """
     p = data.get("provenance") or {}

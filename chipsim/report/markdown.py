@@ -34,7 +34,7 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
     Parameters
     ----------
     data
-        The report's JSON content (``Report.data``).
+        The report's JSON content (``Report.to_dict()``).
     figures
         Names of the figures written beside it (``figures/<name>.png``).
 
@@ -42,7 +42,7 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
     --------
     >>> from chipsim import RunConfig, simulate
     >>> report = simulate("resnet9", config=RunConfig(accuracy=False, inferences=1))
-    >>> render_markdown(report.data, ["core_grid"]).startswith("# chipsim report")
+    >>> render_markdown(report.to_dict(), ["core_grid"]).startswith("# chipsim report")
     True
     """
     p = data.get("provenance") or {}

@@ -1,10 +1,17 @@
-"""The :class:`Report`: everything one design point produced, as plain JSON-ready data.
+"""The :class:`Report`: everything one design point produced, in typed sections.
 
-A report is a nested dict with fixed top-level sections: ``provenance``, ``summary``,
-``chip``, ``config``, ``workload``, ``mapping``, ``layers``, ``accuracy`` (None when not
-measured), ``timing`` (None when not simulated) and ``mvm_counts``. It is written as
-``report.json`` and read back with :meth:`Report.from_json`; the Markdown/HTML views and the
-figures are rendered from it alone, so ``chipsim report DIR`` can redraw them.
+A report holds the run's ``provenance`` (:class:`~chipsim.report.sections.Provenance`), the
+``chip`` (:class:`~chipsim.spec.ChipSpec`), the run options ``config``
+(:class:`~chipsim.RunConfig`), the ``workload``, the ``mapping``
+(:class:`~chipsim.mapping.Mapping`), the per-layer table ``layers``, ``accuracy``
+(:class:`~chipsim.functional.accuracy.AccuracyResult`, None when not measured), ``timing``
+(:class:`~chipsim.report.sections.TimingSection`, None when not simulated), ``mvm_counts`` and
+``accuracy_vs_time`` (None unless asked for). :attr:`Report.summary` derives the key figures.
+
+The JSON form exists only in :meth:`Report.to_json` / :meth:`Report.from_json` (and
+:meth:`Report.to_dict`, which the Markdown/HTML views and figures inside this package render
+from); they round-trip exactly. ``report.json`` holds these sections and the summary, so
+``chipsim report DIR`` can redraw a report from the file alone.
 """
 
 from __future__ import annotations
@@ -15,98 +22,157 @@ from typing import Any
 
 import numpy as np
 
+from ..config import RunConfig
 from ..errors import ChipsimError
-from ..spec import to_dict
+from ..functional.accuracy import AccuracyResult
+from ..mapping import Mapping, mapping_from_plain, mapping_to_dict
+from ..spec import ChipSpec, SpecError, from_dict, to_dict
+from .sections import (
+    COMPLETIONS,
+    TIMELINE_INFERENCES,
+    TIMELINE_LIMIT,
+    TIMELINE_PIXELS,
+    AccuracyAtTime,
+    LayerRow,
+    MvmCounts,
+    Provenance,
+    TimingSection,
+    WorkloadInfo,
+)
 
-__all__ = ["Report", "TIMELINE_LIMIT", "TIMELINE_INFERENCES", "TIMELINE_PIXELS"]
+__all__ = ["Report", "TIMELINE_LIMIT", "TIMELINE_INFERENCES", "TIMELINE_PIXELS", "COMPLETIONS"]
 
-#: at most this many timeline entries are kept in a report (the earliest ones)
-TIMELINE_LIMIT = 3000
-#: the report's timeline covers the simulated time until this many inferences completed
-TIMELINE_INFERENCES = 2
-#: entries of one core and action closer than the window over this many are merged
-TIMELINE_PIXELS = 2000
-#: completion times of at most this many inferences are kept (``timing.completion_ns``)
-COMPLETIONS = 1000
+#: the sections of ``report.json`` that must be there (the others may be null)
+_REQUIRED = ("provenance", "chip", "config", "workload", "mapping", "layers")
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """One design point's results; ``data`` is the JSON content."""
+    """One design point's results, in typed sections (see the module's docstring).
 
-    data: dict[str, Any]
+    Examples
+    --------
+    >>> from chipsim import RunConfig, simulate
+    >>> r = simulate("resnet9", "hermes", config=RunConfig(samples=50, instances=1,
+    ...                                                     inferences=2))
+    >>> r.accuracy.metric, r.timing.inferences, r.summary["cores_used"]
+    ('top1', 2, 64)
+    >>> Report.from_json(r.to_json()) == r
+    True
+    """
+
+    provenance: Provenance
+    chip: ChipSpec
+    config: RunConfig
+    workload: WorkloadInfo
+    mapping: Mapping
+    layers: tuple[LayerRow, ...]
+    accuracy: AccuracyResult | None = None
+    timing: TimingSection | None = None
+    mvm_counts: MvmCounts | None = None
+    accuracy_vs_time: tuple[AccuracyAtTime, ...] | None = None
 
     # ------------------------------------------------------------ building
     @classmethod
-    def build(cls, *, provenance, chip, config, workload, mapping, mapping_dict, accuracy,
-              timing) -> Report:
-        """Assemble a report from the run's pieces (see :func:`chipsim.simulate`)."""
-        t = None
-        if timing is not None:
-            t = {
-                **timing.summary(),
-                "core_utilization": {str(k): v for k, v in sorted(
-                    timing.core_utilization.items())},
-                "ldpu_utilization": {str(k): v for k, v in sorted(
-                    timing.ldpu_utilization.items())},
-                "link_utilization": dict(sorted(timing.link_utilization.items())),
-                "link_peak_queue": dict(sorted(timing.link_peak_queue.items())),
-                "core_counts": {str(k): v for k, v in sorted(timing.core_counts.items())},
-                # when each inference was complete (its outputs at the host), the first ones
-                "completion_ns": [c / 1e3 for c in timing.completion_ps[:COMPLETIONS]],
-                **_timeline(timing),
-            }
-        layers = _layer_table(mapping, timing)
-        counts = _mvm_counts(mapping, accuracy, timing)
-        summary = _summary(workload, chip, config, mapping, accuracy, t)
-        data = {
-            "provenance": provenance,
-            "summary": summary,
-            "chip": to_dict(chip),
-            "config": to_dict(config),
-            "workload": {"name": workload.name, "architecture": workload.architecture,
-                         "weights": workload.num_weights,
-                         "layers": len(workload.lowered())},
-            "mapping": mapping_dict,
-            "layers": layers,
-            "accuracy": accuracy,
-            "timing": t,
-            "mvm_counts": counts,
+    def build(cls, *, provenance: Provenance, chip: ChipSpec, config: RunConfig, workload,
+              mapping: Mapping, accuracy: AccuracyResult | None, timing) -> Report:
+        """Assemble a report from the run's pieces (see :func:`chipsim.simulate`):
+        ``workload`` is the :class:`~chipsim.workload.graph.Workload`, ``timing`` the
+        :class:`~chipsim.timing.result.TimingResult` or None."""
+        return cls(
+            provenance=provenance,
+            # as read back from a file: a number given as an integer to a float field is a float
+            chip=from_dict(ChipSpec, to_dict(chip)), config=from_dict(RunConfig, to_dict(config)),
+            workload=WorkloadInfo(workload.name, workload.architecture,
+                                  int(workload.num_weights), len(workload.lowered())),
+            mapping=mapping, layers=_layer_table(mapping, timing), accuracy=accuracy,
+            timing=None if timing is None else TimingSection.of(timing),
+            mvm_counts=_mvm_counts(mapping, accuracy, timing))
+
+    # ------------------------------------------------------------ views
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The key figures, flat (the ``summary`` of ``report.json`` and of
+        ``chipsim run --json``): model, chip, precision, area, and the accuracy and timing
+        figures when measured."""
+        return _summary(self.workload, self.chip, self.config, self.mapping, self.accuracy,
+                        self.timing)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON content: every section as plain data, and the summary."""
+        return {
+            "provenance": to_dict(self.provenance),
+            "summary": _plain(self.summary),
+            "chip": to_dict(self.chip),
+            "config": to_dict(self.config),
+            "workload": to_dict(self.workload),
+            "mapping": mapping_to_dict(self.mapping),
+            "layers": [to_dict(ly) for ly in self.layers],
+            "accuracy": None if self.accuracy is None else self.accuracy.to_dict(),
+            "timing": None if self.timing is None else to_dict(self.timing),
+            "mvm_counts": None if self.mvm_counts is None else to_dict(self.mvm_counts),
+            "accuracy_vs_time": None if self.accuracy_vs_time is None
+            else [to_dict(e) for e in self.accuracy_vs_time],
         }
-        return cls(_plain(data))
 
     # ------------------------------------------------------------ files
-    def with_section(self, name: str, value: Any) -> Report:
-        """A copy of the report with section ``name`` set to ``value`` (JSON-ready data).
-
-        Examples
-        --------
-        >>> Report({"summary": {}}).with_section("note", (1, 2)).data["note"]
-        [1, 2]
-        """
-        return Report({**self.data, name: _plain(value)})
-
     def to_json(self) -> str:
         """The report as JSON text (deterministic for equal content)."""
-        return json.dumps(self.data, indent=1, allow_nan=True) + "\n"
+        return json.dumps(self.to_dict(), indent=1, allow_nan=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str, source: str = "report.json") -> Report:
-        """Read a report from JSON text; a malformed one is a :class:`ChipsimError`."""
+        """Read a report from JSON text; a malformed one is a :class:`ChipsimError` naming
+        ``source`` and what is wrong."""
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise ChipsimError(f"{source}: not valid JSON: {exc}") from None
-        missing = [k for k in ("provenance", "summary", "chip", "mapping", "layers")
-                   if not isinstance(data, dict) or k not in data]
+        return cls.from_dict(data, source)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "report.json") -> Report:
+        """The report :meth:`to_dict` wrote (the summary is derived, not read)."""
+        missing = [k for k in _REQUIRED if not isinstance(data, dict) or k not in data]
         if missing:
             raise ChipsimError(f"{source}: not a chipsim report (missing {', '.join(missing)})")
-        return cls(data)
+        try:
+            acc = data.get("accuracy")
+            times = data.get("accuracy_vs_time")
+            return cls(
+                provenance=from_dict(Provenance, data["provenance"], "provenance"),
+                chip=from_dict(ChipSpec, data["chip"], "chip"),
+                config=from_dict(RunConfig, data["config"], "config"),
+                workload=from_dict(WorkloadInfo, data["workload"], "workload"),
+                mapping=_mapping(data["mapping"]),
+                layers=tuple(from_dict(LayerRow, ly, f"layers[{i}]")
+                             for i, ly in enumerate(_list(data["layers"], "layers"))),
+                accuracy=None if acc is None else AccuracyResult.from_dict(acc),
+                timing=_optional(TimingSection, data.get("timing"), "timing"),
+                mvm_counts=_optional(MvmCounts, data.get("mvm_counts"), "mvm_counts"),
+                accuracy_vs_time=None if times is None else tuple(
+                    from_dict(AccuracyAtTime, e, f"accuracy_vs_time[{i}]")
+                    for i, e in enumerate(_list(times, "accuracy_vs_time"))))
+        except SpecError as exc:
+            raise ChipsimError(f"{source}: not a chipsim report of this version: "
+                               f"{exc}") from None
 
-    @property
-    def summary(self) -> dict[str, Any]:
-        """The key figures."""
-        return self.data["summary"]
+
+def _optional(cls: type, value: Any, path: str) -> Any:
+    return None if value is None else from_dict(cls, value, path)
+
+
+def _list(value: Any, path: str) -> list:
+    if not isinstance(value, list):
+        raise SpecError(path, f"must be a list, got {type(value).__name__}")
+    return value
+
+
+def _mapping(value: Any) -> Mapping:
+    try:
+        return mapping_from_plain(value)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError("mapping", f"not a mapping as chipsim writes it ({exc!r})") from None
 
 
 def _plain(value: Any) -> Any:
@@ -118,49 +184,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _timeline(timing) -> dict[str, Any]:
-    """The report's view of the per-core timeline: the first inferences, merged to spans.
-
-    Entries ``[core, start_ps, end_ps, action]`` that start before the first
-    :data:`TIMELINE_INFERENCES` inferences completed (the window). Entries of one core and
-    action less than a gap apart are merged into one busy span: the gap starts at
-    ``window / TIMELINE_PIXELS`` (below a figure's pixel) and doubles until at most
-    :data:`TIMELINE_LIMIT` spans remain (at most 8 times; then the earliest spans are kept and
-    the window ends where they end). Spans are sorted by core and start.
-    """
-    k = min(TIMELINE_INFERENCES, timing.inferences)
-    done = sorted(timing.completion_ps)
-    end = (done[k - 1] if len(done) >= k else 0) or timing.makespan_ps
-    entries = sorted((e for e in timing.timeline if e[1] < end), key=lambda e: (e[1], e[0]))
-    gap = max(1, end // TIMELINE_PIXELS)
-    for _ in range(8):
-        spans = _merge(entries, gap)
-        if len(spans) <= TIMELINE_LIMIT:
-            break
-        gap *= 2
-    if len(spans) > TIMELINE_LIMIT:
-        end = spans[TIMELINE_LIMIT][1]
-        spans = spans[:TIMELINE_LIMIT]
-    spans.sort(key=lambda e: (e[0], e[1], e[3]))
-    return {"timeline": spans, "timeline_window_ns": [0.0, end / 1e3],
-            "timeline_inferences": k, "timeline_merge_gap_ns": gap / 1e3}
-
-
-def _merge(entries, gap: int) -> list[list[Any]]:
-    """Entries sorted by start, merged per (core, action) when less than ``gap`` apart."""
-    spans: list[list[Any]] = []
-    last: dict[tuple[int, str], list[Any]] = {}
-    for core, start, stop, action in entries:
-        cur = last.get((core, action))
-        if cur is not None and start - cur[2] <= gap:
-            cur[2] = max(cur[2], int(stop))
-            continue
-        cur = [int(core), int(start), int(stop), str(action)]
-        last[(core, action)] = cur
-        spans.append(cur)
-    return spans
 
 
 def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any]:
@@ -184,23 +207,22 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
         "faults": to_dict(chip.faults),
     }
     if accuracy is not None:
-        s.update(metric=accuracy["metric"], software=accuracy["software"],
-                 chip_mean=accuracy["chip_mean"], chip_ci95=list(accuracy["chip_ci95"]))
-        if accuracy.get("ci_target") is not None:  # a sequential measurement: where it stopped
-            s.update(ci_target=accuracy["ci_target"], ci_reached=accuracy["ci_reached"],
-                     ci95_width=accuracy["ci95_width"], samples=accuracy["samples"],
-                     instances=accuracy["instances"])
-        ranges = [v for inst in accuracy.get("adc_full_scale_ua_per_core", ()) for v in inst
-                  if v > 0]
+        s.update(metric=accuracy.metric, software=accuracy.software,
+                 chip_mean=accuracy.chip_mean, chip_ci95=list(accuracy.chip_ci95))
+        if accuracy.ci_target is not None:  # a sequential measurement: where it stopped
+            s.update(ci_target=accuracy.ci_target, ci_reached=accuracy.ci_reached,
+                     ci95_width=accuracy.ci95_width, samples=accuracy.samples,
+                     instances=accuracy.instances)
+        ranges = [v for inst in accuracy.adc_full_scale_ua_per_core for v in inst if v > 0]
         if ranges:  # the ADC full scales the accuracy path used, over cores and instances
             s["adc_full_scale_ua"] = {"min": min(ranges), "median": float(np.median(ranges)),
                                       "max": max(ranges)}
     if timing is not None:
-        s.update({k: timing[k] for k in ("latency_ns", "throughput_inf_per_s", "tops",
-                                         "energy_uj_per_inference", "tops_per_w",
-                                         "tops_per_w_mvm")})
-        s["tops_per_mm2"] = timing["tops"] / s["mvm_area_mm2"]
-        s["tops_per_mm2_chip"] = timing["tops"] / s["area_mm2"]
+        s.update({k: getattr(timing, k) for k in (
+            "latency_ns", "throughput_inf_per_s", "tops", "energy_uj_per_inference",
+            "tops_per_w", "tops_per_w_mvm")})
+        s["tops_per_mm2"] = timing.tops / s["mvm_area_mm2"]
+        s["tops_per_mm2_chip"] = timing.tops / s["area_mm2"]
     return s
 
 
@@ -221,46 +243,43 @@ def _area(chip) -> dict[str, Any]:
     }
 
 
-def _layer_table(mapping, timing) -> list[dict[str, Any]]:
+def _layer_table(mapping, timing) -> tuple[LayerRow, ...]:
     """Per layer: cores, utilization, MVMs, and its share of MVM time and core energy."""
-    rows = []
     cores_of = {ly.name: sorted({b.core for b in mapping.blocks_of(ly.name)})
                 for ly in mapping.layers}
-    busy = mvm_e = ldpu_e = {}
+    shares: dict[str, dict[str, float]] = {ly.name: {} for ly in mapping.layers}
     if timing is not None:
         cc = timing.core_counts
-        busy = {n: sum(cc.get(c, {}).get("mvm_busy_ps", 0) for c in cs)
-                for n, cs in cores_of.items()}
-        mvm_e = {n: sum(cc.get(c, {}).get("mvms", 0) for c in cs) for n, cs in cores_of.items()}
-        ldpu_e = {n: sum(cc.get(c, {}).get("ldpu_values", 0) for c in cs)
-                  for n, cs in cores_of.items()}
-        e = timing.energy
-        e_mvm, e_ldpu = e.mvm_pj, e.as_dict().get("ldpu", 0.0)
+
+        def total(name: str, key: str) -> int:
+            return sum(cc.get(c, {}).get(key, 0) for c in cores_of[name])
+
+        busy = {n: total(n, "mvm_busy_ps") for n in cores_of}
+        mvms = {n: total(n, "mvms") for n in cores_of}
+        ldpu = {n: total(n, "ldpu_values") for n in cores_of}
+        e_mvm, e_ldpu = timing.energy.mvm_pj, timing.energy.as_dict().get("ldpu", 0.0)
         tot_busy = sum(busy.values()) or 1
-        tot_m = sum(mvm_e.values()) or 1
-        tot_l = sum(ldpu_e.values()) or 1
-    for ly in mapping.layers:
-        row = {"name": ly.name, "rows": ly.rows, "cols": ly.cols, "blocks": ly.blocks,
-               "replicas": ly.replicas, "cores": ly.cores, "utilization": ly.utilization,
-               "mvms_per_inference": ly.vectors * ly.blocks}
-        if timing is not None:
-            row["time_share"] = busy[ly.name] / tot_busy
-            share = (e_mvm * mvm_e[ly.name] / tot_m + e_ldpu * ldpu_e[ly.name] / tot_l)
-            row["energy_share"] = share / ((e_mvm + e_ldpu) or 1)
-        rows.append(row)
-    return rows
+        tot_m = sum(mvms.values()) or 1
+        tot_l = sum(ldpu.values()) or 1
+        for n in cores_of:
+            share = e_mvm * mvms[n] / tot_m + e_ldpu * ldpu[n] / tot_l
+            shares[n] = {"time_share": float(busy[n] / tot_busy),
+                         "energy_share": float(share / ((e_mvm + e_ldpu) or 1))}
+    return tuple(LayerRow(ly.name, ly.rows, ly.cols, ly.blocks, ly.replicas, ly.cores,
+                          float(ly.utilization), ly.vectors * ly.blocks, **shares[ly.name])
+                 for ly in mapping.layers)
 
 
-def _mvm_counts(mapping, accuracy, timing) -> dict[str, Any] | None:
+def _mvm_counts(mapping, accuracy, timing) -> MvmCounts | None:
     """Core MVMs per inference as the functional and the timing paths counted them."""
-    out: dict[str, Any] = {}
+    if accuracy is None and timing is None:
+        return None
     cores = sorted({b.core for b in mapping.blocks})
+    functional = per_inference = None
     if accuracy is not None:
-        n = accuracy["samples"]
-        f = accuracy["mvms_per_core"]
-        out["functional_per_sample"] = {str(c): f[c] / n for c in cores}
+        n = accuracy.samples
+        functional = {c: accuracy.mvms_per_core[c] / n for c in cores}
     if timing is not None:
         n = timing.inferences
-        out["timing_per_inference"] = {str(c): timing.core_counts.get(c, {}).get("mvms", 0) / n
-                                       for c in cores}
-    return out or None
+        per_inference = {c: timing.core_counts.get(c, {}).get("mvms", 0) / n for c in cores}
+    return MvmCounts(functional, per_inference)

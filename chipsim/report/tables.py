@@ -1,6 +1,6 @@
 """Tables of a report, as rows of strings, shared by the terminal, Markdown and HTML views.
 
-Everything here reads the report's JSON content (``Report.data``) only, so a report file
+Everything here reads the report's JSON content (``Report.to_dict()``) only, so a report file
 renders without the inputs that produced it.
 """
 
@@ -168,7 +168,7 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 def layer_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the per-layer table (cores, utilization, MVMs, time/energy share)."""
-    timed = any("time_share" in ly for ly in data["layers"])
+    timed = any(ly.get("time_share") is not None for ly in data["layers"])
     head = ["layer", "matrix", "blocks", "replicas", "cores", "utilization", "MVMs/inference"]
     if timed:
         head += ["time share", "energy share"]
@@ -178,7 +178,7 @@ def layer_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
                str(ly["replicas"]), str(ly["cores"]), f"{ly['utilization']:.1%}",
                f"{ly['mvms_per_inference']:,}"]
         if timed:
-            row += [f"{ly.get('time_share', 0.0):.1%}", f"{ly.get('energy_share', 0.0):.1%}"]
+            row += [f"{ly.get('time_share') or 0.0:.1%}", f"{ly.get('energy_share') or 0.0:.1%}"]
         rows.append(row)
     return head, rows
 

@@ -87,9 +87,9 @@ def _render(report: Report, source: str | None) -> tuple[dict[str, bytes], str, 
     """Figures, Markdown and HTML of ``report``; a report read from ``source`` that lacks
     what they need is a :class:`ChipsimError`."""
     try:
-        figures = render_figures(report.data)
-        return (figures, render_markdown(report.data, list(figures)),
-                render_html(report.data, figures))
+        data = report.to_dict()
+        figures = render_figures(data)
+        return figures, render_markdown(data, list(figures)), render_html(data, figures)
     except ChipsimError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

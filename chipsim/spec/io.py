@@ -36,7 +36,8 @@ CORES_KEYS = ("chip.cores", "cores")
 
 
 def to_dict(spec: Any) -> dict[str, Any]:
-    """Plain nested dict of a spec dataclass (enums as values, tuples as lists)."""
+    """Plain nested dict of a spec dataclass (enums as values, tuples as lists, dict keys as
+    strings)."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(spec):
         out[f.name] = _plain(getattr(spec, f.name))
@@ -50,6 +51,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     return value
 
 
@@ -88,9 +91,22 @@ def _convert(path: str, value: Any, hint: Any) -> Any:
                              for i, (v, a) in enumerate(zip(value, args, strict=True)))
             return tuple(value)
         return value
+    if origin is dict and isinstance(value, dict):
+        key, elem = typing.get_args(hint) or (Any, Any)
+        return {_key(path, k, key): _convert(f"{path}.{k}", v, elem) for k, v in value.items()}
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+def _key(path: str, key: Any, hint: Any) -> Any:
+    """A dict key read from a file (JSON keys are strings) as the type ``hint`` expects."""
+    if hint is int and isinstance(key, str):
+        try:
+            return int(key)
+        except ValueError:
+            raise SpecError(path, f"keys must be integers, got {key!r}") from None
+    return key
 
 
 def from_dict(cls: type, data: Any, path: str = "") -> Any:
@@ -99,8 +115,9 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
     Raises
     ------
     SpecError
-        For a key that is not a field (with the closest field names as a suggestion), a value
-        of the wrong type or out of range; ``path`` is the dotted path of the field.
+        For a key that is not a field (with the closest field names as a suggestion), a
+        missing field without a default, a value of the wrong type or out of range; ``path``
+        is the dotted path of the field.
     """
     if not isinstance(data, dict):
         raise SpecError(path, f"must be a mapping of field names to values, got {data!r}")
@@ -115,6 +132,10 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
             raise SpecError(sub, f"unknown field of {cls.__name__}{hint} (fields: "
                             f"{', '.join(names)})")
         kwargs[key] = _convert(sub, value, hints[key])
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in kwargs
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise SpecError(path, f"missing field(s) of {cls.__name__}: {', '.join(missing)}")
     try:
         return cls(**kwargs)
     except SpecError as exc:

@@ -158,7 +158,7 @@ def reports():
 
 def test_adc_bits_change_energy_per_inference_by_the_law(reports):
     rs = [reports[("adc", b)] for b in BITS]
-    e = [r.data["timing"]["energy_breakdown"] for r in rs]
+    e = [r.timing.energy_breakdown for r in rs]
     adc = [x["adc"] for x in e]
     assert all(b > a for a, b in zip(adc, adc[1:], strict=False))
     # 8 → 4 and 8 → 6 bits: the same conversions at 2^-4 and 2^-2 the energy each (the CCO
@@ -179,7 +179,7 @@ def test_adc_bits_change_energy_per_inference_by_the_law(reports):
 
 def test_input_bits_change_window_energy_and_latency(reports):
     r4, r8 = reports[("input", 4)], reports[("input", 8)]
-    e4, e8 = (r.data["timing"]["energy_breakdown"] for r in (r4, r8))
+    e4, e8 = (r.timing.energy_breakdown for r in (r4, r8))
     assert e4["pwm"] < e8["pwm"] and e4["array"] < e8["array"]
     # per MVM: the applied window is 77 ns (stretched for the 8-bit CCO) vs 128 ns
     assert e4["pwm"] / e8["pwm"] == pytest.approx(77 / 128)

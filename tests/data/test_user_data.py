@@ -47,10 +47,10 @@ def test_simulate_sequence_data_scores_bits_per_character(tmp_path):
     model = resolve_model("lstm-ptb")
     cfg = RunConfig(samples=3, instances=2, timing=False)
     own = simulate(model.workload, hermes(), config=cfg,
-                   data=_task_file(tmp_path, "lstm-ptb", 3)).data["accuracy"]
-    task = simulate(model.workload, hermes(), config=cfg, task="lstm-ptb").data["accuracy"]
-    assert own["metric"] == "bpc" and own["chip"] == task["chip"]
-    assert own["software"] == task["software"]
+                   data=_task_file(tmp_path, "lstm-ptb", 3)).accuracy
+    task = simulate(model.workload, hermes(), config=cfg, task="lstm-ptb").accuracy
+    assert own.metric == "bpc" and own.chip == task.chip
+    assert own.software == task.software
 
 
 def test_default_calibration_is_the_first_samples(tmp_path):

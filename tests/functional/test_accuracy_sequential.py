@@ -79,13 +79,13 @@ def test_reached_means_narrow_enough_and_not_reached_means_everything_used(case,
     else:
         assert r.ci95_width > width and (r.samples, r.instances) == (120, 6)
     # every check narrower than the target ends the measurement: only the last one is
-    widths = [e["chip_ci95"][1] - e["chip_ci95"][0] for e in r.ci_stages]
+    widths = [e.chip_ci95[1] - e.chip_ci95[0] for e in r.ci_stages]
     assert all(w > width for w in widths[:-1])
     last = r.ci_stages[-1]
-    assert (last["samples"], last["instances"]) == (r.samples, r.instances)
-    assert tuple(last["chip_ci95"]) == r.chip_ci95 == _ci95(np.array(r.chip), r.metric)
+    assert (last.samples, last.instances) == (r.samples, r.instances)
+    assert last.chip_ci95 == r.chip_ci95 == _ci95(np.array(r.chip), r.metric)
     # stages: samples first (50 at a time on 3 instances), then one instance at a time
-    steps = [(e["samples"], e["instances"]) for e in r.ci_stages]
+    steps = [(e.samples, e.instances) for e in r.ci_stages]
     assert steps == sorted(steps) and steps[0] == (50, 3)
 
 

@@ -1,6 +1,7 @@
 """The report directory of ``chipsim run --out``: files, self-contained HTML, redraw, atomicity."""
 
 import base64
+import dataclasses
 import html.parser
 import io
 import json
@@ -37,8 +38,10 @@ def test_directory_holds_json_md_html_and_figures(report_run):
     figs = sorted(p.name for p in (d / "figures").iterdir())
     assert figs == ["accuracy_vs_time.png", "core_grid.png", "energy.png", "links.png",
                     "timeline.png", "utilization.png"]
-    data = json.loads((d / "report.json").read_text())
-    assert data == Report.from_json((d / "report.json").read_text()).data
+    text = (d / "report.json").read_text()
+    again = Report.from_json(text)  # typed sections, back to the same JSON byte for byte
+    assert again.to_json() == text and Report.from_json(again.to_json()) == again
+    assert json.loads(text)["summary"] == again.summary
     assert out["report_dir"] == str(d)
     md = (d / "report.md").read_text()
     for needle in ("## Summary", "## Layers", "conv5", "time share", "energy share",
@@ -47,8 +50,8 @@ def test_directory_holds_json_md_html_and_figures(report_run):
                    "figures/utilization.png"):
         assert needle in md
     report = Report.from_json((d / "report.json").read_text())
-    done = report.data["timing"]["completion_ns"]
-    assert len(done) == report.data["timing"]["inferences"] and done == sorted(done)
+    done = report.timing.completion_ns
+    assert len(done) == report.timing.inferences and list(done) == sorted(done)
     # no stray temporary directories beside the report
     assert [p.name for p in d.parent.iterdir()] == ["rep"]
 
@@ -115,6 +118,27 @@ def test_report_of_a_missing_or_bad_directory_is_a_one_line_error(tmp_path, caps
     assert "not a chipsim report" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("edit", "needle"), [
+    (lambda d: d["timing"].pop("latency_ns"), "timing: missing field(s) of TimingSection: "
+                                              "latency_ns"),
+    (lambda d: d["accuracy"].update(colour="red"), "accuracy.colour: unknown field of "
+                                                   "AccuracyResult"),
+    (lambda d: d.update(layers={}), "layers: must be a list, got dict"),
+    (lambda d: d["mapping"].pop("blocks"), "mapping: not a mapping as chipsim writes it"),
+    (lambda d: d["timing"]["core_counts"].update(x={}), "timing.core_counts: keys must be "
+                                                        "integers, got 'x'"),
+], ids=["missing", "unknown", "not-a-list", "mapping", "core-key"])
+def test_a_damaged_report_json_is_a_one_line_error(report_run, edit, needle):
+    d, _ = report_run
+    data = json.loads((d / "report.json").read_text())
+    edit(data)
+    with pytest.raises(ChipsimError) as err:
+        Report.from_json(json.dumps(data), "x/report.json")
+    msg = str(err.value)
+    assert msg.startswith("x/report.json: not a chipsim report of this version: ")
+    assert needle in msg and "\n" not in msg
+
+
 @pytest.fixture
 def quick_figures(monkeypatch):
     """Writer tests need files, not pictures: one tiny PNG instead of the real figures."""
@@ -137,7 +161,7 @@ def test_a_crash_leaves_the_old_directory_and_no_partial_one(report_run, tmp_pat
 
     monkeypatch.setattr(writer_mod, "atomic_write", boom)
     with pytest.raises(RuntimeError):
-        write_report(report.with_section("note", "changed"), target)
+        write_report(dataclasses.replace(report, accuracy_vs_time=()), target)
     with pytest.raises(RuntimeError):
         write_report(report, tmp_path / "fresh")
     after = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}

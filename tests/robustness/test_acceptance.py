@@ -61,7 +61,7 @@ def test_stuck_devices_lower_accuracy_but_the_run_completes(resnet9, mapping, ba
     assert ok > 85.0
     assert stuck < ok - 10.0
     assert report.summary["faults"]["stuck_fraction"] == 0.05
-    assert report.data["chip"]["faults"]["stuck_fraction"] == 0.05
+    assert report.chip.faults.stuck_fraction == 0.05
 
 
 def test_three_dead_cores_resnet9_still_maps_and_runs(resnet9, mapping):
@@ -69,16 +69,16 @@ def test_three_dead_cores_resnet9_still_maps_and_runs(resnet9, mapping):
     chip = replace(hermes(), faults=FaultSpec(dead_cores=dead))
     report = simulate(resnet9.workload, chip, None, replace(CONFIG, samples=20, batch=20),
                       task=resnet9.task)
-    m = report.data["mapping"]
-    assert m["cores_used"] == 40 and m["excluded_cores"] == list(dead)
-    assert chip.n_cores - len(m["excluded_cores"]) == 61
-    used = {b["core"] for b in m["blocks"]}
+    m = report.mapping
+    assert m.cores_used == 40 and m.excluded_cores == dead
+    assert chip.n_cores - len(m.excluded_cores) == 61
+    used = {b.core for b in m.blocks}
     assert not used & set(dead)
     assert report.summary["faults"]["dead_cores"] == list(dead)
-    assert report.data["accuracy"]["chip_mean"] > 50.0
+    assert report.accuracy.chip_mean > 50.0
     for c in dead:  # idle in both paths
-        assert report.data["accuracy"]["mvms_per_core"][c] == 0
-        assert report.data["timing"]["core_counts"].get(str(c), {}).get("mvms", 0) == 0
+        assert report.accuracy.mvms_per_core[c] == 0
+        assert report.timing.core_counts.get(c, {}).get("mvms", 0) == 0
 
 
 def test_broken_links_that_cut_a_layer_apart_name_both_cores(resnet9, mapping, tmp_path,
@@ -121,5 +121,5 @@ def test_a_broken_link_with_a_detour_costs_latency_not_accuracy(resnet9, mapping
     chip = replace(hermes(), faults=FaultSpec(broken_links=(link,)))
     report = simulate(resnet9.workload, chip, mapping, CONFIG, task=resnet9.task)
     assert report.summary["latency_ns"] > baseline.summary["latency_ns"]
-    assert report.data["accuracy"] == baseline.data["accuracy"]
+    assert report.accuracy == baseline.accuracy
     assert report.summary["faults"]["broken_links"] == [list(link)]

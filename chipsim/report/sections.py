@@ -1,0 +1,228 @@
+"""The typed sections of a :class:`~chipsim.report.Report` that no other layer defines.
+
+The chip (:class:`~chipsim.spec.ChipSpec`), the run options (:class:`~chipsim.RunConfig`), the
+mapping (:class:`~chipsim.mapping.Mapping`) and the accuracy
+(:class:`~chipsim.functional.accuracy.AccuracyResult`) are the types their layers produce; the
+report adds the sections here: where it came from, the workload, the per-layer table, the
+timing figures, the MVM counts of both paths and the accuracy at other times since
+programming. Field names carry their units; dict keys that are core ids are integers.
+
+Examples
+--------
+>>> from chipsim.spec import from_dict, to_dict
+>>> row = LayerRow("conv1", rows=27, cols=56, blocks=1, replicas=2, cores=2,
+...                utilization=0.02, mvms_per_inference=1024)
+>>> from_dict(LayerRow, to_dict(row)) == row
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..timing.result import TimingResult
+
+__all__ = ["Provenance", "WorkloadInfo", "LayerRow", "TimingSection", "MvmCounts",
+           "AccuracyAtTime", "TIMELINE_LIMIT", "TIMELINE_INFERENCES", "TIMELINE_PIXELS",
+           "COMPLETIONS"]
+
+#: at most this many timeline entries are kept in a report (the earliest ones)
+TIMELINE_LIMIT = 3000
+#: the report's timeline covers the simulated time until this many inferences completed
+TIMELINE_INFERENCES = 2
+#: entries of one core and action closer than the window over this many are merged
+TIMELINE_PIXELS = 2000
+#: completion times of at most this many inferences are kept (``timing.completion_ns``)
+COMPLETIONS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What made the report: versions, the chip spec's hash, the seed, the command line, when
+    and where. ``volatile_fields`` names the fields (dotted paths) that change from run to run;
+    everything else is determined by the inputs and the seed."""
+
+    chipsim: str
+    spec_hash: str
+    seed: int
+    command: str | None
+    date: str
+    host: str
+    python: str
+    numpy: str
+    volatile_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadInfo:
+    """The network: its name, architecture, number of weights and of weight layers, and the
+    file it came from (None when built in Python)."""
+
+    name: str
+    architecture: str
+    weights: int
+    layers: int
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    """One weight layer: its matrix (``rows`` inputs × ``cols`` outputs), its blocks, copies
+    and cores, the fraction of its cores' cells it uses, and its core MVMs per inference. With a
+    timing run, ``time_share`` is its share of all cores' MVM busy time and ``energy_share`` its
+    share of the MVM and LDPU energy (None without one)."""
+
+    name: str
+    rows: int
+    cols: int
+    blocks: int
+    replicas: int
+    cores: int
+    utilization: float
+    mvms_per_inference: int
+    time_share: float | None = None
+    energy_share: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimingSection:
+    """The timing run's figures (:class:`~chipsim.timing.result.TimingResult`, in ns, µJ and
+    per second) and its per-core and per-link detail.
+
+    ``timeline`` holds busy spans ``(core, start_ps, end_ps, action)`` of the first
+    ``timeline_inferences`` inferences (:meth:`of` explains the merging), ``completion_ns``
+    when each of the first :data:`COMPLETIONS` inferences was complete (outputs at the host).
+    """
+
+    transport: str
+    inferences: int
+    cores_used: int
+    latency_ns: float
+    throughput_inf_per_s: float
+    tops: float
+    energy_uj_per_inference: float
+    tops_per_w: float
+    tops_per_w_mvm: float
+    mvms_per_inference: float
+    ops_per_inference: float
+    makespan_ns: float
+    setup_ns: float
+    range_calibration_mvms: int
+    setup_energy_uj: float
+    energy_breakdown: dict[str, float]
+    core_utilization: dict[int, float]
+    ldpu_utilization: dict[int, float]
+    link_utilization: dict[str, float]
+    link_peak_queue: dict[str, int]
+    core_counts: dict[int, dict[str, int]]
+    completion_ns: tuple[float, ...]
+    timeline: tuple[tuple[int, int, int, str], ...]
+    timeline_window_ns: tuple[float, float]
+    timeline_inferences: int
+    timeline_merge_gap_ns: float
+
+    @property
+    def static_power_mw(self) -> float:
+        """Average static power of the chip over the run (mW).
+
+        The static components of the energy breakdown
+        (:data:`chipsim.cost.energy.STATIC_COMPONENTS`: MVM periphery, LDPU leakage and clock,
+        GDPU slices, chip-level clocks and control, each a power times an active time) summed
+        per inference, times the inferences, over the simulated time of the run
+        (``makespan_ns``): ``µJ / ns = 1e6 mW``; 0 for a run that took no time.
+        """
+        from ..cost.energy import STATIC_COMPONENTS
+
+        if not self.makespan_ns:
+            return 0.0
+        uj = sum(self.energy_breakdown.get(c, 0.0) for c in STATIC_COMPONENTS)
+        return uj * self.inferences / self.makespan_ns * 1e6
+
+    @classmethod
+    def of(cls, timing: TimingResult) -> TimingSection:
+        """The section of a timing run.
+
+        The timeline keeps the entries that start before the first
+        :data:`TIMELINE_INFERENCES` inferences completed (the window). Entries of one core and
+        action less than a gap apart are merged into one busy span: the gap starts at
+        ``window / TIMELINE_PIXELS`` (below a figure's pixel) and doubles until at most
+        :data:`TIMELINE_LIMIT` spans remain (at most 8 times; then the earliest spans are kept
+        and the window ends where they end). Spans are sorted by core and start.
+        """
+        s = timing.summary()
+        shown = min(TIMELINE_INFERENCES, timing.inferences)
+        done = sorted(timing.completion_ps)
+        end = (done[shown - 1] if len(done) >= shown else 0) or timing.makespan_ps
+        entries = sorted((e for e in timing.timeline if e[1] < end), key=lambda e: (e[1], e[0]))
+        gap = max(1, end // TIMELINE_PIXELS)
+        for _ in range(8):
+            spans = _merge(entries, gap)
+            if len(spans) <= TIMELINE_LIMIT:
+                break
+            gap *= 2
+        if len(spans) > TIMELINE_LIMIT:
+            end = spans[TIMELINE_LIMIT][1]
+            spans = spans[:TIMELINE_LIMIT]
+        spans.sort(key=lambda e: (e[0], e[1], e[3]))
+        floats = {key: float(s[key]) for key in (
+            "latency_ns", "throughput_inf_per_s", "tops", "energy_uj_per_inference",
+            "tops_per_w", "tops_per_w_mvm", "mvms_per_inference", "ops_per_inference",
+            "makespan_ns", "setup_ns", "setup_energy_uj")}
+        return cls(
+            transport=str(s["transport"]), inferences=int(s["inferences"]),
+            cores_used=int(s["cores_used"]),
+            range_calibration_mvms=int(s["range_calibration_mvms"]), **floats,
+            energy_breakdown={str(k): float(v) for k, v in s["energy_breakdown"].items()},
+            core_utilization=_sorted(timing.core_utilization, float),
+            ldpu_utilization=_sorted(timing.ldpu_utilization, float),
+            link_utilization=_sorted(timing.link_utilization, float),
+            link_peak_queue=_sorted(timing.link_peak_queue, int),
+            core_counts={int(c): {str(k): int(v) for k, v in d.items()}
+                         for c, d in sorted(timing.core_counts.items())},
+            completion_ns=tuple(c / 1e3 for c in timing.completion_ps[:COMPLETIONS]),
+            timeline=tuple(spans), timeline_window_ns=(0.0, end / 1e3),
+            timeline_inferences=shown, timeline_merge_gap_ns=gap / 1e3)
+
+
+def _sorted(d: dict, kind: type) -> dict:
+    return {k: kind(v) for k, v in sorted(d.items())}
+
+
+def _merge(entries, gap: int) -> list[tuple[int, int, int, str]]:
+    """Entries sorted by start, merged per (core, action) when less than ``gap`` apart."""
+    spans: list[list] = []
+    last: dict[tuple[int, str], list] = {}
+    for core, start, stop, action in entries:
+        cur = last.get((core, action))
+        if cur is not None and start - cur[2] <= gap:
+            cur[2] = max(cur[2], int(stop))
+            continue
+        cur = [int(core), int(start), int(stop), str(action)]
+        last[(core, action)] = cur
+        spans.append(cur)
+    return [tuple(s) for s in spans]
+
+
+@dataclass(frozen=True, slots=True)
+class MvmCounts:
+    """Core MVMs per core as the two paths counted them: per test sample on the accuracy path
+    (None without a measurement) and per inference on the timing path (None without a run)."""
+
+    functional_per_sample: dict[int, float] | None = None
+    timing_per_inference: dict[int, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccuracyAtTime:
+    """The chip's score ``t_seconds`` after programming (the same instances read again):
+    the instances' mean, its 95 % interval, every instance's score, the software score and how
+    many instances were reused rather than programmed."""
+
+    t_seconds: float
+    chip_mean: float
+    chip_ci95: tuple[float, float]
+    software: float
+    chip: tuple[float, ...]
+    reused_instances: int
