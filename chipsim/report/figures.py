@@ -146,11 +146,12 @@ def _layer_axis(ax: Any, order: list[int], layer: dict[int, str], colours: dict)
 def timeline_png(data: dict[str, Any]) -> bytes | None:
     """Gantt chart of the cores over the first inferences (MVM, LDPU and GDC spans), one row
     per core grouped by layer in the network's order, with the moments inferences were
-    complete."""
+    complete and the first inference's critical path: each of its layers outlined from its
+    first MVM to its last output of that inference."""
     t = data.get("timing")
     if not t or not t.get("timeline"):
         return None
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch, Rectangle
 
     from ..mapping.plot import layer_colors
 
@@ -175,6 +176,15 @@ def timeline_png(data: dict[str, Any]) -> bytes | None:
     ax.set_xlim(window[0] / 1e3, window[1] / 1e3)
     ax.set_ylim(len(order), 0)
     _layer_axis(ax, order, layer, colours)
+    handles = [Patch(color=c, label=a) for a, (c, _, _) in style.items()]
+    for ly in data["layers"]:
+        rows = [row[c] for c in order if layer[c] == ly["name"]]
+        if ly.get("critical") and ly.get("first_inference_ns") and rows:
+            start, end = (v / 1e3 for v in ly["first_inference_ns"])
+            ax.add_patch(Rectangle((start, min(rows)), end - start, max(rows) + 1 - min(rows),
+                                   fill=False, ec="black", lw=1.0))
+    if any(ly.get("critical") for ly in data["layers"]):
+        handles.append(Patch(fill=False, ec="black", label="inference 1 critical path"))
     done = [c / 1e3 for c in t.get("completion_ns", []) if c <= window[1]]
     for k, when in enumerate(done):
         ax.axvline(when, color="0.3", ls="--", lw=0.8)
@@ -188,9 +198,8 @@ def timeline_png(data: dict[str, Any]) -> bytes | None:
     if gap:
         title += f" (spans less than {fmt_ns(gap)} apart merged)"
     ax.set_title(title, fontsize=8, loc="left")
-    ax.legend(handles=[Patch(color=c, label=a) for a, (c, _, _) in style.items()],
-              fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3,
-              frameon=False, borderaxespad=0.2)
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.05),
+              ncols=len(handles), frameon=False)
     fig.tight_layout()
     return _png(fig)
 

@@ -12,7 +12,14 @@ from typing import Any
 
 from .figures import FIGURES
 from .markdown import title
-from .tables import accuracy_time_rows, energy_explained, energy_rows, layer_rows, summary_rows
+from .tables import (
+    accuracy_time_rows,
+    critical_path_text,
+    energy_explained,
+    energy_rows,
+    layer_rows,
+    summary_rows,
+)
 
 __all__ = ["render_html"]
 
@@ -86,7 +93,10 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
         out.append("<h2>Accuracy versus time since programming</h2>\n")
         out.append(_table(*accuracy_time_rows(data)))
         figure("accuracy_vs_time")
-    out += ["<h2>Layers</h2>\n", _table(*layer_rows(data)), "<h2>Mapping</h2>\n"]
+    out += ["<h2>Layers</h2>\n", _table(*layer_rows(data))]
+    if critical_path_text(data):
+        out.append(f"<p>{html.escape(critical_path_text(data))}</p>\n")
+    out.append("<h2>Mapping</h2>\n")
     figure("core_grid")
     if data.get("timing"):
         out.append("<h2>Links</h2>\n")

@@ -6,7 +6,14 @@ import json
 from typing import Any
 
 from .figures import FIGURES
-from .tables import accuracy_time_rows, energy_explained, energy_rows, layer_rows, summary_rows
+from .tables import (
+    accuracy_time_rows,
+    critical_path_text,
+    energy_explained,
+    energy_rows,
+    layer_rows,
+    summary_rows,
+)
 
 __all__ = ["render_markdown", "title"]
 
@@ -62,6 +69,8 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
         out.append(_table(*accuracy_time_rows(data)))
         figure("accuracy_vs_time")
     out += ["## Layers\n", _table(*layer_rows(data))]
+    if critical_path_text(data):
+        out.append(critical_path_text(data) + "\n")
     out.append("## Mapping\n")
     figure("core_grid")
     if data.get("timing"):

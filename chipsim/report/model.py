@@ -85,7 +85,8 @@ class Report:
             chip=from_dict(ChipSpec, to_dict(chip)), config=from_dict(RunConfig, to_dict(config)),
             workload=WorkloadInfo(workload.name, workload.architecture,
                                   int(workload.num_weights), len(workload.lowered())),
-            mapping=mapping, layers=_layer_table(mapping, timing), accuracy=accuracy,
+            mapping=mapping, layers=_layer_table(mapping, workload.lowered(), timing),
+            accuracy=accuracy,
             timing=None if timing is None else TimingSection.of(timing),
             mvm_counts=_mvm_counts(mapping, accuracy, timing))
 
@@ -243,11 +244,14 @@ def _area(chip) -> dict[str, Any]:
     }
 
 
-def _layer_table(mapping, timing) -> tuple[LayerRow, ...]:
-    """Per layer: cores, utilization, MVMs, and its share of MVM time and core energy."""
+def _layer_table(mapping, lowered, timing) -> tuple[LayerRow, ...]:
+    """Per layer: cores, utilization, MVMs, its share of MVM time and core energy, and its
+    part in the first inference (:class:`~chipsim.report.sections.LayerRow`)."""
+    sources = {ly.name: tuple(dict.fromkeys(s for s in (*ly.sources, *ly.residual_sources)
+                                            if s != ly.name)) for ly in lowered}
     cores_of = {ly.name: sorted({b.core for b in mapping.blocks_of(ly.name)})
                 for ly in mapping.layers}
-    shares: dict[str, dict[str, float]] = {ly.name: {} for ly in mapping.layers}
+    extra: dict[str, dict[str, Any]] = {ly.name: {} for ly in mapping.layers}
     if timing is not None:
         cc = timing.core_counts
 
@@ -263,11 +267,63 @@ def _layer_table(mapping, timing) -> tuple[LayerRow, ...]:
         tot_l = sum(ldpu.values()) or 1
         for n in cores_of:
             share = e_mvm * mvms[n] / tot_m + e_ldpu * ldpu[n] / tot_l
-            shares[n] = {"time_share": float(busy[n] / tot_busy),
-                         "energy_share": float(share / ((e_mvm + e_ldpu) or 1))}
+            extra[n] = {"time_share": float(busy[n] / tot_busy),
+                        "energy_share": float(share / ((e_mvm + e_ldpu) or 1))}
+        windows = _first_inference(mapping, timing)
+        on_path = _critical_path(windows, sources)
+        for n, (start, end) in windows.items():
+            before = max((windows[s][1] for s in sources.get(n, ()) if s in windows), default=0)
+            extra[n].update(first_inference_ns=(start / 1e3, end / 1e3),
+                            adds_ns=(end - before) / 1e3, critical=n in on_path)
     return tuple(LayerRow(ly.name, ly.rows, ly.cols, ly.blocks, ly.replicas, ly.cores,
-                          float(ly.utilization), ly.vectors * ly.blocks, **shares[ly.name])
+                          float(ly.utilization), ly.vectors * ly.blocks,
+                          sources.get(ly.name, ()), **extra[ly.name])
                  for ly in mapping.layers)
+
+
+def _first_inference(mapping, timing) -> dict[str, tuple[int, int]]:
+    """Per layer, when its cores started the first inference's first MVM and finished its last
+    LDPU output (ps); empty without a recorded timeline.
+
+    A core runs its vectors inference after inference, as many in each (its MVMs over the
+    inferences), with one MVM and one LDPU entry per vector in the timeline; so the first
+    inference's are the first of each, by start. A timeline that does not fit that gives no
+    windows rather than wrong ones.
+    """
+    starts: dict[int, list[int]] = {}
+    ldpus: dict[int, list[tuple[int, int]]] = {}
+    for core, start, end, action in timing.timeline:
+        if action == "mvm":
+            starts.setdefault(core, []).append(start)
+        elif action == "ldpu":
+            ldpus.setdefault(core, []).append((start, end))
+    layer_of = {b.core: b.layer for b in mapping.blocks}
+    out: dict[str, tuple[int, int]] = {}
+    for core, firsts in starts.items():
+        n = timing.core_counts.get(core, {}).get("mvms", 0)
+        per, rest = divmod(n, timing.inferences)
+        outs = sorted(ldpus.get(core, ()))
+        if rest or not per or len(firsts) != n or len(outs) != n or core not in layer_of:
+            return {}
+        begin, end = min(firsts), max(e for _, e in outs[:per])
+        name = layer_of[core]
+        if name in out:
+            begin, end = min(begin, out[name][0]), max(end, out[name][1])
+        out[name] = (begin, end)
+    return out
+
+
+def _critical_path(windows: dict[str, tuple[int, int]],
+                   sources: dict[str, tuple[str, ...]]) -> set[str]:
+    """The layers from the one that finished the first inference last back through, each
+    time, the source that finished last."""
+    path: set[str] = set()
+    cur = max(windows, key=lambda n: windows[n][1], default=None)
+    while cur is not None and cur not in path:
+        path.add(cur)
+        before = [s for s in sources.get(cur, ()) if s in windows]
+        cur = max(before, key=lambda s: windows[s][1], default=None)
+    return path
 
 
 def _mvm_counts(mapping, accuracy, timing) -> MvmCounts | None:

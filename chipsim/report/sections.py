@@ -11,7 +11,7 @@ Examples
 --------
 >>> from chipsim.spec import from_dict, to_dict
 >>> row = LayerRow("conv1", rows=27, cols=56, blocks=1, replicas=2, cores=2,
-...                utilization=0.02, mvms_per_inference=1024)
+...                utilization=0.02, mvms_per_inference=1024, sources=("conv0",))
 >>> from_dict(LayerRow, to_dict(row)) == row
 True
 """
@@ -70,9 +70,17 @@ class WorkloadInfo:
 @dataclass(frozen=True, slots=True)
 class LayerRow:
     """One weight layer: its matrix (``rows`` inputs × ``cols`` outputs), its blocks, copies
-    and cores, the fraction of its cores' cells it uses, and its core MVMs per inference. With a
-    timing run, ``time_share`` is its share of all cores' MVM busy time and ``energy_share`` its
-    share of the MVM and LDPU energy (None without one)."""
+    and cores, the fraction of its cores' cells it uses, its core MVMs per inference and the
+    layers it reads (``sources``, residual inputs included).
+
+    With a timing run (None without one): ``time_share`` is its share of all cores' MVM busy
+    time and ``energy_share`` its share of the MVM and LDPU energy; ``first_inference_ns`` is
+    when its cores started the first inference's first MVM and finished its last LDPU output
+    (the first inference's latency is the report's latency), ``adds_ns`` how much later it
+    finished than the last of its sources (than time 0 without one): the time it adds to the
+    inference along its path; ``critical`` whether it lies on the critical path, the chain from
+    the layer that finished last back through the source that finished last.
+    """
 
     name: str
     rows: int
@@ -82,8 +90,12 @@ class LayerRow:
     cores: int
     utilization: float
     mvms_per_inference: int
+    sources: tuple[str, ...] = ()
     time_share: float | None = None
     energy_share: float | None = None
+    first_inference_ns: tuple[float, float] | None = None
+    adds_ns: float | None = None
+    critical: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

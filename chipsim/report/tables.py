@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["TIMING_KEYS", "ACCURACY_KEYS", "flat_summary", "summary_rows", "layer_rows",
+           "critical_path_text",
            "ci_text", "energy_explained", "energy_rows", "accuracy_time_rows", "fmt_time_s",
            "fmt_ns"]
 
@@ -167,11 +168,16 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def layer_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the per-layer table (cores, utilization, MVMs, time/energy share)."""
+    """Header and rows of the per-layer table (cores, utilization, MVMs, time/energy share,
+    and the first inference: when the layer worked on it, the time it added, ``*`` on the
+    critical path)."""
     timed = any(ly.get("time_share") is not None for ly in data["layers"])
+    paths = any(ly.get("first_inference_ns") is not None for ly in data["layers"])
     head = ["layer", "matrix", "blocks", "replicas", "cores", "utilization", "MVMs/inference"]
     if timed:
         head += ["time share", "energy share"]
+    if paths:
+        head += ["inference 1 (µs)", "adds (µs)"]
     rows = []
     for ly in data["layers"]:
         row = [ly["name"], f"{ly['rows']}×{ly['cols']}", str(ly["blocks"]),
@@ -179,8 +185,40 @@ def layer_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
                f"{ly['mvms_per_inference']:,}"]
         if timed:
             row += [f"{ly.get('time_share') or 0.0:.1%}", f"{ly.get('energy_share') or 0.0:.1%}"]
+        if paths:
+            window = ly.get("first_inference_ns")
+            row += ["—", "—"] if window is None else [
+                f"{window[0] / 1e3:.4g} – {window[1] / 1e3:.4g}",
+                f"{ly['adds_ns'] / 1e3:.4g}" + (" *" if ly.get("critical") else "")]
         rows.append(row)
     return head, rows
+
+
+def critical_path_text(data: dict[str, Any]) -> str:
+    """The first inference's critical path, one sentence (empty without one).
+
+    Examples
+    --------
+    >>> print(critical_path_text({"timing": {"latency_ns": 2500.0}, "layers": [
+    ...     {"name": "a", "first_inference_ns": [0.0, 1000.0], "adds_ns": 1000.0,
+    ...      "critical": True},
+    ...     {"name": "b", "first_inference_ns": [500.0, 2400.0], "adds_ns": 1400.0,
+    ...      "critical": True}]}))  # doctest: +NORMALIZE_WHITESPACE
+    Critical path of inference 1 (latency 2.5 µs): a (adds 1 µs) → b (1.4 µs); the rest is
+    the host's receipt of the outputs. Marked * in the table and outlined on the timeline: each
+    layer adds the time from its last source's last output to its own.
+    """
+    path = sorted((ly for ly in data.get("layers") or () if ly.get("critical")),
+                  key=lambda ly: ly["first_inference_ns"][1])
+    t = data.get("timing")
+    if not path or not t:
+        return ""
+    steps = [f"{ly['name']} ({'adds ' if i == 0 else ''}{fmt_ns(ly['adds_ns'])})"
+             for i, ly in enumerate(path)]
+    return (f"Critical path of inference 1 (latency {fmt_ns(t['latency_ns'])}): "
+            f"{' → '.join(steps)}; the rest is the host's receipt of the outputs. Marked * in "
+            "the table and outlined on the timeline: each layer adds the time from its last "
+            "source's last output to its own.")
 
 
 def energy_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
