@@ -31,3 +31,16 @@ def test_readme_quickstart_runs(capsys):
     assert 0 < acc.chip_mean <= 100 and timing.tops_per_w > 0
     assert acc.samples == 100 and test.globs["chip"].n_cores == 128
     assert test.globs["chip"].core.adc_bits == 6
+
+
+def test_readme_lists_every_importable_layer():
+    """The README's table of importable layers names every operator the importers take."""
+    from chipsim.workload.importers.onnx import ONNX_OPS
+    from chipsim.workload.importers.torch import TORCH_MODULES
+
+    rows = {line.split("|")[1].strip(): line for line in README.read_text().splitlines()
+            if line.startswith("| ONNX |") or line.startswith("| PyTorch")}
+    onnx_row = rows["ONNX"]
+    torch_row = next(v for k, v in rows.items() if k.startswith("PyTorch"))
+    assert [op for op in ONNX_OPS if f"`{op}`" not in onnx_row] == []
+    assert [m for m in TORCH_MODULES if m.split("(")[0] not in torch_row] == []

@@ -223,7 +223,8 @@ def _onnx_op(tmp, tiny):
     _fc_onnx(tmp / "net.onnx", np.ones((4, 3), np.float32), op="Softmax")
     return (["net.onnx"], "net (net.onnx): unsupported operator Softmax at 'y'; supported: "
             "Conv, Gemm, MatMul, Add, BatchNormalization, Relu, MaxPool, AveragePool, "
-            "GlobalAveragePool, ReduceMean, Flatten, Reshape, Identity, Dropout, Constant")
+            "GlobalAveragePool, ReduceMean, Flatten, Reshape, Identity, Dropout, Constant, "
+            "LSTM, Gather, Transpose, Squeeze, Shape")
 
 
 def _model_name(tmp, tiny):

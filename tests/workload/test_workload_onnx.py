@@ -158,3 +158,102 @@ def test_onnx_bad_file(tmp_path):
         from_onnx(path)
     with pytest.raises(FileNotFoundError):
         from_onnx(tmp_path / "missing.onnx")
+
+
+class _Recurrent(torch.nn.Module):
+    """An embedding (optional), one batch-first LSTM and a linear read-out per step."""
+
+    def __init__(self, vocab=None, features=8, hidden=16, out=5, bias=True):
+        super().__init__()
+        self.embed = torch.nn.Embedding(vocab, features) if vocab else None
+        self.lstm = torch.nn.LSTM(features, hidden, batch_first=True, bias=bias)
+        self.fc = torch.nn.Linear(hidden, out)
+
+    def forward(self, x):
+        return self.fc(self.lstm(self.embed(x) if self.embed is not None else x)[0])
+
+
+@pytest.mark.parametrize("vocab, bias", [(None, True), (20, True), (None, False)],
+                         ids=["lstm-linear", "embedding-lstm-linear", "no-bias"])
+def test_onnx_lstm_imports_as_the_torch_lstm(tmp_path, vocab, bias):
+    """An exported nn.LSTM maps exactly like the same network imported from PyTorch."""
+    torch.manual_seed(0)
+    net = _Recurrent(vocab, bias=bias).eval()
+    rng = np.random.default_rng(1)
+    x = (rng.integers(0, vocab, (3, 12)) if vocab
+         else rng.standard_normal((3, 12, 8)).astype(np.float32))
+    path = _export(net, torch.from_numpy(x[:1]), tmp_path / "rnn.onnx")
+    assert "LSTM" in {n.op_type for n in onnx.load(path).graph.node}
+    via_torch, via_onnx = from_torch(net, torch.from_numpy(x[:1])), from_onnx(path)
+    assert [n.name for n in via_onnx.nodes] == [n.name for n in via_torch.nodes]
+    assert via_onnx.lowered() == via_torch.lowered()
+    for layer in via_torch.lowered():
+        np.testing.assert_array_equal(via_onnx.matrix(layer.name), via_torch.matrix(layer.name))
+    np.testing.assert_array_equal(forward(via_onnx, x), forward(via_torch, x))
+    with torch.no_grad():
+        np.testing.assert_allclose(forward(via_onnx, x), net(torch.from_numpy(x)).numpy(), **TOL)
+    chip = hermes()
+    assert (map_workload(via_onnx.lowered(), chip, workload_name="rnn")
+            == map_workload(via_torch.lowered(), chip, workload_name="rnn"))
+
+
+def _lstm_graph(tmp_path, **changes):
+    """A hand-built LSTM graph: x (1, T, 4) → Transpose → LSTM(H = 3) → Squeeze → Transpose."""
+    rng = np.random.default_rng(0)
+    inputs = changes.pop("inputs", ["x", "W", "R", "B"])
+    inits = {"W": rng.standard_normal((1, 12, 4)), "R": rng.standard_normal((1, 12, 3)),
+             "B": rng.standard_normal((1, 24)), "h0": changes.pop("h0", np.zeros((1, 1, 3))),
+             "axes": np.array([1])}
+    attrs = {"hidden_size": 3, **changes}
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2]),
+             helper.make_node("LSTM", ["xt", *inputs[1:]], ["Y", "Yh"], name="/rnn/LSTM",
+                              **attrs),
+             helper.make_node("Squeeze", ["Y", "axes"], ["s"]),
+             helper.make_node("Transpose", ["s"], ["y"], perm=[1, 0, 2])]
+    return _model(nodes, inits, [1, 5, 4], [1, 5, 3], tmp_path / "l.onnx")
+
+
+def test_onnx_lstm_gates_in_onnx_order(tmp_path):
+    """ONNX's (i, o, f, c) gate blocks become the chip's interleaved (i, c, f, o) columns."""
+    net = from_onnx(_lstm_graph(tmp_path))
+    x = np.random.default_rng(2).standard_normal((2, 5, 4)).astype(np.float32)
+    inits = onnx.load(tmp_path / "l.onnx").graph.initializer
+    w, r, b = (numpy_helper.to_array(t) for t in inits[:3])
+    h, c, want = np.zeros((2, 3)), np.zeros((2, 3)), []
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    for t in range(5):
+        z = x[:, t] @ w[0].T + h @ r[0].T + b[0, :12] + b[0, 12:]
+        i, o, f, g = sig(z[:, :3]), sig(z[:, 3:6]), sig(z[:, 6:9]), np.tanh(z[:, 9:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        want.append(h)
+    np.testing.assert_allclose(forward(net, x), np.stack(want, 1), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"direction": "bidirectional"}, "LSTM with a direction, clip"),
+    ({"clip": 3.0}, "LSTM with a direction, clip"),
+    ({"h0": np.ones((1, 1, 3)), "inputs": ["x", "W", "R", "B", "", "h0"]},
+     "LSTM with a non-zero initial state"),
+    ({"layout": 1}, "LSTM with an input that is not a time-first sequence"),
+], ids=["bidirectional", "clip", "initial-state", "layout"])
+def test_unsupported_onnx_lstm(tmp_path, changes, message):
+    with pytest.raises(WorkloadError, match=message):
+        from_onnx(_lstm_graph(tmp_path, **changes))
+
+
+def test_onnx_gru_is_an_unsupported_operator(tmp_path):
+    torch.manual_seed(0)
+
+    class Gru(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(4, 3, batch_first=True)
+
+        def forward(self, x):
+            return self.gru(x)[0]
+
+    path = _export(Gru().eval(), torch.zeros(1, 5, 4), tmp_path / "gru.onnx")
+    with pytest.raises(WorkloadError, match=r"unsupported operator GRU at '/gru/GRU'; "
+                                            r"supported: .*LSTM"):
+        from_onnx(path)

@@ -5,6 +5,14 @@ Weight layers and BatchNorms are named after their weight initializers without t
 PyTorch gets the same layer names as :func:`~chipsim.workload.from_torch` gives it; other
 operators take their node names (leading ``/`` dropped, ``/`` → ``.``).
 
+Recurrent networks: a one-layer forward ``LSTM`` (as ``torch.onnx.export`` writes an
+``nn.LSTM``: the transposes between batch-first and time-first layouts around it, the
+squeeze of its direction axis, its zero initial state built from ``Shape``/``Expand``) maps to
+the same :class:`~chipsim.workload.nodes.LSTM` as the PyTorch importer gives, and ``Gather``
+from a weight table to an :class:`~chipsim.workload.nodes.Embedding`. Operators whose inputs
+are all constants (shape arithmetic) are evaluated at import with ONNX's reference
+implementation. ``GRU`` and ``RNN`` have no counterpart in the IR: unsupported operators.
+
 Note that ``torch.onnx.export`` folds BatchNorm into the convolution weights unless it is
 called with ``do_constant_folding=False``: the network is the same, but the matrices then
 hold the folded weights and the affines no BatchNorm.
@@ -21,15 +29,18 @@ from ..errors import WorkloadError
 from ..graph import Workload
 from ..nodes import (
     INPUT,
+    LSTM,
     Add,
     AvgPool,
     BatchNorm,
     Conv2d,
+    Embedding,
     Flatten,
     GlobalAvgPool,
     Linear,
     MaxPool,
     ReLU,
+    interleave_gates,
 )
 from ._common import Collector, require, unsupported
 
@@ -37,10 +48,23 @@ __all__ = ["from_onnx", "ONNX_OPS"]
 
 ONNX_OPS = ("Conv", "Gemm", "MatMul", "Add", "BatchNormalization", "Relu", "MaxPool",
             "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Identity",
-            "Dropout", "Constant")
+            "Dropout", "Constant", "LSTM", "Gather", "Transpose", "Squeeze", "Shape")
 """Operators :func:`from_onnx` understands (``Add`` of a constant only as the bias of a
 ``MatMul`` or ``Conv``; ``ReduceMean`` only over the spatial axes; ``Reshape`` only as a
-flatten to ``(N, -1)``)."""
+flatten to ``(N, -1)``; ``LSTM`` one forward layer with a zero initial state; ``Gather`` as an
+embedding lookup; ``Transpose`` only between the batch-first and time-first layouts of a
+sequence; ``Squeeze`` only of an LSTM's direction axis). Any operator of :data:`FOLDED` whose
+inputs are all constants is evaluated at import."""
+
+FOLDED = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Expand", "ConstantOfShape",
+          "Slice", "Cast", "Transpose", "Reshape", "Add", "Sub", "Mul", "Div", "Range",
+          "Identity")
+"""Operators evaluated at import when all their inputs are constants (the shape arithmetic
+exporters write, e.g. for an LSTM's zero initial state)."""
+
+ONNX_GATE_ORDER = "IOFA"
+"""ONNX's LSTM gate blocks ``(i, o, f, c)`` as letters of
+:data:`~chipsim.workload.nodes.LSTM_GATES` (c = A, the cell candidate)."""
 
 
 def from_onnx(path: str | os.PathLike[str], name: str | None = None) -> Workload:
@@ -111,9 +135,14 @@ class _Importer:
         for value in graph.output:
             self.users[value.name] = self.users.get(value.name, 0) + 1
         self.no_bias: dict[str, str] = {}  # IR name of a bias-free MatMul/Conv -> its output
+        # the layout of a sequence value: "NT" batch first (N, T, F), "TN" time first
+        # (T, N, F), "TDN" an LSTM's output (T, directions, N, H); per sample all are (T, F)
+        self.layout: dict[str, str] = {}
 
     def run(self) -> Workload:
         for node in self.graph.node:
+            if self._folded(node):
+                continue
             handler = getattr(self, f"_op_{node.op_type}", None)
             if handler is None or node.domain not in ("", "ai.onnx"):
                 raise unsupported(self.source, node.op_type, node.name or node.output[0],
@@ -148,8 +177,33 @@ class _Importer:
         base = node.name.rsplit(f"/{node.op_type}", 1)[0] if node.name else ""
         return self.out.unique(base or f"{node.op_type.lower()}_{len(self.out.nodes)}")
 
-    def _emit(self, node: Any, ir: str) -> None:
+    def _emit(self, node: Any, ir: str, layout: str | None = None) -> None:
+        """``node``'s output is IR node ``ir``; a sequence keeps its input's layout."""
         self.env[node.output[0]] = ir
+        layout = layout or self.layout.get(node.input[0])
+        if layout:
+            self.layout[node.output[0]] = layout
+
+    def _folded(self, node: Any) -> bool:
+        """Evaluate ``node`` if it is of :data:`FOLDED` and all its inputs are constants."""
+        given = [v for v in node.input if v]
+        if node.op_type not in FOLDED or node.domain not in ("", "ai.onnx") or not all(
+                v in self.consts for v in given):
+            return False
+        from onnx.reference import ReferenceEvaluator
+
+        try:
+            outs = ReferenceEvaluator(node).run(None, {v: self.consts[v] for v in given})
+        except Exception as exc:  # noqa: BLE001 - any failure of the reference op
+            raise self._fail(node, f"constant inputs it cannot evaluate ({exc})") from None
+        self.consts.update(zip(node.output, (np.asarray(o) for o in outs), strict=False))
+        return True
+
+    def _sequence_layout(self, value: str) -> str | None:
+        """The layout of a data value that is a sequence (per sample ``(T, F)``), else None."""
+        if value in self.layout:
+            return self.layout[value]
+        return "NT" if len(self.out.shapes[self.env[value]]) == 2 else None
 
     @staticmethod
     def _pads(node: Any, attrs: dict[str, Any], fail: Any) -> tuple[int, int]:
@@ -297,3 +351,77 @@ class _Importer:
         if len(target) != 2 or target[1] not in (-1, size) or target[0] not in batch:
             raise self._fail(node, f"shape {target} (only a flatten to (N, -1))")
         self._emit(node, self.out.add(Flatten(self._name(node), src)))
+
+    # ------------------------------------------------------------------ sequences
+    def _op_Shape(self, node: Any, attrs: dict[str, Any]) -> None:
+        src = node.input[0]
+        sample = self.out.shapes[self._data(node, src)]
+        if any(d is None for d in sample):
+            raise self._fail(node, f"an input of unknown shape {sample}")
+        batch = self.batch or 1
+        layout = self.layout.get(src)
+        full = ([sample[0], batch, *sample[1:]] if layout == "TN" else
+                [sample[0], 1, batch, *sample[1:]] if layout == "TDN" else [batch, *sample])
+        start, end = attrs.get("start", 0), attrs.get("end")
+        self.consts[node.output[0]] = np.array(full[start:end], dtype=np.int64)
+
+    def _op_Transpose(self, node: Any, attrs: dict[str, Any]) -> None:
+        src = node.input[0]
+        layout = self._sequence_layout(src) if src in self.env else None
+        perm = list(attrs.get("perm", []))
+        if layout not in ("NT", "TN") or perm != [1, 0, 2]:
+            raise self._fail(node, f"perm {perm} (only swapping the batch and time axes of a "
+                             "sequence)")
+        self._emit(node, self._data(node, src), "TN" if layout == "NT" else "NT")
+
+    def _op_Squeeze(self, node: Any, attrs: dict[str, Any]) -> None:
+        src = node.input[0]
+        axes = attrs.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = self._const(node, node.input[1]).ravel().tolist()
+        if self.layout.get(src) != "TDN" or list(axes or ()) != [1]:
+            raise self._fail(node, f"axes {axes} (only the direction axis 1 of an LSTM's "
+                             "output)")
+        self._emit(node, self._data(node, src), "TN")
+
+    def _op_Gather(self, node: Any, attrs: dict[str, Any]) -> None:
+        table = self._const(node, node.input[0])
+        src = self._data(node, node.input[1])
+        if attrs.get("axis", 0) != 0 or table.ndim != 2:
+            raise self._fail(node, "a lookup other than rows of a 2-D table (an embedding)")
+        self._emit(node, self.out.add(
+            Embedding(self._name(node, node.input[0]), src, *table.shape), {"weight": table}),
+            "NT")
+
+    def _op_LSTM(self, node: Any, attrs: dict[str, Any]) -> None:
+        x = node.input[0]
+        src = self._data(node, x)
+        if attrs.get("layout", 0) or self._sequence_layout(x) != "TN":
+            raise self._fail(node, "an input that is not a time-first sequence (T, N, F)")
+        direction = attrs.get("direction", b"forward")
+        if direction not in (b"forward", "forward") or attrs.get("clip") is not None \
+                or attrs.get("input_forget", 0) or "activations" in attrs:
+            raise self._fail(node, "a direction, clip, coupled gates or activations other than "
+                             "one forward layer with sigmoid/tanh")
+        inputs = list(node.input) + [""] * (8 - len(node.input))
+        w, r = self._const(node, inputs[1]), self._const(node, inputs[2])
+        if inputs[4] or inputs[7]:
+            raise self._fail(node, "sequence lengths or peepholes")
+        for state in inputs[5:7]:
+            if state and np.any(self._const(node, state)):
+                raise self._fail(node, "a non-zero initial state")
+        if any(self.users.get(v) for v in node.output[1:] if v):
+            raise self._fail(node, "its final state outputs used (only the sequence output)")
+        hidden = r.shape[-1]
+        if w.shape[0] != 1 or w.shape[1] != 4 * hidden:
+            raise self._fail(node, f"weights of shape {w.shape} (one direction of 4 × "
+                             f"{hidden} gates)")
+        weights = {"weight_ih": interleave_gates(w[0], ONNX_GATE_ORDER),
+                   "weight_hh": interleave_gates(r[0], ONNX_GATE_ORDER)}
+        if inputs[3]:
+            b = self._const(node, inputs[3])[0]
+            weights["bias"] = interleave_gates(b[:4 * hidden] + b[4 * hidden:],
+                                               ONNX_GATE_ORDER)
+        ir = self.out.add(LSTM(self._name(node), src, w.shape[2], hidden, "bias" in weights),
+                          weights)
+        self._emit(node, ir, "TDN")
