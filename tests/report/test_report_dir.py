@@ -183,3 +183,12 @@ def test_never_replaces_a_directory_that_is_not_a_report(report_run, tmp_path,
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
     (tmp_path / "empty").mkdir()
     assert (write_report(report, tmp_path / "empty") / "report.html").is_file()
+
+
+def test_the_shipped_example_report_is_of_this_version():
+    """reports/example (README) reads back and writes the same JSON: regenerate it when the
+    report's format changes."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "reports/example/report.json").read_text()
+    assert Report.from_json(text).to_json() == text
