@@ -27,6 +27,7 @@ from .graph import Workload
 from .nodes import (
     DIGITAL_TYPES,
     GELU,
+    GELU_APPROXIMATIONS,
     INPUT,
     LSTM,
     LSTM_GATES,
@@ -250,6 +251,9 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float,
     """
     r = rounding
     x = r(np.asarray(x, np.float32))
+    if np.shape(weight) != x.shape[-1:] or np.shape(bias) != x.shape[-1:]:
+        raise ValueError(f"layer_norm: weight and bias must have shape {x.shape[-1:]}, got "
+                         f"{np.shape(weight)} and {np.shape(bias)}")
     mean = r(x.mean(axis=-1, keepdims=True, dtype=np.float32))
     centred = r(x - mean)
     var = np.mean(centred * centred, axis=-1, keepdims=True, dtype=np.float32)
@@ -267,6 +271,9 @@ def gelu(x: np.ndarray, approximate: str = "none", rounding: Rounding = _exact) 
     >>> [round(float(v), 4) for v in gelu(np.array([-1.0, 0.0, 1.0], np.float32))]
     [-0.1587, 0.0, 0.8413]
     """
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {', '.join(GELU_APPROXIMATIONS)}, "
+                         f"got {approximate!r}")
     x = rounding(np.asarray(x, np.float32))
     if approximate == "tanh":
         inner = np.float32(np.sqrt(2 / np.pi)) * (x + np.float32(0.044715) * x * x * x)
@@ -310,6 +317,9 @@ def self_attention(qkv: np.ndarray, heads: int, causal: bool = False,
     [1.0, 2.0]
     """
     r = rounding
+    if np.ndim(qkv) != 3 or qkv.shape[-1] % (3 * heads):
+        raise ValueError(f"self_attention: qkv must be (N, T, 3·d) with d a multiple of heads "
+                         f"{heads}, got shape {np.shape(qkv)}")
     n, t, width = qkv.shape
     d = width // 3
     dh = d // heads

@@ -316,7 +316,8 @@ digital=(), attention=None)
         timed = {INPUT: any(isinstance(node, LSTM) for node in self.nodes)}
         whole = {INPUT: False}
         # the digital operators each value went through since its producer, on the owner's
-        # path through residual adds (LoweredLayer.digital), and those only on residuals
+        # path through residual adds (LoweredLayer.digital), and, per layer, those on the
+        # way of a residual added to its output or after it at the network output
         path: dict[str, tuple[str, ...]] = {INPUT: ()}
         off_path: dict[str, list[str]] = {}
 
@@ -377,12 +378,12 @@ digital=(), attention=None)
                 producer[node.name] = owner
                 main = src.index(owner)  # the owner's path (the first input if no owner)
                 path[node.name] = path[node.inputs[main]]
-                for i, name in enumerate(node.inputs):
-                    if i != main and owner is not None:
-                        off_path[owner].extend(path[name])
-                    elif i != main:  # no layer owns it: all paths are its own
-                        path[node.name] += tuple(n for n in path[name]
-                                                 if n not in path[node.name])
+                others = [n for i, name in enumerate(node.inputs) if i != main
+                          for n in path[name]]
+                if owner is None:  # no layer owns the sum: the other paths are its own too
+                    path[node.name] = tuple(dict.fromkeys((*path[node.name], *others)))
+                else:
+                    off_path[owner].extend(others)
             else:
                 producer[node.name] = src[0]
         names = [layer["name"] for layer in layers]
@@ -392,6 +393,9 @@ digital=(), attention=None)
         if clash:
             raise WorkloadError(f"{self.name}: lowered layer name(s) {sorted(clash)} clash "
                                 "with other layers")
+        last = self.nodes[-1].name
+        if producer[last]:  # the operators after the last weight layer
+            off_path[producer[last]].extend(path[last])
         on_path = {n for layer in layers for n in layer["digital"]}
         for layer in layers:
             extra = [n for n in dict.fromkeys(off_path[layer["name"]]) if n not in on_path]
@@ -402,7 +406,8 @@ digital=(), attention=None)
     def _digital(self, layer: str, on_path: tuple[str, ...], extra: tuple[str, ...]
                  ) -> dict[str, Any]:
         """``digital`` and ``attention`` of lowered ``layer`` from the names of the digital
-        operators on its input's path and of those only on its residuals'."""
+        operators on its input's path and of those no layer's input passes through that
+        take its output."""
         attention = [self._index[n] for n in on_path
                      if isinstance(self._index[n], SelfAttention)]
         if len(attention) > 1:

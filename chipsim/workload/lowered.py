@@ -54,10 +54,11 @@ class LoweredLayer:
         ``"GELU"``, ``"PositionEmbedding"``) that this layer's input vectors pass through
         after leaving their source layer (or the network input), in execution order; at a
         residual ``Add`` the path follows the input whose producer owns the add (see
-        ``residual_sources``). An operator only on the way of a residual (no layer's input
-        passes through it) is listed on the layer whose output the residual is added to;
-        one whose output several layers read is listed on each; one that reaches no weight
-        layer (after the last) is not listed. Empty in networks without these operators.
+        ``residual_sources``). One whose output several layers read is listed on each. One
+        that no layer's input passes through, on the way of a residual or after the last
+        weight layer, is listed (after the others) on the layer whose output it takes: the
+        layer the residual is added to, or the one that produces the network output. Empty
+        in networks without these operators.
     attention
         ``(heads, d_model, causal)`` of the :class:`~chipsim.workload.nodes.SelfAttention`
         that ``digital`` lists, if any: the layer's input vector ``t`` (token ``t``) is the

@@ -146,6 +146,16 @@ def test_self_attention_matches_torch(causal):
     np.testing.assert_allclose(self_attention(qkv, heads, causal), want, **TOL)
 
 
+@pytest.mark.parametrize("call, match", [
+    (lambda: layer_norm(np.zeros((2, 4)), np.ones(3), np.zeros(4), 1e-5), r"shape \(4,\)"),
+    (lambda: gelu(np.zeros(3), "fast"), "approximate must be one of none, tanh"),
+    (lambda: self_attention(np.zeros((1, 2, 12)), 3), "d a multiple of heads 3"),
+])
+def test_numerics_refuse_wrong_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
 def test_rounding_applies_to_every_operation():
     """A rounding to a coarse grid changes the result by about the grid, no more."""
     rng = np.random.default_rng(2)
@@ -183,11 +193,17 @@ def test_lowering_names_the_digital_operators():
     assert pre["head"].digital == ()
 
 
-def test_operator_only_on_a_residual_is_listed_where_it_is_added():
+def test_operators_on_no_layers_input_are_listed_on_the_layer_whose_output_they_take():
     nodes = (Linear("a", ("input",), 4, 4), LayerNorm("n", ("input",), 4),
-             Add("add", ("a", "n")), Linear("b", ("add",), 4, 2))
+             Add("add", ("a", "n")), GELU("g", ("add",)), Linear("b", ("g",), 4, 2),
+             LayerNorm("final", ("b",), 2))
     wl = Workload("r", (3, 4), nodes, init_weights(nodes, np.random.default_rng(0)))
-    assert [ly.digital for ly in wl.lowered()] == [("LayerNorm",), ()]
+    # n: only on the residual added to a's output; final: after the last layer
+    assert [ly.digital for ly in wl.lowered()] == [("LayerNorm",), ("GELU", "LayerNorm")]
+    nodes = (LayerNorm("n", ("input",), 4), GELU("g", ("input",)), Add("add", ("n", "g")),
+             Linear("a", ("add",), 4, 2))
+    wl = Workload("r", (3, 4), nodes, init_weights(nodes, np.random.default_rng(0)))
+    assert wl.lowered()[0].digital == ("LayerNorm", "GELU")  # a sum of the network input's
 
 
 def test_two_attentions_without_a_weight_layer_between_are_refused():
