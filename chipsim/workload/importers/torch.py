@@ -59,13 +59,14 @@ TORCH_GATE_ORDER = "IFAO"
 TORCH_MODULES = ("Conv2d", "Linear", "BatchNorm1d", "BatchNorm2d", "ReLU", "MaxPool2d",
                  "AvgPool2d", "AdaptiveAvgPool2d((1, 1))", "Flatten", "LSTM", "Embedding",
                  "Identity", "Dropout", "LayerNorm", "GELU",
-                 "TransformerEncoderLayer (batch_first=True, relu or gelu)",
-                 "TransformerEncoder", "MultiheadAttention (self-attention, batch_first=True)")
+                 "TransformerEncoderLayer(batch_first=True)", "TransformerEncoder",
+                 "MultiheadAttention(batch_first=True)")
 """Module types :func:`from_torch` understands."""
 
 TORCH_FUNCTIONS = ("x + y / torch.add / x.add", "relu (torch, F, method)", "F.gelu",
-                   "flatten(x, 1) (torch, method)", "lstm_output[0]", "attention_output[0]",
-                   "x + self.pos[:, :T] (a position table)", "a causal mask")
+                   "flatten(x, 1) (torch, method)", "lstm_output[0]",
+                   "self-attention attn(x, x, x)[0]", "a causal mask",
+                   "x + self.pos[:, :T] (a position table)")
 """Functions and methods :func:`from_torch` understands."""
 
 _SUPPORTED = tuple(f"nn.{m}" for m in TORCH_MODULES) + TORCH_FUNCTIONS
