@@ -13,7 +13,19 @@ and then runs batches through the network block by block, as the chip computes:
 - the LDPU output that leaves a core (after an optional ReLU) is re-quantized to INT8 with a
   per-tensor scale; pooling, flattening and residual additions act on those INT8 values
   (residual sums are FP16 then INT8 again); LSTM gates go to the GDPU: FP16 sigmoid/tanh, cell
-  state in FP16, the hidden state back to INT8.
+  state in FP16, the hidden state back to INT8;
+- a Transformer's digital operators (:data:`~chipsim.workload.nodes.DIGITAL_TYPES`:
+  self-attention with its softmax, LayerNorm, GELU, the position table's sum) take INT8 values,
+  compute in FP16 and send INT8 again with a per-tensor scale of their own, as the LSTM gates
+  do: the functions of the float forward (:func:`~chipsim.workload.forward.self_attention`,
+  :func:`~chipsim.workload.forward.layer_norm`, :func:`~chipsim.workload.forward.gelu`) with
+  every operation's result rounded to FP16 (the sums inside dot products, a LayerNorm's
+  mean and variance and a softmax's denominator in FP32, an FP16 unit's wider accumulator;
+  GELU, exp and the inverse square root each one rounding of the exact value, as a lookup
+  table gives). Assumed: this FP16 saturates at ±65504 instead of overflowing to ±inf (the
+  chip's reference design has no such unit: :func:`digital_fp16`). The queries, keys and
+  values share the in-projection's one INT8 scale. The projections and feed-forward layers
+  are weight layers like any other (noise, ADC, LDPU; one vector per token).
 
 Vectors of a replicated layer are shared by the rule the timing model uses
 (:mod:`chipsim.mapping.dataflow`): each replica computes one contiguous band of the output
@@ -63,6 +75,7 @@ from ..spec import AdcRange, ChipSpec, override
 from ..workload.forward import activations, apply_op, im2col, pools_in_tiles, tile_max
 from ..workload.graph import Workload
 from ..workload.nodes import (
+    DIGITAL_TYPES,
     INPUT,
     LSTM,
     LSTM_GATES,
@@ -80,9 +93,12 @@ from ..workload.nodes import (
 )
 from .core import CoreInstance, CoreReadState, ReadNoise, program_core
 
-__all__ = ["ChipInstance", "activation_scales", "noise_free", "INT8_LEVELS", "ACT_PERCENTILE"]
+__all__ = ["ChipInstance", "activation_scales", "noise_free", "digital_fp16", "INT8_LEVELS",
+           "ACT_PERCENTILE", "FP16_MAX"]
 
 INT8_LEVELS = 127
+#: largest finite FP16 value
+FP16_MAX = 65504.0
 ACT_PERCENTILE = 99.99
 #: smallest calibrated range: 1/scale must stay below FP16's largest value (65504)
 MIN_RANGE = 0.002
@@ -102,6 +118,19 @@ def noise_free(chip: ChipSpec) -> ChipSpec:
                 "core.one_phase_asymmetry_mean", "core.one_phase_asymmetry_std"):
         chip = override(chip, key, 0)
     return chip
+
+
+def digital_fp16(x: np.ndarray) -> np.ndarray:
+    """``x`` rounded to FP16, saturating at ±:data:`FP16_MAX` (no infinities): the arithmetic
+    assumed for a Transformer's digital operators on the chip.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> digital_fp16(np.array([0.1, 1e6, -1e6], np.float32)).tolist()
+    [0.0999755859375, 65504.0, -65504.0]
+    """
+    return np.clip(fp16_round(x), -FP16_MAX, FP16_MAX)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -625,6 +654,10 @@ class ChipInstance:
         if isinstance(node, Embedding):
             emb = self.workload.weights[node.name]["weight"][x]
             return self._q(emb, self._scales[node.name])
+        if isinstance(node, DIGITAL_TYPES):
+            out = apply_op(self.workload, node, *args,
+                           rounding=digital_fp16 if self.quantize else None)
+            return self._q(out, self._scales[node.name])
         if isinstance(node, Add):
             total = args[0].astype(np.float32)
             for other in args[1:]:

@@ -447,8 +447,10 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
     Raises
     ------
     TimingError
-        For blocks that do not match the layers or the chip, or an LSTM on a chip without
-        GDPU slices.
+        For blocks that do not match the layers or the chip, an LSTM on a chip without
+        GDPU slices, or a Transformer's digital operators (attention, LayerNorm, GELU,
+        position table; :attr:`~chipsim.workload.lowered.LoweredLayer.digital`), whose timing
+        is not modelled yet.
     """
     if granularity not in GRANULARITIES:
         raise TimingError(f"granularity: must be one of {', '.join(GRANULARITIES)}, got "
@@ -535,6 +537,11 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
     stepped = stepped_layers(layers)
     lplans = {}
     for ly in layers:
+        if ly.digital:
+            raise TimingError(f"layer {ly.name!r}: its input passes through a Transformer's "
+                              f"{', '.join(dict.fromkeys(ly.digital))}: the timing model of the "
+                              "digital attention unit is not implemented yet (run without "
+                              "timing: --no-timing, RunConfig(timing=False))")
         if ly.whole_sequence:
             raise TimingError(f"layer {ly.name!r} reads a whole sequence at once (e.g. an "
                               "LSTM's hidden states flattened); the timing model runs a "

@@ -14,11 +14,13 @@ Examples
 
 from .errors import WorkloadError
 from .files import load_weights, save_weights
-from .forward import activations, forward, im2col, lstm_cell
+from .forward import activations, forward, gelu, im2col, layer_norm, lstm_cell, self_attention
 from .graph import Affine, Workload
 from .importers import from_onnx, from_torch
 from .lowered import LoweredLayer
 from .nodes import (
+    DIGITAL_TYPES,
+    GELU,
     INPUT,
     LSTM,
     LSTM_GATES,
@@ -32,10 +34,13 @@ from .nodes import (
     Embedding,
     Flatten,
     GlobalAvgPool,
+    LayerNorm,
     Linear,
     MaxPool,
     Node,
+    PositionEmbedding,
     ReLU,
+    SelfAttention,
     interleave_gates,
     node_from_dict,
     node_to_dict,
@@ -45,9 +50,10 @@ from .zoo import ZOO, build, init_weights, lstm_ptb, resnet9, resnet32
 __all__ = [
     "WorkloadError", "Workload", "Affine", "LoweredLayer",
     "Node", "Conv2d", "Linear", "LSTM", "Embedding", "BatchNorm", "ReLU", "Add", "MaxPool",
-    "AvgPool", "GlobalAvgPool", "Flatten", "ChannelPad", "INPUT", "LSTM_GATES", "NODE_TYPES",
-    "WEIGHT_TYPES", "interleave_gates", "node_to_dict", "node_from_dict",
-    "forward", "activations", "im2col", "lstm_cell",
+    "AvgPool", "GlobalAvgPool", "Flatten", "ChannelPad", "LayerNorm", "GELU", "SelfAttention",
+    "PositionEmbedding", "INPUT", "LSTM_GATES", "NODE_TYPES", "WEIGHT_TYPES", "DIGITAL_TYPES",
+    "interleave_gates", "node_to_dict", "node_from_dict",
+    "forward", "activations", "im2col", "lstm_cell", "layer_norm", "gelu", "self_attention",
     "ZOO", "build", "init_weights", "resnet9", "resnet32", "lstm_ptb",
     "save_weights", "load_weights", "from_torch", "from_onnx",
 ]

@@ -5,9 +5,13 @@ Every weight layer runs as its lowered matrix: ``y = (x @ W) * scale + bias`` wi
 :func:`im2col`. This is the oracle the chip executor is compared against, so it is written
 for clarity; everything is vectorised over the batch and the pixels.
 
-Activations keep the PyTorch layout ``(N, C, H, W)``. A weight layer's activation is its
-output after the affine, so it already includes a folded BatchNorm; the BatchNorm node then
-passes it on unchanged.
+Activations keep the PyTorch layout ``(N, C, H, W)`` (``(N, T, F)`` for sequences). A weight
+layer's activation is its output after the affine, so it already includes a folded BatchNorm;
+the BatchNorm node then passes it on unchanged.
+
+A Transformer's digital operators (:func:`layer_norm`, :func:`gelu`, :func:`self_attention`,
+and the position table's sum) take a ``rounding`` applied to the result of every operation:
+none here, FP16 in the chip executor, which runs them through these same functions.
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ from collections.abc import Callable, Collection
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy.special import erf
 
 from .errors import WorkloadError
 from .graph import Workload
 from .nodes import (
+    DIGITAL_TYPES,
+    GELU,
+    GELU_APPROXIMATIONS,
     INPUT,
     LSTM,
     LSTM_GATES,
@@ -31,13 +39,21 @@ from .nodes import (
     Embedding,
     Flatten,
     GlobalAvgPool,
+    LayerNorm,
     Linear,
     MaxPool,
     Node,
+    PositionEmbedding,
     ReLU,
+    SelfAttention,
 )
 
-__all__ = ["forward", "activations", "apply_op", "im2col", "lstm_cell"]
+__all__ = ["forward", "activations", "apply_op", "im2col", "lstm_cell", "layer_norm", "gelu",
+           "self_attention", "Rounding"]
+
+Rounding = Callable[[np.ndarray], np.ndarray]
+"""What a digital operator applies to the result of each of its operations (float32 arrays in,
+float32 arrays out), e.g. :func:`~chipsim.kernels.fp16_round` for an FP16 unit."""
 
 
 def forward(workload: Workload, x: np.ndarray) -> np.ndarray:
@@ -110,8 +126,13 @@ def activations(workload: Workload, x: np.ndarray,
     return values
 
 
-def apply_op(workload: Workload, node: Node, *args: np.ndarray) -> np.ndarray:
-    """The float output of one ``node`` of ``workload`` for its input arrays ``args``."""
+def apply_op(workload: Workload, node: Node, *args: np.ndarray,
+             rounding: Rounding | None = None) -> np.ndarray:
+    """The float output of one ``node`` of ``workload`` for its input arrays ``args``; a
+    digital operator of a Transformer (:data:`~chipsim.workload.nodes.DIGITAL_TYPES`) with
+    each operation's result passed through ``rounding``, if given."""
+    if rounding is not None and isinstance(node, DIGITAL_TYPES):
+        return _OPS[type(node)](workload, node, *args, rounding=rounding)
     return _OPS[type(node)](workload, node, *args)
 
 
@@ -206,6 +227,129 @@ def lstm_cell(gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     i, a, f, o = (g[..., LSTM_GATES.index(k)] for k in "IAFO")
     c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(a)
     return _sigmoid(o) * np.tanh(c), c
+
+
+def _exact(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float,
+               rounding: Rounding = _exact) -> np.ndarray:
+    """Layer normalization over the last axis, as PyTorch's ``nn.LayerNorm``.
+
+    ``y = (x − mean) · (var + eps)^(−1/2) · weight + bias``, with the mean and the biased
+    variance of each vector. With a ``rounding``, the input, the mean, the centred values,
+    the inverse deviation, the scaled values and the result are each rounded; the sums over
+    the features are float32 (an FP16 unit's wider accumulator).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = layer_norm(np.array([[1.0, 3.0]], np.float32), np.ones(2), np.zeros(2), 0.0)
+    >>> y.tolist()
+    [[-1.0, 1.0]]
+    """
+    r = rounding
+    x = r(np.asarray(x, np.float32))
+    if np.shape(weight) != x.shape[-1:] or np.shape(bias) != x.shape[-1:]:
+        raise ValueError(f"layer_norm: weight and bias must have shape {x.shape[-1:]}, got "
+                         f"{np.shape(weight)} and {np.shape(bias)}")
+    mean = r(x.mean(axis=-1, keepdims=True, dtype=np.float32))
+    centred = r(x - mean)
+    var = np.mean(centred * centred, axis=-1, keepdims=True, dtype=np.float32)
+    inv = r((1.0 / np.sqrt(var + np.float32(eps))).astype(np.float32))
+    return r(r(r(centred * inv) * r(weight.astype(np.float32))) + r(bias.astype(np.float32)))
+
+
+def gelu(x: np.ndarray, approximate: str = "none", rounding: Rounding = _exact) -> np.ndarray:
+    """``x · Φ(x)`` (``approximate="tanh"``: PyTorch's tanh form), element-wise; with a
+    ``rounding``, of the rounded input and once on the result (a lookup table's value).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [round(float(v), 4) for v in gelu(np.array([-1.0, 0.0, 1.0], np.float32))]
+    [-0.1587, 0.0, 0.8413]
+    """
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {', '.join(GELU_APPROXIMATIONS)}, "
+                         f"got {approximate!r}")
+    x = rounding(np.asarray(x, np.float32))
+    if approximate == "tanh":
+        inner = np.float32(np.sqrt(2 / np.pi)) * (x + np.float32(0.044715) * x * x * x)
+        y = np.float32(0.5) * x * (np.float32(1) + np.tanh(inner))
+    else:
+        y = np.float32(0.5) * x * (np.float32(1) + erf(x * np.float32(np.sqrt(0.5))))
+    return rounding(y.astype(np.float32))
+
+
+def self_attention(qkv: np.ndarray, heads: int, causal: bool = False,
+                   rounding: Rounding = _exact) -> np.ndarray:
+    """Multi-head scaled dot-product self-attention of :class:`SelfAttention`.
+
+    Parameters
+    ----------
+    qkv
+        ``(N, T, 3·d)``: each token's query, key and value (PyTorch's ``in_proj`` order).
+    heads
+        Heads; ``d / heads`` features each.
+    causal
+        Token ``t`` attends to tokens ``0..t`` only.
+    rounding
+        Applied to the queries (already divided by ``√dh``), keys and values, to the scores
+        ``q·kᵀ``, their exponentials (after subtracting each row's maximum), the sums of
+        these, the attention weights and the outputs; the sums inside the products are
+        float32 (an FP16 unit's wider accumulator).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, T, d)``, the heads side by side.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> qkv = np.zeros((1, 2, 6), np.float32)
+    >>> qkv[0, :, 4:] = [[1, 2], [3, 4]]  # values; equal scores: the mean of the values
+    >>> self_attention(qkv, heads=1).tolist()
+    [[[2.0, 3.0], [2.0, 3.0]]]
+    >>> self_attention(qkv, heads=1, causal=True)[0, 0].tolist()  # token 0 sees itself only
+    [1.0, 2.0]
+    """
+    r = rounding
+    if np.ndim(qkv) != 3 or qkv.shape[-1] % (3 * heads):
+        raise ValueError(f"self_attention: qkv must be (N, T, 3·d) with d a multiple of heads "
+                         f"{heads}, got shape {np.shape(qkv)}")
+    n, t, width = qkv.shape
+    d = width // 3
+    dh = d // heads
+
+    def split(a: np.ndarray) -> np.ndarray:  # (N, T, d) -> (N, heads, T, dh)
+        return a.reshape(n, t, heads, dh).transpose(0, 2, 1, 3)
+
+    q = split(r(qkv[..., :d] * np.float32(1 / np.sqrt(dh))))
+    k, v = split(r(qkv[..., d:2 * d])), split(r(qkv[..., 2 * d:]))
+    scores = r(q @ k.transpose(0, 1, 3, 2))
+    if causal:
+        scores = np.where(np.tri(t, dtype=bool), scores, np.float32(-np.inf))
+    e = r(np.exp(scores - scores.max(axis=-1, keepdims=True)))
+    weights = r(e / r(e.sum(axis=-1, keepdims=True)))
+    return r(weights @ v).transpose(0, 2, 1, 3).reshape(n, t, d)
+
+
+def _position_embedding(workload: Workload, node: PositionEmbedding, x: np.ndarray,
+                        rounding: Rounding = _exact) -> np.ndarray:
+    t = x.shape[1]
+    if t > node.max_len:
+        raise node.error(f"the sequence has {t} tokens, the position table {node.max_len}")
+    table = workload.weights[node.name]["weight"][:t]
+    return rounding(rounding(x) + rounding(table))
+
+
+def _layer_norm(workload: Workload, node: LayerNorm, x: np.ndarray,
+                rounding: Rounding = _exact) -> np.ndarray:
+    w = workload.weights[node.name]
+    return layer_norm(x, w["weight"], w["bias"], node.eps, rounding)
 
 
 # ---------------------------------------------------------------------- private helpers
@@ -335,4 +479,9 @@ _OPS: dict[type[Node], Callable[..., np.ndarray]] = {
     GlobalAvgPool: lambda wl, node, x: x.mean(axis=(2, 3), keepdims=True),
     Flatten: lambda wl, node, x: x.reshape(len(x), -1),
     ChannelPad: _channel_pad,
+    LayerNorm: _layer_norm,
+    GELU: lambda wl, node, x, rounding=_exact: gelu(x, node.approximate, rounding),
+    SelfAttention: lambda wl, node, x, rounding=_exact: self_attention(x, node.heads,
+                                                                        node.causal, rounding),
+    PositionEmbedding: _position_embedding,
 }

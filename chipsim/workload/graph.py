@@ -8,7 +8,8 @@ of input vectors per inference (:class:`~chipsim.workload.lowered.LoweredLayer`)
   ``(kh, kw, cin)`` order with the channel fastest, the order of
   :func:`chipsim.workload.forward.im2col`. Vectors: output pixels ``Ho*Wo``.
 - :class:`~chipsim.workload.nodes.Linear`: ``in × out`` (the transposed PyTorch weight).
-  Vectors: 1 (1 per time step on a sequence).
+  Vectors: 1 on a vector; on a sequence, 1 per time step in a network with an LSTM, else one
+  per token of a fixed length ``T`` (a Transformer's projections and feed-forward layers).
 - :class:`~chipsim.workload.nodes.LSTM` named ``n``: ``n.input`` (``in × 4H``) and ``n.hidden``
   (``H × 4H``), gate columns interleaved as in :data:`~chipsim.workload.nodes.LSTM_GATES`.
   Vectors: 1 per time step each. ``n.hidden`` reads the previous step's hidden state, which
@@ -24,6 +25,11 @@ the producer of its input; a residual :class:`~chipsim.workload.nodes.Add` belon
 input whose producer runs last (the "main" branch, e.g. ``conv3`` in ResNet-9), and the other
 inputs' producers become that layer's ``residual_sources``. The network input and the off-chip
 embedding produce nothing on chip, so layers fed by them have empty ``sources``.
+
+A Transformer's digital operators (:data:`~chipsim.workload.nodes.DIGITAL_TYPES`) pass on the
+producer of their input like any other, and the layers after them name them:
+:attr:`~chipsim.workload.lowered.LoweredLayer.digital` and, after a SelfAttention,
+:attr:`~chipsim.workload.lowered.LoweredLayer.attention`.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ import numpy as np
 from .errors import WorkloadError
 from .lowered import LoweredLayer
 from .nodes import (
+    DIGITAL_TYPES,
+    GELU,
     INPUT,
     LSTM,
     WEIGHT_TYPES,
@@ -46,9 +54,12 @@ from .nodes import (
     BatchNorm,
     Conv2d,
     Embedding,
+    LayerNorm,
     Linear,
     Node,
+    PositionEmbedding,
     ReLU,
+    SelfAttention,
     Shape,
 )
 
@@ -98,7 +109,8 @@ class Workload:
     ...              {"conv": {"weight": np.ones((4, 3, 3, 3)), "bias": np.zeros(4)}})
     >>> w.lowered()[0]
     LoweredLayer(name='conv', kind='conv', rows=27, cols=4, vectors=64, sources=(), \
-residual_sources=(), per_step=False, whole_sequence=False, geometry=(3, 3, 1, 1, 1, 1, 8, 8))
+residual_sources=(), per_step=False, whole_sequence=False, geometry=(3, 3, 1, 1, 1, 1, 8, 8), \
+digital=(), attention=None)
     >>> w.matrix("conv").shape
     (27, 4)
     """
@@ -303,15 +315,23 @@ residual_sources=(), per_step=False, whole_sequence=False, geometry=(3, 3, 1, 1,
         # the whole sequence at once.
         timed = {INPUT: any(isinstance(node, LSTM) for node in self.nodes)}
         whole = {INPUT: False}
+        # the digital operators each value went through since its producer, on the owner's
+        # path through residual adds (LoweredLayer.digital), and, per layer, those on the
+        # way of a residual added to its output or after it at the network output
+        path: dict[str, tuple[str, ...]] = {INPUT: ()}
+        off_path: dict[str, list[str]] = {}
 
         def add_layer(name: str, kind: str, rows: int, cols: int, vectors: int,
                       sources: tuple[str, ...], per_step: bool = False,
-                      whole_sequence: bool = False, geometry: tuple | None = None) -> None:
+                      whole_sequence: bool = False, geometry: tuple | None = None,
+                      digital: tuple[str, ...] = ()) -> None:
             rank[name] = len(layers)
             residual[name] = []
+            off_path[name] = []
             layers.append(dict(name=name, kind=kind, rows=rows, cols=cols, vectors=vectors,
                                sources=sources, per_step=per_step,
-                               whole_sequence=whole_sequence, geometry=geometry))
+                               whole_sequence=whole_sequence, geometry=geometry,
+                               digital=digital))
 
         for node in self.nodes:
             src = [producer[i] for i in node.inputs]
@@ -319,27 +339,32 @@ residual_sources=(), per_step=False, whole_sequence=False, geometry=(3, 3, 1, 1,
             out = self._shapes[node.name]
             step = timed[node.inputs[0]]
             seq = any(whole[i] for i in node.inputs)
-            keeps = isinstance(node, Linear | LSTM | Embedding | ReLU | Add | BatchNorm)
+            keeps = isinstance(node, Linear | LSTM | Embedding | ReLU | Add | BatchNorm
+                               | LayerNorm | GELU | PositionEmbedding)
             timed[node.name] = step and keeps
             whole[node.name] = seq or (step and not keeps)
+            into = path[node.inputs[0]]  # the digital operators this node's input went through
+            path[node.name] = ((*into, node.name) if isinstance(node, DIGITAL_TYPES) else
+                               () if isinstance(node, WEIGHT_TYPES) else into)
             if isinstance(node, Conv2d):
                 kh, kw = node.kernel_size
                 h_in, w_in = self.shape(node.inputs[0])[-2:]
                 geometry = (kh, kw, *node.stride, *node.padding, h_in, w_in)
                 add_layer(node.name, "conv", kh * kw * node.in_channels, node.out_channels,
                           out[1] * out[2], first, whole_sequence=whole[node.name],
-                          geometry=geometry)
+                          geometry=geometry, digital=into)
                 producer[node.name] = node.name
             elif isinstance(node, Linear):
                 lead = out[1:-1] if step else out[:-1]  # per time step: without the time axis
                 vectors = math.prod(d for d in lead if d is not None)
                 add_layer(node.name, "linear", node.in_features, node.out_features, vectors,
-                          first, per_step=step, whole_sequence=seq)
+                          first, per_step=step, whole_sequence=seq, digital=into)
                 producer[node.name] = node.name
             elif isinstance(node, LSTM):
                 gates = 4 * node.hidden_size
                 inp, hid = f"{node.name}.input", f"{node.name}.hidden"
-                add_layer(inp, "lstm_input", node.input_size, gates, 1, first, per_step=True)
+                add_layer(inp, "lstm_input", node.input_size, gates, 1, first, per_step=True,
+                          digital=into)
                 add_layer(hid, "lstm_hidden", node.hidden_size, gates, 1, (hid,),
                           per_step=True)
                 residual[hid].append(inp)
@@ -351,6 +376,14 @@ residual_sources=(), per_step=False, whole_sequence=False, geometry=(3, 3, 1, 1,
                     if p != owner and p not in residual[owner]:  # type: ignore[index]
                         residual[owner].append(p)  # type: ignore[index]
                 producer[node.name] = owner
+                main = src.index(owner)  # the owner's path (the first input if no owner)
+                path[node.name] = path[node.inputs[main]]
+                others = [n for i, name in enumerate(node.inputs) if i != main
+                          for n in path[name]]
+                if owner is None:  # no layer owns the sum: the other paths are its own too
+                    path[node.name] = tuple(dict.fromkeys((*path[node.name], *others)))
+                else:
+                    off_path[owner].extend(others)
             else:
                 producer[node.name] = src[0]
         names = [layer["name"] for layer in layers]
@@ -360,8 +393,30 @@ residual_sources=(), per_step=False, whole_sequence=False, geometry=(3, 3, 1, 1,
         if clash:
             raise WorkloadError(f"{self.name}: lowered layer name(s) {sorted(clash)} clash "
                                 "with other layers")
+        last = self.nodes[-1].name
+        if producer[last]:  # the operators after the last weight layer
+            off_path[producer[last]].extend(path[last])
+        on_path = {n for layer in layers for n in layer["digital"]}
+        for layer in layers:
+            extra = [n for n in dict.fromkeys(off_path[layer["name"]]) if n not in on_path]
+            layer.update(self._digital(layer["name"], layer["digital"], tuple(extra)))
         return tuple(LoweredLayer(**layer, residual_sources=tuple(residual[layer["name"]]))
                      for layer in layers)
+
+    def _digital(self, layer: str, on_path: tuple[str, ...], extra: tuple[str, ...]
+                 ) -> dict[str, Any]:
+        """``digital`` and ``attention`` of lowered ``layer`` from the names of the digital
+        operators on its input's path and of those no layer's input passes through that
+        take its output."""
+        attention = [self._index[n] for n in on_path
+                     if isinstance(self._index[n], SelfAttention)]
+        if len(attention) > 1:
+            raise WorkloadError(f"{self.name}: the input of layer '{layer}' passes through "
+                                f"{len(attention)} SelfAttention operators with no weight layer "
+                                "between them; the lowering describes one")
+        att = attention[0] if attention else None
+        return {"digital": tuple(self._index[n].kind for n in (*on_path, *extra)),
+                "attention": None if att is None else (att.heads, att.d_model, att.causal)}
 
     def _fold(self) -> dict[str, Affine]:
         affine: dict[str, Affine] = {}

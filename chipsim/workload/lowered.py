@@ -3,7 +3,8 @@
 A :class:`LoweredLayer` is what the mapper, the timing model and the functional executor need
 to know of a weight layer without knowing the network's operators: the weight matrix shape
 (rows = inputs, e.g. kh·kw·cin for a convolution; cols = outputs), how many input vectors one
-inference feeds it, and which weight layers' outputs it consumes.
+inference feeds it, which weight layers' outputs it consumes, and what digital work of a
+Transformer its inputs pass through on the way.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ class LoweredLayer:
         Weight matrix shape: inputs × outputs.
     vectors
         Input vectors (MVMs of the whole matrix) per inference: output pixels of a
-        convolution, 1 for a linear layer, 1 for LSTM matrices. In a network with an LSTM
-        an inference is one time step.
+        convolution, 1 for a linear layer on a vector, ``T`` for one on a sequence ``(T, F)``
+        of fixed length (a Transformer's projections and feed-forward layers: one vector per
+        token), 1 for LSTM matrices. In a network with an LSTM an inference is one time step.
     sources
         Names of the weight layers whose outputs feed this layer's input (through any
         non-weight operators in between); empty for layers fed by the network input.
@@ -46,6 +48,25 @@ class LoweredLayer:
         Of a convolution: ``(kh, kw, sh, sw, ph, pw, h_in, w_in)``, its kernel, stride, zero
         padding and input height and width (what the receptive window of each output pixel
         is made of); None otherwise or when unknown.
+    digital
+        The kinds of the Transformer's digital operators
+        (:data:`~chipsim.workload.nodes.DIGITAL_TYPES`: ``"SelfAttention"``, ``"LayerNorm"``,
+        ``"GELU"``, ``"PositionEmbedding"``) that this layer's input vectors pass through
+        after leaving their source layer (or the network input), in execution order; at a
+        residual ``Add`` the path follows the input whose producer owns the add (see
+        ``residual_sources``). One whose output several layers read is listed on each. One
+        that no layer's input passes through, on the way of a residual or after the last
+        weight layer, is listed (after the others) on the layer whose output it takes: the
+        layer the residual is added to, or the one that produces the network output. Empty
+        in networks without these operators.
+    attention
+        ``(heads, d_model, causal)`` of the :class:`~chipsim.workload.nodes.SelfAttention`
+        that ``digital`` lists, if any: the layer's input vector ``t`` (token ``t``) is the
+        attention of query ``t`` over the keys and values of all ``T`` vectors of its source
+        in the same inference (of vectors ``0..t`` when causal), so none of its vectors can
+        start before the source's vectors it attends to are done. The source (the
+        in-projection) delivers ``3·d_model`` values per token: queries, keys, values, each
+        split into ``heads`` slices of ``d_model / heads``. None otherwise.
     """
 
     name: str
@@ -58,6 +79,8 @@ class LoweredLayer:
     per_step: bool = False
     whole_sequence: bool = False
     geometry: tuple[int, int, int, int, int, int, int, int] | None = None
+    digital: tuple[str, ...] = ()
+    attention: tuple[int, int, bool] | None = None
 
     @property
     def weights(self) -> int:

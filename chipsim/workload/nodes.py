@@ -18,6 +18,13 @@ Parameter layouts (float32, stored per node in :attr:`Workload.weights`):
 - :class:`Embedding`: ``weight`` ``(num_embeddings, embedding_dim)``.
 - :class:`BatchNorm`: ``weight`` (γ), ``bias`` (β), ``running_mean``, ``running_var``, each
   ``(C,)``.
+- :class:`LayerNorm`: ``weight`` (γ), ``bias`` (β), each ``(features,)``.
+- :class:`PositionEmbedding`: ``weight`` ``(max_len, dim)``, row ``t`` added to token ``t``.
+
+A Transformer is made of these operators: its projections and feed-forward layers are
+:class:`Linear` layers on ``(T, F)`` sequences (analog weight layers, one input vector per
+token), its residual connections :class:`Add`, and :data:`DIGITAL_TYPES` (:class:`SelfAttention`,
+:class:`LayerNorm`, :class:`GELU`, :class:`PositionEmbedding`) the digital work between them.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from .errors import WorkloadError
 __all__ = [
     "INPUT", "LSTM_GATES", "Shape", "Node", "Conv2d", "Linear", "LSTM", "Embedding",
     "BatchNorm", "ReLU", "Add", "MaxPool", "AvgPool", "GlobalAvgPool", "Flatten", "ChannelPad",
-    "NODE_TYPES", "WEIGHT_TYPES", "interleave_gates", "node_to_dict", "node_from_dict",
+    "LayerNorm", "GELU", "SelfAttention", "PositionEmbedding", "NODE_TYPES", "WEIGHT_TYPES",
+    "DIGITAL_TYPES", "GELU_APPROXIMATIONS", "interleave_gates", "node_to_dict", "node_from_dict",
 ]
 
 INPUT = "input"
@@ -122,6 +130,12 @@ class Node:
             raise self.error(f"kernel {kernel} with padding {pad} does not fit the input "
                              f"{axis} {size}")
         return out
+
+
+def _check_eps(node: BatchNorm | LayerNorm) -> None:
+    if not (isinstance(node.eps, int | float) and math.isfinite(node.eps) and node.eps >= 0):
+        raise node.error(f"eps must be a finite number ≥ 0, got {node.eps!r}")
+    object.__setattr__(node, "eps", float(node.eps))
 
 
 def _fmt(shape: Shape) -> str:
@@ -268,9 +282,7 @@ class BatchNorm(Node):
 
     def __post_init__(self) -> None:
         Node.__post_init__(self)
-        if not (isinstance(self.eps, int | float) and math.isfinite(self.eps) and self.eps >= 0):
-            raise self.error(f"eps must be a finite number ≥ 0, got {self.eps!r}")
-        object.__setattr__(self, "eps", float(self.eps))
+        _check_eps(self)
 
     def out_shape(self, shapes: tuple[Shape, ...]) -> Shape:
         shape = shapes[0]
@@ -404,14 +416,144 @@ class ChannelPad(Node):
         return (self.out_channels, -(-h // s), -(-w // s))
 
 
+@dataclass(frozen=True, slots=True)
+class LayerNorm(Node):
+    """Layer normalization over the last dimension (PyTorch's ``nn.LayerNorm(features)``):
+    ``(x − mean) / sqrt(var + eps) · weight + bias``, the mean and the biased variance taken
+    over the ``features`` values of each token. Digital (the chip executor: FP16).
+
+    Examples
+    --------
+    >>> LayerNorm("norm1", ("add1",), 16).out_shape(((8, 16),))
+    (8, 16)
+    """
+
+    features: int
+    eps: float = 1e-5
+
+    def __post_init__(self) -> None:
+        Node.__post_init__(self)
+        _check_eps(self)
+
+    def out_shape(self, shapes: tuple[Shape, ...]) -> Shape:
+        shape = shapes[0]
+        if not shape or shape[-1] != self.features:
+            raise self.error(f"normalizes {self.features} features, its input "
+                             f"'{self.inputs[0]}' has shape {_fmt(shape)}")
+        return shape
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"weight": (self.features,), "bias": (self.features,)}
+
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+"""The values of :attr:`GELU.approximate` (PyTorch's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GELU(Node):
+    """``x · Φ(x)``, element-wise (Φ the standard normal CDF); ``approximate="tanh"`` is
+    PyTorch's ``0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))``. Digital (the chip executor: FP16).
+
+    Examples
+    --------
+    >>> GELU("act", ("linear1",), "tanh").approximate
+    'tanh'
+    """
+
+    approximate: str = "none"
+
+    def __post_init__(self) -> None:
+        Node.__post_init__(self)
+        if self.approximate not in GELU_APPROXIMATIONS:
+            raise self.error(f"approximate must be one of {', '.join(GELU_APPROXIMATIONS)}, "
+                             f"got {self.approximate!r}")
+
+    def out_shape(self, shapes: tuple[Shape, ...]) -> Shape:
+        return shapes[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SelfAttention(Node):
+    """Multi-head scaled dot-product self-attention over a sequence, without weights: the
+    part of PyTorch's ``nn.MultiheadAttention`` between its input and output projections
+    (which are :class:`Linear` layers).
+
+    Its input ``(T, 3·d_model)`` holds each token's query, key and value (PyTorch's
+    ``in_proj`` order: columns ``[0, d)`` q, ``[d, 2d)`` k, ``[2d, 3d)`` v); head ``h`` uses
+    columns ``[h·dh, (h+1)·dh)`` of each, ``dh = d_model / heads``. Its output ``(T,
+    d_model)`` is the heads' outputs side by side, ``softmax(q·kᵀ / √dh) · v`` per head, the
+    softmax over the keys (with ``causal``, over keys ``0..t`` for token ``t`` only). The
+    sequence length ``T`` must be fixed: every token attends to the whole sequence, so one
+    inference is one sequence. Digital (the chip executor: FP16).
+
+    Examples
+    --------
+    >>> SelfAttention("attn", ("in_proj",), 32, 4).out_shape(((8, 96),))
+    (8, 32)
+    """
+
+    d_model: int
+    heads: int
+    causal: bool = False
+
+    def __post_init__(self) -> None:
+        Node.__post_init__(self)
+        if self.d_model % self.heads:
+            raise self.error(f"d_model {self.d_model} is not a multiple of heads {self.heads}")
+        if not isinstance(self.causal, bool | np.bool_):
+            raise self.error(f"causal must be True or False, got {self.causal!r}")
+        object.__setattr__(self, "causal", bool(self.causal))
+
+    def out_shape(self, shapes: tuple[Shape, ...]) -> Shape:
+        shape = shapes[0]
+        if len(shape) != 2 or shape[1] != 3 * self.d_model:
+            raise self.error(f"expects a sequence (T, {3 * self.d_model}) of queries, keys and "
+                             f"values, its input '{self.inputs[0]}' has shape {_fmt(shape)}")
+        if shape[0] is None:
+            raise self.error("needs a sequence of fixed length T (its input has a free "
+                             "length): give the workload a fixed input length")
+        return (shape[0], self.d_model)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionEmbedding(Node):
+    """A learned position table added to a sequence ``(T, dim)``: token ``t`` gets
+    ``weight[t]`` (``T ≤ max_len``). Digital (the chip executor: FP16, as a residual sum).
+
+    Examples
+    --------
+    >>> PositionEmbedding("pos", ("embed",), 64, 16).param_shapes()
+    {'weight': (64, 16)}
+    """
+
+    max_len: int
+    dim: int
+
+    def out_shape(self, shapes: tuple[Shape, ...]) -> Shape:
+        shape = shapes[0]
+        if len(shape) != 2 or shape[1] != self.dim or (shape[0] or 0) > self.max_len:
+            raise self.error(f"expects a sequence (T, {self.dim}) with T ≤ {self.max_len}, its "
+                             f"input '{self.inputs[0]}' has shape {_fmt(shape)}")
+        return shape
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"weight": (self.max_len, self.dim)}
+
+
 NODE_TYPES: dict[str, type[Node]] = {
     cls.__name__: cls for cls in (Conv2d, Linear, LSTM, Embedding, BatchNorm, ReLU, Add,
-                                  MaxPool, AvgPool, GlobalAvgPool, Flatten, ChannelPad)
+                                  MaxPool, AvgPool, GlobalAvgPool, Flatten, ChannelPad,
+                                  LayerNorm, GELU, SelfAttention, PositionEmbedding)
 }
 """Operator name → node class (the names used in weights-file headers)."""
 
 WEIGHT_TYPES = (Conv2d, Linear, LSTM)
 """Node types that lower to on-chip weight matrices."""
+
+DIGITAL_TYPES = (SelfAttention, LayerNorm, GELU, PositionEmbedding)
+"""A Transformer's digital operators between its weight layers (the lowered layers name them:
+:attr:`~chipsim.workload.lowered.LoweredLayer.digital`)."""
 
 
 def interleave_gates(blocked: np.ndarray, order: str) -> np.ndarray:

@@ -32,9 +32,11 @@ from .nodes import (
     Embedding,
     Flatten,
     GlobalAvgPool,
+    LayerNorm,
     Linear,
     MaxPool,
     Node,
+    PositionEmbedding,
     ReLU,
 )
 
@@ -46,8 +48,9 @@ def init_weights(nodes: tuple[Node, ...] | list[Node],
     """Fresh float32 weights for ``nodes``.
 
     Matrices (Conv2d, Linear, both LSTM matrices) are He-normal, ``N(0, 2 / fan_in)`` with
-    ``fan_in`` the number of matrix rows; biases are 0; BatchNorm is the identity (γ = 1,
-    β = 0, mean 0, variance 1); embeddings are ``N(0, 1)``.
+    ``fan_in`` the number of matrix rows; biases are 0; BatchNorm and LayerNorm are the
+    identity (γ = 1, β = 0, mean 0, variance 1); embeddings and position tables are
+    ``N(0, 1)``.
 
     Examples
     --------
@@ -60,11 +63,11 @@ def init_weights(nodes: tuple[Node, ...] | list[Node],
     for node in nodes:
         arrays: dict[str, np.ndarray] = {}
         for param, shape in node.param_shapes().items():
-            if isinstance(node, BatchNorm):
+            if isinstance(node, BatchNorm | LayerNorm):
                 value = np.ones(shape) if param in ("weight", "running_var") else np.zeros(shape)
             elif param == "bias":
                 value = np.zeros(shape)
-            elif isinstance(node, Embedding):
+            elif isinstance(node, Embedding | PositionEmbedding):
                 value = rng.standard_normal(shape)
             else:  # (out, fan_in, ...) layouts: fan_in = prod(shape[1:])
                 fan_in = int(np.prod(shape[1:]))

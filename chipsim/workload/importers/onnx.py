@@ -98,7 +98,8 @@ def from_onnx(path: str | os.PathLike[str], name: str | None = None) -> Workload
     ...     onnx.save(helper.make_model(graph), path)
     ...     from_onnx(path).lowered()[0]
     LoweredLayer(name='fc', kind='linear', rows=3, cols=4, vectors=1, sources=(), \
-residual_sources=(), per_step=False, whole_sequence=False, geometry=None)
+residual_sources=(), per_step=False, whole_sequence=False, geometry=None, digital=(), \
+attention=None)
     """
     onnx = require("onnx", "onnx", "onnx")
     name = name or os.path.splitext(os.path.basename(os.fspath(path)))[0]
