@@ -85,7 +85,8 @@ def _spec_unknown(tmp, tiny):
 
 def _spec_yaml(tmp, tiny):
     (tmp / "chip.yaml").write_text("core: {adc_bits: 6\n")
-    return (["--chip", "chip.yaml"], "chip.yaml: not valid YAML: while parsing a flow mapping")
+    return (["--chip", "chip.yaml"], "chip.yaml: not valid YAML: did not find expected ',' or "
+            "'}' (line 2, column 1)")
 
 
 def _spec_binary(tmp, tiny):
@@ -95,7 +96,7 @@ def _spec_binary(tmp, tiny):
 
 def _spec_missing(tmp, tiny):
     return (["--chip", "nochip.yaml"],
-            "nochip.yaml: cannot read chip spec file: No such file or directory")
+            "nochip.yaml: cannot read the chip spec file: No such file or directory")
 
 
 def _spec_dead_core(tmp, tiny):
@@ -254,11 +255,12 @@ def _resnet9_mapping(tmp):
 def _mapping_yaml(tmp, tiny):
     (tmp / "mapping.yaml").write_text("blocks: [\n")
     return (["resnet9", "--mapping", "mapping.yaml"],
-            "mapping.yaml: not valid YAML: while parsing a flow node")
+            "mapping.yaml: not valid YAML: did not find expected node content (line 2, column 1)")
 
 
 def _mapping_missing(tmp, tiny):
-    return (["resnet9", "--mapping", "nomap.yaml"], "nomap.yaml: No such file or directory")
+    return (["resnet9", "--mapping", "nomap.yaml"],
+            "nomap.yaml: cannot read the mapping file: No such file or directory")
 
 
 def _mapping_shape(tmp, tiny):
