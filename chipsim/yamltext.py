@@ -38,8 +38,8 @@ from typing import Any
 import yaml
 from yaml.composer import Composer, ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.events import AliasEvent, ScalarEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from .errors import brief
@@ -67,11 +67,14 @@ class _Composer(Composer):
         super().__init__()
         self._open = 0  # lists and mappings being composed
         self._repeated = 0  # values repeated by aliases so far
-        self._size: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth), expanded
+        # id(list or mapping node) -> (values, depth) with aliases expanded; a scalar is (1, 0)
+        self._size: dict[int, tuple[int, int]] = {}
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         """The next node, after the checks (the base class does the composing)."""
         event = self.peek_event()
+        if isinstance(event, ScalarEvent):
+            return super().compose_node(parent, index)
         if isinstance(event, AliasEvent):
             node = self.anchors.get(event.anchor)
             if node is not None:  # an undefined alias is the base class's error
@@ -83,30 +86,32 @@ class _Composer(Composer):
                                 event.start_mark)
         node = super().compose_node(parent, index)
         self._open -= 1
-        if isinstance(node, SequenceNode):
-            children = node.value
-        elif isinstance(node, MappingNode):
-            children = [n for pair in node.value for n in pair]
-        else:
-            children = []
-        sizes = [self._size[id(c)] for c in children]
-        depth = 1 + max((d for _, d in sizes), default=0)
-        if depth > MAX_DEPTH:
+        values, depth = 1, 0
+        for child in (node.value if isinstance(node, SequenceNode)
+                      else [n for pair in node.value for n in pair]):
+            v, d = self._size.get(id(child), _SCALAR)
+            values, depth = values + v, max(depth, d)
+        if depth >= MAX_DEPTH:
             raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels (through "
                                 "aliases)", node.start_mark)
-        self._size[id(node)] = (1 + sum(v for v, _ in sizes), depth)
+        self._size[id(node)] = (values, depth + 1)
         return node
 
     def _repeat(self, node: Node, event: AliasEvent) -> None:
-        if id(node) not in self._size:  # still being composed: the alias is inside it
+        if isinstance(node, ScalarNode):
+            values = 1
+        elif id(node) in self._size:
+            values = self._size[id(node)][0]
+        else:  # still being composed: the alias is inside it
             raise ComposerError(None, None, f"alias *{event.anchor} refers to a value that "
                                 "contains it", event.start_mark)
-        self._repeated += self._size[id(node)][0]
+        self._repeated += values
         if self._repeated > MAX_ALIAS_VALUES:
             raise ComposerError(None, None, f"aliases repeat more than {MAX_ALIAS_VALUES:,} "
                                 "values (alias expansion is capped)", event.start_mark)
 
 
+_SCALAR = (1, 0)
 _PARSER = (_CParser,) if _CParser else (yaml.reader.Reader, yaml.scanner.Scanner,
                                         yaml.parser.Parser)
 
@@ -125,6 +130,18 @@ class Loader(_Composer, *_PARSER, SafeConstructor, Resolver):
         _Composer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
+        self._tags: dict[tuple[str, Any], str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        """The tag of a node, as PyYAML resolves it, remembered per scalar text (a document
+        repeats its keys and many values)."""
+        if kind is not ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict:
         """A mapping whose keys are all different (merged keys ``<<`` may be overridden)."""

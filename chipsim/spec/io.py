@@ -152,8 +152,8 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
 def load_chip(path: str | os.PathLike) -> ChipSpec:
     """Read a :class:`ChipSpec` from a YAML (``.yaml``/``.yml``) or JSON (``.json``) file.
 
-    The file passes :mod:`chipsim.inputs` (a regular file of at most 16 MB of YAML or 64 MB
-    of JSON, not empty, no key twice, nested at most 100 levels); ``{}`` is a chip with every
+    The file passes :mod:`chipsim.inputs` (a regular file of at most 8 MB of YAML or 64 MB of
+    JSON, not empty, no key twice, nested at most 100 levels); ``{}`` is a chip with every
     field at its default.
 
     Raises
