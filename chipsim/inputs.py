@@ -200,15 +200,11 @@ def read_document(path: str | os.PathLike, kind: FileKind) -> Any:
                           path, kind)
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKey(f"duplicate key {brief(key)}")
+            raise ValueError(f"duplicate key {brief(key)}")
         out[key] = value
     return out
 

@@ -117,7 +117,7 @@ _PARSER = (_CParser,) if _CParser else (yaml.reader.Reader, yaml.scanner.Scanner
 
 
 class Loader(_Composer, *_PARSER, SafeConstructor, Resolver):
-    """``yaml.SafeLoader`` with the YAML 1.2 core schema's decimal integers and floats and
+    """Like ``yaml.SafeLoader``, with the YAML 1.2 core schema's decimal integers and floats and
     the limits of the module docstring (libyaml's parser when there is one)."""
 
     def __init__(self, stream: str) -> None:
