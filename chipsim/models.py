@@ -7,17 +7,19 @@ the source tree, package data in a wheel); ``CHIPSIM_MODELS`` names another fold
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ChipsimError
 from .functional.tasks import TASKS
+from .inputs import FileKind, read_document
 from .workload import ZOO, build, load_weights
 from .workload.graph import Workload
 
 __all__ = ["ResolvedModel", "resolve_model", "models_dir"]
+
+_METADATA_FILE = FileKind("model metadata file (the .json beside a weights file)")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -51,13 +53,13 @@ def resolve_model(model: str, weights: str = "hwa") -> ResolvedModel:
     """
     path = Path(model)
     if path.suffix.lower() == ".onnx":
-        if not path.is_file():
+        if not path.exists():  # anything else is the input gate's to describe
             raise ChipsimError(f"model: ONNX file {model} not found")
         from .workload import from_onnx
 
         return ResolvedModel(from_onnx(path), None, str(path), None)
     if path.suffix.lower() == ".npz":
-        if not path.is_file():
+        if not path.exists():
             raise ChipsimError(f"model: weights file {model} not found")
         wl = load_weights(path)
         if wl.architecture in TASKS:
@@ -105,7 +107,4 @@ def _metadata(weights_file: Path) -> dict | None:
     meta = weights_file.with_suffix(".json")
     if not meta.is_file():
         return None
-    try:
-        return json.loads(meta.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ChipsimError(f"{meta}: unreadable model metadata: {exc}") from None
+    return read_document(meta, _METADATA_FILE)

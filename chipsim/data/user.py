@@ -36,17 +36,23 @@ chipsim.errors.ChipsimError: data: y holds labels 0..10, but the network has 10 
 from __future__ import annotations
 
 import os
-import zipfile
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from ..errors import ChipsimError
+from ..inputs import FileKind, check_npz, open_file
 from ..workload.graph import Workload
 
 __all__ = ["Dataset", "CALIBRATION", "dataset", "load_data", "task_dataset"]
+
+
+def _data_error(message: str) -> ChipsimError:
+    return ChipsimError(f"data {message}")
+
+
+_DATA_FILE = FileKind("data file", error=_data_error)
 
 #: inputs that set the activation scales by default (the first ones of the data): as many as
 #: the built-in tasks take from their training split
@@ -171,23 +177,27 @@ def load_data(path: str | os.PathLike[str], workload: Workload) -> Dataset:
     Raises
     ------
     ChipsimError
-        One line naming the file and what is wrong: not found, not an ``.npz`` archive, a
-        missing or extra array, a shape, dtype or label range that does not fit the network.
+        One line naming the file and what is wrong: not found, not a regular file, larger
+        than :mod:`chipsim.inputs` allows (4096 MB, also uncompressed, checked before
+        anything is decompressed), not an ``.npz`` archive, a missing or extra array, a
+        shape, dtype or label range that does not fit the network.
     """
-    p = Path(path)
     where = f"data {path}"
-    if not p.exists():
-        raise ChipsimError(f"{where}: no such file")
-    if not p.is_file():
-        raise ChipsimError(f"{where}: not a regular file (a .npz archive is expected)")
-    bad = (OSError, ValueError, zipfile.BadZipFile, EOFError)
+    with open_file(path, _DATA_FILE) as fh:
+        check_npz(fh, path, _DATA_FILE)
+        arrays = _read_arrays(fh, where)
+    return dataset(workload, arrays["x"], arrays["y"], source=str(path),
+                   calibration=arrays.get("x_calib"), where=where)
+
+
+def _read_arrays(fh: IO[bytes], where: str) -> dict[str, np.ndarray]:
+    """The arrays of the archive ``fh`` (checked by :func:`~chipsim.inputs.check_npz`); their
+    names are checked before any is read."""
     try:
-        loaded = np.load(p, allow_pickle=False)
-    except bad as exc:
+        loaded = np.load(fh, allow_pickle=False)
+    except Exception as exc:  # numpy, zip and zlib errors all mean a damaged file
         raise ChipsimError(f"{where}: not a NumPy .npz archive of arrays ({exc})") from None
-    if not isinstance(loaded, Mapping):  # a .npy file: one array
-        raise ChipsimError(f"{where}: one array, not an .npz archive with x and y")
-    with loaded:  # the names first: an archive of the wrong arrays is not read
+    with loaded:
         names = set(loaded.files)
         missing = [k for k in ("x", "y") if k not in names]
         if missing:
@@ -199,8 +209,7 @@ def load_data(path: str | os.PathLike[str], workload: Workload) -> Dataset:
             raise ChipsimError(f"{where}: unknown array {', '.join(extra)} (allowed: x, y, "
                                "x_calib)")
         try:
-            arrays = {k: loaded[k] for k in names}
-        except bad as exc:
-            raise ChipsimError(f"{where}: not a NumPy .npz archive of arrays ({exc})") from None
-    return dataset(workload, arrays["x"], arrays["y"], source=str(path),
-                   calibration=arrays.get("x_calib"), where=where)
+            return {k: loaded[k] for k in names}
+        except Exception as exc:  # numpy, zip and zlib errors all mean a damaged file
+            raise ChipsimError(f"{where}: not a NumPy .npz archive of arrays ({exc})"
+                               ) from None

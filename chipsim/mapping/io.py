@@ -24,7 +24,8 @@ weight matrix, and core::
 
 Files may be edited by hand. :func:`load_mapping` checks a file against the chip and the
 workload; the per-layer summaries, ``cores_used`` and ``placement_cost`` are recomputed from the
-blocks (the values in the file are for the reader).
+blocks (the values in the file are for the reader). A key that is not one of the format's (a
+misspelt ``excluded_cores``, say) is refused, as in spec files.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from ..errors import brief, did_you_mean
 from ..fileio import atomic_write
+from ..inputs import FileKind, read_document
 from ..spec import ChipSpec
-from ..yamltext import load_yaml
 from .errors import MappingError
 from .mapping import BlockPlacement, Mapping, layer_summaries, mapping_cost, mapping_to_dict
 from .partition import partition
@@ -53,6 +55,17 @@ __all__ = ["FORMAT", "save_mapping", "load_mapping", "mapping_from_dict", "dumps
 
 FORMAT = "chipsim-mapping/1"
 """Value of the ``format`` key of mapping files."""
+
+_MAPPING_FILE = FileKind("mapping file", empty="a mapping lists every block of every layer; "
+                         "chipsim map MODEL --out DIR writes one to start from",
+                         error=MappingError)
+
+#: the fields of a mapping file, of its layer entries and of its blocks (those
+#: :func:`~chipsim.mapping.mapping_to_dict` writes)
+_FIELDS = ("format", "chip", "grid", "n_cores", "core", "workload", "cores_used",
+           "placement_cost", "excluded_cores", "layers", "blocks")
+_LAYER_FIELDS = ("name", "rows", "cols", "vectors", "blocks", "replicas", "cores", "utilization")
+_BLOCK_FIELDS = ("layer", "replica", "index", "rows", "cols", "core")
 
 _HEADER = """\
 # chipsim mapping: every block of every layer copy (replica) on one core.
@@ -119,43 +132,40 @@ def load_mapping(path: str | os.PathLike[str], layers: Sequence[LoweredLayer],
     ------
     MappingError
         Naming the file and, for a bad block, the block (layer, replica, index, core): a file
-        that is not valid YAML/JSON or lacks a field; a chip geometry that differs from
-        ``chip``; an unknown layer or a layer whose shape differs from the workload's; a block
-        whose core is not on the chip, excluded or dead (``faults.dead_cores``), whose
-        ranges lie outside the matrix or exceed the core; two blocks on one core; overlapping
-        blocks within one layer replica; missing blocks (weights of a layer replica not
-        covered).
-    OSError
-        If the file cannot be read.
+        that is not a regular file, too large, empty or not valid YAML/JSON (see
+        :mod:`chipsim.inputs`); a field that is missing or unknown; a chip geometry that
+        differs from ``chip``; an unknown layer or a layer whose shape differs from the
+        workload's; a block whose core is not on the chip, excluded or dead
+        (``faults.dead_cores``), whose ranges lie outside the matrix or exceed the core; two
+        blocks on one core; overlapping blocks within one layer replica; missing blocks
+        (weights of a layer replica not covered).
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise MappingError(f"{p}: not a mapping file (not UTF-8 text)") from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else load_yaml(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "JSON" if p.suffix.lower() == ".json" else "YAML"
-        raise MappingError(f"{p}: not valid {kind}: {str(exc).splitlines()[0]}") from None
+    data = read_document(path, _MAPPING_FILE)
     try:
         return mapping_from_dict(data, layers, chip)
     except MappingError as exc:
-        raise MappingError(f"{p}: {exc}") from None
+        raise MappingError(f"{path}: {exc}") from None
+
+
+def _known(d: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
+    """Refuse a key of ``d`` that is not one of ``fields``, as spec files do."""
+    for key in d:
+        if key not in fields:
+            raise MappingError(f"{where}: unknown field {brief(key)}"
+                               f"{did_you_mean(key, fields)} (fields: {', '.join(fields)})")
 
 
 def _get(d: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in d:
         raise MappingError(f"{where}: missing field {key!r}")
     v = d[key]
-    if kind is int and (isinstance(v, bool) or not isinstance(v, int)):
-        raise MappingError(f"{where}: {key} must be an integer, got {v!r}")
-    if kind is float and (isinstance(v, bool) or not isinstance(v, int | float)):
-        raise MappingError(f"{where}: {key} must be a number, got {v!r}")
+    if kind is int and (isinstance(v, bool) or not isinstance(v, int)
+                        or not -2**63 <= v < 2**63):
+        raise MappingError(f"{where}: {key} must be an integer, got {brief(v)}")
     if kind is str and not isinstance(v, str):
-        raise MappingError(f"{where}: {key} must be a string, got {v!r}")
+        raise MappingError(f"{where}: {key} must be a string, got {brief(v)}")
     if kind is list and not isinstance(v, list):
-        raise MappingError(f"{where}: {key} must be a list, got {v!r}")
+        raise MappingError(f"{where}: {key} must be a list, got {brief(v)}")
     return v
 
 
@@ -163,14 +173,16 @@ def _list(d: dict[str, Any], key: str, what: str) -> list:
     """The optional list ``d[key]`` ([] when absent or empty)."""
     v = d.get(key) or []
     if not isinstance(v, list):
-        raise MappingError(f"mapping: {key} must be a list of {what}, got {v!r}")
+        raise MappingError(f"mapping: {key} must be a list of {what}, got {brief(v)}")
     return v
 
 
-def _pair(d: dict[str, Any], key: str, where: str) -> tuple[int, int]:
+def _pair(d: dict[str, Any], key: str, where: str, what: str = "[start, stop)"
+          ) -> tuple[int, int]:
     v = _get(d, key, list, where)
-    if len(v) != 2 or any(isinstance(x, bool) or not isinstance(x, int) for x in v):
-        raise MappingError(f"{where}: {key} must be two integers [start, stop), got {v!r}")
+    if len(v) != 2 or any(isinstance(x, bool) or not isinstance(x, int)
+                          or not -2**63 <= x < 2**63 for x in v):
+        raise MappingError(f"{where}: {key} must be two integers {what}, got {brief(v)}")
     return int(v[0]), int(v[1])
 
 
@@ -179,12 +191,13 @@ def mapping_from_dict(data: Any, layers: Sequence[LoweredLayer], chip: ChipSpec)
     if not isinstance(data, dict):
         raise MappingError("a mapping file must be a mapping of fields, got "
                            f"{type(data).__name__}")
+    _known(data, _FIELDS, "mapping")
     fmt = data.get("format", FORMAT)
     if fmt != FORMAT:
-        raise MappingError(f"format is {fmt!r}; this version reads {FORMAT!r}")
-    grid = _pair(data, "grid", "mapping")
+        raise MappingError(f"format is {brief(fmt)}; this version reads {FORMAT!r}")
+    grid = _pair(data, "grid", "mapping", "[rows, cols]")
     n_cores = _get(data, "n_cores", int, "mapping")
-    core = _pair(data, "core", "mapping")
+    core = _pair(data, "core", "mapping", "[rows, cols]")
     if grid != chip.grid or n_cores != chip.n_cores or core != (chip.core.rows, chip.core.cols):
         raise MappingError(
             f"the mapping is for a {grid[0]}×{grid[1]} grid ({n_cores} cores) of "
@@ -192,11 +205,11 @@ def mapping_from_dict(data: Any, layers: Sequence[LoweredLayer], chip: ChipSpec)
             f"({chip.n_cores} cores) of {chip.core.rows}×{chip.core.cols}")
     workload = data.get("workload") or ""
     if not isinstance(workload, str):
-        raise MappingError(f"mapping: workload must be a string, got {workload!r}")
+        raise MappingError(f"mapping: workload must be a string, got {brief(workload)}")
     excluded = []
     for c in _list(data, "excluded_cores", "core ids"):
         if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < chip.n_cores:
-            raise MappingError(f"excluded_cores: {c!r} is not a core of the chip "
+            raise MappingError(f"excluded_cores: {brief(c)} is not a core of the chip "
                                f"(0..{chip.n_cores - 1})")
         excluded.append(c)
     by_name = {ly.name: ly for ly in layers}
@@ -204,19 +217,20 @@ def mapping_from_dict(data: Any, layers: Sequence[LoweredLayer], chip: ChipSpec)
     for i, entry in enumerate(_list(data, "layers", "layer entries")):
         where = f"layers[{i}]"
         if not isinstance(entry, dict):
-            raise MappingError(f"{where}: must be a mapping, got {entry!r}")
+            raise MappingError(f"{where}: must be a mapping, got {brief(entry)}")
+        _known(entry, _LAYER_FIELDS, where)
         name = _get(entry, "name", str, where)
         if name not in by_name:
-            raise MappingError(f"{where}: layer {name!r} is not in the workload (layers: "
+            raise MappingError(f"{where}: layer {brief(name)} is not in the workload (layers: "
                                f"{', '.join(by_name)})")
         ly = by_name[name]
         shape = (entry.get("rows", ly.rows), entry.get("cols", ly.cols))
         if shape != (ly.rows, ly.cols):
-            raise MappingError(f"{where}: layer {name!r} is {shape[0]}×{shape[1]} in the file "
-                               f"but {ly.rows}×{ly.cols} in the workload")
+            raise MappingError(f"{where}: layer {name!r} is {brief(shape[0])}×{brief(shape[1])} "
+                               f"in the file but {ly.rows}×{ly.cols} in the workload")
     raw = data.get("blocks")
     if not isinstance(raw, list):
-        raise MappingError(f"mapping: blocks must be a list of blocks, got {raw!r}")
+        raise MappingError(f"mapping: blocks must be a list of blocks, got {brief(raw)}")
     blocks = [_block(i, e, by_name, chip, set(excluded)) for i, e in enumerate(raw)]
     _check_blocks(blocks, layers, chip)
     blocks.sort(key=lambda b: (order[b.layer], b.replica, b.index))
@@ -232,13 +246,14 @@ def _block(i: int, entry: Any, by_name: dict[str, LoweredLayer], chip: ChipSpec,
     where = f"blocks[{i}]"
     if not isinstance(entry, dict):
         raise MappingError(f"{where}: must be a mapping with layer, replica, index, rows, "
-                           f"cols, core; got {entry!r}")
+                           f"cols, core; got {brief(entry)}")
+    _known(entry, _BLOCK_FIELDS, where)
     b = BlockPlacement(_get(entry, "layer", str, where), _get(entry, "replica", int, where),
                        _get(entry, "index", int, where), _pair(entry, "rows", where),
                        _pair(entry, "cols", where), _get(entry, "core", int, where))
     where = f"{where}: {b.label}"
     if b.layer not in by_name:
-        raise MappingError(f"{where}: unknown layer {b.layer!r} (layers: "
+        raise MappingError(f"{where}: unknown layer {brief(b.layer)} (layers: "
                            f"{', '.join(by_name)})")
     if b.replica < 0 or b.index < 0:
         raise MappingError(f"{where}: replica and index must be >= 0")

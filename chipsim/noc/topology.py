@@ -8,13 +8,18 @@ link parameters as edge attributes, so the mapper (hop counts) and, later, the t
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import networkx as nx
 
+from ..errors import brief
+from ..inputs import FileKind, read_text
 from ..spec import ChipSpec, SpecError, Topology
 
 __all__ = ["build_graph", "core_id", "core_pos"]
+
+_EDGE_LIST = FileKind("edge list", error=functools.partial(SpecError, "network.graph_file"))
 
 
 def core_id(row: int, col: int, grid: tuple[int, int]) -> int:
@@ -118,11 +123,7 @@ def _grid_edges(rows: int, cols: int, topology: Topology) -> list[tuple[int, int
 
 
 def _read_edge_list(path: Path, n_cores: int) -> list[tuple[int, int]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError("network.graph_file",
-                        f"{path}: cannot read edge list: {exc.strerror or exc}") from None
+    text = read_text(path, _EDGE_LIST)
     edges = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].replace(",", " ").strip()
@@ -132,16 +133,17 @@ def _read_edge_list(path: Path, n_cores: int) -> list[tuple[int, int]]:
         where = f"{path}, line {lineno}"
         if len(parts) != 2:
             raise SpecError("network.graph_file",
-                            f"{where}: expected two core ids 'a b', got {raw.strip()!r}")
+                            f"{where}: expected two core ids 'a b', got {brief(raw.strip())}")
         try:
             a, b = int(parts[0]), int(parts[1])
         except ValueError:
             raise SpecError("network.graph_file",
-                            f"{where}: core ids must be integers, got {raw.strip()!r}") from None
+                            f"{where}: core ids must be integers, got {brief(raw.strip())}"
+                            ) from None
         for v in (a, b):
             if not 0 <= v < n_cores:
-                raise SpecError("network.graph_file",
-                                f"{where}: core id {v} is not on the chip (0..{n_cores - 1})")
+                raise SpecError("network.graph_file", f"{where}: core id {brief(v)} is not on "
+                                f"the chip (0..{n_cores - 1})")
         if a == b:
             raise SpecError("network.graph_file", f"{where}: a link joins two different "
                             f"cores, got {a} to itself")

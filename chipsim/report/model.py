@@ -25,6 +25,7 @@ import numpy as np
 from ..config import RunConfig
 from ..errors import ChipsimError
 from ..functional.accuracy import AccuracyResult
+from ..inputs import FileKind, parse_document
 from ..mapping import Mapping, mapping_from_plain, mapping_to_dict
 from ..spec import ChipSpec, SpecError, from_dict, to_dict
 from .sections import (
@@ -44,6 +45,9 @@ __all__ = ["Report", "TIMELINE_LIMIT", "TIMELINE_INFERENCES", "TIMELINE_PIXELS",
 
 #: the sections of ``report.json`` that must be there (the others may be null)
 _REQUIRED = ("provenance", "chip", "config", "workload", "mapping", "layers")
+
+#: ``report.json`` for :mod:`chipsim.inputs`
+REPORT_FILE = FileKind("report", empty="chipsim run MODEL --out DIR writes one")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +128,9 @@ class Report:
     @classmethod
     def from_json(cls, text: str, source: str = "report.json") -> Report:
         """Read a report from JSON text; a malformed one is a :class:`ChipsimError` naming
-        ``source`` and what is wrong."""
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise ChipsimError(f"{source}: not valid JSON: {exc}") from None
-        return cls.from_dict(data, source)
+        ``source`` and what is wrong (the checks of :func:`chipsim.inputs.parse_document`:
+        not empty, nested at most 100 levels, no key twice)."""
+        return cls.from_dict(parse_document(text, "json", source, REPORT_FILE), source)
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "report.json") -> Report:

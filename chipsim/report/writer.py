@@ -27,10 +27,11 @@ from pathlib import Path
 
 from ..errors import ChipsimError
 from ..fileio import atomic_write
+from ..inputs import read_text
 from .figures import render_figures
 from .html import render_html
 from .markdown import render_markdown
-from .model import Report
+from .model import REPORT_FILE, Report
 
 __all__ = ["REPORT_FILES", "write_report", "render_report_dir", "check_output_dir"]
 
@@ -161,9 +162,6 @@ def render_report_dir(directory: str | os.PathLike) -> Path:
     """
     target = Path(directory)
     src = target / "report.json"
-    try:
-        text = src.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ChipsimError(f"{src}: cannot read the report: {exc.strerror or exc}") from None
+    text = read_text(src, REPORT_FILE)
     report = Report.from_json(text, str(src))
     return _build(target, text, report, str(src))

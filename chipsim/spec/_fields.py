@@ -16,9 +16,11 @@ import types
 import typing
 from typing import Any
 
-from ..errors import ChipsimError
+from ..errors import ChipsimError, brief
 
 __all__ = ["SpecError", "spec_field", "validate", "field_doc"]
+
+_INT64 = 2**63
 
 
 class SpecError(ChipsimError):
@@ -103,7 +105,7 @@ def _check_type(path: str, value: Any, hint: Any) -> None:
     if origin is tuple:
         args = typing.get_args(hint)
         if not isinstance(value, tuple):
-            raise SpecError(path, f"must be a list, got {value!r}")
+            raise SpecError(path, f"must be a list, got {brief(value)}")
         if len(args) == 2 and args[1] is Ellipsis:
             for i, v in enumerate(value):
                 _check_type(f"{path}[{i}]", v, args[0])
@@ -116,9 +118,12 @@ def _check_type(path: str, value: Any, hint: Any) -> None:
     if hint is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if ok and not math.isfinite(value):
-            raise SpecError(path, f"must be a finite number, got {value!r}")
+            raise SpecError(path, f"must be a finite number, got {brief(value)}")
     elif hint is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and not -_INT64 <= value < _INT64:  # what NumPy and the kernels can hold
+            raise SpecError(path, f"must be an integer of at most 64 bits (|x| < 9.2e18), got "
+                            f"{brief(value)}")
     elif hint is bool:
         ok = isinstance(value, bool)
     elif isinstance(hint, type) and issubclass(hint, enum.Enum):
@@ -126,7 +131,8 @@ def _check_type(path: str, value: Any, hint: Any) -> None:
     else:
         ok = isinstance(value, hint)
     if not ok:
-        raise SpecError(path, f"must be {_type_name(hint)}, got {value!r} ({type(value).__name__})")
+        raise SpecError(path, f"must be {_type_name(hint)}, got {brief(value)} "
+                        f"({type(value).__name__})")
 
 
 def _check_range(path: str, value: Any, meta: dict) -> None:
@@ -141,7 +147,7 @@ def _check_range(path: str, value: Any, meta: dict) -> None:
         return
     if choices is not None and value not in choices:
         allowed = ", ".join(repr(getattr(c, "value", c)) for c in choices)
-        raise SpecError(path, f"must be one of {allowed}, got {value!r}")
+        raise SpecError(path, f"must be one of {allowed}, got {brief(value)}")
     if not isinstance(value, int | float) or isinstance(value, bool):
         return
     bad_lo = lo is not None and (value <= lo if lo_open else value < lo)
@@ -150,11 +156,12 @@ def _check_range(path: str, value: Any, meta: dict) -> None:
         lo_txt = "" if lo is None else (f"> {lo}" if lo_open else f">= {lo}")
         hi_txt = "" if hi is None else f"<= {hi}"
         allowed = " and ".join(t for t in (lo_txt, hi_txt) if t)
-        raise SpecError(path, f"must be {allowed}, got {value!r}")
+        raise SpecError(path, f"must be {allowed}, got {brief(value)}")
 
 
 def validate(obj: Any) -> None:
-    """Check every field of the spec dataclass ``obj`` against its type hint and metadata.
+    """Check every field of the spec dataclass ``obj`` against its type hint and metadata
+    (integers must fit in 64 bits, numbers must be finite).
 
     Raises
     ------

@@ -9,8 +9,8 @@ when reading a file, the file.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import enum
+import functools
 import json
 import math
 import os
@@ -21,9 +21,10 @@ from typing import Any
 
 import yaml
 
-from ..errors import ChipsimError
+from ..errors import ChipsimError, brief, did_you_mean
 from ..fileio import atomic_write
-from ..yamltext import load_yaml, parse_scalar
+from ..inputs import FileKind, read_document
+from ..yamltext import parse_scalar
 from ._fields import SpecError, _hints
 from .chip import ChipSpec
 from .presets import PRESETS, preset
@@ -33,6 +34,9 @@ __all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "ov
 
 #: the pseudo-keys of :func:`override` that set the grid from a number of cores
 CORES_KEYS = ("chip.cores", "cores")
+
+_SPEC_FILE = FileKind("chip spec file", empty="write {} for a chip with every field at its "
+                      "default", error=functools.partial(SpecError, ""))
 
 
 def to_dict(spec: Any) -> dict[str, Any]:
@@ -73,7 +77,7 @@ def _convert(path: str, value: Any, hint: Any) -> Any:
             return hint(value)
         except ValueError:
             allowed = ", ".join(repr(m.value) for m in hint)
-            raise SpecError(path, f"must be one of {allowed}, got {value!r}") from None
+            raise SpecError(path, f"must be one of {allowed}, got {brief(value)}") from None
     if origin is tuple:
         args = typing.get_args(hint)
         if isinstance(value, str) and "x" in value.lower() and args and args[0] is int:
@@ -81,7 +85,7 @@ def _convert(path: str, value: Any, hint: Any) -> Any:
             try:
                 value = [int(p) for p in parts]
             except ValueError:
-                raise SpecError(path, f"must be like '8x8' or [8, 8], got {value!r}") from None
+                raise SpecError(path, f"must be like '8x8' or [8, 8], got {brief(value)}") from None
         if isinstance(value, list | tuple):
             elem = args[0] if args else Any
             if len(args) == 2 and args[1] is Ellipsis:
@@ -95,7 +99,11 @@ def _convert(path: str, value: Any, hint: Any) -> Any:
         key, elem = typing.get_args(hint) or (Any, Any)
         return {_key(path, k, key): _convert(f"{path}.{k}", v, elem) for k, v in value.items()}
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise SpecError(path, f"must be a number within float's range (|x| < 1.8e308), "
+                            f"got {brief(value)}") from None
     return value
 
 
@@ -105,7 +113,7 @@ def _key(path: str, key: Any, hint: Any) -> Any:
         try:
             return int(key)
         except ValueError:
-            raise SpecError(path, f"keys must be integers, got {key!r}") from None
+            raise SpecError(path, f"keys must be integers, got {brief(key)}") from None
     return key
 
 
@@ -120,17 +128,16 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
         is the dotted path of the field.
     """
     if not isinstance(data, dict):
-        raise SpecError(path, f"must be a mapping of field names to values, got {data!r}")
+        raise SpecError(path, f"must be a mapping of field names to values, got {brief(data)}")
     names = [f.name for f in dataclasses.fields(cls)]
     hints = _hints(cls)
     kwargs = {}
     for key, value in data.items():
-        sub = f"{path}.{key}" if path else str(key)
+        name = key if isinstance(key, str) and len(key) <= 40 else brief(key)
+        sub = f"{path}.{name}" if path else name
         if key not in names:
-            close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.5)
-            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise SpecError(sub, f"unknown field of {cls.__name__}{hint} (fields: "
-                            f"{', '.join(names)})")
+            raise SpecError(sub, f"unknown field of {cls.__name__}{did_you_mean(key, names)} "
+                            f"(fields: {', '.join(names)})")
         kwargs[key] = _convert(sub, value, hints[key])
     missing = [f.name for f in dataclasses.fields(cls) if f.name not in kwargs
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
@@ -145,29 +152,20 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
 def load_chip(path: str | os.PathLike) -> ChipSpec:
     """Read a :class:`ChipSpec` from a YAML (``.yaml``/``.yml``) or JSON (``.json``) file.
 
+    The file passes :mod:`chipsim.inputs` (a regular file of at most 8 MB of YAML or 64 MB of
+    JSON, not empty, no key twice, nested at most 100 levels); ``{}`` is a chip with every
+    field at its default.
+
     Raises
     ------
     SpecError
         Naming the file and the field when the file cannot be read or a value is wrong.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError("", f"{p}: cannot read chip spec file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise SpecError("", f"{p}: not a chip spec file (not UTF-8 text)") from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else load_yaml(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise SpecError("", f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: "
-                        f"{str(exc).splitlines()[0]}") from None
-    if data is None:
-        data = {}
+    data = read_document(path, _SPEC_FILE)
     try:
         return from_dict(ChipSpec, data)
     except SpecError as exc:
-        raise SpecError(exc.path, f"{exc.message} (in {p})") from None
+        raise SpecError(exc.path, f"{exc.message} (in {path})") from None
 
 
 def dump_chip(spec: ChipSpec, path: str | os.PathLike) -> Path:
@@ -190,7 +188,7 @@ def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:
         return preset(text)
     if Path(text).suffix.lower() in (".yaml", ".yml", ".json"):
         return load_chip(text)
-    raise SpecError("chip", f"{text!r} is neither a preset ({', '.join(PRESETS)}) nor a "
+    raise SpecError("chip", f"{brief(text)} is neither a preset ({', '.join(PRESETS)}) nor a "
                     ".yaml/.yml/.json spec file")
 
 
@@ -203,7 +201,7 @@ def cores_grid(n: int) -> tuple[int, int]:
     ((4, 8), (8, 8), (1, 7))
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ChipsimError(f"chip.cores: must be a whole number of cores >= 1, got {n!r}")
+        raise ChipsimError(f"chip.cores: must be a whole number of cores >= 1, got {brief(n)}")
     rows = max(r for r in range(1, math.isqrt(n) + 1) if n % r == 0)
     return rows, n // rows
 
@@ -230,7 +228,7 @@ def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
         try:
             rows, cols = cores_grid(value)
         except ChipsimError:
-            raise SpecError(dotted, f"must be a whole number of cores >= 1, got {value!r}"
+            raise SpecError(dotted, f"must be a whole number of cores >= 1, got {brief(value)}"
                             ) from None
         try:
             return override(spec, "grid", [rows, cols])

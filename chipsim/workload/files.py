@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..errors import brief
 from ..fileio import atomic_open
+from ..inputs import FileKind, check_npz, open_file, parse_document
 from .errors import WorkloadError
 from .graph import Workload
 from .nodes import node_from_dict, node_to_dict
@@ -32,6 +33,7 @@ __all__ = ["save_weights", "load_weights", "FORMAT"]
 FORMAT = "chipsim-weights"
 """Value of the header's ``format`` field."""
 _VERSION = 1
+_WEIGHTS_FILE = FileKind("chipsim weights file", error=WorkloadError)
 
 
 def save_weights(workload: Workload, path: str | os.PathLike[str]) -> Path:
@@ -68,10 +70,10 @@ def load_weights(path: str | os.PathLike[str]) -> Workload:
     Raises
     ------
     WorkloadError
-        If the file is not a readable weights file (corrupted, truncated, wrong format) or
-        its arrays do not fit its graph; the message names the file (and the layer).
-    FileNotFoundError
-        If there is no file at ``path``.
+        If the file is missing, not a regular file, larger than :mod:`chipsim.inputs` allows
+        (4096 MB, also uncompressed), not a readable weights file (corrupted, truncated,
+        wrong format) or its arrays do not fit its graph; the message names the file (and
+        the layer or array).
 
     Examples
     --------
@@ -84,18 +86,16 @@ def load_weights(path: str | os.PathLike[str]) -> Workload:
     ('resnet9', 10, 1866536)
     """
     path = Path(path)
-    if path.is_file() and not zipfile.is_zipfile(path):
-        raise WorkloadError(f"{path}: not a readable chipsim weights file (not an .npz zip "
-                            "archive: empty, truncated or another format)")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            header = json.loads(npz["header"].tobytes().decode())
-            files = {k: npz[k] for k in npz.files if k != "header"}
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except Exception as exc:  # zip, zlib, npy and JSON errors all mean a damaged file
-        raise WorkloadError(f"{path}: not a readable chipsim weights file "
-                            f"({type(exc).__name__}: {exc})") from None
+    with open_file(path, _WEIGHTS_FILE) as fh:
+        check_npz(fh, path, _WEIGHTS_FILE)
+        try:
+            with np.load(fh, allow_pickle=False) as npz:
+                text = npz["header"].tobytes().decode()
+                files = {k: npz[k] for k in npz.files if k != "header"}
+        except Exception as exc:  # zip, zlib, npy and UTF-8 errors all mean a damaged file
+            raise WorkloadError(f"{path}: not a readable chipsim weights file "
+                                f"({type(exc).__name__}: {exc})") from None
+    header = parse_document(text, "json", f"{path} (header)", _WEIGHTS_FILE)
     try:
         return _from_header(header, files)
     except WorkloadError as exc:
@@ -106,7 +106,7 @@ def _from_header(header: Any, files: dict[str, np.ndarray]) -> Workload:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise WorkloadError(f"not a {FORMAT} file")
     if header.get("version") != _VERSION:
-        raise WorkloadError(f"unsupported version {header.get('version')!r} (this chipsim "
+        raise WorkloadError(f"unsupported version {brief(header.get('version'))} (this chipsim "
                             f"reads {_VERSION})")
     try:
         keys = [tuple(k) for k in header["arrays"]]
@@ -120,7 +120,7 @@ def _from_header(header: Any, files: dict[str, np.ndarray]) -> Workload:
         if not isinstance(value, kind):
             raise WorkloadError(f"header field {field!r} must be a "
                                 f"{'mapping' if field == 'params' else 'string'}, got "
-                                f"{value!r}")
+                                f"{brief(value)}")
     if any(len(k) != 2 or not all(isinstance(x, str) for x in k) for k in keys):
         raise WorkloadError("header field 'arrays' must list [layer, parameter] name pairs")
     if len(keys) != len(files) or any(f"a{i}" not in files for i in range(len(keys))):

@@ -73,10 +73,10 @@ Y = np.array([0, 1, 2, 3])
 
 
 @pytest.mark.parametrize(("make", "needles"), [
-    (lambda p: p / "missing.npz", ["no such file"]),
+    (lambda p: p / "missing.npz", ["cannot read the data file: No such file"]),
     (lambda p: p, ["not a regular file"]),
-    (lambda p: (p / "t.npz").write_text("hello") and p / "t.npz", ["not a NumPy .npz"]),
-    (lambda p: np.save(p / "a.npy", X) or p / "a.npy", ["one array"]),
+    (lambda p: (p / "t.npz").write_text("hello") and p / "t.npz", ["not an .npz zip archive"]),
+    (lambda p: np.save(p / "a.npy", X) or p / "a.npy", ["not an .npz zip archive"]),
     (lambda p: _bad(p, "noy.npz", x=X), ["missing array y", "holds x"]),
     (lambda p: _bad(p, "extra.npz", x=X, y=Y, z=Y), ["unknown array z"]),
     (lambda p: _bad(p, "shape.npz", x=np.zeros((4, 3, 32, 32)), y=Y),

@@ -79,7 +79,7 @@ def test_bad_edge_list_lines_name_file_and_line(tmp_path, text, needle):
 
 def test_missing_edge_list_file(tmp_path):
     f = tmp_path / "nope.txt"
-    with pytest.raises(SpecError, match="nope.txt: cannot read edge list"):
+    with pytest.raises(SpecError, match="nope.txt: cannot read the edge list: No such file"):
         build_graph(chip_with(Topology.FILE, (2, 2), str(f)))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 
 import numpy as np
 import onnx
@@ -50,6 +51,16 @@ def _rewrite_npz(src, dst, mutate):
     return dst
 
 
+def _npz_with_lying_header(path):
+    """An .npz whose array ``x`` declares 10**12 float64 values in its .npy header and holds
+    none (NumPy would allocate 8 TB before reading)."""
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+    with zipfile.ZipFile(path, "w") as z, z.open("x.npy", "w") as member:
+        np.lib.format.write_array_header_1_0(member, header)
+        member.write(b"")
+    return path
+
+
 def _header(arrays):
     return json.loads(arrays["header"].tobytes())
 
@@ -85,7 +96,8 @@ def _spec_unknown(tmp, tiny):
 
 def _spec_yaml(tmp, tiny):
     (tmp / "chip.yaml").write_text("core: {adc_bits: 6\n")
-    return (["--chip", "chip.yaml"], "chip.yaml: not valid YAML: while parsing a flow mapping")
+    return (["--chip", "chip.yaml"], "chip.yaml: not valid YAML: did not find expected ',' or "
+            "'}' (line 2, column 1)")
 
 
 def _spec_binary(tmp, tiny):
@@ -95,7 +107,7 @@ def _spec_binary(tmp, tiny):
 
 def _spec_missing(tmp, tiny):
     return (["--chip", "nochip.yaml"],
-            "nochip.yaml: cannot read chip spec file: No such file or directory")
+            "nochip.yaml: cannot read the chip spec file: No such file or directory")
 
 
 def _spec_dead_core(tmp, tiny):
@@ -255,11 +267,12 @@ def _resnet9_mapping(tmp):
 def _mapping_yaml(tmp, tiny):
     (tmp / "mapping.yaml").write_text("blocks: [\n")
     return (["resnet9", "--mapping", "mapping.yaml"],
-            "mapping.yaml: not valid YAML: while parsing a flow node")
+            "mapping.yaml: not valid YAML: did not find expected node content (line 2, column 1)")
 
 
 def _mapping_missing(tmp, tiny):
-    return (["resnet9", "--mapping", "nomap.yaml"], "nomap.yaml: No such file or directory")
+    return (["resnet9", "--mapping", "nomap.yaml"],
+            "nomap.yaml: cannot read the mapping file: No such file or directory")
 
 
 def _mapping_shape(tmp, tiny):
@@ -295,6 +308,209 @@ def _out_foreign(tmp, tiny):
             "(it holds 'thesis.tex'); choose another output directory")
 
 
+# ---------------------------------------------------------------- the input gate (chipsim.inputs)
+def _deep(n=100_000):
+    return "[" * n + "]" * n
+
+
+def _spec_fifo(tmp, tiny):
+    os.mkfifo(tmp / "chip.yaml")
+    return (["--chip", "chip.yaml"],
+            "chip.yaml: cannot read the chip spec file: a FIFO (named pipe), not a regular file")
+
+
+def _spec_dev_zero(tmp, tiny):
+    (tmp / "chip.yaml").symlink_to("/dev/zero")
+    return (["--chip", "chip.yaml"],
+            "chip.yaml: cannot read the chip spec file: a character device, not a regular file")
+
+
+def _spec_too_large(tmp, tiny):
+    with open(tmp / "chip.yaml", "wb") as fh:
+        fh.truncate(100 << 20)  # sparse: 100 MB in no time
+    return (["--chip", "chip.yaml"],
+            "chip.yaml: cannot read the chip spec file: 100 MB is more than the 8 MB allowed "
+            "for a YAML file; set CHIPSIM_MAX_INPUT_MB to a number of MB to allow more")
+
+
+def _spec_cap_lowered(tmp, tiny):
+    (tmp / "chip.yaml").write_text("# " + "x" * 3000 + "\ncore: {adc_bits: 6}\n")
+    return (["--chip", "chip.yaml"],
+            "chip.yaml: cannot read the chip spec file: 3 kB is more than the 1 kB allowed for a "
+            "YAML file; set CHIPSIM_MAX_INPUT_MB to a number of MB to allow more",
+            {"CHIPSIM_MAX_INPUT_MB": "0.001"})
+
+
+def _cap_not_a_number(tmp, tiny):
+    (tmp / "chip.yaml").write_text("core: {adc_bits: 6}\n")
+    return (["--chip", "chip.yaml"], "CHIPSIM_MAX_INPUT_MB: must be a number of MB > 0, got "
+            "'lots'", {"CHIPSIM_MAX_INPUT_MB": "lots"})
+
+
+def _spec_deep(tmp, tiny):
+    (tmp / "chip.yaml").write_text(f"core: {_deep()}\n")
+    return (["--chip", "chip.yaml"],
+            "chip.yaml: not valid YAML: nested deeper than 100 levels (line 1, column 106)")
+
+
+def _spec_deep_json(tmp, tiny):
+    (tmp / "chip.json").write_text(f'{{"core": {_deep()}}}')
+    return (["--chip", "chip.json"], "chip.json: not valid JSON: nested deeper than 100 levels")
+
+
+def _billion_laughs(tmp, tiny):
+    lols = ["&a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
+        f"&{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi", strict=True)]
+    (tmp / "chip.yaml").write_text(f"core: {{adc_bits: [{', '.join(lols)}]}}\n")
+    return (["--chip", "chip.yaml"], "chip.yaml: not valid YAML: aliases repeat more than "
+            "100,000 values (alias expansion is capped) (line 1, column 237)")
+
+
+def _spec_self_alias(tmp, tiny):
+    (tmp / "chip.yaml").write_text("faults: {broken_links: &a [*a]}\n")
+    return (["--chip", "chip.yaml"], "chip.yaml: not valid YAML: alias *a refers to a value "
+            "that contains it (line 1, column 28)")
+
+
+def _spec_duplicate_key(tmp, tiny):
+    (tmp / "chip.yaml").write_text("core: {adc_bits: 6, adc_bits: 4}\n")
+    return (["--chip", "chip.yaml"],
+            "chip.yaml: not valid YAML: duplicate key 'adc_bits' (line 1, column 21)")
+
+
+def _spec_duplicate_json(tmp, tiny):
+    (tmp / "chip.json").write_text('{"core": {"adc_bits": 6, "adc_bits": 4}}')
+    return (["--chip", "chip.json"], "chip.json: not valid JSON: duplicate key 'adc_bits'")
+
+
+def _spec_empty(tmp, tiny):
+    (tmp / "chip.yaml").write_text("# nothing yet\n")
+    return (["--chip", "chip.yaml"], "chip.yaml: empty chip spec file; write {} for a chip "
+            "with every field at its default")
+
+
+def _spec_long_integer(tmp, tiny):
+    (tmp / "chip.yaml").write_text(f"core: {{adc_bits: {'9' * 5000}}}\n")
+    return (["--chip", "chip.yaml"], "chip.yaml: not valid YAML: an integer of 5,000 digits is "
+            "too long (line 1, column 18)")
+
+
+_HUGE = "9" + "0" * 400
+
+
+def _spec_float_overflow(tmp, tiny):
+    (tmp / "chip.yaml").write_text(f"core: {{v_read_v: {_HUGE}}}\n")
+    return (["--chip", "chip.yaml"], "core.v_read_v: must be a number within float's range "
+            "(|x| < 1.8e308), got 900000000000000000...0000000000000000000 (in chip.yaml)")
+
+
+def _set_float_overflow(tmp, tiny):
+    return (["--set", f"core.v_read_v={_HUGE}"], "--set core.v_read_v: must be a number "
+            "within float's range (|x| < 1.8e308), got 900000000000000000...0000000000000000000")
+
+
+def _set_run_overflow(tmp, tiny):
+    return (["--set", f"run.t_seconds={_HUGE}"], "--set run.t_seconds: must be a number "
+            "within float's range (|x| < 1.8e308), got 900000000000000000...0000000000000000000")
+
+
+def _set_int64(tmp, tiny):
+    return (["--set", "run.seed=99999999999999999999"], "--set run.seed: must be an integer of "
+            "at most 64 bits (|x| < 9.2e18), got 99999999999999999999")
+
+
+def _set_long_value(tmp, tiny):
+    # deeper than 100 levels: not a YAML list, so the text itself, cut in the message
+    return (["--set", f"core.adc_bits={_deep(1000)}"], "--set core.adc_bits: must be an "
+            f"integer, got '{'[' * 37}...{']' * 38}' (str)")
+
+
+def _mapping_unknown_key(tmp, tiny):
+    path = _resnet9_mapping(tmp)
+    path.write_text(path.read_text().replace("excluded_cores:", "excluded_core:"))
+    return (["resnet9", "--mapping", "mapping.yaml"], "mapping.yaml: mapping: unknown field "
+            "'excluded_core'; did you mean 'excluded_cores' or 'n_cores'? (fields: format, chip, "
+            "grid, n_cores, core, workload, cores_used, placement_cost, excluded_cores, layers, "
+            "blocks)")
+
+
+def _mapping_block_key(tmp, tiny):
+    path = _resnet9_mapping(tmp)
+    path.write_text(path.read_text().replace("- {layer: conv0, replica: 0, index: 0,",
+                                             "- {layer: conv0, replica: 0, index: 0, colour: red,"))
+    return (["resnet9", "--mapping", "mapping.yaml"], "mapping.yaml: blocks[0]: unknown field "
+            "'colour'; did you mean 'core' or 'cols'? (fields: layer, replica, index, rows, cols, "
+            "core)")
+
+
+def _mapping_grid_float(tmp, tiny):
+    path = _resnet9_mapping(tmp)
+    path.write_text(path.read_text().replace("grid: [8, 8]", "grid: [8, 8.0]"))
+    return (["resnet9", "--mapping", "mapping.yaml"],
+            "mapping.yaml: mapping: grid must be two integers [rows, cols], got [8, 8.0]")
+
+
+def _mapping_empty(tmp, tiny):
+    (tmp / "mapping.yaml").write_text("")
+    return (["resnet9", "--mapping", "mapping.yaml"], "mapping.yaml: empty mapping file; a "
+            "mapping lists every block of every layer; chipsim map MODEL --out DIR writes one "
+            "to start from")
+
+
+def _mapping_fifo(tmp, tiny):
+    os.mkfifo(tmp / "mapping.yaml")
+    return (["resnet9", "--mapping", "mapping.yaml"], "mapping.yaml: cannot read the mapping "
+            "file: a FIFO (named pipe), not a regular file")
+
+
+def _edge_list_fifo(tmp, tiny):
+    (tmp / "chip.yaml").write_text("network: {topology: file, graph_file: edges.txt}\n")
+    os.mkfifo(tmp / "edges.txt")
+    return (["lstm.npz", "--chip", "chip.yaml"], "network.graph_file: edges.txt: cannot read "
+            "the edge list: a FIFO (named pipe), not a regular file")
+
+
+def _model_directory(tmp, tiny):
+    (tmp / "net.npz").mkdir()
+    return (["net.npz"],
+            "net.npz: cannot read the chipsim weights file: a directory, not a regular file")
+
+
+def _npz_bomb(tmp, tiny):
+    def mutate(a):
+        a["a99"] = np.zeros(1 << 20)  # 8 MB of zeros, a few kB compressed
+    with np.load(tiny) as z:
+        arrays = {k: z[k] for k in z.files}
+    mutate(arrays)
+    np.savez_compressed(tmp / "net.npz", **arrays)
+    return (["net.npz"], "net.npz: cannot read the chipsim weights file: its arrays take 8 MB "
+            "uncompressed, more than the 1 MB allowed for an archive or ONNX file; set "
+            "CHIPSIM_MAX_INPUT_MB to a number of MB to allow more", {"CHIPSIM_MAX_INPUT_MB": "1"})
+
+
+def _data_fifo(tmp, tiny):
+    os.mkfifo(tmp / "d.npz")
+    return (["lstm.npz", "--data", "d.npz"], "data d.npz: cannot read the data file: a FIFO "
+            "(named pipe), not a regular file")
+
+
+def _data_lying_header(tmp, tiny):
+    _npz_with_lying_header(tmp / "d.npz")
+    return (["lstm.npz", "--data", "d.npz"], "data d.npz: array 'x': its header declares shape "
+            "(1000000000000,) of float64 (7,629,395 MB) but the archive holds 128 bytes for it")
+
+
+def _onnx_hollow(tmp, tiny):
+    w = TensorProto(name="fc.weight", data_type=TensorProto.FLOAT, dims=[4, 1 << 27])  # 2 GiB
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "fc.weight"], ["y"], transB=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], [w])
+    onnx.save(helper.make_model(graph), tmp / "net.onnx")
+    return (["net.onnx"], "net (net.onnx): initializer 'fc.weight' of shape (4, 134217728) "
+            "cannot be read (cannot reshape array of size 0 into shape (4,134217728))")
+
+
 CASES = {
     "spec-out-of-range": _spec_range, "spec-unknown-field": _spec_unknown,
     "spec-not-yaml": _spec_yaml, "spec-binary": _spec_binary, "spec-missing": _spec_missing,
@@ -310,6 +526,20 @@ CASES = {
     "mapping-not-yaml": _mapping_yaml, "mapping-missing": _mapping_missing,
     "mapping-shape": _mapping_shape, "mapping-overlap": _mapping_overlap,
     "out-under-a-file": _out_file, "out-foreign-dir": _out_foreign,
+    "spec-fifo": _spec_fifo, "spec-dev-zero": _spec_dev_zero, "spec-too-large": _spec_too_large,
+    "spec-cap-lowered": _spec_cap_lowered, "cap-not-a-number": _cap_not_a_number,
+    "spec-deep": _spec_deep, "spec-deep-json": _spec_deep_json,
+    "spec-billion-laughs": _billion_laughs, "spec-self-alias": _spec_self_alias,
+    "spec-duplicate-key": _spec_duplicate_key, "spec-duplicate-json": _spec_duplicate_json,
+    "spec-empty": _spec_empty, "spec-long-integer": _spec_long_integer,
+    "spec-float-overflow": _spec_float_overflow, "set-float-overflow": _set_float_overflow,
+    "set-run-overflow": _set_run_overflow, "set-int64": _set_int64,
+    "set-long-value": _set_long_value, "mapping-unknown-key": _mapping_unknown_key,
+    "mapping-block-key": _mapping_block_key, "mapping-grid-float": _mapping_grid_float,
+    "mapping-empty": _mapping_empty, "mapping-fifo": _mapping_fifo,
+    "edge-list-fifo": _edge_list_fifo, "model-directory": _model_directory,
+    "npz-zip-bomb": _npz_bomb, "data-fifo": _data_fifo, "data-lying-header": _data_lying_header,
+    "onnx-hollow-initializer": _onnx_hollow,
 }
 
 
@@ -379,3 +609,21 @@ def test_other_commands_reject(argv, message, tmp_path, cli, monkeypatch):
     code, out, err = cli(*argv)
     assert (code, out, err) == (2, "", message + "\n")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("make, message", [
+    (os.mkfifo, "cannot read the report: a FIFO (named pipe), not a regular file"),
+    (lambda p: p.symlink_to("/dev/zero"),
+     "cannot read the report: a character device, not a regular file"),
+    (lambda p: p.write_text(f'{{"chip": {_deep()}}}'),
+     "not valid JSON: nested deeper than 100 levels"),
+    (lambda p: p.write_text('{"chip": {}, "chip": {}}'), "not valid JSON: duplicate key 'chip'"),
+    (lambda p: p.write_text(" \n"), "empty report; chipsim run MODEL --out DIR writes one"),
+], ids=["fifo", "dev-zero", "deep", "duplicate-key", "empty"])
+def test_report_json_through_the_gate(make, message, tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rep").mkdir()
+    make(tmp_path / "rep" / "report.json")
+    code, out, err = cli("report", "rep")
+    assert (code, out, err) == (2, "", f"chipsim report: error: rep/report.json: {message}\n")
+    assert os.listdir(tmp_path / "rep") == ["report.json"]

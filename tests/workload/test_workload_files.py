@@ -107,7 +107,8 @@ def test_bad_header(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(WorkloadError, match="nope.npz: cannot read the chipsim weights file: No "
+                       "such file"):
         load_weights(tmp_path / "nope.npz")
 
 

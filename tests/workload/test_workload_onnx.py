@@ -156,7 +156,8 @@ def test_onnx_bad_file(tmp_path):
     path.write_bytes(b"\x08\x07 this is not a protobuf \xff\xff")
     with pytest.raises(WorkloadError, match="cannot read an ONNX model"):
         from_onnx(path)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(WorkloadError, match="missing.onnx: cannot read the ONNX model: No such "
+                       "file"):
         from_onnx(tmp_path / "missing.onnx")
 
 

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import brief
+from ...inputs import FileKind, open_file
 from ..errors import WorkloadError
 from ..graph import Workload
 from ..nodes import (
@@ -45,6 +47,8 @@ from ..nodes import (
 from ._common import Collector, require, unsupported
 
 __all__ = ["from_onnx", "ONNX_OPS"]
+
+_ONNX_FILE = FileKind("ONNX model", error=WorkloadError)
 
 ONNX_OPS = ("Conv", "Gemm", "MatMul", "Add", "BatchNormalization", "Relu", "MaxPool",
             "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Identity",
@@ -81,8 +85,10 @@ def from_onnx(path: str | os.PathLike[str], name: str | None = None) -> Workload
     Raises
     ------
     WorkloadError
-        If onnx is missing, the file cannot be read, or the model uses an unsupported
-        operator or attribute (the message names it and lists the supported ones).
+        If onnx is missing; the file is missing, not a regular file or larger than
+        :mod:`chipsim.inputs` allows (4096 MB); it is not an ONNX model or a weight does not
+        hold the values its shape declares; or the model uses an unsupported operator or
+        attribute (the message names it and lists the supported ones).
 
     Examples
     --------
@@ -103,10 +109,13 @@ attention=None)
     """
     onnx = require("onnx", "onnx", "onnx")
     name = name or os.path.splitext(os.path.basename(os.fspath(path)))[0]
+    with open_file(path, _ONNX_FILE) as fh:
+        data = fh.read()
     try:
-        model = onnx.load(os.fspath(path))
-    except FileNotFoundError:
-        raise
+        model = onnx.load_model_from_string(data)
+        # onnx >= 1.16 refuses external data outside the model's folder, links and non-files
+        onnx.external_data_helper.load_external_data_for_model(
+            model, os.path.dirname(os.path.abspath(path)))
     except Exception as exc:  # protobuf decode errors and the like
         raise WorkloadError(f"{path}: cannot read an ONNX model ({exc})") from None
     if not model.graph.node:  # an empty or foreign file can parse as an empty model
@@ -118,8 +127,8 @@ attention=None)
 class _Importer:
     def __init__(self, onnx: Any, graph: Any, source: str, name: str):
         self.onnx, self.graph, self.source, self.name = onnx, graph, source, name
-        to_array = onnx.numpy_helper.to_array
-        self.consts: dict[str, np.ndarray] = {t.name: to_array(t) for t in graph.initializer}
+        self.consts: dict[str, np.ndarray] = {t.name: self._array(t, f"initializer {brief(t.name)}")
+                                              for t in graph.initializer}
         data = [v for v in graph.input if v.name not in self.consts]
         if len(data) != 1 or len(graph.output) != 1:
             raise WorkloadError(f"{source}: the model must have one input and one output, "
@@ -157,6 +166,15 @@ class _Importer:
         return self.out.workload(self.name, self.env[output])
 
     # ------------------------------------------------------------------ helpers
+    def _array(self, tensor: Any, label: str) -> np.ndarray:
+        """The values of the ONNX tensor ``label``; one that holds fewer values than its shape
+        declares (or data of another type) is a :class:`WorkloadError` naming it."""
+        try:
+            return self.onnx.numpy_helper.to_array(tensor)
+        except Exception as exc:  # ValueError: cannot reshape, TypeError, ...
+            raise WorkloadError(f"{self.source}: {label} of shape {tuple(tensor.dims)} cannot "
+                                f"be read ({exc})") from None
+
     def _fail(self, node: Any, what: str) -> WorkloadError:
         return unsupported(self.source, f"{node.op_type} with {what}",
                            node.name or node.output[0], ONNX_OPS)
@@ -219,7 +237,8 @@ class _Importer:
     def _op_Constant(self, node: Any, attrs: dict[str, Any]) -> None:
         if "value" not in attrs:
             raise self._fail(node, "a value other than a tensor")
-        self.consts[node.output[0]] = self.onnx.numpy_helper.to_array(attrs["value"])
+        out = node.output[0]
+        self.consts[out] = self._array(attrs["value"], f"Constant {brief(out)}")
 
     def _op_Identity(self, node: Any, attrs: dict[str, Any]) -> None:
         src = node.input[0]
