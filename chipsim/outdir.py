@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -84,7 +85,11 @@ def output_path(path: str | os.PathLike, kind: str, *, option: str = "--out") ->
         raise ChipsimError(f"{option}: empty path; give a directory name")
     target = Path(text)
     cwd = Path.cwd().resolve()
-    resolved = target.resolve()
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of symbolic links
+        raise ChipsimError(f"{target}: cannot write the {kind} directory there: {exc}") \
+            from None
     if target.name in ("", "..") or resolved == cwd or resolved in cwd.parents:
         hint = (f"give a directory inside it, e.g. {option} {os.path.join(text, kind)}"
                 if option.startswith("-") else "run the command from the folder above it")
@@ -164,7 +169,13 @@ def building(path: str | os.PathLike, kind: str, *, replace: bool = True,
         if replace:
             _replace(tmp, target, kind, keep)
         else:
-            os.rename(tmp, target)  # over an empty directory at most
+            try:
+                os.rename(tmp, target)  # over an empty directory at most
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                raise ChipsimError(f"{target}: was filled by another command meanwhile; "
+                                   "rerun yours") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -226,7 +237,9 @@ def _read_marker(directory: Path) -> dict[str, Any] | None:
         return None
     ok = (isinstance(data, dict) and data.get("format") == MARKER_FORMAT
           and data.get("kind") in KINDS and isinstance(data.get("files"), dict)
-          and isinstance(data.get("pending", {}), dict))
+          and isinstance(data.get("pending", {}), dict)
+          and all(isinstance(v, str) for v in data["files"].values())
+          and all(v is None or isinstance(v, str) for v in data.get("pending", {}).values()))
     return data if ok else None
 
 
@@ -257,9 +270,10 @@ def _settled(directory: Path, kind: str) -> dict[str, str]:
         path = directory / name
         if path.is_file() and not path.is_symlink():
             digest = file_sha256(path)
-            known = sorted(accepted - {None})
-            if digest in accepted or known:
-                out[name] = digest if digest in accepted else known[0]
+            if digest in accepted:
+                out[name] = digest
+            elif accepted - {None}:  # changed by hand: keeps its record (refused if touched)
+                out[name] = min(accepted - {None})
     return out
 
 

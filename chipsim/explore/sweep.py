@@ -382,8 +382,10 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int = 1,
         where it writes. A point that fails does not raise: its record says why.
     """
     from ..outdir import output_path
-    from .executors import make_executor
+    from .executors import check_workers, make_executor
 
+    if dask is None:
+        check_workers(workers)
     out = output_path(out, "sweep")
     points = spec.points()
     sources = spec.sources()  # a bad model fails here
