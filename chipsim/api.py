@@ -23,7 +23,7 @@ import platform
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
@@ -36,6 +36,7 @@ from .data.user import Dataset, load_data, task_dataset
 from .errors import ChipsimError
 from .functional.accuracy import Programmed, _mapping_key, chip_accuracy
 from .functional.executor import activation_scales
+from .kernels._threads import Threads
 from .mapping import Mapping, MappingError, map_workload
 from .models import ResolvedModel, resolve_model
 from .report.model import Report
@@ -186,7 +187,7 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
                                        seed=config.seed, workload_name=workload.name)
         _check_faults(mapping, layers, chip, config)
         timing = None
-        with ThreadPoolExecutor(max_workers=1) as side:
+        with Threads(max_workers=1) as side:
             if config.timing:  # on its own thread, beside the accuracy measurement's threads
                 from .timing import TimingConfig
                 from .timing.run import simulate_timing

@@ -4,13 +4,17 @@ MODEL is resolved as ``chipsim run`` resolves it (a zoo name with its shipped we
 default, ``--weights`` as there; a ``.npz`` or ``.onnx`` file), the chip from ``--chip`` and
 ``--set`` (chip spec fields and ``chip.cores``, :mod:`chipsim.settings`), and the layers are
 replicated onto spare cores by default, as ``chipsim run`` maps them with its default on-chip
-transport (``--no-replicate``: one copy of each layer, the chip as built)."""
+transport (``--no-replicate``: one copy of each layer, the chip as built).
+
+``--out DIR`` writes ``mapping.yaml`` and ``core_grid.png`` as chipsim writes every output
+directory (:mod:`chipsim.outdir`): checked before the mapping starts, built beside DIR and
+renamed into place; an existing DIR is replaced only when ``chipsim map`` wrote it and neither
+file was changed since (a hand-edited ``mapping.yaml`` stops the command, named)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from . import paragraph
@@ -56,7 +60,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="comma-separated core ids never to use (e.g. dead cores)")
     p.add_argument("--seed", type=int, default=0, help="placement search seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--out", metavar="DIR", help="write mapping.yaml and core_grid.png here")
+    p.add_argument("--out", metavar="DIR", help="write mapping.yaml and core_grid.png into this "
+                   "directory (an existing one is replaced only if chipsim map wrote it and "
+                   "its files are unchanged: a hand-edited mapping.yaml is never overwritten)")
     p.set_defaults(run=run)
 
 
@@ -111,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
         replication_plan,
         save_mapping,
     )
+    from ..outdir import building, check_output_dir
+
+    out = None if args.out is None else check_output_dir(args.out, "mapping")
     chip = _chip(args)
     exclude = _parse_exclude(args.exclude)
     name, layers = _workload_layers(args.model, args.weights)
@@ -127,11 +136,11 @@ def run(args: argparse.Namespace) -> int:
     before_s, after_s = plan.inferences_per_s(mvm_ns)
     predicted = plan.predicted_per_s
     written: dict[str, str] = {}
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        written["mapping"] = str(save_mapping(m, out / "mapping.yaml"))
-        written["core_grid"] = str(plot_core_grid(m, out / "core_grid.png"))
+    if out is not None:
+        with building(out, "mapping") as tmp:
+            save_mapping(m, tmp / "mapping.yaml")
+            plot_core_grid(m, tmp / "core_grid.png")
+        written = {"mapping": str(out / "mapping.yaml"), "core_grid": str(out / "core_grid.png")}
     weights = sum(ly.rows * ly.cols for ly in m.layers)
     if args.json:
         result = {

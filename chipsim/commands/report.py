@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
             "Read DIR/report.json (written by chipsim run --out DIR) and write "
             "report.md, the self-contained report.html and figures/*.png again from it alone. The "
             "directory is rebuilt beside DIR and renamed into place, so it is never left half "
-            "written; report.json is kept byte for byte."),
+            "written; report.json is kept byte for byte. A DIR holding a file chipsim did not "
+            "write there, or one changed since (report.json aside), is refused."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("directory", metavar="DIR", help="a report directory")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")

@@ -167,8 +167,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="also measure accuracy at these times since programming (s); stored "
                    "as accuracy_vs_time and drawn in the report")
     o = p.add_argument_group("output")
-    o.add_argument("--out", metavar="DIR", help="write the report directory here (replaced "
-                   "if it is a report directory)")
+    o.add_argument("--out", metavar="DIR", help="write the report directory here (an existing "
+                   "one is replaced only if chipsim wrote it and all its files are unchanged: "
+                   "see chipsim.outdir)")
     o.add_argument("--json", action="store_true", help="print one JSON object")
     o.add_argument("--quiet", action="store_true",
                    help="no progress bars and no 'wrote' line (results are still printed)")
@@ -309,14 +310,15 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ChipsimError
     from ..mapping import load_mapping
     from ..models import resolve_model
-    from ..report import check_output_dir, json_summary, terminal_text, write_report
+    from ..outdir import check_output_dir
+    from ..report import json_summary, terminal_text, write_report
     from ..spec import resolve_chip
 
     chip, config = _apply_sets(resolve_chip(args.chip), _run_config(args),
                                _parse_sets(args.sets))
     times = _parse_times(args.t_sweep)
-    if args.out:
-        check_output_dir(args.out)  # before the long run, not after
+    if args.out is not None:
+        check_output_dir(args.out, "report")  # before the long run, not after
         from ..report.figures import warm_up
 
         warm_up()  # the figures' imports meanwhile, on the CPU the mapping leaves idle
@@ -333,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
                       t_sweep=times, command=_command(args), progress=progress)
     report = dataclasses.replace(report, workload=dataclasses.replace(
         report.workload, source=_source(resolved.source)))
-    written = str(write_report(report, args.out)) if args.out else None
+    written = str(write_report(report, args.out)) if args.out is not None else None
     if args.json:
         print(json.dumps({**json_summary(report), "report_dir": written}))
         return 0

@@ -84,24 +84,32 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="chip instances for accuracy (default: RunConfig's, 3)")
     ex = p.add_mutually_exclusive_group()
     ex.add_argument("--workers", type=int, default=1, metavar="N",
-                    help="local processes, one thread each (default 1: in this process)")
+                    help="local processes, one thread each (default 1: in this process; at "
+                    "most 4 x the CPUs: more only add memory; for more machines use --dask)")
     ex.add_argument("--dask", metavar="ADDRESS",
                     help="run the points on this dask.distributed scheduler (extra 'dask')")
     p.add_argument("--out", required=True, metavar="DIR", help="the sweep directory (created, "
                    "or resumed when it holds the same sweep)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar, no table on stdout")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, interrupted=_interrupted)
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    """What the CLI adds to its one line on Ctrl-C (:func:`chipsim.cli.main`)."""
+    return (f"finished points are stored in {args.out}/points: rerun the same command to "
+            "resume")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
-    from ..errors import ChipsimError
+    from ..explore.executors import check_workers
     from ..explore.grid import parse_axis, parse_setting
     from ..explore.sweep import SweepSpec, run_sweep
+    from ..outdir import output_path
 
-    if args.workers < 1:
-        raise ChipsimError(f"--workers: must be >= 1, got {args.workers}")
+    check_workers(args.workers)
+    output_path(args.out, "sweep")  # before the data file is read
     spec = SweepSpec(
         model=args.model, axes=tuple(parse_axis(item) for item in args.grid),
         sets=tuple(parse_setting(item) for item in args.sets), chip=args.chip,
@@ -111,13 +119,8 @@ def run(args: argparse.Namespace) -> int:
         from ..models import resolve_model
 
         load_data(args.data, resolve_model(args.model, args.weights).workload)
-    try:
-        result = run_sweep(spec, args.out, workers=args.workers, dask=args.dask,
-                           progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"chipsim sweep: interrupted; finished points are stored in {args.out}/points: "
-              "rerun the same command to resume", file=sys.stderr)
-        return 130
+    result = run_sweep(spec, args.out, workers=args.workers, dask=args.dask,
+                       progress=not args.quiet)
     if not args.quiet:
         from ..explore.table import table_markdown
 

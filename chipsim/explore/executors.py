@@ -7,7 +7,11 @@ not depend on the executor: a point's randomness comes from its RunConfig's seed
 - :class:`SerialExecutor` (``--workers 1``, the default): one point after another, here.
 - :class:`PoolExecutor` (``--workers N``): a :class:`concurrent.futures.ProcessPoolExecutor`
   of N spawned processes, each capped at one numba/BLAS/OpenMP thread
-  (:func:`~chipsim.explore.worker.limit_threads`).
+  (:func:`~chipsim.explore.worker.limit_threads`). N is at most :func:`max_workers`, 4 × the
+  CPUs this process may run on: a worker is a one-thread process holding its own model and
+  programmed chip instances (hundreds of MB for ResNet-9), so workers beyond the CPUs only
+  time-share them and add memory; an unbounded N would exhaust the memory or the process
+  table. More machines: ``--dask``.
 - :class:`DaskExecutor` (``--dask ADDRESS``): an existing ``dask.distributed`` scheduler
   (extra ``dask``: ``pip install "dask[distributed]"``); its workers need chipsim installed,
   and the model and weights files reachable at the same paths.
@@ -15,14 +19,46 @@ not depend on the executor: a point's randomness comes from its RunConfig's seed
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import ChipsimError
 
-__all__ = ["Executor", "SerialExecutor", "PoolExecutor", "DaskExecutor", "make_executor"]
+__all__ = ["Executor", "SerialExecutor", "PoolExecutor", "DaskExecutor", "make_executor",
+           "max_workers", "check_workers"]
 
 Job = dict[str, Any]
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def max_workers() -> int:
+    """The most local worker processes (``--workers``): 4 × the CPUs this process may run on
+    (see the module docstring)."""
+    return 4 * _cpus()
+
+
+def check_workers(workers: int) -> int:
+    """``workers`` if it is a number of local processes :class:`PoolExecutor` takes.
+
+    Raises
+    ------
+    ChipsimError
+        Unless 1 <= ``workers`` <= :func:`max_workers`.
+    """
+    limit = max_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= limit:
+        raise ChipsimError(f"--workers: must be >= 1 and <= {limit} (4 × the {_cpus()} CPUs "
+                           "this process may use: each worker is a one-thread process with its "
+                           f"own model and chips, so more only add memory), got {workers!r}")
+    return workers
 
 
 class Executor:
@@ -91,9 +127,7 @@ class PoolExecutor(Executor):
     """A local pool of ``workers`` spawned processes, one thread each."""
 
     def __init__(self, workers: int):
-        if workers < 1:
-            raise ChipsimError(f"--workers: must be >= 1, got {workers}")
-        self.workers = workers
+        self.workers = check_workers(workers)
         self.label = f"{workers} local processes"
         self._pool: Any = None
 
@@ -183,6 +217,6 @@ def make_executor(workers: int = 1, dask: str | None = None) -> Executor:
             raise ChipsimError("--workers and --dask: give one of them (the Dask workers are "
                                "the scheduler's)")
         return DaskExecutor(dask)
-    if workers == 1:
+    if check_workers(workers) == 1:
         return SerialExecutor()
     return PoolExecutor(workers)

@@ -9,17 +9,27 @@ defaults (1 h after programming, on-chip transport, ...) changed by ``samples``,
 A sweep directory holds
 
 ``sweep.json``
-    The sweep's identity (:attr:`SweepSpec.identity`): model, weights, chip, grid, ``--set``
-    items, samples, instances, the base chip's spec hash and RunConfig, and the list of points
-    (index, id, settings). A directory made by a different sweep is refused.
+    The sweep's identity (:meth:`SweepSpec.identity`): model, weights, chip, grid, ``--set``
+    items, samples, instances, data, the base chip's spec hash and RunConfig, the list of
+    points (index, id, settings) and the :meth:`SweepSpec.sources`: the chipsim version and
+    the SHA-256 of the content of every input file (model, chip spec, data). A directory made
+    by a different sweep, or by the same command on inputs whose content has changed since,
+    is refused with one line naming what differs: a finished point is never reused for other
+    inputs.
 ``points/<id>.json``
     One record per point (:func:`chipsim.explore.worker.run_point`), written atomically as
-    soon as the point finishes; ``<id>`` is :func:`point_id` of its settings. A rerun loads
-    the records with status ``ok`` or ``infeasible`` and computes only the others.
+    soon as the point finishes; ``<id>`` is :func:`point_id` of its settings; its ``sources``
+    say what it was computed from. A rerun loads the records with status ``ok`` or
+    ``infeasible`` and the sweep's sources and computes only the others; a file there that
+    is not a record of its point is refused, not overwritten.
 ``table.csv``, ``table.md``
     One row per point in the grid's order (:mod:`chipsim.explore.table`).
 ``figures/pareto_*.png``
     Pareto figures (:mod:`chipsim.explore.figures`).
+``.chipsim-files.json``
+    The marker of a directory chipsim wrote (:mod:`chipsim.outdir`): the directory is made
+    beside ``--out`` and renamed into place, and the table and figures are replaced at the
+    end of each run only if they are the files chipsim wrote there, unchanged.
 
 Examples
 --------
@@ -39,10 +49,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ChipsimError
+from .figures import FIGURES
 from .grid import Axis, Point, apply_setting, canonical_key, grid_points
 
-__all__ = ["SWEEP_FORMAT", "FINAL_STATUSES", "SweepSpec", "SweepResult", "point_id", "plan_jobs",
-           "run_sweep", "load_records"]
+__all__ = ["SWEEP_FORMAT", "FINAL_STATUSES", "RESULT_FILES", "SweepSpec", "SweepResult",
+           "point_id", "plan_jobs", "run_sweep", "load_records"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +62,14 @@ SWEEP_FORMAT = "chipsim-sweep/1"
 #: statuses of a finished point (a rerun loads them); ``error`` points are computed again
 FINAL_STATUSES = ("ok", "infeasible")
 #: fields of ``sweep.json`` that may differ between runs of the same sweep
-_INFORMATIVE = ("chipsim", "created")
+_INFORMATIVE = ("created",)
+#: what a changed field of :meth:`SweepSpec.sources` means, for the refusal's message
+_CHANGED = {"chipsim": "it was made by another chipsim version",
+            "model_sha256": "the model file changed since it was made",
+            "chip_sha256": "the chip spec file changed since it was made",
+            "data_sha256": "the data file changed since it was made"}
+#: the files every run writes at its end (relative to the sweep directory)
+RESULT_FILES = ("table.csv", "table.md", *(f"figures/{name}" for name in FIGURES))
 
 
 def _canonical_json(value: Any) -> str:
@@ -93,8 +111,10 @@ class SweepSpec:
         defaults); applied before ``sets``.
     data
         A data file to score the network on instead of its built-in task's
-        (:mod:`chipsim.data.user`); the sweep's identity holds its content's SHA-256, so a
-        resumed sweep never reuses points scored on other data.
+        (:mod:`chipsim.data.user`).
+
+    The identity (:meth:`identity`) holds the content hash of every input file
+    (:meth:`sources`), so a resumed sweep never reuses points computed from other contents.
     """
 
     model: str
@@ -145,9 +165,34 @@ class SweepSpec:
         chip, config = self.base()
         return grid_points(chip, config, self.axes)
 
-    def identity(self, points: list[Point] | None = None) -> dict[str, Any]:
-        """The content of ``sweep.json`` (JSON-ready); equal for equal sweeps."""
+    def sources(self) -> dict[str, str | None]:
+        """What every point's result depends on beside the settings: the chipsim version and
+        the SHA-256 of the content of each input file (None where there is none).
+
+        ``model_sha256`` is the hash of the file the model is read from: the ``.npz`` or
+        ``.onnx`` MODEL, or for a zoo name the weights file it resolves to (shipped
+        ``hwa``/``plain`` weights or a ``weights`` file; None for seeded random weights).
+        ``chip_sha256`` is that of a chip spec file (None for a preset), ``data_sha256`` that
+        of the data file.
+
+        Raises
+        ------
+        ChipsimError
+            When the model cannot be resolved or a file cannot be read.
+        """
         from .. import __version__
+        from ..spec import PRESETS
+        from .worker import model_source
+
+        _, model_sha = model_source(_abs_if_file(self.model), _abs_if_file(self.weights))
+        return {"chipsim": __version__, "model_sha256": model_sha,
+                "chip_sha256": None if self.chip in PRESETS else _file_sha256(self.chip, "chip"),
+                "data_sha256": None if self.data is None else _file_sha256(self.data, "data")}
+
+    def identity(self, points: list[Point] | None = None,
+                 sources: dict[str, str | None] | None = None) -> dict[str, Any]:
+        """The content of ``sweep.json`` (JSON-ready); equal for equal sweeps on inputs of
+        equal content (``sources``: :meth:`sources`, computed when not given)."""
         from ..api import spec_hash
         from ..spec import to_dict
 
@@ -155,7 +200,7 @@ class SweepSpec:
         points = self.points() if points is None else points
         data = {
             "format": SWEEP_FORMAT,
-            "chipsim": __version__,
+            **(self.sources() if sources is None else sources),
             "model": self.model,
             "weights": self.weights,
             "chip": self.chip,
@@ -163,8 +208,7 @@ class SweepSpec:
             "sets": [{"key": k, "value": v} for k, v in self.sets],
             "samples": self.samples,
             "instances": self.instances,
-            **({} if self.data is None else {"data": self.data,
-                                              "data_sha256": _file_sha256(self.data)}),
+            "data": self.data,
             "base_spec_hash": spec_hash(chip),
             # without a target, as before run.ci_width existed (older sweeps still resume)
             "base_config": {k: v for k, v in to_dict(config).items()
@@ -201,16 +245,15 @@ class SweepResult:
         return [r for r in self.records if r["status"] == "error"]
 
 
-def _file_sha256(path: str) -> str:
-    """SHA-256 of a file's content (a missing file is a :class:`ChipsimError`)."""
-    digest = hashlib.sha256()
+def _file_sha256(path: str, what: str) -> str:
+    """SHA-256 of the content of the ``what`` file ``path`` (:func:`chipsim.fileio.file_sha256`;
+    an unreadable file is a :class:`ChipsimError`)."""
+    from ..fileio import file_sha256
+
     try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        return file_sha256(path)
     except OSError as exc:
-        raise ChipsimError(f"data {path}: cannot be read ({exc.strerror})") from None
-    return digest.hexdigest()
+        raise ChipsimError(f"{what} {path}: cannot be read ({exc.strerror})") from None
 
 
 def _abs_if_file(text: str) -> str:
@@ -218,21 +261,27 @@ def _abs_if_file(text: str) -> str:
     return str(p.resolve()) if p.suffix and p.is_file() else text
 
 
-def plan_jobs(spec: SweepSpec, points: list[Point]) -> list[dict[str, Any]]:
-    """The worker jobs of ``points`` (see :mod:`chipsim.explore.worker`)."""
+def plan_jobs(spec: SweepSpec, points: list[Point],
+              sources: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
+    """The worker jobs of ``points`` (see :mod:`chipsim.explore.worker`); ``sources`` is
+    :meth:`SweepSpec.sources` (computed when not given)."""
     from ..spec import to_dict
 
     model, weights = _abs_if_file(spec.model), _abs_if_file(spec.weights)
     data = None if spec.data is None else str(Path(spec.data).resolve())
+    sources = spec.sources() if sources is None else sources
     return [{"index": p.index, "id": point_id(p.settings), "settings": p.settings,
              "model": model, "weights": weights, "chip": to_dict(p.chip),
-             "config": to_dict(p.config), "cores": p.chip.n_cores, "data": data}
+             "config": to_dict(p.config), "cores": p.chip.n_cores, "data": data,
+             "sources": sources}
             for p in points]
 
 
-def _check_dir(out: Path, identity: dict[str, Any]) -> None:
-    """Create ``out`` with its ``sweep.json``, or check that it holds the same sweep."""
+def _open_dir(out: Path, identity: dict[str, Any]) -> None:
+    """Create ``out`` with its ``sweep.json`` (built beside and renamed into place), or check
+    that it holds the same sweep and that its result files are chipsim's, unchanged."""
     from ..fileio import atomic_write
+    from ..outdir import building, check_owned
 
     meta = out / "sweep.json"
     if meta.is_file():
@@ -243,39 +292,52 @@ def _check_dir(out: Path, identity: dict[str, Any]) -> None:
                 from None
         diff = [k for k in identity if k not in _INFORMATIVE and old.get(k) != identity[k]]
         if diff:
-            raise ChipsimError(f"--out {out}: holds a different sweep ({', '.join(diff)} "
-                               "differ); use another --out, or delete it to start over")
+            why = "; ".join(_CHANGED[k] for k in diff if k in _CHANGED)
+            raise ChipsimError(f"--out {out}: holds a different sweep ({', '.join(diff)} differ"
+                               + (f": {why}" if why else "")
+                               + "); use another --out, or delete it to start over")
+        check_owned(out, "sweep", RESULT_FILES)
         return
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ChipsimError(f"--out {out}: exists and is not a sweep directory (no sweep.json)")
-    (out / "points").mkdir(parents=True, exist_ok=True)
     from datetime import UTC, datetime
 
-    data = {**identity, "created": datetime.now(UTC).isoformat(timespec="seconds")}
-    atomic_write(meta, json.dumps(data, indent=1) + "\n")
+    with building(out, "sweep", replace=False) as tmp:
+        (tmp / "points").mkdir()
+        data = {**identity, "created": datetime.now(UTC).isoformat(timespec="seconds")}
+        atomic_write(tmp / "sweep.json", json.dumps(data, indent=1) + "\n")
 
 
 def load_records(out: str | os.PathLike, jobs: list[dict[str, Any]]) -> dict[str, dict]:
-    """The finished records (status ``ok`` or ``infeasible``) of ``jobs`` found in ``out``.
+    """The finished records of ``jobs`` found in ``out``: status ``ok`` or ``infeasible`` and
+    computed from the job's ``sources``.
 
-    A point file that is unreadable, of another point or with status ``error`` is left out
-    (the point is computed again).
+    A record with status ``error``, or computed from other sources, is left out (the point is
+    computed again and its file replaced).
+
+    Raises
+    ------
+    ChipsimError
+        For a point file that is not a record chipsim wrote for its point (unreadable, or of
+        another point): it is not overwritten.
     """
     found = {}
     for job in jobs:
         path = Path(out) / "points" / f"{job['id']}.json"
-        if not path.is_file():
+        if not (path.exists() or path.is_symlink()):
             continue
         try:
             rec = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            log.warning("%s: unreadable (%s); computing the point again", path, exc)
-            continue
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ChipsimError(f"{path}: not a point record chipsim wrote ({exc}); move it "
+                               "away, and rerun to compute the point again") from None
         if (not isinstance(rec, dict) or rec.get("id") != job["id"]
                 or rec.get("settings") != job["settings"]):
-            log.warning("%s: not the record of point %s; computing it again", path, job["id"])
-            continue
-        if rec.get("status") in FINAL_STATUSES:
+            raise ChipsimError(f"{path}: not the record of point {job['settings']}; move it "
+                               "away, and rerun to compute the point again")
+        if rec.get("sources") != job["sources"]:
+            log.warning("%s: computed from other inputs; computing it again", path)
+        elif rec.get("status") in FINAL_STATUSES:
             found[job["id"]] = rec
     return found
 
@@ -314,18 +376,22 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int = 1,
     Raises
     ------
     ChipsimError
-        Before any point runs: an invalid grid, option, model or executor, or an ``out`` that
-        holds another sweep. A point that fails does not raise: its record says why.
+        Before any point runs: an invalid grid, option, model or executor, an unusable
+        ``out`` (:func:`chipsim.outdir.output_path`), or an ``out`` that holds another sweep,
+        another sweep's inputs (:meth:`SweepSpec.sources`) or files chipsim did not write
+        where it writes. A point that fails does not raise: its record says why.
     """
-    from .executors import make_executor
-    from .worker import _model
+    from ..outdir import output_path
+    from .executors import check_workers, make_executor
 
-    out = Path(out)
+    if dask is None:
+        check_workers(workers)
+    out = output_path(out, "sweep")
     points = spec.points()
-    identity = spec.identity(points)
-    _model(_abs_if_file(spec.model), _abs_if_file(spec.weights))  # a bad model fails here
-    jobs = plan_jobs(spec, points)
-    _check_dir(out, identity)
+    sources = spec.sources()  # a bad model fails here
+    identity = spec.identity(points, sources)
+    jobs = plan_jobs(spec, points, sources)
+    _open_dir(out, identity)
     done = load_records(out, jobs)
     todo = [j for j in jobs if j["id"] not in done]
     records = {j["id"]: {**done[j["id"]], "index": j["index"], "cores": j["cores"]}
@@ -359,13 +425,15 @@ def _bar(total: int, initial: int, show: bool) -> Any:
 
 
 def _finish(out: Path, spec: SweepSpec, records: list[dict[str, Any]]) -> dict[str, Path]:
-    """Write the table and the figures of the finished sweep."""
-    from ..fileio import atomic_write
-    from .figures import write_figures
+    """Write the table and the figures of the finished sweep (a figure without data is
+    removed); return ``{file name: path}`` of those written."""
+    from ..outdir import update_files
+    from .figures import figure_png
     from .table import table_csv, table_markdown
 
     keys = [a.key for a in spec.axes]
-    files = {"table.csv": atomic_write(out / "table.csv", table_csv(records, keys)),
-             "table.md": atomic_write(out / "table.md", table_markdown(records, keys))}
-    files.update(write_figures(records, out / "figures"))
-    return files
+    files = {"table.csv": table_csv(records, keys).encode(),
+             "table.md": table_markdown(records, keys).encode(),
+             **{f"figures/{name}": figure_png(records, x, y)
+                for name, (x, y) in FIGURES.items()}}
+    return {Path(name).name: path for name, path in update_files(out, "sweep", files).items()}

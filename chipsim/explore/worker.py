@@ -1,11 +1,14 @@
 """What runs one sweep point, in whichever process: the job, the record it returns.
 
 A job is a plain dict (picklable, small): the point's index, id and settings, the model and
-weights to resolve, the chip as a spec dict and the run options as a RunConfig dict. The worker
-rebuilds the chip and the config, resolves the model (cached per process), calls
-:func:`chipsim.simulate` and returns the point's *record* (see :func:`run_point`). Its
-randomness comes only from the seed in the job's RunConfig, so a point gives the same record
-in any process, in any order.
+weights to resolve, the chip as a spec dict, the run options as a RunConfig dict and the
+``sources`` the sweep was started from (:meth:`chipsim.explore.SweepSpec.sources`: the chipsim
+version and the SHA-256 of the model, chip spec and data files). The worker rebuilds the chip
+and the config, resolves the model (cached per process, the cache checked against the file's
+content at every point), checks that the model and data files still have the content the
+sweep started from, calls :func:`chipsim.simulate` and returns the point's *record* (see
+:func:`run_point`). Its randomness comes only from the seed in the job's RunConfig, so a
+point gives the same record in any process, in any order.
 
 This module imports only the standard library at load time, so a pool's initializer
 (:func:`limit_threads`) runs before numpy, numba or a BLAS library are loaded.
@@ -13,13 +16,12 @@ This module imports only the standard library at load time, so a pool's initiali
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from typing import Any
 
-__all__ = ["THREAD_VARIABLES", "RECORD_FORMAT", "REUSE_KEYS", "limit_threads", "group_jobs",
-           "run_point", "run_points", "run_points_limited"]
+__all__ = ["THREAD_VARIABLES", "RECORD_FORMAT", "REUSE_KEYS", "SourceChanged", "limit_threads",
+           "model_source", "group_jobs", "run_point", "run_points", "run_points_limited"]
 
 #: the RunConfig fields whose points can share programmed chip instances (they change only how
 #: the instances are read: :class:`chipsim.functional.accuracy.Programmed`)
@@ -49,11 +51,43 @@ def limit_threads() -> None:
         numba.set_num_threads(1)
 
 
-@functools.lru_cache(maxsize=4)
-def _model(model: str, weights: str) -> Any:
+class SourceChanged(RuntimeError):
+    """An input file's content differs from the one the sweep was started from."""
+
+
+#: (model, weights) -> (ResolvedModel, SHA-256 of its file): the models this process resolved
+_MODELS: dict[tuple[str, str], tuple[Any, str | None]] = {}
+
+
+def _source_sha256(resolved: Any) -> str | None:
+    """SHA-256 of the file a resolved model was read from (None: built from code, e.g. a zoo
+    network with seeded random weights; :attr:`ResolvedModel.source` then names no file)."""
+    from pathlib import Path
+
+    from ..fileio import file_sha256
+
+    source = Path(resolved.source)
+    return file_sha256(source) if source.is_file() else None
+
+
+def model_source(model: str, weights: str) -> tuple[Any, str | None]:
+    """The resolved model (:func:`chipsim.models.resolve_model`) and the SHA-256 of the file
+    it was read from (None for a network built from code).
+
+    Cached per process, and the cache entry is used only while the file's content is the same:
+    a file changed between two sweeps in one process is resolved again.
+    """
     from ..models import resolve_model
 
-    return resolve_model(model, weights)
+    key = (model, weights)
+    hit = _MODELS.get(key)
+    if hit is not None and _source_sha256(hit[0]) == hit[1]:
+        return hit
+    resolved = resolve_model(model, weights)
+    if len(_MODELS) >= 4:
+        _MODELS.clear()
+    _MODELS[key] = (resolved, _source_sha256(resolved))
+    return _MODELS[key]
 
 
 def group_jobs(jobs: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
@@ -101,15 +135,19 @@ def run_point(job: dict[str, Any], programmed: Any = None) -> dict[str, Any]:
     Parameters
     ----------
     job
-        ``index``, ``id``, ``settings``, ``model``, ``weights``, ``chip`` (spec dict) and
-        ``config`` (RunConfig dict).
+        ``index``, ``id``, ``settings``, ``model``, ``weights``, ``chip`` (spec dict),
+        ``config`` (RunConfig dict); optionally ``data`` (a data file) and ``sources`` (the
+        sweep's :meth:`~chipsim.explore.SweepSpec.sources`; without it no file is checked).
 
     Returns
     -------
     dict
-        ``format``, ``id``, ``index``, ``settings``, ``status`` (``ok``; ``infeasible`` when
-        the library refused the point, e.g. a network that does not fit the chip; ``error``
-        for any other exception), ``reason`` (the message, None when ok), ``summary`` (the
+        ``format``, ``id``, ``index``, ``settings``, ``sources`` (what the point was computed
+        from: the job's ``sources``, checked against the model and data files read),
+        ``status`` (``ok``; ``infeasible`` when the library refused the point, e.g. a network
+        that does not fit the chip; ``error`` for any other exception, and for a model or data
+        file whose content is no longer that of ``sources``: :class:`SourceChanged`),
+        ``reason`` (the message, None when ok), ``summary`` (the
         report's summary, None unless ok), ``energy_breakdown`` (µJ per inference per
         component), ``static_power_mw`` (the timing section's
         :attr:`~chipsim.report.sections.TimingSection.static_power_mw`), ``accuracy_instances``
@@ -123,7 +161,8 @@ def run_point(job: dict[str, Any], programmed: Any = None) -> dict[str, Any]:
     start = time.perf_counter()
     record: dict[str, Any] = {
         "format": RECORD_FORMAT, "id": job["id"], "index": job["index"],
-        "settings": job["settings"], "status": "ok", "reason": None, "summary": None,
+        "settings": job["settings"], "sources": job.get("sources"), "status": "ok",
+        "reason": None, "summary": None,
         "energy_breakdown": None, "static_power_mw": None, "accuracy_instances": None,
         "reused_instances": None, "mvms_per_inference": None, "spec_hash": None,
     }
@@ -142,6 +181,14 @@ def run_point(job: dict[str, Any], programmed: Any = None) -> dict[str, Any]:
     return record
 
 
+def _check_source(what: str, path: str, found: str | None, expected: str | None) -> None:
+    if found != expected:
+        raise SourceChanged(f"the {what} {path} changed while the sweep ran (SHA-256 "
+                            f"{str(expected)[:12]}... at the start, {str(found)[:12]}... now); "
+                            "a rerun refuses this sweep directory: start the sweep again in "
+                            "another --out")
+
+
 def _simulate(job: dict[str, Any], programmed: Any) -> dict[str, Any]:
     from ..api import simulate, spec_hash
     from ..config import RunConfig
@@ -149,9 +196,16 @@ def _simulate(job: dict[str, Any], programmed: Any) -> dict[str, Any]:
 
     chip = from_dict(ChipSpec, job["chip"])
     config = RunConfig(**job["config"])
-    resolved = _model(job["model"], job["weights"])
-    report = simulate(resolved.workload, chip, None, config, task=resolved.task,
-                      data=job.get("data"), programmed=programmed)
+    resolved, model_sha = model_source(job["model"], job["weights"])
+    sources, data = job.get("sources"), job.get("data")
+    if sources is not None:
+        _check_source("model file", resolved.source, model_sha, sources["model_sha256"])
+        if data is not None:
+            from ..fileio import file_sha256
+
+            _check_source("data file", data, file_sha256(data), sources["data_sha256"])
+    report = simulate(resolved.workload, chip, None, config, task=resolved.task, data=data,
+                      programmed=programmed)
     timing, accuracy = report.timing, report.accuracy
     return {
         "summary": report.summary,

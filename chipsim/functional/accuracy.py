@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..errors import ChipsimError
+from ..kernels._threads import Threads
 from ..kernels.normal import key_from
 from ..mapping import Mapping
 from ..spec import ChipSpec, from_dict, to_dict
@@ -388,8 +389,7 @@ def _pool(threads: int | None) -> Executor:
         raise ChipsimError(f"threads: must be a positive integer, got {threads!r}")
     if threads == 1:
         return _Here()
-    return ThreadPoolExecutor(max_workers=threads, initializer=numba.set_num_threads,
-                              initargs=(1,))
+    return Threads(max_workers=threads, initializer=numba.set_num_threads, initargs=(1,))
 
 
 def _pipeline(shared: _Shared, indices, bounds: list[tuple[int, int]], x: np.ndarray,

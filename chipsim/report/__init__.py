@@ -13,7 +13,6 @@
 
 from .model import Report
 from .terminal import json_summary, terminal_text
-from .writer import check_output_dir, render_report_dir, write_report
+from .writer import render_report_dir, write_report
 
-__all__ = ["Report", "json_summary", "terminal_text", "write_report", "render_report_dir",
-           "check_output_dir"]
+__all__ = ["Report", "json_summary", "terminal_text", "write_report", "render_report_dir"]

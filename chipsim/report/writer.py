@@ -1,10 +1,10 @@
-"""The report directory, written atomically: ``report.json``, ``report.md``, ``report.html``
-and ``figures/*.png``.
+"""The report directory: ``report.json``, ``report.md``, ``report.html`` and
+``figures/*.png``, written as every output directory of chipsim is (:mod:`chipsim.outdir`).
 
 The directory is built as a hidden temporary sibling and renamed into place at the end, so a
 crash never leaves a partial directory under the final name; an existing report directory is
-replaced only then. A directory that holds anything else than a report's files is never
-replaced.
+replaced only then. A directory that holds anything chipsim did not write there (a file added
+or edited by hand, or the directory of another command) is never replaced.
 
 Examples
 --------
@@ -14,74 +14,27 @@ Examples
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     out = write_report(report, pathlib.Path(tmp) / "example")
 ...     sorted(p.name for p in out.iterdir())
-['figures', 'report.html', 'report.json', 'report.md']
+['.chipsim-files.json', 'figures', 'report.html', 'report.json', 'report.md']
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import uuid
 from pathlib import Path
 
 from ..errors import ChipsimError
 from ..fileio import atomic_write
 from ..inputs import read_text
+from ..outdir import building, check_output_dir
 from .figures import render_figures
 from .html import render_html
 from .markdown import render_markdown
 from .model import REPORT_FILE, Report
 
-__all__ = ["REPORT_FILES", "write_report", "render_report_dir", "check_output_dir"]
+__all__ = ["write_report", "render_report_dir"]
 
-#: what a report directory holds (``figures`` is a folder of PNG files)
-REPORT_FILES = ("report.json", "report.md", "report.html", "figures")
-
-
-def _replaceable(target: Path) -> None:
-    """Raise unless ``target`` is absent, an empty folder or a report directory."""
-    if not (target.exists() or target.is_symlink()):
-        return
-    if target.is_symlink() or not target.is_dir():
-        raise ChipsimError(f"{target}: exists and is not a directory; choose another output "
-                           "directory")
-    for entry in target.iterdir():
-        ok = entry.name in REPORT_FILES
-        if ok and entry.name == "figures":
-            ok = entry.is_dir() and all(f.suffix == ".png" and f.is_file()
-                                        for f in entry.iterdir())
-        if not ok:
-            raise ChipsimError(f"{target}: exists and is not a chipsim report directory (it "
-                               f"holds {entry.name!r}); choose another output directory")
-
-
-def check_output_dir(directory: str | os.PathLike) -> Path:
-    """Check early (before a long run) that a report can be written to ``directory``.
-
-    Creates the parent folders and a temporary folder beside ``directory`` (removed again), and
-    checks that an existing ``directory`` is a report directory or empty.
-
-    Raises
-    ------
-    ChipsimError
-        Naming the directory and the reason (not a directory, permission denied, ...).
-    """
-    target = Path(directory)
-    for up in target.parents:
-        if up.exists() or up.is_symlink():
-            if not up.is_dir():
-                raise ChipsimError(f"{target}: cannot write the report directory there: {up} "
-                                   "is not a directory")
-            break
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.")).rmdir()
-    except OSError as exc:
-        raise ChipsimError(f"{target}: cannot write the report directory there: "
-                           f"{exc.strerror or exc}") from None
-    _replaceable(target)
-    return target
+#: what ``chipsim report`` carries into the redrawn directory as it is
+_KEEP = ("report.json",)
 
 
 def _render(report: Report, source: str | None) -> tuple[dict[str, bytes], str, str]:
@@ -100,43 +53,19 @@ def _render(report: Report, source: str | None) -> tuple[dict[str, bytes], str, 
                            f"({type(exc).__name__}: {exc})") from None
 
 
-def _build(target: Path, json_text: str, report: Report, source: str | None = None) -> Path:
+def _build(target: Path, json_text: str, report: Report, source: str | None = None,
+           keep: tuple[str, ...] = ()) -> Path:
     """Write every file into a temporary sibling of ``target`` and rename it into place."""
-    check_output_dir(target)
+    check_output_dir(target, "report", keep=keep)  # before rendering
     figures, md, page = _render(report, source)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.tmp-"))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
+    with building(target, "report", keep=keep) as tmp:
         (tmp / "figures").mkdir()
         for name, png in figures.items():
             atomic_write(tmp / "figures" / f"{name}.png", png)
         atomic_write(tmp / "report.json", json_text)
         atomic_write(tmp / "report.md", md)
         atomic_write(tmp / "report.html", page)
-        _install(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
-
-
-def _install(tmp: Path, target: Path) -> None:
-    """Rename ``tmp`` to ``target``, replacing an existing report directory last."""
-    _replaceable(target)
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(target, old)
-    try:
-        os.rename(tmp, target)
-    except BaseException:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_report(report: Report, directory: str | os.PathLike) -> Path:
@@ -145,10 +74,10 @@ def write_report(report: Report, directory: str | os.PathLike) -> Path:
     Raises
     ------
     ChipsimError
-        When the directory cannot be written, or exists and is not a report directory.
+        When the directory cannot be written there, or exists and is not a report directory
+        chipsim wrote (:func:`chipsim.outdir.check_output_dir`).
     """
-    target = Path(directory)
-    return _build(target, report.to_json(), report)
+    return _build(Path(directory), report.to_json(), report)
 
 
 def render_report_dir(directory: str | os.PathLike) -> Path:
@@ -158,10 +87,11 @@ def render_report_dir(directory: str | os.PathLike) -> Path:
     Raises
     ------
     ChipsimError
-        When ``directory/report.json`` is missing or is not a chipsim report.
+        When ``directory/report.json`` is missing or is not a chipsim report, or the directory
+        holds a file chipsim did not write (``report.json`` may have been edited: it is kept).
     """
-    target = Path(directory)
+    target = check_output_dir(directory, "report", option="DIR", keep=_KEEP)
     src = target / "report.json"
     text = read_text(src, REPORT_FILE)
     report = Report.from_json(text, str(src))
-    return _build(target, text, report, str(src))
+    return _build(target, text, report, str(src), _KEEP)

@@ -20,8 +20,10 @@ from onnx import TensorProto, helper, numpy_helper
 from chipsim.data.cifar import load_cifar10
 from chipsim.data.text import load_ptb_chars
 from chipsim.errors import ChipsimError
+from chipsim.explore.executors import max_workers
 from chipsim.mapping import map_workload, save_mapping
 from chipsim.models import resolve_model
+from chipsim.outdir import building
 from chipsim.spec import hermes
 from chipsim.workload import build, save_weights
 
@@ -511,6 +513,38 @@ def _onnx_hollow(tmp, tiny):
             "cannot be read (cannot reshape array of size 0 into shape (4,134217728))")
 
 
+def _out_empty(tmp, tiny):
+    return (["lstm.npz", "--out", ""], "--out: empty path; give a directory name")
+
+
+def _out_dot(tmp, tiny):
+    return (["lstm.npz", "--out", "."], ".: names the working folder or a folder above it, "
+            "which chipsim cannot replace; give a directory inside it, e.g. --out ./report")
+
+
+def _out_edited(tmp, tiny):
+    with building(tmp / "rep", "report") as new:  # as chipsim run --out writes it
+        (new / "report.md").write_text("# report\n")
+    (tmp / "rep" / "report.md").write_text("# report\nmy notes\n")
+    return (["lstm.npz", "--out", "rep"], "rep: report.md was changed after chipsim wrote it; "
+            "move it away or choose another output directory")
+
+
+def _out_added(tmp, tiny):
+    with building(tmp / "rep", "report") as new:
+        (new / "report.md").write_text("# report\n")
+    (tmp / "rep" / "notes.txt").write_text("mine")
+    return (["lstm.npz", "--out", "rep"], "rep: holds 'notes.txt', which chipsim did not write; "
+            "move it away or choose another output directory")
+
+
+def _out_mapping_dir(tmp, tiny):
+    with building(tmp / "maps", "mapping") as new:  # as chipsim map --out writes it
+        (new / "mapping.yaml").write_text("blocks: []\n")
+    return (["lstm.npz", "--out", "maps"], "maps: is a chipsim mapping directory, not a report "
+            "directory; choose another output directory")
+
+
 CASES = {
     "spec-out-of-range": _spec_range, "spec-unknown-field": _spec_unknown,
     "spec-not-yaml": _spec_yaml, "spec-binary": _spec_binary, "spec-missing": _spec_missing,
@@ -525,7 +559,9 @@ CASES = {
     "weights-other-network": _weights_other, "models-dir-empty": _models_dir,
     "mapping-not-yaml": _mapping_yaml, "mapping-missing": _mapping_missing,
     "mapping-shape": _mapping_shape, "mapping-overlap": _mapping_overlap,
-    "out-under-a-file": _out_file, "out-foreign-dir": _out_foreign,
+    "out-under-a-file": _out_file, "out-foreign-dir": _out_foreign, "out-empty": _out_empty,
+    "out-working-folder": _out_dot, "out-edited-file": _out_edited,
+    "out-added-file": _out_added, "out-mapping-dir": _out_mapping_dir,
     "spec-fifo": _spec_fifo, "spec-dev-zero": _spec_dev_zero, "spec-too-large": _spec_too_large,
     "spec-cap-lowered": _spec_cap_lowered, "cap-not-a-number": _cap_not_a_number,
     "spec-deep": _spec_deep, "spec-deep-json": _spec_deep_json,
@@ -603,7 +639,23 @@ def test_data_paths(tmp_path, monkeypatch):
      "programming must be a finite number >= 0 s, got nan"),
     (["report", "nodir"], "chipsim report: error: nodir/report.json: cannot read the report: "
      "No such file or directory"),
-], ids=["map-seed", "map-exclude", "mvm-error-seed", "mvm-error-time", "report-missing"])
+    (["map", "resnet9", "--out", ""], "chipsim map: error: --out: empty path; give a directory "
+     "name"),
+    (["map", "resnet9", "--out", ".."], "chipsim map: error: ..: names the working folder or a "
+     "folder above it, which chipsim cannot replace; give a directory inside it, e.g. --out "
+     "../mapping"),
+    (["report", ""], "chipsim report: error: DIR: empty path; give a directory name"),
+    (["report", "."], "chipsim report: error: .: names the working folder or a folder above "
+     "it, which chipsim cannot replace; run the command from the folder above it"),
+    (["sweep", "resnet9", "--grid", "core.adc_bits=4,8", "--out", ""], "chipsim sweep: error: "
+     "--out: empty path; give a directory name"),
+    (["sweep", "resnet9", "--grid", "core.adc_bits=4,8", "--workers", "100000", "--out", "s"],
+     f"chipsim sweep: error: --workers: must be >= 1 and <= {max_workers()} (4 × the "
+     f"{max_workers() // 4} CPUs this process may use: each worker is a one-thread process "
+     "with its own model and chips, so more only add memory), got 100000"),
+], ids=["map-seed", "map-exclude", "mvm-error-seed", "mvm-error-time", "report-missing",
+        "map-out-empty", "map-out-parent", "report-empty", "report-working-folder",
+        "sweep-out-empty", "sweep-workers-cap"])
 def test_other_commands_reject(argv, message, tmp_path, cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = cli(*argv)
