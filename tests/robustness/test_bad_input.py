@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -679,3 +680,25 @@ def test_report_json_through_the_gate(make, message, tmp_path, cli, monkeypatch)
     code, out, err = cli("report", "rep")
     assert (code, out, err) == (2, "", f"chipsim report: error: rep/report.json: {message}\n")
     assert os.listdir(tmp_path / "rep") == ["report.json"]
+
+
+def _readme_rows() -> dict[str, str]:
+    """The README's bad-input table: test id → the message shown (Markdown unescaped)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = {}
+    for line in text.split("## Bad input and what you see", 1)[1].splitlines():
+        m = re.match(r"^\| .* \| `(.*)` \| `([^`]*)` \|$", line)
+        if m:
+            rows[m.group(2)] = m.group(1).replace("\\|", "|")
+    return rows
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_readme_row_shows_the_exact_message(case, tmp_path, tiny, monkeypatch):
+    """Every case of :func:`test_cli_rejects` has its README row, with its message."""
+    monkeypatch.chdir(tmp_path)
+    _, message, *_ = CASES[case](tmp_path, tiny)
+    shown = _readme_rows().get(f"test_bad_input.py::test_cli_rejects[{case}]")
+    assert shown == ERR + message
