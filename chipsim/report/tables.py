@@ -237,7 +237,11 @@ _WHAT = {"ldpu": "the LDPUs' digital post-processing of every ADC output",
          "gdpu": "the global digital units (LSTM gates)", "offchip": "the chip-host path",
          "core_static": "cores' digital static power over the run",
          "gdpu_static": "the global units' static power",
-         "chip_static": "the chip's static power over the run"}
+         "chip_static": "the chip's static power over the run",
+         "attention": "the attention units' MACs: q·kᵀ, ·v, LayerNorm",
+         "attention_ops": "the attention units' other operations: softmax, GELU, sums",
+         "attention_memory": "the attention units' local memory: queries, keys, values",
+         "attention_static": "the attention units' static power"}
 
 
 def energy_explained(data: dict[str, Any]) -> str:
