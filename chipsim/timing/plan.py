@@ -608,7 +608,8 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
             raise TimingError(f"layer {ly.name!r}: its input passes through a Transformer's "
                               f"{', '.join(dict.fromkeys(ly.digital))}, but the chip has no "
                               "digital attention unit (attention.units = 0): use the preset "
-                              "hermes_attn or set attention.units")
+                              "hermes_attn or set attention.units (or run without timing: "
+                              "--no-timing)")
         if ly.whole_sequence:
             raise TimingError(f"layer {ly.name!r} reads a whole sequence at once (e.g. an "
                               "LSTM's hidden states flattened); the timing model runs a "
