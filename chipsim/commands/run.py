@@ -35,10 +35,10 @@ the report's ``summary``
     ``adc_kind``, ``adc_range``; the areas (:func:`chipsim.cost.chip_area`): ``area_mm2``
     (the die), ``mvm_area_mm2`` (all cores' crossbars, ADCs and PWM drivers),
     ``core_area_mm2``, ``area_breakdown_mm2`` (``core``: crossbar, adc, pwm, ldpu, rest;
-    ``chip``: cores, gdpu, network, periphery); ``t_seconds``, ``gdc``, ``transport`` and,
-    when measured, ``metric``, ``software``, ``chip_mean``, ``chip_ci95``, the timing figures
-    below, ``tops_per_mm2`` (TOPS over the MVM area, the chip paper's convention) and
-    ``tops_per_mm2_chip`` (over the die).
+    ``chip``: cores, gdpu, network, periphery, attention); ``t_seconds``, ``gdc``,
+    ``transport`` and, when measured, ``metric``, ``software``, ``chip_mean``, ``chip_ci95``,
+    the timing figures below, ``tops_per_mm2`` (TOPS over the MVM area, the chip paper's
+    convention) and ``tops_per_mm2_chip`` (over the die).
 ``accuracy``
     ``metric`` (``top1`` in %, or ``bpc`` bits per character), ``software`` (float forward),
     ``chip_mean`` and ``chip_ci95`` ([lo, hi], Student t over the instances), ``instances``,
@@ -66,7 +66,8 @@ the report's ``summary``
 ``energy_breakdown``
     µJ per inference per component (``pwm``, ``array``, ``adc``, ``mvm_static``, ``ldpu``,
     ``buffer``, ``link``, ``gdpu``, ``offchip``, ``core_static``, ``gdpu_static``,
-    ``chip_static``).
+    ``chip_static``, ``attention``, ``attention_ops``, ``attention_memory``,
+    ``attention_static``).
 ``accuracy_vs_time``
     With ``--t-sweep``: a list of ``{t_seconds, chip_mean, chip_ci95, software, chip,
     reused_instances}``.

@@ -4,7 +4,8 @@ A core is its crossbar (``rows × cols`` unit cells), one ADC per column and one
 per row (:mod:`chipsim.cost.adc` gives their laws in bits), a ramp generator for ramp ADCs,
 an LDPU and the rest (buffers, link ports, control). Crossbar, ADCs and PWM drivers are the
 "MVM area" in which the chip paper states TOPS/mm² ([LG] Tab I footnote). A chip is its cores,
-its GDPU slices, its links (those of the topology; broken links still take area) and its
+its GDPU slices, its digital attention units (``attention.area_mm2_per_unit`` each; none on the
+reference chip), its links (those of the topology; broken links still take area) and its
 periphery.
 
 Examples
@@ -48,13 +49,15 @@ class CoreArea:
 
 @dataclass(frozen=True, slots=True)
 class ChipArea:
-    """Area of a chip (mm²): ``cores`` identical cores, GDPU slices, links, periphery."""
+    """Area of a chip (mm²): ``cores`` identical cores, GDPU slices, links, periphery and
+    digital attention units."""
 
     core: CoreArea
     cores: int
     gdpu_mm2: float
     network_mm2: float
     periphery_mm2: float
+    attention_mm2: float = 0.0
 
     @property
     def cores_mm2(self) -> float:
@@ -69,7 +72,8 @@ class ChipArea:
     @property
     def total_mm2(self) -> float:
         """The die."""
-        return self.cores_mm2 + self.gdpu_mm2 + self.network_mm2 + self.periphery_mm2
+        return (self.cores_mm2 + self.gdpu_mm2 + self.network_mm2 + self.periphery_mm2
+                + self.attention_mm2)
 
 
 def core_area(chip: ChipSpec) -> CoreArea:
@@ -86,7 +90,14 @@ def core_area(chip: ChipSpec) -> CoreArea:
 
 
 def chip_area(chip: ChipSpec) -> ChipArea:
-    """Area of ``chip``: its cores, GDPU slices, links and periphery."""
+    """Area of ``chip``: its cores, GDPU slices, links, periphery and attention units.
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes_attn
+    >>> chip_area(hermes_attn()).attention_mm2
+    4.0
+    """
     from ..noc.topology import build_graph  # reads a graph file for topology 'file'
 
     links = build_graph(replace(chip, faults=FaultSpec())).number_of_edges()
@@ -95,4 +106,5 @@ def chip_area(chip: ChipSpec) -> ChipArea:
         gdpu_mm2=chip.gdpu_slices * chip.area.gdpu_mm2_per_slice,
         network_mm2=links * chip.area.link_mm2,
         periphery_mm2=chip.area.periphery_mm2,
+        attention_mm2=chip.attention.units * chip.attention.area_mm2_per_unit,
     )

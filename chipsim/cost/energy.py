@@ -7,7 +7,9 @@ numbers change without re-simulating (the Accelergy pattern). Every component is
 parameter × a factor of the core's precision (:mod:`chipsim.cost.adc`: the applied pulse
 window for PWM and array, ``2**adc_bits`` steps or the SAR law for the ADC) × one count or
 active time (:data:`COMPONENTS`); the Table I fit (``chipsim.calibration.fit``) uses the same
-table, so the energy stays linear in the fitted parameters.
+table, so the energy stays linear in the fitted parameters. The digital attention units'
+parameters are in the chip's :class:`~chipsim.spec.AttentionSpec` (their actions are
+:mod:`chipsim.cost.attention`'s); they are 0 in every run without one.
 
 Examples
 --------
@@ -28,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from ..spec import CoreSpec, EnergySpec
+from ..spec import AttentionSpec, CoreSpec, EnergySpec
 from .adc import adc_energy_factor, adc_energy_param, integration_ns
 
 __all__ = ["ActionCounts", "EnergyBreakdown", "Component", "COMPONENTS", "STATIC_COMPONENTS",
@@ -58,6 +60,9 @@ class ActionCounts:
         Sum over cores with digital work of the time they are busy (MVM unit or LDPU at work;
         gaps under a digital cycle count, longer ones are clock-gated); the same for the GDPU
         slices; the chip's span from its first action to its last digital action.
+    attention_macs, attention_ops, attention_bytes, attention_active_ps
+        The digital attention units' MACs, other operations and local-memory bytes
+        (:mod:`chipsim.cost.attention`), and the sum over the units of the time each is busy.
     """
 
     mvms: int = 0
@@ -75,6 +80,10 @@ class ActionCounts:
     core_active_ps: int = 0
     gdpu_active_ps: int = 0
     chip_active_ps: int = 0
+    attention_macs: int = 0
+    attention_ops: int = 0
+    attention_bytes: int = 0
+    attention_active_ps: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +92,32 @@ class Component:
 
     ``param`` is a field name, or a function of the core for a component whose parameter
     depends on it (the ADC kind); ``factor`` converts the parameter's unit × the count's unit
-    to pJ and carries the precision laws of :mod:`chipsim.cost.adc`.
+    to pJ and carries the precision laws of :mod:`chipsim.cost.adc`. ``table`` names the
+    spec that holds ``param``: ``"energy"`` (:class:`~chipsim.spec.EnergySpec`) or
+    ``"attention"`` (:class:`~chipsim.spec.AttentionSpec`).
     """
 
     param: str | Callable[[CoreSpec], str]
     count: str
     factor: Callable[[CoreSpec], float]
+    table: str = "energy"
 
     def param_of(self, core: CoreSpec) -> str:
         """The parameter's field name for ``core``."""
         return self.param if isinstance(self.param, str) else self.param(core)
 
-    def pj(self, spec: EnergySpec, core: CoreSpec, counts: ActionCounts) -> float:
+    def table_of(self, spec: EnergySpec,
+                 attention: AttentionSpec | None = None) -> EnergySpec | AttentionSpec:
+        """The spec that holds the parameter: ``spec``, or ``attention`` (default
+        ``AttentionSpec()``) for an attention unit's component."""
+        if self.table == "attention":
+            return AttentionSpec() if attention is None else attention
+        return spec
+
+    def pj(self, spec: EnergySpec, core: CoreSpec, counts: ActionCounts,
+           attention: AttentionSpec | None = None) -> float:
         """The component's energy (pJ)."""
-        return (getattr(spec, self.param_of(core)) * self.factor(core)
+        return (getattr(self.table_of(spec, attention), self.param_of(core)) * self.factor(core)
                 * getattr(counts, self.count))
 
 
@@ -121,6 +142,11 @@ COMPONENTS: dict[str, Component] = {
     "core_static": Component("core_static_mw", "core_active_ps", _const(1e-3)),
     "gdpu_static": Component("gdpu_static_mw_per_slice", "gdpu_active_ps", _const(1e-3)),
     "chip_static": Component("chip_static_mw", "chip_active_ps", _const(1e-3)),
+    "attention": Component("pj_per_mac", "attention_macs", _const(1.0), "attention"),
+    "attention_ops": Component("pj_per_op", "attention_ops", _const(1.0), "attention"),
+    "attention_memory": Component("pj_per_byte", "attention_bytes", _const(1.0), "attention"),
+    "attention_static": Component("static_mw_per_unit", "attention_active_ps", _const(1e-3),
+                                  "attention"),
 }
 """Each energy component (mW × ps and fJ → 1e-3 pJ)."""
 
@@ -149,6 +175,10 @@ class EnergyBreakdown:
     core_static_pj: float = 0.0
     gdpu_static_pj: float = 0.0
     chip_static_pj: float = 0.0
+    attention_pj: float = 0.0
+    attention_ops_pj: float = 0.0
+    attention_memory_pj: float = 0.0
+    attention_static_pj: float = 0.0
 
     @property
     def total_pj(self) -> float:
@@ -169,7 +199,20 @@ class EnergyBreakdown:
         return EnergyBreakdown(*(getattr(self, f.name) * factor for f in fields(self)))
 
 
-def energy(counts: ActionCounts, spec: EnergySpec, core: CoreSpec) -> EnergyBreakdown:
-    """The energy breakdown of ``counts`` under the energy table ``spec`` for cores ``core``."""
-    return EnergyBreakdown(**{f"{name}_pj": comp.pj(spec, core, counts)
+def energy(counts: ActionCounts, spec: EnergySpec, core: CoreSpec,
+           attention: AttentionSpec | None = None) -> EnergyBreakdown:
+    """The energy breakdown of ``counts`` under the energy table ``spec`` for cores ``core``
+    and attention units ``attention`` (default ``AttentionSpec()``).
+
+    Examples
+    --------
+    >>> from chipsim.spec import AttentionSpec, CoreSpec, EnergySpec
+    >>> c = ActionCounts(attention_macs=1000, attention_bytes=100,
+    ...                  attention_active_ps=2_000_000)
+    >>> e = energy(c, EnergySpec(), CoreSpec(), AttentionSpec(pj_per_mac=0.5, pj_per_byte=1.0,
+    ...                                                       static_mw_per_unit=4.0))
+    >>> e.attention_pj, e.attention_memory_pj, e.attention_static_pj  # 4 mW × 2 µs = 8 nJ
+    (500.0, 100.0, 8000.0)
+    """
+    return EnergyBreakdown(**{f"{name}_pj": comp.pj(spec, core, counts, attention)
                               for name, comp in COMPONENTS.items()})

@@ -48,6 +48,8 @@ class Latencies:
         output (``gdpu_cycles_per_output`` cycles).
     value_bits
         Bits of one value on a link (INT8 on the wire [LG]).
+    attention_ps
+        Clock period of the digital attention units (``attention.clock_mhz``).
     """
 
     mvm_clock_ps: int
@@ -60,6 +62,7 @@ class Latencies:
     gdpu_in_ps: int
     gdpu_out_ps: int
     value_bits: int = 8
+    attention_ps: int = 2500
 
     @classmethod
     def of(cls, chip: ChipSpec) -> Latencies:
@@ -77,6 +80,7 @@ class Latencies:
             gdpu_depth_ps=chip.energy.gdpu_pipeline_cycles * digital,
             gdpu_in_ps=max(1, digital // chip.gdpu_inputs_per_cycle),
             gdpu_out_ps=digital * chip.gdpu_cycles_per_output,
+            attention_ps=period_ps(chip.attention.clock_mhz),
         )
 
     def ldpu_span_ps(self, n: int) -> int:

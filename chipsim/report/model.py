@@ -241,7 +241,7 @@ def _area(chip) -> dict[str, Any]:
             "core": {"crossbar": c.crossbar_mm2, "adc": c.adc_mm2, "pwm": c.pwm_mm2,
                      "ldpu": c.ldpu_mm2, "rest": c.rest_mm2},
             "chip": {"cores": a.cores_mm2, "gdpu": a.gdpu_mm2, "network": a.network_mm2,
-                     "periphery": a.periphery_mm2}},
+                     "periphery": a.periphery_mm2, "attention": a.attention_mm2}},
     }
 
 

@@ -237,14 +237,18 @@ _WHAT = {"ldpu": "the LDPUs' digital post-processing of every ADC output",
          "gdpu": "the global digital units (LSTM gates)", "offchip": "the chip-host path",
          "core_static": "cores' digital static power over the run",
          "gdpu_static": "the global units' static power",
-         "chip_static": "the chip's static power over the run"}
+         "chip_static": "the chip's static power over the run",
+         "attention": "the attention units' MACs: q·kᵀ, ·v, LayerNorm",
+         "attention_ops": "the attention units' other operations: softmax, GELU, sums",
+         "attention_memory": "the attention units' local memory: queries, keys, values",
+         "attention_static": "the attention units' static power"}
 
 
 def energy_explained(data: dict[str, Any]) -> str:
     """Where the energy goes against the chip paper's MVM-only TOPS/W (Table I counts the PWM
     drivers, the crossbar, the ADCs and the MVM periphery's static power; the whole chip adds
-    the digital units, buffers, links and static power): one paragraph, or empty without
-    timing.
+    the digital units, buffers, links and static power), with the attention units' share
+    when the chip has them: one paragraph, or empty without timing.
 
     Examples
     --------
@@ -257,6 +261,9 @@ def energy_explained(data: dict[str, Any]) -> str:
     is 32.3% of the energy here. The rest: ldpu 38.7% (the LDPUs' digital post-processing of
     every ADC output), core_static 25.8% (cores' digital static power over the run), link
     3.2% (on-chip links).
+    >>> data["timing"]["energy_breakdown"].update(attention=0.4, attention_memory=0.6)
+    >>> energy_explained(data).split(". ")[-1]
+    'The attention units (MACs, other operations, local memory, static power) take 6.1%.'
     """
     from ..cost.energy import MVM_COMPONENTS
 
@@ -273,7 +280,10 @@ def energy_explained(data: dict[str, Any]) -> str:
             f"{t['tops_per_w_mvm']:.3g} TOPS/W counting the MVMs' energy only (Table I's "
             "convention: PWM drivers, crossbar, ADCs and the MVM periphery's static power), "
             f"which is {mvm:.1%} of the energy here.")
-    return text + (f" The rest: {', '.join(shown)}." if shown else "")
+    attention = sum(v for k, v in parts.items() if k.startswith("attention")) / total
+    return (text + (f" The rest: {', '.join(shown)}." if shown else "")
+            + (f" The attention units (MACs, other operations, local memory, static power) "
+               f"take {attention:.1%}." if attention else ""))
 
 
 def accuracy_time_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:

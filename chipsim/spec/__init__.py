@@ -10,6 +10,7 @@ Examples
 
 from ._fields import SpecError, field_doc
 from .area import AreaSpec
+from .attention import AttentionSpec
 from .chip import ChipSpec
 from .core import AdcKind, AdcRange, CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
@@ -27,13 +28,14 @@ from .io import (
                  to_dict,
 )
 from .network import NetworkSpec, Topology
-from .presets import PRESETS, hermes, hermes16, hermes256, hermes_pcm_like, preset
+from .presets import PRESETS, hermes, hermes16, hermes256, hermes_attn, hermes_pcm_like, preset
 
 __all__ = [
     "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "AdcKind", "AdcRange",
     "DeviceModel", "DeviceSpec",
-    "EnergySpec", "AreaSpec", "FaultSpec", "NetworkSpec", "Topology", "PRESETS", "hermes",
-    "hermes_pcm_like", "hermes16", "hermes256", "preset", "load_chip", "dump_chip",
+    "EnergySpec", "AreaSpec", "AttentionSpec", "FaultSpec", "NetworkSpec", "Topology",
+    "PRESETS", "hermes", "hermes_pcm_like", "hermes16", "hermes256", "hermes_attn", "preset",
+    "load_chip", "dump_chip",
     "from_dict", "to_dict", "override", "resolve_chip", "CORES_KEYS", "cores_grid",
     "HostLinkSpec", "BufferSpec",
 ]

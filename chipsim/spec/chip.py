@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ._fields import SpecError, spec_field, validate
 from .area import AreaSpec
+from .attention import AttentionSpec
 from .core import CoreSpec
 from .device import DeviceSpec
 from .energy import EnergySpec
@@ -40,6 +41,9 @@ class ChipSpec:
                                     doc="the chip-host path (off-chip transport, inputs, outputs)")
     buffers: BufferSpec = spec_field(default_factory=BufferSpec,
                                      doc="the depths of every core's buffers (vectors)")
+    attention: AttentionSpec = spec_field(
+        default_factory=AttentionSpec,
+        doc="digital attention units for a Transformer's digital operators (none by default)")
     gdpu_slices: int = spec_field(8, "global digital processing unit slices [LG §III]", lo=0,
                                   hi=4096)
     gdpu_after_row: int = spec_field(
@@ -56,6 +60,9 @@ class ChipSpec:
         if self.gdpu_after_row > self.grid[0]:
             raise SpecError("gdpu_after_row", f"must be <= grid rows ({self.grid[0]}), got "
                             f"{self.gdpu_after_row}")
+        if self.attention.units and self.attention.after_row > self.grid[0]:
+            raise SpecError("attention.after_row", f"must be <= grid rows ({self.grid[0]}), "
+                            f"got {self.attention.after_row}")
         try:
             self.faults.check_grid(self.grid, self.core.cols)
         except SpecError as exc:

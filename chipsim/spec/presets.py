@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ._fields import SpecError
+from .attention import AttentionSpec
 from .chip import ChipSpec
 from .core import CoreSpec
 from .device import DeviceModel, DeviceSpec
 from .network import NetworkSpec, Topology
 
-__all__ = ["hermes", "hermes_pcm_like", "hermes16", "hermes256", "PRESETS", "preset"]
+__all__ = ["hermes", "hermes_pcm_like", "hermes16", "hermes256", "hermes_attn", "PRESETS",
+           "preset"]
 
 
 def hermes() -> ChipSpec:
@@ -49,11 +51,33 @@ def hermes256() -> ChipSpec:
     return replace(hermes(), name="hermes256", grid=(16, 16), gdpu_slices=16, gdpu_after_row=8)
 
 
+def hermes_attn() -> ChipSpec:
+    """The reference chip with four digital attention units, for Transformers.
+
+    The chip itself has none ([LG]); the units follow :class:`AttentionSpec`'s defaults,
+    all estimates (UNCONFIRMED): between core rows 3 and 4 like the GDPU slices, one per two
+    core columns (linked to the cores above and below columns 1, 3, 5 and 7), each a
+    256-MAC FP16 array at the 400-MHz digital clock with 256 kB of local memory for the
+    keys and values, 0.5 pJ per MAC and 0.83 pJ per memory byte (Horowitz, ISSCC 2014,
+    scaled to 14 nm), 4.5 mW while busy and 1 mm² each. The layers' digital operators are
+    shared over the four units in turn, so their traffic spreads over four pairs of links.
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes_attn
+    >>> chip = hermes_attn()
+    >>> chip.attention.units, chip.n_cores, chip.gdpu_slices
+    (4, 64, 8)
+    """
+    return replace(hermes(), name="hermes_attn", attention=AttentionSpec(units=4))
+
+
 PRESETS = {
     "hermes": hermes,
     "hermes_pcm_like": hermes_pcm_like,
     "hermes16": hermes16,
     "hermes256": hermes256,
+    "hermes_attn": hermes_attn,
 }
 
 

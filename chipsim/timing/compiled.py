@@ -1135,9 +1135,9 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
 # ------------------------------------------------------------------------------ the tables
 def supported(st: SimState) -> bool:
     """Whether the compiled run covers ``st``'s plan and options: on-chip transport, no GDPU
-    slice, every edge over the core network (GDC included)."""
+    slice, no attention unit, every edge over the core network (GDC included)."""
     plan = st.plan
-    return (plan.transport is TransportMode.ONCHIP and not plan.gdpu_of
+    return (plan.transport is TransportMode.ONCHIP and not plan.gdpu_of and not plan.stages
             and all(e.onchip for e in plan.edges))
 
 

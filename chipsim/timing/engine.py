@@ -28,7 +28,7 @@ from .links import Network
 from .plan import Plan
 from .result import TimingResult
 from .state import SimState
-from .units import core_unit, gdc, gdpu_slice
+from .units import attention_stage, core_unit, gdc, gdpu_slice
 
 __all__ = ["run_plan"]
 
@@ -62,6 +62,8 @@ def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None,
         per_slice[s] = per_slice.get(s, 0) + lp.count_vectors(ch.replica, cfg.inferences)
     for s, count in sorted(per_slice.items()):
         env.process(gdpu_slice(st, s, count))
+    for stage in plan.stages:
+        env.process(attention_stage(st, stage.index))
     for name in plan.order:
         lp = plan.layers[name]
         if lp.host_input:
@@ -112,6 +114,7 @@ def _collect(st: SimState) -> TimingResult:
     core_active = sum(busy[c].total for c in cores if cnt.digital[c])
     gdpu_used = [s for s in range(len(cnt.gdpu_inputs)) if cnt.gdpu_inputs[s]]
     gdpu_active = sum(cnt.gdpu_busy[s].total for s in gdpu_used)
+    units_used = [u for u, n in enumerate(cnt.unit_vectors) if n]
     if cnt.digital_first_ps is not None:
         first = min(busy[c].first for c in cores if busy[c].first is not None)
         chip_active = cnt.digital_last_ps - min(first, cnt.digital_first_ps)
@@ -131,20 +134,27 @@ def _collect(st: SimState) -> TimingResult:
         link_bit_hops=sum(lk.bits for lk in links if lk.noc),
         gdpu_inputs=sum(cnt.gdpu_inputs),
         offchip_bits=st.net.to_chip.bits + st.net.from_chip.bits,
-        core_active_ps=core_active, gdpu_active_ps=gdpu_active, chip_active_ps=chip_active)
+        core_active_ps=core_active, gdpu_active_ps=gdpu_active, chip_active_ps=chip_active,
+        attention_macs=sum(cnt.unit_macs), attention_ops=sum(cnt.unit_ops),
+        attention_bytes=sum(cnt.unit_bytes),
+        attention_active_ps=sum(cnt.unit_busy[u].total for u in units_used))
     core_counts = {c: {"mvms": cnt.mvms[c], "gdc_mvms": cnt.gdc_mvms[c],
                        "ldpu_values": cnt.ldpu_values[c], "ops": cnt.ops[c],
                        "mvm_busy_ps": cnt.mvm_busy_ps[c], "ldpu_busy_ps": cnt.ldpu_busy_ps[c]}
                    for c in cores}
     gdpu_counts = {s: {"inputs": cnt.gdpu_inputs[s], "outputs": cnt.gdpu_outputs[s],
                        "busy_ps": cnt.gdpu_busy_ps[s]} for s in gdpu_used}
+    attention_counts = {u: {"vectors": cnt.unit_vectors[u], "macs": cnt.unit_macs[u],
+                            "ops": cnt.unit_ops[u], "memory_bytes": cnt.unit_bytes[u],
+                            "busy_ps": cnt.unit_busy[u].total} for u in units_used}
     spec = chip.energy
     return TimingResult(
         transport=plan.transport.value, inferences=n_inf, latency_ps=int(lat[0]),
         inference_latency_ps=tuple(int(x) for x in lat), completion_ps=completion,
         makespan_ps=int(makespan), throughput_inf_per_s=throughput,
         ops_per_inference=sum(cnt.ops) / n_inf, mvm_active_ps=mvm_active, counts=counts,
-        energy=energy(counts, spec, chip.core), energy_spec=spec, core_spec=chip.core,
+        energy=energy(counts, spec, chip.core, chip.attention), energy_spec=spec,
+        core_spec=chip.core,
         setup_counts=setup, setup_ps=setup.mvm_core_ps // chip.n_cores,
         core_counts=core_counts,
         gdpu_counts=gdpu_counts,
@@ -153,7 +163,8 @@ def _collect(st: SimState) -> TimingResult:
         link_utilization={lk.name: lk.busy_ps / makespan for lk in links if lk.transfers},
         link_peak_queue={lk.name: lk.peak_queue for lk in links if lk.transfers},
         buffer_peak={f"core {c} {kind}": p.peak for kind, c, p in buffer_ports},
-        timeline=tuple(sorted(cnt.timeline)) if cfg.timeline else ())
+        timeline=tuple(sorted(cnt.timeline)) if cfg.timeline else (),
+        attention_counts=attention_counts, attention_spec=chip.attention)
 
 
 def _range_calibration(st: SimState) -> ActionCounts:

@@ -3,15 +3,16 @@
 The host sends input vectors to the cores over the to-chip channel: the network input in
 both transport modes, and in ``offchip`` mode every layer's input, once it has received the
 whole output of the layer's sources for that inference (it pools, pads and builds the input
-vectors itself), and the residual vectors that a layer's last cores add. In ``offchip`` mode
-inferences run one after the other. What the host receives is booked by
-:meth:`~chipsim.timing.state.SimState.host_receive`.
+vectors itself), and the residual vectors that a layer's last cores add. A layer whose input
+passes through an attention unit gets it from the unit: the host sends the unit the vectors
+instead. In ``offchip`` mode inferences run one after the other. What the host receives is
+booked by :meth:`~chipsim.timing.state.SimState.host_receive`.
 """
 
 from __future__ import annotations
 
 from .config import TransportMode
-from .links import HOST
+from .links import HOST, attention_node
 from .state import SimState
 from .stream import Stream
 
@@ -32,8 +33,16 @@ def feeder(st: SimState, layer: str, rep: int):
     unit = f"host feeder {layer} replica {rep}"
     waits_for = host_in + host_res
     starts_inference = not lp.in_edges
-    # per row group: its input ports, values, and the multicast tree with each core's link
+    # per row group: its input ports, values, and the multicast tree with each core's link;
+    # or the whole vector to the attention unit that computes the layer's input from it
     feeds = []
+    si = plan.stage_of.get(layer)
+    if si is not None and plan.stages[si].edge is None:
+        stage = plan.stages[si]
+        tree = net.tree(HOST, (attention_node(stage.unit),))
+        port = st.unit_port[si]
+        feeds.append(([port], stage.values_in, tree, ((port, net.positions(tree)[0]),)))
+        groups = ()
     for rows, cores in groups:
         tree = net.tree(HOST, cores)
         ports = [st.inp[c] for c in cores]
@@ -66,7 +75,7 @@ def feeder(st: SimState, layer: str, rep: int):
             st.inf_start[i] = env._now
         for ports, n, tree, dests in feeds:
             for p in ports:
-                ev = p.acquire()
+                ev = p.acquire(g)
                 if ev is not None:
                     st.blocked[unit] = "input buffer space"
                     yield ev

@@ -3,9 +3,12 @@
 Each edge of the core graph (:func:`chipsim.noc.build_graph`) becomes two directed links
 (full duplex, UNCONFIRMED: [LG] says each core transmits to and receives from its
 neighbours). A GDPU slice is a node linked both ways to the core above it, which feeds it
-([LG] §III), and to the core below it (UNCONFIRMED). The host is reached over two off-chip
-channels (to and from the chip) that every core reaches directly (a chip-level I/O bus, not
-the core network: UNCONFIRMED; the off-chip bandwidth is the bottleneck).
+([LG] §III), and to the core below it (UNCONFIRMED). A digital attention unit
+(``chip.attention``) is a node linked both ways to the cores above and below it
+(:func:`attention_attach`); data reach it through whichever of the two is nearer. The host is
+reached over two off-chip channels (to and from the chip) that every core and attention unit
+reaches directly (a chip-level I/O bus, not the core network: UNCONFIRMED; the off-chip
+bandwidth is the bottleneck).
 
 A :class:`Link` is a FIFO resource kept as a calendar: a transfer reserves each link of its
 route (a multicast tree for several destinations) from the time its first value can take the
@@ -36,7 +39,8 @@ from ..spec import ChipSpec, HostLinkSpec
 from .config import TimingError
 from .stream import Stream
 
-__all__ = ["HOST", "Link", "Network", "gdpu_node"]
+__all__ = ["HOST", "Link", "Network", "gdpu_node", "attention_node", "attention_attach",
+           "node_name"]
 
 HOST = "host"
 """Node name of the off-chip host."""
@@ -45,6 +49,38 @@ HOST = "host"
 def gdpu_node(slice_: int) -> str:
     """Node name of GDPU slice ``slice_``."""
     return f"gdpu{slice_}"
+
+
+def attention_node(unit: int) -> str:
+    """Node name of digital attention unit ``unit``."""
+    return f"attn{unit}"
+
+
+def attention_attach(chip: ChipSpec, unit: int) -> tuple[int | None, int | None]:
+    """The cores above and below attention unit ``unit`` (None past the grid's edge): the
+    unit sits between core rows ``attention.after_row - 1`` and ``attention.after_row``, under
+    column ``(2·unit + 1)·columns // (2·units)`` (the units spread evenly over the columns).
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes_attn
+    >>> [attention_attach(hermes_attn(), u) for u in range(4)]
+    [(25, 33), (27, 35), (29, 37), (31, 39)]
+    """
+    rows, cols = chip.grid
+    after, units = chip.attention.after_row, chip.attention.units
+    col = (2 * unit + 1) * cols // (2 * units)
+    return ((after - 1) * cols + col if after > 0 else None,
+            after * cols + col if after < rows else None)
+
+
+def node_name(node) -> str:
+    """A node in words: ``core 3``, ``GDPU slice 0``, ``attention unit 1``, ``host``."""
+    if not isinstance(node, str):
+        return f"core {node}"
+    if node == HOST:
+        return HOST
+    return f"{'GDPU slice' if node.startswith('gdpu') else 'attention unit'} {node[4:]}"
 
 
 class Link:
@@ -66,7 +102,8 @@ class Link:
         and bits of :meth:`Network.transfer_tree` are counted per tree and added to the
         links by :meth:`Network.settle` (those of :meth:`Network.transfer` at once).
     noc
-        True for a core-network or GDPU link, False for an off-chip channel.
+        True for a link of the core network, a GDPU slice or an attention unit, False for
+        an off-chip channel.
     """
 
     __slots__ = ("name", "value_ps", "latency_ps", "busy_ps", "bits", "transfers",
@@ -162,7 +199,8 @@ class _Bfs:
 
 
 class Network:
-    """The chip's links and the routes between its cores, GDPU slices and the host.
+    """The chip's links and the routes between its cores, GDPU slices, attention units and
+    the host.
 
     Parameters
     ----------
@@ -190,15 +228,18 @@ class Network:
             hop = lat.hop_ps(data.get("latency_cycles", net.hop_latency_cycles))
             for u, v in ((a, b), (b, a)):
                 self.links[(u, v)] = Link(f"{u}->{v}", lat.value_ps(gbps), hop)
-        self.gdpu_attach: dict[int, tuple[int | None, int | None]] = {}
+        # unit node -> (core above, core below) it is linked to
+        self.attach: dict[str, tuple[int | None, int | None]] = {}
         rows, cols = chip.grid
         for s in range(chip.gdpu_slices):
             col = s % cols
             above = (chip.gdpu_after_row - 1) * cols + col if chip.gdpu_after_row > 0 else None
             below = chip.gdpu_after_row * cols + col if chip.gdpu_after_row < rows else None
-            self.gdpu_attach[s] = (above, below)
-            g = gdpu_node(s)
-            for c in (above, below):
+            self.attach[gdpu_node(s)] = (above, below)
+        for u in range(chip.attention.units):
+            self.attach[attention_node(u)] = attention_attach(chip, u)
+        for g, cores in self.attach.items():
+            for c in cores:
                 if c is None:
                     continue
                 for u, v in ((c, g), (g, c)):
@@ -235,7 +276,8 @@ class Network:
         return self._adj
 
     def route(self, src, dst) -> tuple[Link, ...]:
-        """The links from node ``src`` to node ``dst`` (cores, :func:`gdpu_node`, ``HOST``)."""
+        """The links from node ``src`` to node ``dst`` (cores, :func:`gdpu_node`,
+        :func:`attention_node`, ``HOST``)."""
         key = (src, dst)
         if key not in self._routes:
             self._routes[key] = self._route(src, dst)
@@ -248,27 +290,36 @@ class Network:
             return (self.from_chip,)
         if src == HOST:
             return (self.to_chip,)
-        if isinstance(dst, str):  # core -> GDPU slice: through the core that feeds it
-            above, below = self.gdpu_attach[int(dst[4:])]
-            feeder = above if above is not None else below
-            return self._route(src, feeder) + (self.links[(feeder, dst)],)
-        if isinstance(src, str):  # GDPU slice -> core: out through the nearer neighbour
-            best = None
-            for c in self.gdpu_attach[int(src[4:])]:
-                if c is None:
-                    continue
-                try:
-                    r = (self.links[(src, c)],) + self._route(c, dst)
-                except TimingError:  # broken links may cut one neighbour off
-                    continue
-                if best is None or len(r) < len(best):
-                    best = r
-            if best is None:
-                raise TimingError(f"no route from GDPU slice {src[4:]} to core {dst} in the "
-                                  f"{self.chip.network.topology.value} network")
-            return best
+        if isinstance(dst, str):  # core -> unit: a GDPU slice through the core that feeds
+            above, below = self.attach[dst]  # it, an attention unit through the nearer one
+            if dst.startswith("gdpu"):
+                feeder = above if above is not None else below
+                return self._route(src, feeder) + (self.links[(feeder, dst)],)
+            return self._nearest(src, dst, [((c, dst), src, c) for c in (above, below)
+                                            if c is not None], before=True)
+        if isinstance(src, str):  # unit -> core: out through the nearer neighbour
+            return self._nearest(src, dst, [((src, c), c, dst) for c in self.attach[src]
+                                            if c is not None], before=False)
         path = self._core_path(src, dst)
         return tuple(self.links[(u, v)] for u, v in zip(path, path[1:], strict=False))
+
+    def _nearest(self, src, dst, hops: list, before: bool) -> tuple[Link, ...]:
+        """The shortest of the routes made of a unit's link ``(a, b)`` and the core route
+        ``(c0, c1)`` of each of ``hops`` (the link after the core route if ``before``, else
+        first); the first of equal length."""
+        best = None
+        for link, c0, c1 in hops:
+            try:
+                core = self._route(c0, c1)
+            except TimingError:  # broken links may cut one neighbour off
+                continue
+            r = core + (self.links[link],) if before else (self.links[link],) + core
+            if best is None or len(r) < len(best):
+                best = r
+        if best is None:
+            raise TimingError(f"no route from {node_name(src)} to {node_name(dst)} in the "
+                              f"{self.chip.network.topology.value} network")
+        return best
 
     def tree(self, src, dsts: tuple) -> tuple:
         """Multicast tree from ``src`` to ``dsts`` (the union of their routes), cached.

@@ -18,6 +18,15 @@ Built once from the placed blocks of a mapping and the lowered layers, before th
 - An LSTM's ``lstm_hidden`` layer adds its ``lstm_input`` layer's chains as residuals (the
   gate sums) and sends its chains' outputs through a GDPU slice, which turns 4 gate values
   into one hidden value.
+- A layer whose input passes through a Transformer's digital operators
+  (:attr:`~chipsim.workload.lowered.LoweredLayer.digital`) takes it from a digital attention
+  unit (a :class:`StagePlan`): its source's chains (or the host, for the network input and in
+  off-chip transport) send each token's output vector to the unit, which sends the layer's
+  input vector of the token on to the layer's cores, each row block its rows. Its attention
+  output of token ``t`` needs the unit to hold all tokens of the inference (``0..t`` when
+  causal). A residual that passes through a LayerNorm (a post-norm encoder's) still goes
+  straight from its source's cores: the LayerNorm is timed once, on the way into the layer
+  it feeds.
 - Between layers (*edges*): a consumer's vector ``k`` needs the delivered vectors
   ``[lo(k), m(k))`` of each source. A source with ``p`` times more vectors than the consumer
   is pooled by ``p`` in its last cores' LDPUs on chip (off chip by the host). A convolution
@@ -46,11 +55,12 @@ import math
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..cost.attention import DigitalWork, token_work, values_out
 from ..mapping.dataflow import (
     GATES,
     band_of,
@@ -67,8 +77,8 @@ from .config import GRANULARITIES, TimingError, TransportMode
 if TYPE_CHECKING:
     from ..workload.lowered import LoweredLayer
 
-__all__ = ["PlacedBlock", "ChainPlan", "EdgePlan", "LayerPlan", "Plan", "build_plan",
-           "mvm_counts", "LSTM_GROUP"]
+__all__ = ["PlacedBlock", "ChainPlan", "EdgePlan", "LayerPlan", "StagePlan", "Plan",
+           "build_plan", "mvm_counts", "LSTM_GROUP"]
 
 LSTM_GROUP = GATES
 """Gate values per hidden value in a GDPU slice (gates I, A, F, O interleaved [LG])."""
@@ -254,6 +264,59 @@ class LayerPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class StagePlan:
+    """The digital operators on the way into a layer, on a digital attention unit.
+
+    Attributes
+    ----------
+    index
+        Position in :attr:`Plan.stages`.
+    layer
+        The weight layer whose input vectors the stage computes.
+    unit
+        The attention unit that runs it.
+    edge
+        The on-chip input edge whose source chains send to the unit; None when the host
+        sends the vectors (the network input, or off-chip transport).
+    kinds, attention
+        The operators in order and the ``(heads, d_model, causal)`` of a self-attention
+        among them (:class:`~chipsim.workload.lowered.LoweredLayer`).
+    values_in
+        Values of a token entering the unit (``3·d_model`` for an attention); ``rows`` of
+        the layer leave it.
+    vectors
+        Tokens per inference.
+    pieces
+        Pieces a token arrives in: one per chain of the source, one from the host.
+    capacity
+        Entering tokens the unit's local memory holds for the stage: its share, in
+        proportion to what it needs at least (a whole inference for an attention, one token
+        otherwise).
+    work
+        Per token ``k`` of an inference, its :class:`~chipsim.cost.attention.DigitalWork`.
+    """
+
+    index: int
+    layer: str
+    unit: int
+    edge: int | None
+    kinds: tuple[str, ...]
+    attention: tuple[int, int, bool] | None
+    values_in: int
+    vectors: int
+    pieces: int
+    capacity: int
+    work: tuple[DigitalWork, ...] = field(repr=False)
+
+    def window(self, k: int) -> tuple[int, int]:
+        """Entering tokens ``[lo, hi)`` of an inference that output token ``k`` needs: all
+        of them for an attention (``0..k`` when causal), else token ``k``."""
+        if self.attention is None:
+            return k, k + 1
+        return 0, (k + 1 if self.attention[2] else self.vectors)
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything a timing run needs to know before it starts."""
 
@@ -272,6 +335,10 @@ class Plan:
     line: the delivered vectors ``[offset, offset + length)`` of an inference it needs; its
     vector ``j`` is the line's ``inference · length + j - offset``. Edges without a line
     (recurrent, stepped consumers) number the delivered vectors of the whole run."""
+    stages: tuple[StagePlan, ...] = ()
+    """The digital operators on the way into layers, on attention units."""
+    stage_of: dict[str, int] = field(default_factory=dict)
+    """Layer name → index of the :class:`StagePlan` that computes its input vectors."""
 
     @property
     def cores(self) -> tuple[int, ...]:
@@ -449,8 +516,8 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
     TimingError
         For blocks that do not match the layers or the chip, an LSTM on a chip without
         GDPU slices, or a Transformer's digital operators (attention, LayerNorm, GELU,
-        position table; :attr:`~chipsim.workload.lowered.LoweredLayer.digital`), whose timing
-        is not modelled yet.
+        position table; :attr:`~chipsim.workload.lowered.LoweredLayer.digital`) on a chip
+        without attention units or with too little local memory in them.
     """
     if granularity not in GRANULARITIES:
         raise TimingError(f"granularity: must be one of {', '.join(GRANULARITIES)}, got "
@@ -537,11 +604,12 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
     stepped = stepped_layers(layers)
     lplans = {}
     for ly in layers:
-        if ly.digital:
+        if ly.digital and chip.attention.units == 0:
             raise TimingError(f"layer {ly.name!r}: its input passes through a Transformer's "
-                              f"{', '.join(dict.fromkeys(ly.digital))}: the timing model of the "
-                              "digital attention unit is not implemented yet (run without "
-                              "timing: --no-timing, RunConfig(timing=False))")
+                              f"{', '.join(dict.fromkeys(ly.digital))}, but the chip has no "
+                              "digital attention unit (attention.units = 0): use the preset "
+                              "hermes_attn or set attention.units (or run without timing: "
+                              "--no-timing)")
         if ly.whole_sequence:
             raise TimingError(f"layer {ly.name!r} reads a whole sequence at once (e.g. an "
                               "LSTM's hidden states flattened); the timing model runs a "
@@ -581,6 +649,58 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
                         f"values ({units} hidden units) does not fit a GDPU slice (at most 256 "
                         f"inputs, {chip.gdpu_cell_registers} cell-state registers)")
                 gdpu_of[c] = (rep * len(ids) + ch.block) % chip.gdpu_slices
+    stages = _stages(layers, lplans, edges, chip, preloaded)
     return Plan(transport, lplans, tuple(ly.name for ly in layers), tuple(chains),
                 tuple(edges), {b.core: b for b in blocks}, chain_of, gdpu_of, preloaded, sinks,
-                lines)
+                lines, stages, {st.layer: st.index for st in stages})
+
+
+def _stages(layers: Sequence[LoweredLayer], lplans: dict[str, LayerPlan],
+            edges: list[EdgePlan], chip: ChipSpec, preloaded: bool) -> tuple[StagePlan, ...]:
+    """The :class:`StagePlan` of every layer with digital operators, on the attention units
+    in turn (round robin, in layer order), with their shares of the units' memory."""
+    spec = chip.attention
+    found = []
+    for ly in layers:
+        if not ly.digital:
+            continue
+        lp = lplans[ly.name]
+        ins = [edges[e] for e in lp.in_edges]
+        if lp.stepped or len(ins) > 1 or (ins and (ins[0].kind == "recurrent"
+                                                   or ins[0].src_vectors != ly.vectors)):
+            raise TimingError(f"layer {ly.name!r}: an attention unit takes the input of a "
+                              "layer fed by one other layer (or the network input) with one "
+                              "vector per token, as in a Transformer")
+        if not ins and preloaded:
+            raise TimingError(f"layer {ly.name!r}: preloaded inputs cannot pass through an "
+                              "attention unit")
+        values_in = 3 * ly.attention[1] if "SelfAttention" in ly.digital else ly.rows
+        src = lplans[ins[0].src] if ins else None
+        if values_out(ly.digital, values_in, ly.attention) != ly.rows or (
+                src is not None and (src.cols // LSTM_GROUP if src.gdpu else src.cols)
+                != values_in):
+            raise TimingError(f"layer {ly.name!r}: {'+'.join(ly.digital)} does not turn its "
+                              f"source's outputs into its {ly.rows} inputs")
+        edge = ins[0].index if ins and ins[0].onchip else None
+        work = tuple(token_work(ly.digital, values_in, ly.attention, k, ly.vectors)
+                     for k in range(ly.vectors))
+        found.append(StagePlan(len(found), ly.name, len(found) % spec.units, edge, ly.digital,
+                               ly.attention, values_in, ly.vectors,
+                               len(src.chains[0]) if edge is not None else 1, 0, work))
+    # memory: at least a whole inference of an attention's tokens, one token otherwise;
+    # every stage of a unit gets the same multiple of that
+    least = [st.values_in * (st.vectors if st.attention else 1) for st in found]
+    total: dict[int, int] = defaultdict(int)
+    for st, need in zip(found, least, strict=True):
+        total[st.unit] += need
+    mem = spec.local_memory_bytes
+    for u, need in total.items():
+        if need > mem:
+            names = ", ".join(repr(st.layer) for st in found if st.unit == u)
+            raise TimingError(f"attention.local_memory_kb: attention unit {u} needs "
+                              f"{need / 1024:.1f} kB for the inputs of layers {names} (a whole "
+                              f"inference's queries, keys and values of an attention), more "
+                              f"than its {spec.local_memory_kb:g} kB; raise it or add units "
+                              "(attention.units)")
+    return tuple(replace(st, capacity=mem * need // total[st.unit] // st.values_in)
+                 for st, need in zip(found, least, strict=True))

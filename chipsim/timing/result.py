@@ -14,11 +14,11 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..cost.energy import ActionCounts, EnergyBreakdown, energy
-from ..spec import CoreSpec, EnergySpec
+from ..spec import AttentionSpec, CoreSpec, EnergySpec
 
 __all__ = ["TimingResult"]
 
@@ -77,6 +77,12 @@ class TimingResult:
     timeline
         ``(core, start_ps, end_ps, action)`` with action ``"mvm"``, ``"ldpu"`` or ``"gdc"``
         (empty unless recorded).
+    attention_counts
+        Per digital attention unit used: the ``vectors`` (tokens) it computed for the layers'
+        inputs, their ``macs``, other ``ops`` and local-memory ``memory_bytes``
+        (:mod:`chipsim.cost.attention`), and ``busy_ps``, the time it was at work.
+    attention_spec
+        The attention units whose energies ``energy`` used (``chip.attention``).
     """
 
     transport: str
@@ -102,11 +108,13 @@ class TimingResult:
     link_peak_queue: dict[str, int]
     buffer_peak: dict[str, int]
     timeline: tuple[tuple[int, int, int, str], ...]
+    attention_counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    attention_spec: AttentionSpec = field(default_factory=AttentionSpec)
 
     @property
     def setup_energy(self) -> EnergyBreakdown:
         """Energy of the one-time set-up, per component."""
-        return energy(self.setup_counts, self.energy_spec, self.core_spec)
+        return energy(self.setup_counts, self.energy_spec, self.core_spec, self.attention_spec)
 
     @property
     def latency_ns(self) -> float:
@@ -142,7 +150,7 @@ class TimingResult:
 
     def energy_with(self, spec: EnergySpec) -> EnergyBreakdown:
         """The run's energy under another energy table (no re-simulation)."""
-        return energy(self.counts, spec, self.core_spec)
+        return energy(self.counts, spec, self.core_spec, self.attention_spec)
 
     def summary(self) -> dict[str, Any]:
         """Flat, JSON-ready key figures (the keys of ``chipsim run --json``)."""

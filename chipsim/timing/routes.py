@@ -34,7 +34,7 @@ from ..cost.latency import Latencies
 from ..mapping.errors import MappingError
 from ..spec import ChipSpec
 from .config import TimingError
-from .links import Link, Network, gdpu_node
+from .links import Link, Network, attention_node, gdpu_node, node_name
 from .plan import LSTM_GROUP, Plan
 
 __all__ = ["Route", "required_routes", "check_routes"]
@@ -42,7 +42,8 @@ __all__ = ["Route", "required_routes", "check_routes"]
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A pair of nodes (core ids, or ``gdpuN`` for GDPU slice N) that exchange data.
+    """A pair of nodes (core ids, ``gdpuN`` for GDPU slice N, ``attnN`` for attention unit N)
+    that exchange data.
 
     ``layer`` is the layer that needs the data (the consumer); ``what`` says what travels:
     ``"its partial sums"``, ``"the activations of layer 'conv2'"``.
@@ -66,9 +67,11 @@ def required_routes(plan: Plan) -> list[Route]:
     """Every route ``plan`` sends data on over the core network, in a fixed order, unique.
 
     Partial sums along each accumulation chain; gate values from a chain's last core to its
-    GDPU slice; and, for every on-chip edge, from each source chain's last core (its GDPU
-    slice for an LSTM) to every consumer core that may take its values (any replica).
-    Transfers through the host need no route.
+    GDPU slice; for every on-chip edge, from each source chain's last core (its GDPU
+    slice for an LSTM) to every consumer core that may take its values (any replica), or, for
+    an edge through an attention unit, to the unit and from the unit to every consumer core
+    (and from the unit to the cores of a layer whose input the host sends it). Transfers
+    through the host need no route.
     """
     out: dict[tuple, Route] = {}
 
@@ -81,10 +84,25 @@ def required_routes(plan: Plan) -> list[Route]:
             add(a, b, ch.layer, "its partial sums")
         if plan.layers[ch.layer].gdpu:
             add(ch.cores[-1], gdpu_node(plan.gdpu_of[ch.index]), ch.layer, "its gate values")
+    via_unit = {}
+    for stage in plan.stages:
+        node, dst = attention_node(stage.unit), plan.layers[stage.layer]
+        for groups in dst.row_groups:
+            for _, cores in groups:
+                for d in cores:
+                    add(node, d, stage.layer, f"its input from attention unit {stage.unit}")
+        if stage.edge is not None:
+            via_unit[stage.edge] = node
     for e in plan.edges:
         if not e.onchip:
             continue
         src, dst = plan.layers[e.src], plan.layers[e.dst]
+        if e.index in via_unit:
+            for rep_chains in src.chains:
+                for c in rep_chains:
+                    add(plan.chains[c].cores[-1], via_unit[e.index], e.dst,
+                        f"the activations of layer {e.src!r}")
+            continue
         feat = src.cols // LSTM_GROUP if src.gdpu else src.cols
         what = {"residual": f"the residuals of layer {e.src!r}",
                 "recurrent": "its recurrent activations"}.get(
@@ -105,10 +123,6 @@ def required_routes(plan: Plan) -> list[Route]:
                             for d in cores:
                                 add(node, d, e.dst, what)
     return list(out.values())
-
-
-def _name(node) -> str:
-    return f"GDPU slice {node[4:]}" if isinstance(node, str) else f"core {node}"
 
 
 def check_routes(plan: Plan, chip: ChipSpec,
@@ -145,7 +159,7 @@ def check_routes(plan: Plan, chip: ChipSpec,
             cause = (f"the {n} broken link(s) of faults.broken_links cut them apart" if n
                      else "they are not connected")
             raise MappingError(
-                f"layer {r.layer!r}: no route from {_name(r.src)} to {_name(r.dst)} for "
+                f"layer {r.layer!r}: no route from {node_name(r.src)} to {node_name(r.dst)} for "
                 f"{r.what} in the {chip.network.topology.value} network ({cause}); map the "
                 "layer on connected cores") from None
     return found

@@ -16,7 +16,7 @@ from ..cost.latency import Latencies
 from ..spec import ChipSpec
 from .config import TimingConfig, TimingError
 from .kernel import Env
-from .links import HOST, Network
+from .links import HOST, Network, attention_node
 from .plan import LSTM_GROUP, Plan
 from .ports import Fifo, Port
 from .stream import Stream
@@ -114,14 +114,15 @@ def union_ps(starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, int]:
 
 
 class Counters:
-    """Action counts and busy times, per core and per GDPU slice (plain lists: fast).
+    """Action counts and busy times, per core, GDPU slice and attention unit (plain lists:
+    fast).
 
     The start of every MVM is kept per core (``mvm_starts``; calibration MVMs in
     ``gdc_spans``): the time during which any core computes an MVM is their union, taken
     once after the run (:meth:`mvm_active_ps`).
     """
 
-    def __init__(self, n_cores: int, n_slices: int, digital_ps: int):
+    def __init__(self, n_cores: int, n_slices: int, digital_ps: int, n_units: int = 0):
         z = [0] * n_cores
         self.mvms = list(z)
         self.gdc_mvms = list(z)
@@ -141,6 +142,11 @@ class Counters:
         self.gdpu_outputs = [0] * n_slices
         self.gdpu_busy_ps = [0] * n_slices
         self.gdpu_busy = [Busy(digital_ps) for _ in range(n_slices)]
+        self.unit_vectors = [0] * n_units  # attention units: tokens out, MACs, ...
+        self.unit_macs = [0] * n_units
+        self.unit_ops = [0] * n_units
+        self.unit_bytes = [0] * n_units
+        self.unit_busy = [Busy(digital_ps) for _ in range(n_units)]
         self.mvm_starts = [array("q") for _ in range(n_cores)]  # 8 bytes per MVM
         self.gdc_spans: list[tuple[int, int]] = []
         self.timeline: list[tuple[int, int, int, str]] = []
@@ -213,7 +219,8 @@ class SimState:
         # a network given is fresh (no bookings) for chip.host: its routes serve again
         self.net = Network(chip, self.lat, chip.host, graph) if network is None else network
         n = chip.n_cores
-        self.count = Counters(n, max(chip.gdpu_slices, 1), self.lat.digital_ps)
+        self.count = Counters(n, max(chip.gdpu_slices, 1), self.lat.digital_ps,
+                              chip.attention.units)
         env = self.env
         self.mvm_free = [0] * n
         self.inp: dict[int, Port] = {}
@@ -222,6 +229,11 @@ class SimState:
         self.res: dict[tuple[int, int], Port] = {}
         self.gdpu_port: dict[int, Port] = {}
         self.gdpu_fifo: dict[int, Fifo] = {}
+        self.unit_port: dict[int, Port] = {}  # stage -> its input buffer on its unit
+        self.unit_free = [0] * chip.attention.units  # when each attention unit is free
+        # per stage, the time of each token k's work on its unit
+        self.stage_ps = [tuple(w.cycles(chip.attention.macs_per_cycle) * self.lat.attention_ps
+                               for w in stage.work) for stage in plan.stages]
         self.host_done: dict = defaultdict(env.event)
         self.host_count: dict[tuple[str, int], int] = defaultdict(int)
         self.host_time: dict[tuple[str, int], int] = defaultdict(int)
@@ -249,6 +261,7 @@ class SimState:
             _, pos = plan.chain_of[core]
             if pos > 0:
                 self.psum[core] = Port(env, buffers.psum_vectors)
+        via_unit = {stage.edge for stage in plan.stages}
         for e in plan.edges:
             if not e.onchip:
                 if e.kind == "residual":
@@ -282,7 +295,9 @@ class SimState:
                 if buffers.activation_vectors is None:
                     cap = self._line_capacity(e, need, rep)
                 for rows, cores in rep_groups:
-                    if e.direct:
+                    if e.index in via_unit:  # one piece: the attention unit's
+                        pieces = 1
+                    elif e.direct:
                         pieces = sum(1 for sc in src.chains[0]
                                      if _overlap(plan.chains[sc].out, rows) > 0)
                     else:
@@ -293,6 +308,8 @@ class SimState:
             if s not in self.gdpu_port:
                 self.gdpu_port[s] = Port(env, buffers.psum_vectors)
                 self.gdpu_fifo[s] = Fifo(env)
+        for stage in plan.stages:
+            self.unit_port[stage.index] = Port(env, stage.capacity, stage.pieces, window=True)
 
     def _line_capacity(self, e, need: int, rep: int) -> int:
         """Default activation buffer of consumer replica ``rep`` on edge ``e``."""
@@ -340,6 +357,11 @@ class SimState:
             j = self.emit[ei].get(k)
             if j is None:
                 continue
+            si = plan.stage_of.get(e.dst)
+            if si is not None and plan.stages[si].edge == ei:  # through an attention unit
+                out.append(Send((attention_node(plan.stages[si].unit),),
+                                (self.unit_port[si],), n_out, g, "attn", ei, lp.vectors))
+                continue
             if e.kind == "recurrent" and i + 1 >= self.n_inf and not keep_recurrent:
                 continue
             dst = plan.layers[e.dst]
@@ -383,6 +405,24 @@ class SimState:
         buffers = self.res if e.kind == "residual" else self.act
         hit = tuple((dsts, n, tuple(buffers[(d, ei)] for d in dsts)) for dsts, n in out)
         self._dest_cache[key] = hit
+        return hit
+
+    def stage_dests(self, si: int, rep: int) -> tuple:
+        """Where stage ``si``'s output vectors for replica ``rep`` of its layer go: per row
+        group ``(ports, values, multicast tree, position of each port's core in the tree's
+        arrivals)``, to the cores' input buffers (host-fed stage) or activation buffers."""
+        key = ("stage", si, rep)
+        hit = self._dest_cache.get(key)
+        if hit is None:
+            stage = self.plan.stages[si]
+            node = attention_node(stage.unit)
+            out = []
+            for rows, cores in self.plan.layers[stage.layer].row_groups[rep]:
+                ports = tuple(self.inp[c] if stage.edge is None else self.act[(c, stage.edge)]
+                              for c in cores)
+                tree = self.net.tree(node, cores)
+                out.append((ports, rows[1] - rows[0], tree, tuple(self.net.positions(tree))))
+            hit = self._dest_cache[key] = tuple(out)
         return hit
 
     # -- host bookkeeping -----------------------------------------------------------------

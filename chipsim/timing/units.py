@@ -1,4 +1,5 @@
-"""The processes of the chip's units: a core (MVM unit + LDPU), a GDPU slice, GDC.
+"""The processes of the chip's units: a core (MVM unit + LDPU), a GDPU slice, a stage of a
+digital attention unit, GDC.
 
 A core's MVM unit and its LDPU are joined by the ADC result latch (one vector deep): the MVM
 of a vector (PWM + array read + ADC, ``chipsim.cost.adc.mvm_cycles`` MVM-clock cycles)
@@ -38,7 +39,7 @@ from .plan import LSTM_GROUP
 from .state import SimState
 from .stream import Stream, gdpu_stream
 
-__all__ = ["core_unit", "gdpu_slice", "gdc"]
+__all__ = ["core_unit", "gdpu_slice", "attention_stage", "gdc"]
 
 FOLD_SPANS = 1 << 14
 """Busy intervals (times two) a core keeps before it adds them to its busy union."""
@@ -385,6 +386,67 @@ def gdpu_slice(st: SimState, s: int, count: int):
                 if a.last > last:
                     last = a.last
         cnt.digital_span(start, last)
+
+
+def attention_stage(st: SimState, si: int):
+    """Stage ``si`` (:class:`~chipsim.timing.plan.StagePlan`) on its attention unit: the input
+    vector of its layer for every token, in order. Token ``k``'s work starts when the unit
+    holds the tokens it needs (:meth:`~chipsim.timing.plan.StagePlan.window`), the layer's
+    cores have room for the result and the unit is free: the unit serves its stages' tokens
+    one at a time, in the order they are ready. The result leaves at the end of the work."""
+    env, plan, cnt, net = st.env, st.plan, st.count, st.net
+    stage = plan.stages[si]
+    lp = plan.layers[stage.layer]
+    port = st.unit_port[si]
+    u, vecs, attention = stage.unit, stage.vectors, stage.attention is not None
+    durations, works = st.stage_ps[si], stage.work
+    period = st.lat.attention_ps
+    busy = cnt.unit_busy[u]
+    unit = f"attention unit {u} ({stage.layer})"
+    checked = tmax = 0  # tokens looked at so far; the last arrival among them
+    for i in range(st.n_inf):
+        for k in range(vecs):
+            g = i * vecs + k
+            lo, hi = stage.window(k)
+            for key in range(max(i * vecs + lo, checked), i * vecs + hi):
+                item = port._items.get(key)
+                if item is None or item[0] != port.pieces:
+                    item = yield from _arrival(st.blocked, unit, port, key, "token {}", key)
+                tmax = max(tmax, item[2])
+                checked = key + 1
+            if tmax > env._now:
+                yield tmax
+            rep = lp.owner(g)
+            if stage.edge is None:
+                key = g
+            else:
+                off, length = plan.line(stage.edge, rep)
+                key = i * length + k - off
+            dests = st.stage_dests(si, rep)
+            for ports, *_ in dests:
+                for p in ports:
+                    ev = p.acquire(key)
+                    if ev is not None:
+                        st.blocked[unit] = f"room in the input buffers of {stage.layer}"
+                        yield ev
+                        del st.blocked[unit]
+            start = align_up(max(env.now, st.unit_free[u]), period)
+            end = st.unit_free[u] = start + durations[k]
+            if not attention or k == vecs - 1:  # an attention keeps its inference's tokens
+                port.advance(g + 1, end)
+            w = works[k]
+            cnt.unit_vectors[u] += 1
+            cnt.unit_macs[u] += w.macs
+            cnt.unit_ops[u] += w.ops
+            cnt.unit_bytes[u] += w.memory_bytes
+            busy.add(start, end)
+            last = end
+            for ports, n, tree, at in dests:
+                fs, ls = net.transfer_tree(env.now, tree, end, end, n)
+                for p, x in zip(ports, at, strict=True):
+                    p.put(key, fs[x], ls[x], n)
+                last = max(last, *ls)
+            cnt.digital_span(start, last)
 
 
 def gdc(st: SimState, core: int, interval_ps: int):

@@ -1,8 +1,6 @@
 """A Transformer on the chip executor: its projections on the cores, attention, LayerNorm, GELU
 and the position table in FP16; against the float forward, and its MVMs per core."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
@@ -12,7 +10,7 @@ from chipsim import RunConfig, simulate
 from chipsim.data.user import dataset
 from chipsim.functional.executor import ChipInstance, digital_fp16, noise_free
 from chipsim.mapping import map_workload
-from chipsim.spec import hermes
+from chipsim.spec import hermes, hermes_attn
 from chipsim.timing import TimingError, build_plan, mvm_counts, simulate_timing
 from chipsim.timing.plan import PlacedBlock
 from chipsim.workload import DIGITAL_TYPES, forward, from_torch
@@ -108,22 +106,26 @@ def test_mvm_counts_per_core_are_one_per_token():
                        for r in range(layer.replicas)]
         for b in mapping.blocks_of(layer.name):
             assert inst.mvms[b.core] == len(x) * per_replica[b.replica], b.label
-    # the timing plan refuses the digital operators; its MVM rule does not depend on them
-    layers = [dataclasses.replace(ly, digital=(), attention=None) for ly in net.lowered()]
+    # the timing plan's rule, on a chip with attention units (the mapping is the same)
     blocks = [PlacedBlock(b.layer, b.replica, b.rows, b.cols, b.core) for b in mapping.blocks]
-    plan = build_plan(layers, blocks, hermes())
+    plan = build_plan(net.lowered(), blocks, hermes_attn())
     assert mvm_counts(plan, len(x)) == {c: int(n) for c, n in enumerate(inst.mvms) if n}
 
 
-def test_timing_is_refused_until_the_attention_unit_is_modelled():
+def test_timing_needs_an_attention_unit():
     net, x = _workload(), _ids(4)
     chip = hermes()
     mapping = map_workload(net.lowered(), chip)
-    with pytest.raises(TimingError, match="digital attention unit is not implemented yet"):
+    with pytest.raises(TimingError, match="no digital attention unit .* hermes_attn"):
         simulate_timing(mapping, net.lowered(), chip)
     data = dataset(net, x, np.roll(x, -1, axis=1))
-    with pytest.raises(TimingError, match="--no-timing"):
+    with pytest.raises(TimingError, match="attention.units"):
         simulate(net, chip, config=RunConfig(accuracy=False), data=data)
     report = simulate(net, chip, config=RunConfig(samples=4, instances=1, timing=False),
                       data=data)
     assert report.accuracy is not None and report.timing is None
+    report = simulate(net, hermes_attn(), config=RunConfig(samples=4, instances=1,
+                                                           inferences=2), data=data)
+    assert report.accuracy is not None and report.timing.latency_ns > 0
+    counts = report.mvm_counts  # per sequence on both paths
+    assert counts.functional_per_sample == counts.timing_per_inference

@@ -8,9 +8,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chipsim import RunConfig
+from chipsim.cost import chip_area
 from chipsim.cost.adc import mvm_cycles
+from chipsim.settings import apply_settings
 from chipsim.spec import (
     PRESETS,
+    AttentionSpec,
     ChipSpec,
     CoreSpec,
     DeviceSpec,
@@ -19,8 +23,10 @@ from chipsim.spec import (
     SpecError,
     Topology,
     dump_chip,
+    field_doc,
     from_dict,
     hermes,
+    hermes_attn,
     load_chip,
     override,
     resolve_chip,
@@ -160,3 +166,34 @@ def test_malformed_documents_only_raise_spec_error(doc):
     except SpecError:
         return
     assert isinstance(chip, ChipSpec)
+
+
+def test_attention_units_are_a_chip_field_with_a_preset():
+    """The reference chip has no attention unit; hermes_attn is it with four, nothing else
+    changed; the fields are set like any other, from files, --set paths and sweeps."""
+    chip = hermes_attn()
+    assert hermes().attention == AttentionSpec() and hermes().attention.units == 0
+    assert chip.attention == AttentionSpec(units=4)
+    assert dataclasses.replace(chip, name="hermes", attention=AttentionSpec()) == hermes()
+    assert resolve_chip("hermes_attn") == chip
+    assert override(chip, "attention.macs_per_cycle", "512").attention.macs_per_cycle == 512
+    assert apply_settings(hermes(), RunConfig(), {"attention.units": 2})[0].attention.units == 2
+    with pytest.raises(SpecError, match="attention.macs_per_cycle: must be >= 1"):
+        override(chip, "attention.macs_per_cycle", 0)
+    with pytest.raises(SpecError, match="attention.after_row: must be <= grid rows"):
+        override(chip, "attention.after_row", 9)
+    # without units the placement is not checked: small grids keep working
+    assert ChipSpec(grid=(1, 4), gdpu_after_row=0).attention.after_row == 4
+
+
+def test_every_attention_value_has_a_source_or_says_unconfirmed():
+    for f in dataclasses.fields(AttentionSpec):
+        doc = field_doc(AttentionSpec, f.name)
+        assert any(s in doc for s in ("[LG", "Horowitz", "UNCONFIRMED")), f.name
+
+
+def test_attention_units_take_area():
+    base, attn = chip_area(hermes()), chip_area(hermes_attn())
+    assert base.attention_mm2 == 0 and base.total_mm2 == pytest.approx(144.0)
+    assert attn.attention_mm2 == 4 * AttentionSpec().area_mm2_per_unit
+    assert attn.total_mm2 == pytest.approx(base.total_mm2 + attn.attention_mm2)
