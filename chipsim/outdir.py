@@ -113,9 +113,9 @@ def check_output_dir(path: str | os.PathLike, kind: str, *, option: str = "--out
     replace what is there; return the path.
 
     ``path`` passes :func:`output_path` and is absent, an empty directory (or one holding
-    only files named in ``keep``), or a directory chipsim wrote as a ``kind`` directory whose every file is one chipsim wrote, unchanged
-    (names in ``keep`` may have changed: their content is carried into the new directory, as
-    ``chipsim report`` keeps ``report.json``).
+    only files named in ``keep``), or a directory chipsim wrote as a ``kind`` directory whose
+    every file is one chipsim wrote, unchanged (names in ``keep`` may have changed: their
+    content is carried into the new directory, as ``chipsim report`` keeps ``report.json``).
 
     Raises
     ------
