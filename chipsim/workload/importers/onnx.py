@@ -76,7 +76,8 @@ def from_onnx(path: str | os.PathLike[str], name: str | None = None) -> Workload
     LoweredLayer(name='fc', kind='linear', rows=3, cols=4, vectors=1, sources=(), \
 residual_sources=(), per_step=False, whole_sequence=False, geometry=None)
     """
-    onnx = require("onnx", "onnx", "onnx")
+    onnx = require("onnx", "onnx", "onnx>=1.16", (1, 16), " (older versions follow "
+                   "external-data paths out of the model's folder: CVE-2024-27318, -27319)")
     name = name or os.path.splitext(os.path.basename(os.fspath(path)))[0]
     try:
         model = onnx.load(os.fspath(path))
