@@ -87,6 +87,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                     help="local processes, one thread each (default 1: in this process)")
     ex.add_argument("--dask", metavar="ADDRESS",
                     help="run the points on this dask.distributed scheduler (extra 'dask')")
+    p.add_argument("--max-points", type=int, metavar="N",
+                   help="the most points the grid may have (default 10,000: "
+                   "chipsim.explore.grid.MAX_POINTS, each point being a whole simulation); a "
+                   "larger grid is refused before any point runs")
     p.add_argument("--out", required=True, metavar="DIR", help="the sweep directory (created, "
                    "or resumed when it holds the same sweep)")
     p.add_argument("--quiet", action="store_true",
@@ -97,7 +101,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
     from ..errors import ChipsimError
-    from ..explore.grid import parse_axis, parse_setting
+    from ..explore.grid import MAX_POINTS, parse_axis, parse_setting
     from ..explore.sweep import SweepSpec, run_sweep
 
     if args.workers < 1:
@@ -113,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
         load_data(args.data, resolve_model(args.model, args.weights).workload)
     try:
         result = run_sweep(spec, args.out, workers=args.workers, dask=args.dask,
-                           progress=not args.quiet)
+                           progress=not args.quiet,
+                           max_points=MAX_POINTS if args.max_points is None else args.max_points)
     except KeyboardInterrupt:
         print(f"chipsim sweep: interrupted; finished points are stored in {args.out}/points: "
               "rerun the same command to resume", file=sys.stderr)

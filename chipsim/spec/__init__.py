@@ -10,7 +10,7 @@ Examples
 
 from ._fields import SpecError, field_doc
 from .area import AreaSpec
-from .chip import ChipSpec
+from .chip import MAX_CORES, ChipSpec
 from .core import AdcKind, AdcRange, CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
 from .energy import EnergySpec
@@ -30,8 +30,8 @@ from .network import NetworkSpec, Topology
 from .presets import PRESETS, hermes, hermes16, hermes256, hermes_pcm_like, preset
 
 __all__ = [
-    "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "AdcKind", "AdcRange",
-    "DeviceModel", "DeviceSpec",
+    "SpecError", "field_doc", "ChipSpec", "MAX_CORES", "CoreSpec", "ReadMode", "AdcKind",
+    "AdcRange", "DeviceModel", "DeviceSpec",
     "EnergySpec", "AreaSpec", "FaultSpec", "NetworkSpec", "Topology", "PRESETS", "hermes",
     "hermes_pcm_like", "hermes16", "hermes256", "preset", "load_chip", "dump_chip",
     "from_dict", "to_dict", "override", "resolve_chip", "CORES_KEYS", "cores_grid",

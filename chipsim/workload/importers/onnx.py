@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import WorkloadError
-from ..graph import Workload
+from ..graph import Workload, check_node_count
 from ..nodes import (
     INPUT,
     Add,
@@ -88,6 +88,7 @@ residual_sources=(), per_step=False, whole_sequence=False, geometry=None)
     if not model.graph.node:  # an empty or foreign file can parse as an empty model
         raise WorkloadError(f"{path}: not an ONNX model (no graph nodes: empty, truncated or "
                             "another format)")
+    check_node_count(len(model.graph.node), f"{name} ({path})")  # before any is imported
     return _Importer(onnx, model.graph, f"{name} ({path})", name).run()
 
 
