@@ -50,10 +50,15 @@ them from one core's outputs ([LG] §III)."""
 Shape = tuple[int | None, ...]
 
 
+def _is_int(value: Any) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's), true and false not counted."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def _pair(value: Any, what: str, owner: str) -> tuple[int, int]:
     """``value`` as a pair of ints (an int is used for both)."""
     pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
+    if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise WorkloadError(f"layer '{owner}': {what} must be an int or a pair of ints, "
                             f"got {value!r}")
     return int(pair[0]), int(pair[1])
@@ -84,11 +89,16 @@ class Node:
                                 f"got {len(inputs)}")
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.type == "int" and (not isinstance(value, int | np.integer) or value < 1):
+            if field.type == "int" and (not _is_int(value) or value < 1):
                 raise WorkloadError(f"layer '{self.name}': {field.name} must be a positive "
                                     f"int, got {value!r}")
             if field.type == "int":
                 object.__setattr__(self, field.name, int(value))
+            if field.type == "bool" and not isinstance(value, bool | np.bool_):
+                raise WorkloadError(f"layer '{self.name}': {field.name} must be true or false, "
+                                    f"got {value!r}")
+            if field.type == "bool":
+                object.__setattr__(self, field.name, bool(value))
 
     @property
     def kind(self) -> str:
@@ -268,7 +278,8 @@ class BatchNorm(Node):
 
     def __post_init__(self) -> None:
         Node.__post_init__(self)
-        if not (isinstance(self.eps, int | float) and math.isfinite(self.eps) and self.eps >= 0):
+        if isinstance(self.eps, bool) or not (isinstance(self.eps, int | float)
+                                              and math.isfinite(self.eps) and self.eps >= 0):
             raise self.error(f"eps must be a finite number ≥ 0, got {self.eps!r}")
         object.__setattr__(self, "eps", float(self.eps))
 
