@@ -91,7 +91,7 @@ class RunConfig:
     max_vectors: int = spec_field(
         1_000_000, "the most input vectors per inference (summed over the weight layers) of a "
         "workload to run; a larger one is refused before mapping, as the timing run's time and "
-        "memory grow with them (a million take about 30 s and 2 GB over 4 inferences)", lo=1)
+        "memory grow with them (a million take 30 to 60 s and 2 GB over 4 inferences)", lo=1)
 
     def __post_init__(self) -> None:
         if isinstance(self.transport, str) and self.transport in {m.value for m in
