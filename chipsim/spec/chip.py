@@ -28,8 +28,8 @@ class ChipSpec:
 
     name: str = spec_field("custom", "a label for reports")
     grid: tuple[int, int] = spec_field(
-        (8, 8), f"core grid, rows × columns [LG]; at most {MAX_CORES} cores in all (MAX_CORES)",
-        lo=1, hi=256)
+        (8, 8), f"core grid, rows × columns [LG]; at most {MAX_CORES} cores in all "
+        "(chipsim.spec.MAX_CORES)", lo=1, hi=256)
     core: CoreSpec = spec_field(default_factory=CoreSpec, doc="every core's specification")
     device: DeviceSpec = spec_field(default_factory=DeviceSpec,
                                     doc="the PCM devices of every core")
