@@ -10,9 +10,10 @@ shown:
   does (``\x00``, ``\n``, ``\u202e``), so nothing is hidden, reordered or sent to the
   terminal;
 - :func:`markdown_text` does that and backslash-escapes the characters that would start
-  Markdown markup (``\ ` * _ [ < | ~ & $``; an underscore inside a word is left alone, as
-  it emphasizes nothing there), so a name renders as itself: ``<script>`` is text, ``|`` does
-  not split a table cell, ``[a](b)`` is no link;
+  Markdown markup (``\ ` * _ ] < | ~ & $``; an underscore inside a word is left alone, as
+  it emphasizes nothing there, and so is a ``]`` not followed by ``(`` or ``[``), so a name
+  renders as itself: ``<script>`` is text, ``|`` does not split a table cell, ``[a](b)`` is no
+  link;
 - :func:`markdown_code` puts text in a code span or block whose backtick fence is longer than
   any run of backticks in it;
 - :func:`plot_text` is :func:`visible` with every ``$`` escaped, so that matplotlib draws a
@@ -35,7 +36,9 @@ __all__ = ["visible", "markdown_text", "markdown_code", "plot_text"]
 
 # Markdown punctuation that can open markup (CommonMark with GitHub's tables, strikethrough
 # and math): escaped wherever it stands, except an underscore between two letters or digits
-_MARKUP = re.compile(r"[\\`*\[<|~&$]|(?<![^\W_])_|_(?![^\W_])")
+# (no emphasis there) and a ']' not followed by '(' or '[' (no link: the document defines no
+# link references, and a name cannot define one, as it never starts a line)
+_MARKUP = re.compile(r"[\\`*<|~&$]|\](?=[(\[])|(?<![^\W_])_|_(?![^\W_])")
 
 
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -68,8 +71,8 @@ def markdown_text(text: Any) -> str:
 
     Examples
     --------
-    >>> print(markdown_text("[x](http://e) **b** &amp; $1"))
-    \[x](http://e) \*\*b\*\* \&amp; \$1
+    >>> print(markdown_text("[x](http://e) ![i][r] [LG] **b** &amp; $1"))
+    [x\](http://e) ![i\][r] [LG] \*\*b\*\* \&amp; \$1
     """
     return visible(_MARKUP.sub(lambda m: "\\" + m.group(), str(text)))
 

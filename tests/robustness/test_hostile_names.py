@@ -59,7 +59,7 @@ def test_report_md_shows_names_as_text(report):
     md = md.replace(block, "")
     assert not INVISIBLE.search(md.replace("\n", ""))
     assert "<script" not in md.replace("\\<script", "")  # only as escaped text
-    assert "](b)" not in md.replace("\\[a](b)", "")  # no link
+    assert "[a](b)" not in md and "[a\\](b)" in md  # no link
     assert md.startswith("# chipsim report: m\\|\\<b>x on hermes\n")
     head = next(ln for ln in md.splitlines() if ln.startswith("| layer |"))
     row = next(ln for ln in md.splitlines() if ln.startswith("| fc"))
@@ -87,7 +87,8 @@ def test_the_sweep_table_escapes_text():
 
 
 @pytest.mark.parametrize("text, md", [
-    ("a|b", "a\\|b"), ("<script>", "\\<script>"), ("[a](b)", "\\[a](b)"),
+    ("a|b", "a\\|b"), ("<script>", "\\<script>"), ("[a](b) ![i][r]", "[a\\](b) ![i\\][r]"),
+    ("[LG]'s [96.8, 98.5] %", "[LG]'s [96.8, 98.5] %"),
     ("**x** _y_ z_w", "\\*\\*x\\*\\* \\_y\\_ z_w"), ("`x`", "\\`x\\`"), ("&amp;", "\\&amp;"),
     ("~~s~~ $m$", "\\~\\~s\\~\\~ \\$m\\$"), ("a\\b", "a\\\\b"),
     ("nul\x00 esc\x1b bidi\u202e lri\u2066 nl\n", "nul\\x00 esc\\x1b bidi\\u202e lri\\u2066 nl\\n"),
