@@ -64,8 +64,12 @@ def _header_bool(tmp, tiny_lstm):
         np.savez(fh, **arrays)
 
 
+def _values(values):
+    return ",".join(map(str, values))
+
+
 def _dead(n):
-    return "[" + ",".join(str(c) for c in range(n)) + "]"
+    return f"[{_values(range(n))}]"
 
 
 VECTORS = ("big: 10,000,000,000 input vectors per inference (layer 'c': 10,000,000,000), more "
@@ -94,12 +98,10 @@ CASES = [
     ("set-grid-128x128", None, ["run", "--set", "chip.grid=128x128"],
      "chipsim run: error: --set grid: 128x128 is 16384 cores; a chip has at most 4096 "
      "(chipsim.spec.MAX_CORES: mapping time and memory grow with the square of the cores)"),
-    ("sweep-10^6-points", None,
-     ["sweep", "resnet9", "--out", "sw"] + ["--grid", f"run.seed={','.join(map(str, range(100)))}",
-                                            "--grid", "core.adc_bits=" + ",".join(
-                                                map(str, range(2, 12))),
-                                            "--grid", "run.inferences=" + ",".join(
-                                                map(str, range(1, 12)))],
+    ("sweep-11000-points", None,
+     ["sweep", "resnet9", "--out", "sw", "--grid", "run.seed=" + _values(range(100)),
+      "--grid", "core.adc_bits=" + _values(range(2, 12)),
+      "--grid", "run.inferences=" + _values(range(1, 12))],
      "chipsim sweep: error: --grid: 11,000 points (100 × 10 × 11 values), more than "
      "--max-points 10,000; split the sweep, or raise --max-points if it may take that long"),
     ("sweep-max-points", None,
