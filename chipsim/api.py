@@ -43,8 +43,9 @@ from .report.model import Report
 from .report.sections import AccuracyAtTime, Provenance
 from .spec import ChipSpec, resolve_chip, to_dict
 from .workload.graph import Workload
+from .workload.lowered import LoweredLayer
 
-__all__ = ["simulate", "spec_hash"]
+__all__ = ["simulate", "spec_hash", "check_workload_size"]
 
 #: provenance fields that change from run to run; everything else in a report is determined
 #: by the inputs and the seed
@@ -56,6 +57,33 @@ def spec_hash(chip: ChipSpec) -> str:
     """A short stable hash of a chip spec (SHA-256 of its canonical JSON)."""
     text = json.dumps(to_dict(chip), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_workload_size(name: str, layers: Sequence[LoweredLayer], config: RunConfig) -> None:
+    """Refuse a workload of more input vectors per inference than ``config.max_vectors``.
+
+    The sum over the weight layers ``layers`` of their vectors per inference is what the
+    timing run steps through (a convolution over a 100,000 × 100,000 image has 10^10, and its
+    run would not end); a :class:`ChipsimError` naming the largest layer and the setting that
+    raises the bound.
+
+    Examples
+    --------
+    >>> from chipsim.workload.lowered import LoweredLayer
+    >>> check_workload_size("big", [LoweredLayer("c", "conv", 9, 8, 10**10)], RunConfig())
+    Traceback (most recent call last):
+    ...
+    chipsim.errors.ChipsimError: big: 10,000,000,000 input vectors per inference (layer 'c': \
+10,000,000,000), more than run.max_vectors = 1,000,000; raise it with --set run.max_vectors=N \
+if the run may take that long
+    """
+    total = sum(ly.vectors for ly in layers)
+    if total > config.max_vectors:
+        big = max(layers, key=lambda ly: ly.vectors)
+        raise ChipsimError(f"{name}: {total:,} input vectors per inference (layer {big.name!r}: "
+                           f"{big.vectors:,}), more than run.max_vectors = "
+                           f"{config.max_vectors:,}; raise it with --set run.max_vectors=N if "
+                           "the run may take that long")
 
 
 def _check_faults(mapping: Mapping, layers, chip: ChipSpec, config: RunConfig) -> None:
@@ -149,6 +177,9 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
     MappingError
         If the workload does not fit the chip's working cores, a block of ``mapping`` sits on
         a dead core, or two cores that must exchange data have no route between them.
+    ChipsimError
+        If the workload has more input vectors per inference than ``config.max_vectors``
+        (:func:`check_workload_size`), before anything is mapped or run.
     """
     config = config or RunConfig()
     if isinstance(workload, str):
@@ -174,6 +205,7 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         raise ChipsimError(f"run.ci_width (--ci-width): needs at least 2 chip instances (one "
                            f"has no interval), got instances = {config.instances}")
     layers = tuple(workload.lowered())
+    check_workload_size(workload.name, layers, config)
     with threadpool_limits(1) if measure else nullcontext():
         # BLAS on one thread as chip_accuracy runs it: the activation scales begun before
         # the mapping (they depend on no chip) are those the first instance would compute

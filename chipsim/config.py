@@ -50,6 +50,12 @@ class RunConfig:
     3
     >>> RunConfig(ci_width=2.0, instances=10).ci_width
     2.0
+
+    ``max_vectors`` bounds the size of the workload (:func:`chipsim.api.check_workload_size`):
+    a network of more input vectors per inference is refused at once (raise it with ``--set
+    run.max_vectors=N``). Its layers and weights are bounded by the chip: every weight layer
+    needs a core of its own, and the mapping refuses a network that needs more cores than the
+    chip has (at most :data:`~chipsim.spec.chip.MAX_CORES`).
     """
 
     seed: int = spec_field(0, "seed of everything random: placement search, chip instances, "
@@ -82,6 +88,10 @@ class RunConfig:
         "row", "what a convolution's output pixel waits for in the on-chip timing run: 'row' "
         "(its share of the input pixels and a halo) or 'window' (its receptive window; "
         "TimingConfig.granularity)", choices=("row", "window"))
+    max_vectors: int = spec_field(
+        1_000_000, "the most input vectors per inference (summed over the weight layers) of a "
+        "workload to run; a larger one is refused before mapping, as the timing run's time and "
+        "memory grow with them (a million take 30 to 60 s and 2 GB over 4 inferences)", lo=1)
 
     def __post_init__(self) -> None:
         if isinstance(self.transport, str) and self.transport in {m.value for m in

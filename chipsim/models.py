@@ -67,6 +67,9 @@ def resolve_model(model: str, weights: str = "hwa") -> ResolvedModel:
         return ResolvedModel(wl, wl.architecture if wl.architecture in TASKS else None,
                              str(path), _metadata(path))
     if model not in ZOO:
+        if path.is_dir():
+            raise ChipsimError(f"model: {model!r} is a directory; give a zoo network "
+                               f"({', '.join(ZOO)}), a .npz weights file or an .onnx file")
         raise ChipsimError(f"model: {model!r} is neither a zoo network ({', '.join(ZOO)}) nor "
                            "a .npz weights or .onnx file")
     if weights == "random" or (model not in TASKS and weights in ("hwa", "plain")):

@@ -34,7 +34,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="time since programming in s (default 60)")
     p.add_argument("--no-gdc", action="store_true", help="switch global drift compensation off")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--vectors", type=int, default=2048, help="input vectors (default 2048)")
+    p.add_argument("--vectors", type=int, default=2048,
+                   help="input vectors (default 2048; at most 100,000 for a 256×256 core: "
+                   "chipsim.functional.mvm_error.max_vectors)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 

@@ -136,7 +136,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    "model) and optionally x_calib (see chipsim.data.user)")
     g = p.add_argument_group("run options (defaults: chipsim.RunConfig)")
     g.add_argument("--samples", type=int, metavar="N",
-                   help="test samples for accuracy (default 300)")
+                   help="test samples for accuracy (default 300, or all there are if fewer; "
+                   "at most the samples of the test data)")
     g.add_argument("--instances", type=int, metavar="K",
                    help="independently programmed chip instances (default 3)")
     g.add_argument("--t-seconds", type=float, metavar="T",
@@ -234,6 +235,26 @@ def _run_config(args: argparse.Namespace) -> Any:
         raise ChipsimError(f"{flag}: {exc.message}") from None
 
 
+def _check_samples(args: argparse.Namespace, config: Any, task: str | None, data: Any) -> None:
+    """Refuse ``--samples`` (or ``--set run.samples``) beyond the samples the test data hold:
+    the default (300) takes all of a smaller data set, a number given is meant as is."""
+    from ..errors import ChipsimError
+
+    flag = next((f"--set {key}" for _, key, _ in _parse_sets(args.sets) if key == "run.samples"),
+                "--samples" if args.samples is not None else None)
+    if flag is None or not config.accuracy or (task is None and data is None):
+        return
+    if data is not None:
+        have, what = len(data.y), args.data
+    else:
+        from ..functional.tasks import task_data
+
+        have, what = len(task_data(task, "test")[1]), f"the {task} task's test split"
+    if config.samples > have:
+        got = config.samples if config.samples < 10**12 else f"{config.samples:.3g}"
+        raise ChipsimError(f"{flag}: must be <= {have} (the samples of {what}), got {got}")
+
+
 def _parse_times(text: str | None) -> list[float]:
     from ..errors import ChipsimError
 
@@ -325,6 +346,7 @@ def run(args: argparse.Namespace) -> int:
         warm_up()  # the figures' imports meanwhile, on the CPU the mapping leaves idle
     resolved = resolve_model(args.model, args.weights)
     data = load_data(args.data, resolved.workload) if args.data else None
+    _check_samples(args, config, resolved.task, data)
     if times and not (config.accuracy and (resolved.task or data)):
         raise ChipsimError("--t-sweep: needs the accuracy measurement (a model with a built-in "
                            "task or --data, without --no-accuracy)")

@@ -88,6 +88,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                     "most 4 x the CPUs: more only add memory; for more machines use --dask)")
     ex.add_argument("--dask", metavar="ADDRESS",
                     help="run the points on this dask.distributed scheduler (extra 'dask')")
+    p.add_argument("--max-points", type=int, metavar="N",
+                   help="the most points the grid may have (default 10,000: "
+                   "chipsim.explore.grid.MAX_POINTS, each point being a whole simulation); a "
+                   "larger grid is refused before any point runs")
     p.add_argument("--out", required=True, metavar="DIR", help="the sweep directory (created, "
                    "or resumed when it holds the same sweep)")
     p.add_argument("--quiet", action="store_true",
@@ -104,7 +108,7 @@ def _interrupted(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
     from ..explore.executors import check_workers
-    from ..explore.grid import parse_axis, parse_setting
+    from ..explore.grid import MAX_POINTS, parse_axis, parse_setting
     from ..explore.sweep import SweepSpec, run_sweep
     from ..outdir import output_path
 
@@ -120,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
 
         load_data(args.data, resolve_model(args.model, args.weights).workload)
     result = run_sweep(spec, args.out, workers=args.workers, dask=args.dask,
-                       progress=not args.quiet)
+                       progress=not args.quiet,
+                       max_points=MAX_POINTS if args.max_points is None else args.max_points)
     if not args.quiet:
         from ..explore.table import table_markdown
 

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,13 @@ from ..settings import (
     parse_value,
 )
 
-__all__ = ["Axis", "Point", "CORES_KEYS", "parse_axis", "parse_setting", "parse_value",
-           "split_values", "cores_grid", "canonical_key", "apply_setting", "grid_points"]
+__all__ = ["MAX_POINTS", "Axis", "Point", "CORES_KEYS", "parse_axis", "parse_setting",
+           "parse_value", "split_values", "cores_grid", "canonical_key", "apply_setting",
+           "grid_points"]
+
+#: The most points a sweep has unless told otherwise (``chipsim sweep --max-points``): each
+#: point is a whole simulation, seconds to minutes long.
+MAX_POINTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,26 +135,39 @@ def parse_axis(item: str) -> Axis:
     if not text or any(not p for p in parts):
         raise ChipsimError(f"--grid {item!r}: empty value (give KEY=V1,V2,...)")
     values = tuple(parse_value(p) for p in parts)
-    seen: list[Any] = []
+    seen: set[Any] = set()  # (a set: a list would take quadratic time on a long axis)
     for p, v in zip(parts, values, strict=True):
-        if v in seen:
+        if _hashable(v) in seen:
             raise ChipsimError(f"--grid {key}: value {p!r} is given twice")
-        seen.append(v)
+        seen.add(_hashable(v))
     return Axis(key, values)
 
 
-def grid_points(chip: Any, config: Any, axes: tuple[Axis, ...] | list[Axis]) -> list[Point]:
+def _hashable(value: Any) -> Any:
+    """``value`` with its lists as tuples and its mappings as sets of items (equal values
+    stay equal)."""
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return frozenset((k, _hashable(v)) for k, v in value.items())
+    return value
+
+
+def grid_points(chip: Any, config: Any, axes: tuple[Axis, ...] | list[Axis],
+                max_points: int = MAX_POINTS) -> list[Point]:
     """Every point of the cartesian product of ``axes`` over the base ``(chip, config)``.
 
-    The first axis varies slowest (the order of :func:`itertools.product`). Every value is
-    first applied alone to the base (an error names the axis and the value), then every
-    combination is built (an error names the point's settings), so a bad sweep fails before
-    any point runs.
+    The first axis varies slowest (the order of :func:`itertools.product`). The number of
+    points is checked first (at most ``max_points``, by default :data:`MAX_POINTS`), then
+    every value is applied alone to the base (an error names the axis and the value), then
+    every combination is built (an error names the point's settings), so a bad sweep fails
+    before any point runs.
 
     Raises
     ------
     ChipsimError
-        For a key given twice, a key that is unknown, or a value that is not allowed.
+        For more than ``max_points`` points, a key given twice, a key that is unknown, or a
+        value that is not allowed.
 
     Examples
     --------
@@ -159,6 +178,12 @@ def grid_points(chip: Any, config: Any, axes: tuple[Axis, ...] | list[Axis]) -> 
     >>> [(p.settings["core.adc_bits"], p.chip.grid) for p in pts]
     [(4, (4, 8)), (4, (8, 8)), (8, (4, 8)), (8, (8, 8))]
     """
+    count = math.prod(len(a.values) for a in axes)
+    if count > max_points:
+        sizes = " × ".join(str(len(a.values)) for a in axes)
+        raise ChipsimError(f"--grid: {count:,} points ({sizes} values), more than "
+                           f"--max-points {max_points:,}; split the sweep, or raise "
+                           "--max-points if it may take that long")
     seen: dict[str, str] = {}
     for axis in axes:
         canon = canonical_key(axis.key)

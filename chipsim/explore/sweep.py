@@ -50,7 +50,7 @@ from typing import Any
 
 from ..errors import ChipsimError
 from .figures import FIGURES
-from .grid import Axis, Point, apply_setting, canonical_key, grid_points
+from .grid import MAX_POINTS, Axis, Point, apply_setting, canonical_key, grid_points
 
 __all__ = ["SWEEP_FORMAT", "FINAL_STATUSES", "RESULT_FILES", "SweepSpec", "SweepResult",
            "point_id", "plan_jobs", "run_sweep", "load_records"]
@@ -146,14 +146,14 @@ class SweepSpec:
                 raise ChipsimError(f"--set {key}={value}: {exc}") from None
         return chip, config
 
-    def points(self) -> list[Point]:
+    def points(self, max_points: int = MAX_POINTS) -> list[Point]:
         """Every point of the grid, validated (see :func:`~chipsim.explore.grid.grid_points`).
 
         Raises
         ------
         ChipsimError
-            For an empty grid, a key both in the grid and in ``sets``, an unknown key or a
-            value that is not allowed.
+            For an empty grid, more than ``max_points`` points, a key both in the grid and in
+            ``sets``, an unknown key or a value that is not allowed.
         """
         if not self.axes:
             raise ChipsimError("--grid: give at least one axis, e.g. --grid core.adc_bits=4,6,8")
@@ -163,7 +163,7 @@ class SweepSpec:
                 raise ChipsimError(f"--grid {axis.key}: also given with --set "
                                    f"{set_keys[canonical_key(axis.key)]}")
         chip, config = self.base()
-        return grid_points(chip, config, self.axes)
+        return grid_points(chip, config, self.axes, max_points)
 
     def sources(self) -> dict[str, str | None]:
         """What every point's result depends on beside the settings: the chipsim version and
@@ -352,7 +352,8 @@ def _store(out: Path, job: dict[str, Any], record: dict[str, Any]) -> dict[str, 
 
 
 def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int = 1,
-              dask: str | None = None, progress: bool = False) -> SweepResult:
+              dask: str | None = None, progress: bool = False,
+              max_points: int = MAX_POINTS) -> SweepResult:
     """Run (or resume) the sweep ``spec`` in directory ``out``; write its table and figures.
 
     Parameters
@@ -367,6 +368,8 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int = 1,
         Address of a ``dask.distributed`` scheduler to run the points on instead.
     progress
         Show a progress bar over the points (on a terminal).
+    max_points
+        The most points the grid may have (:data:`~chipsim.explore.grid.MAX_POINTS`).
 
     Returns
     -------
@@ -376,20 +379,27 @@ def run_sweep(spec: SweepSpec, out: str | os.PathLike, *, workers: int = 1,
     Raises
     ------
     ChipsimError
-        Before any point runs: an invalid grid, option, model or executor, an unusable
-        ``out`` (:func:`chipsim.outdir.output_path`), or an ``out`` that holds another sweep,
-        another sweep's inputs (:meth:`SweepSpec.sources`) or files chipsim did not write
-        where it writes. A point that fails does not raise: its record says why.
+        Before any point runs: an invalid grid (or one of more than ``max_points`` points),
+        option, model or executor, a model too large for a point's ``run.max_vectors``, an
+        unusable ``out`` (:func:`chipsim.outdir.output_path`), or an ``out`` that holds another
+        sweep, another sweep's inputs (:meth:`SweepSpec.sources`) or files chipsim did not
+        write where it writes. A point that fails does not raise: its record says why.
     """
+    from ..api import check_workload_size
     from ..outdir import output_path
     from .executors import check_workers, make_executor
+    from .worker import model_source
 
     if dask is None:
         check_workers(workers)
     out = output_path(out, "sweep")
-    points = spec.points()
+    points = spec.points(max_points)
     sources = spec.sources()  # a bad model fails here
     identity = spec.identity(points, sources)
+    model, _ = model_source(_abs_if_file(spec.model), _abs_if_file(spec.weights))
+    layers = tuple(model.workload.lowered())
+    for p in points:  # and one too large for a point's run.max_vectors
+        check_workload_size(model.workload.name, layers, p.config)
     jobs = plan_jobs(spec, points, sources)
     _open_dir(out, identity)
     done = load_records(out, jobs)

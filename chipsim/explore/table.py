@@ -15,7 +15,8 @@ point measured its accuracy sequentially (``run.ci_width``), three columns follo
 the point used).
 
 The CSV holds full-precision numbers (Python's shortest repr), so equal records give
-byte-identical files; the Markdown rounds for reading.
+byte-identical files; the Markdown rounds for reading and escapes text (a setting's value, a
+reason naming a layer) so that it renders as itself (:mod:`chipsim.escape`).
 
 Examples
 --------
@@ -31,6 +32,8 @@ import csv
 import io
 import json
 from typing import Any
+
+from ..escape import markdown_text
 
 __all__ = ["RESULT_COLUMNS", "SEQUENTIAL_COLUMNS", "table_columns", "table_rows", "table_csv",
            "table_markdown"]
@@ -110,7 +113,7 @@ def _short(value: Any, column: str) -> str:
         if column in ("software", "chip_mean", "chip_ci95_lo", "chip_ci95_hi"):
             return f"{value:.3f}" if abs(value) < 10 else f"{value:.2f}"
         return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return _cell(value).replace("|", "\\|")
+    return markdown_text(_cell(value))
 
 
 def table_markdown(records: list[dict[str, Any]], keys: list[str]) -> str:

@@ -31,7 +31,26 @@ from ..kernels import pwm_quantize
 from ..spec import ChipSpec, override
 from .core import program_core
 
-__all__ = ["MVMErrorResult", "mvm_error", "effective_bits", "with_options"]
+__all__ = ["MVMErrorResult", "mvm_error", "effective_bits", "with_options", "MAX_VALUES",
+           "max_vectors"]
+
+#: The most input and output values one measurement holds, ``vectors × (rows + cols)``: its
+#: memory grows with them (about 2 GB at this bound, 100,000 vectors of a 256 × 256 core, in
+#: 12 s). For more statistics, combine measurements with other seeds.
+MAX_VALUES = 100_000 * 512
+
+
+def max_vectors(chip: ChipSpec) -> int:
+    """The most input vectors :func:`mvm_error` takes for a core of ``chip``
+    (:data:`MAX_VALUES` over the core's rows + columns).
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes
+    >>> max_vectors(hermes())
+    100000
+    """
+    return MAX_VALUES // (chip.core.rows + chip.core.cols)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +127,8 @@ def mvm_error(chip: ChipSpec, *, t_s: float = 60.0, gdc: bool = True, seed: int 
     seed
         Seed of the weights, inputs, chip instance and read noise.
     vectors, sparsity
-        Number of input vectors and fraction of zeros in inputs and weights.
+        Number of input vectors (at most :func:`max_vectors`: 100,000 for a 256 × 256 core)
+        and fraction of zeros in inputs and weights.
 
     Examples
     --------
@@ -117,8 +137,12 @@ def mvm_error(chip: ChipSpec, *, t_s: float = 60.0, gdc: bool = True, seed: int 
     >>> 0 < r.relative_error_l2 < 1
     True
     """
-    if not isinstance(vectors, int) or vectors < 1:
-        raise ChipsimError(f"vectors: must be a positive integer, got {vectors!r}")
+    most = max_vectors(chip)
+    if isinstance(vectors, bool) or not isinstance(vectors, int) or not 1 <= vectors <= most:
+        raise ChipsimError(f"vectors: must be an integer >= 1 and <= {most:,} for a core of "
+                           f"{chip.core.rows}×{chip.core.cols} (memory grows with vectors × "
+                           f"(rows + cols); combine runs with other seeds for more), got "
+                           f"{vectors!r}")
     if not 0.0 <= sparsity < 1.0:
         raise ChipsimError(f"sparsity: must be in [0, 1), got {sparsity!r}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:

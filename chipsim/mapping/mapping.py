@@ -186,17 +186,28 @@ def _check_layers(layers: Sequence[LoweredLayer]) -> None:
 
 
 def _too_large(needed: int, chip: ChipSpec, available: int) -> MappingError:
+    """The error of a workload that needs more cores than ``chip`` has ``available``, with
+    what would help: a larger preset of the same core size with as many cores out of use, or
+    fewer cores out of use when the chip itself is large enough."""
+    out = chip.n_cores - available
+    dead = len(chip.faults.dead_cores)
+    kinds = [what for n, what in ((dead, "dead"), (out - dead, "excluded")) if n]
+    why = (f" ({out} of {chip.n_cores}: {dead} dead, {out - dead} excluded)" if len(kinds) == 2
+           else f" ({out} of {chip.n_cores} {kinds[0]})" if kinds else "")
+    avail = f"{available} available{why}"
     fits = []
     for name, factory in PRESETS.items():
         p = factory()
-        if (p.core.rows, p.core.cols) == (chip.core.rows, chip.core.cols) and \
-                p.n_cores >= needed:
+        if ((p.core.rows, p.core.cols) == (chip.core.rows, chip.core.cols)
+                and p.n_cores > chip.n_cores and p.n_cores - out >= needed):
             fits.append((p.n_cores, name))
-    excl = chip.n_cores - available
-    avail = f"{available} available" + (f" ({excl} of {chip.n_cores} excluded)" if excl else "")
-    hint = (f"; the smallest preset that fits is {min(fits)[1]!r} ({min(fits)[0]} cores)"
-            if fits else f"; no preset with {chip.core.rows}×{chip.core.cols} cores has "
-            f"{needed} cores")
+    if chip.n_cores >= needed:
+        hint = f"; it fits with at most {chip.n_cores - needed} of its cores dead or excluded"
+    elif fits:
+        hint = f"; the smallest preset that fits is {min(fits)[1]!r} ({min(fits)[0]} cores)"
+    else:
+        hint = (f"; no preset with {chip.core.rows}×{chip.core.cols} cores has "
+                f"{needed + out} cores")
     return MappingError(f"the workload needs {needed} cores, chip {chip.name!r} has {avail}"
                         f"{hint}")
 
@@ -266,7 +277,8 @@ def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: b
     ------
     MappingError
         If the blocks need more cores than the chip has available (the message gives both
-        numbers and the smallest preset with the same core size that fits), an excluded core
+        numbers and what would help: as many dead or excluded cores as the chip can spare, or
+        the smallest larger preset with the same core size that fits), an excluded core
         is not on the chip, or the layers are inconsistent (duplicate names, unknown sources,
         sizes < 1).
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..escape import plot_text
 from ..fileio import atomic_write
 from .mapping import BlockPlacement, LayerMapping, Mapping
 
@@ -104,13 +105,15 @@ def draw_core_grid(ax: Any, m: Mapping | dict[str, Any]) -> None:
             continue
         ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour[b.layer], edgecolor="white",
                                hatch="//" if b.replica else None, lw=1))
-        label = f"{_short(b.layer)}\n{b.index}" + (f" r{b.replica}" if b.replica else "")
+        label = (f"{plot_text(_short(b.layer))}\n{b.index}"
+                 + (f" r{b.replica}" if b.replica else ""))
         ax.text(c + 0.5, r + 0.5, label, ha="center", va="center", fontsize=small)
     grid_axes(ax, rows, cols)
-    title = f"{m.workload or 'workload'} on {m.chip}: {m.cores_used}/{m.n_cores} cores"
+    title = plot_text(f"{m.workload or 'workload'} on {m.chip}: {m.cores_used}/{m.n_cores} "
+                      "cores")
     ax.set_title(title, fontsize=9)
-    handles = [Patch(facecolor=colour[ly.name],
-                     label=f"{ly.name} ×{ly.replicas}" if ly.replicas > 1 else ly.name)
+    handles = [Patch(facecolor=colour[ly.name], label=plot_text(
+                     f"{ly.name} ×{ly.replicas}" if ly.replicas > 1 else ly.name))
                for ly in m.layers]
     if any(ly.replicas > 1 for ly in m.layers):
         handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="//",

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..escape import plot_text
 from .tables import fmt_ns
 
 __all__ = ["DPI", "FIGURES", "render_figures", "warm_up", "core_grid_png", "links_png",
@@ -138,7 +139,7 @@ def _layer_axis(ax: Any, order: list[int], layer: dict[int, str], colours: dict)
             names.append(layer[core])
             if i:
                 ax.axhline(i, color="0.8", lw=0.5)
-    ax.set_yticks(ticks, names, fontsize=6)
+    ax.set_yticks(ticks, [plot_text(n) for n in names], fontsize=6)
     for tick, name in zip(ax.get_yticklabels(), names, strict=True):
         tick.set_color(colours.get(name, "black"))
 

@@ -10,6 +10,7 @@ import html
 import json
 from typing import Any
 
+from ..escape import visible
 from .figures import FIGURES
 from .markdown import title
 from .tables import (
@@ -38,7 +39,9 @@ pre{background:#f6f6f6;padding:.5em;overflow-x:auto;font-size:.8em}
 
 
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """``text`` as HTML text: escaped, and with invisible characters shown
+    (:func:`~chipsim.escape.visible`)."""
+    return html.escape(visible(text), quote=True)
 
 
 def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
@@ -95,7 +98,7 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
         figure("accuracy_vs_time")
     out += ["<h2>Layers</h2>\n", _table(*layer_rows(data))]
     if critical_path_text(data):
-        out.append(f"<p>{html.escape(critical_path_text(data))}</p>\n")
+        out.append(f"<p>{_e(critical_path_text(data))}</p>\n")
     out.append("<h2>Mapping</h2>\n")
     figure("core_grid")
     if data.get("timing"):
@@ -105,9 +108,10 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
         figure("timeline")
         figure("utilization")
         out += ["<h2>Energy</h2>\n", _table(*energy_rows(data)),
-                f"<p>{html.escape(energy_explained(data))}</p>\n"]
+                f"<p>{_e(energy_explained(data))}</p>\n"]
         figure("energy")
     for head, key in (("Chip", "chip"), ("Run configuration", "config")):
-        out.append(f"<h2>{head}</h2>\n<pre>{_e(json.dumps(data.get(key), indent=1))}</pre>\n")
+        text = html.escape(json.dumps(data.get(key), indent=1))  # ASCII: escapes are shown
+        out.append(f"<h2>{head}</h2>\n<pre>{text}</pre>\n")
     out.append("</body></html>\n")
     return "".join(out)

@@ -1,10 +1,17 @@
-"""``report.md``: the report as Markdown, with the figures as files under ``figures/``."""
+"""``report.md``: the report as Markdown, with the figures as files under ``figures/``.
+
+Every text taken from the report (names of the model, its layers and the chip, file paths,
+the command line) goes through :mod:`chipsim.escape`, so it renders as itself: no
+Markdown or HTML of its own, no table cell split by ``|``, control characters and
+bidirectional overrides shown as escapes.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from ..escape import markdown_code, markdown_text
 from .figures import FIGURES
 from .tables import (
     accuracy_time_rows,
@@ -24,14 +31,10 @@ def title(data: dict[str, Any]) -> str:
     return f"chipsim report: {s['model']} on {s['chip']}"
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def _table(head: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(_cell(h) for h in head) + " |",
+    lines = ["| " + " | ".join(markdown_text(h) for h in head) + " |",
              "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(markdown_text(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -53,11 +56,12 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
     True
     """
     p = data.get("provenance") or {}
-    out = [f"# {title(data)}\n",
-           f"chipsim {p.get('chipsim', '?')}, seed {p.get('seed', '?')}, spec hash "
-           f"`{p.get('spec_hash', '?')}`, {p.get('date', '')}\n"]
+    md = markdown_text
+    out = [f"# {md(title(data))}\n",
+           f"chipsim {md(p.get('chipsim', '?'))}, seed {md(p.get('seed', '?'))}, spec hash "
+           f"{markdown_code(p.get('spec_hash', '?'))}, {md(p.get('date', ''))}\n"]
     if p.get("command"):
-        out.append(f"```\n{p['command']}\n```\n")
+        out.append(markdown_code(p["command"], block=True) + "\n")
     out += ["## Summary\n", _table(["quantity", "value"], [list(r) for r in summary_rows(data)])]
 
     def figure(name: str) -> None:
@@ -70,7 +74,7 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
         figure("accuracy_vs_time")
     out += ["## Layers\n", _table(*layer_rows(data))]
     if critical_path_text(data):
-        out.append(critical_path_text(data) + "\n")
+        out.append(md(critical_path_text(data)) + "\n")
     out.append("## Mapping\n")
     figure("core_grid")
     if data.get("timing"):
@@ -79,8 +83,9 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
         out.append("## Timeline\n")
         figure("timeline")
         figure("utilization")
-        out += ["## Energy\n", _table(*energy_rows(data)), energy_explained(data) + "\n"]
+        out += ["## Energy\n", _table(*energy_rows(data)), md(energy_explained(data)) + "\n"]
         figure("energy")
+    # (json.dumps writes every non-ASCII or control character as an escape)
     out += ["## Chip\n", "```json\n" + json.dumps(data.get("chip"), indent=1) + "\n```\n",
             "## Run configuration\n",
             "```json\n" + json.dumps(data.get("config"), indent=1) + "\n```\n"]

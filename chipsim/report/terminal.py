@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..escape import visible
 from .model import Report
 from .tables import ci_text, flat_summary, summary_rows
 
@@ -26,7 +27,8 @@ def json_summary(report: Report) -> dict[str, Any]:
 
 
 def terminal_text(report: Report) -> str:
-    """The key figures, one per line, and the accuracy at each time of ``accuracy_vs_time``."""
+    """The key figures, one per line, and the accuracy at each time of ``accuracy_vs_time``
+    (names with control characters or bidirectional overrides show them as escapes)."""
     data = report.to_dict()
     rows = summary_rows(data)
     width = max(len(k) for k, _ in rows)
@@ -35,4 +37,4 @@ def terminal_text(report: Report) -> str:
     n = report.accuracy.instances if report.accuracy is not None else 2
     lines += [f"  {'':<{width}}  t = {e['t_seconds']:g} s: chip {ci_text(e, n)}"
               for e in data["accuracy_vs_time"] or []]
-    return "\n".join(lines)
+    return "\n".join(visible(line) for line in lines)

@@ -11,7 +11,7 @@ Examples
 from ._fields import SpecError, field_doc
 from .area import AreaSpec
 from .attention import AttentionSpec
-from .chip import ChipSpec
+from .chip import MAX_CORES, ChipSpec
 from .core import AdcKind, AdcRange, CoreSpec, ReadMode
 from .device import DeviceModel, DeviceSpec
 from .energy import EnergySpec
@@ -31,8 +31,8 @@ from .network import NetworkSpec, Topology
 from .presets import PRESETS, hermes, hermes16, hermes256, hermes_attn, hermes_pcm_like, preset
 
 __all__ = [
-    "SpecError", "field_doc", "ChipSpec", "CoreSpec", "ReadMode", "AdcKind", "AdcRange",
-    "DeviceModel", "DeviceSpec",
+    "SpecError", "field_doc", "ChipSpec", "MAX_CORES", "CoreSpec", "ReadMode", "AdcKind",
+    "AdcRange", "DeviceModel", "DeviceSpec",
     "EnergySpec", "AreaSpec", "AttentionSpec", "FaultSpec", "NetworkSpec", "Topology",
     "PRESETS", "hermes", "hermes_pcm_like", "hermes16", "hermes256", "hermes_attn", "preset",
     "load_chip", "dump_chip",

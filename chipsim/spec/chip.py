@@ -14,7 +14,13 @@ from .faults import FaultSpec
 from .host import BufferSpec, HostLinkSpec
 from .network import NetworkSpec
 
-__all__ = ["ChipSpec"]
+__all__ = ["ChipSpec", "MAX_CORES"]
+
+#: The most cores a chip may have (a 64 × 64 grid). Mapping places blocks with the hop
+#: distances of every pair of cores, so its time and memory grow with the square of the cores:
+#: ResNet-9 maps onto 1,024 cores in 15 s and onto 4,096 in about 4 minutes; 65,536 (a
+#: 256 × 256 grid) would need a 34 GB table. A constant, not a setting.
+MAX_CORES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +28,9 @@ class ChipSpec:
     """A multi-core AIMC chip. Variants are made with :func:`dataclasses.replace`."""
 
     name: str = spec_field("custom", "a label for reports")
-    grid: tuple[int, int] = spec_field((8, 8), "core grid, rows × columns [LG]", lo=1, hi=256)
+    grid: tuple[int, int] = spec_field(
+        (8, 8), f"core grid, rows × columns [LG]; at most {MAX_CORES} cores in all "
+        "(chipsim.spec.MAX_CORES)", lo=1, hi=256)
     core: CoreSpec = spec_field(default_factory=CoreSpec, doc="every core's specification")
     device: DeviceSpec = spec_field(default_factory=DeviceSpec,
                                     doc="the PCM devices of every core")
@@ -57,6 +65,10 @@ class ChipSpec:
 
     def __post_init__(self) -> None:
         validate(self)
+        if self.n_cores > MAX_CORES:
+            raise SpecError("grid", f"{self.grid[0]}x{self.grid[1]} is {self.n_cores} cores; "
+                            f"a chip has at most {MAX_CORES} (chipsim.spec.MAX_CORES: mapping "
+                            "time and memory grow with the square of the cores)")
         if self.gdpu_after_row > self.grid[0]:
             raise SpecError("gdpu_after_row", f"must be <= grid rows ({self.grid[0]}), got "
                             f"{self.gdpu_after_row}")

@@ -21,12 +21,12 @@ from typing import Any
 
 import yaml
 
-from ..errors import ChipsimError, brief, did_you_mean
+from ..errors import brief, did_you_mean
 from ..fileio import atomic_write
 from ..inputs import FileKind, read_document
 from ..yamltext import parse_scalar
 from ._fields import SpecError, _hints
-from .chip import ChipSpec
+from .chip import MAX_CORES, ChipSpec
 from .presets import PRESETS, preset
 
 __all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override",
@@ -193,15 +193,17 @@ def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:
 
 
 def cores_grid(n: int) -> tuple[int, int]:
-    """The most square ``(rows, cols)`` grid of ``n`` cores, rows <= cols.
+    """The most square ``(rows, cols)`` grid of ``n`` cores, rows <= cols (``n`` at most
+    :data:`~chipsim.spec.chip.MAX_CORES`; a :class:`SpecError` otherwise).
 
     Examples
     --------
     >>> cores_grid(32), cores_grid(64), cores_grid(7)
     ((4, 8), (8, 8), (1, 7))
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ChipsimError(f"chip.cores: must be a whole number of cores >= 1, got {brief(n)}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CORES:
+        raise SpecError("chip.cores", f"must be a whole number of cores >= 1 and <= "
+                        f"{MAX_CORES} (chipsim.spec.MAX_CORES), got {brief(n)}")
     rows = max(r for r in range(1, math.isqrt(n) + 1) if n % r == 0)
     return rows, n // rows
 
@@ -227,9 +229,8 @@ def override(spec: ChipSpec, dotted: str, value: Any) -> ChipSpec:
     if dotted in CORES_KEYS:
         try:
             rows, cols = cores_grid(value)
-        except ChipsimError:
-            raise SpecError(dotted, f"must be a whole number of cores >= 1, got {brief(value)}"
-                            ) from None
+        except SpecError as exc:
+            raise SpecError(dotted, exc.message) from None
         try:
             return override(spec, "grid", [rows, cols])
         except SpecError as exc:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import graphlib
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -63,7 +64,7 @@ from .nodes import (
     Shape,
 )
 
-__all__ = ["Affine", "Workload"]
+__all__ = ["Affine", "Workload", "MAX_NODES", "check_node_count"]
 
 
 class Affine(NamedTuple):
@@ -71,6 +72,21 @@ class Affine(NamedTuple):
 
     scale: np.ndarray
     bias: np.ndarray
+
+
+#: The most operators (nodes) a workload may have. Every weight layer needs a core of its own
+#: and no chip has more than 4,096 cores (:data:`chipsim.spec.chip.MAX_CORES`), so this leaves
+#: 16 operators per weight layer of the largest network any chip maps; a larger graph is
+#: refused before it is checked or imported (an ONNX file's nodes are counted first).
+MAX_NODES = 65_536
+
+
+def check_node_count(count: int, source: str) -> None:
+    """Refuse a graph of more than :data:`MAX_NODES` operators (``source`` names it)."""
+    if count > MAX_NODES:
+        raise WorkloadError(f"{source}: {count:,} operators, more than a workload may have "
+                            f"({MAX_NODES:,}: chipsim.workload.graph.MAX_NODES; no chip maps "
+                            "more than 4,096 weight layers)")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -86,7 +102,7 @@ class Workload:
         token sequence of any length.
     nodes
         The operators in execution order; each names its inputs (``"input"`` is the network
-        input). The last node is the output.
+        input). The last node is the output. At most :data:`MAX_NODES`.
     weights
         Layer name → parameter name → array (layouts in :mod:`chipsim.workload.nodes`). The
         arrays are copied to read-only float32.
@@ -96,9 +112,9 @@ class Workload:
     Raises
     ------
     WorkloadError
-        On duplicate or unknown names, cycles, nodes out of execution order, shape
-        mismatches, missing or misshapen weights, or a BatchNorm that cannot be folded; the
-        message names the layer.
+        On more than :data:`MAX_NODES` nodes, duplicate or unknown names, cycles, nodes out
+        of execution order, shape mismatches, missing or misshapen weights, or a BatchNorm
+        that cannot be folded; the message names the layer.
 
     Examples
     --------
@@ -110,7 +126,7 @@ class Workload:
     >>> w.lowered()[0]
     LoweredLayer(name='conv', kind='conv', rows=27, cols=4, vectors=64, sources=(), \
 residual_sources=(), per_step=False, whole_sequence=False, geometry=(3, 3, 1, 1, 1, 1, 8, 8), \
-digital=(), attention=None)
+digital=(), attention=None, digital_after=())
     >>> w.matrix("conv").shape
     (27, 4)
     """
@@ -133,6 +149,7 @@ digital=(), attention=None)
             raise WorkloadError(f"a workload needs a non-empty name, got {self.name!r}")
         set_(self, "input_shape", _check_input_shape(self.input_shape))
         set_(self, "nodes", tuple(self.nodes))
+        check_node_count(len(self.nodes), self.name)
         set_(self, "params", dict(self.params))
         set_(self, "_index", _index_nodes(self.nodes))
         set_(self, "_consumers", _check_order(self.nodes))
@@ -386,10 +403,10 @@ digital=(), attention=None)
                     off_path[owner].extend(others)
             else:
                 producer[node.name] = src[0]
-        names = [layer["name"] for layer in layers]
-        clash = {n for n in names if names.count(n) > 1} | \
-            {n for n in names if n in self._index and not isinstance(self._index[n], Conv2d
-                                                                      | Linear)}
+        counts = Counter(layer["name"] for layer in layers)
+        clash = {n for n, k in counts.items() if k > 1} | \
+            {n for n in counts if n in self._index and not isinstance(self._index[n], Conv2d
+                                                                       | Linear)}
         if clash:
             raise WorkloadError(f"{self.name}: lowered layer name(s) {sorted(clash)} clash "
                                 "with other layers")
@@ -415,8 +432,9 @@ digital=(), attention=None)
                                 f"{len(attention)} SelfAttention operators with no weight layer "
                                 "between them; the lowering describes one")
         att = attention[0] if attention else None
-        return {"digital": tuple(self._index[n].kind for n in (*on_path, *extra)),
-                "attention": None if att is None else (att.heads, att.d_model, att.causal)}
+        return {"digital": tuple(self._index[n].kind for n in on_path),
+                "attention": None if att is None else (att.heads, att.d_model, att.causal),
+                "digital_after": tuple(self._index[n].kind for n in extra)}
 
     def _fold(self) -> dict[str, Affine]:
         affine: dict[str, Affine] = {}
@@ -448,8 +466,8 @@ def _check_input_shape(shape: Any) -> Shape:
         dims = tuple(shape)
     except TypeError:
         dims = (shape,)
-    if not dims or not all(d is None or (isinstance(d, int | np.integer) and d > 0)
-                           for d in dims):
+    if not dims or not all(d is None or (isinstance(d, int | np.integer)
+                                         and not isinstance(d, bool) and d > 0) for d in dims):
         raise WorkloadError(f"input_shape must be positive ints (None for a free length), "
                             f"got {shape!r}")
     return tuple(None if d is None else int(d) for d in dims)

@@ -54,11 +54,13 @@ class LoweredLayer:
         ``"GELU"``, ``"PositionEmbedding"``) that this layer's input vectors pass through
         after leaving their source layer (or the network input), in execution order; at a
         residual ``Add`` the path follows the input whose producer owns the add (see
-        ``residual_sources``). One whose output several layers read is listed on each. One
-        that no layer's input passes through, on the way of a residual or after the last
-        weight layer, is listed (after the others) on the layer whose output it takes: the
-        layer the residual is added to, or the one that produces the network output. Empty
+        ``residual_sources``). One whose output several layers read is listed on each. Empty
         in networks without these operators.
+    digital_after
+        The kinds of the digital operators that no layer's input passes through — on the way
+        of a residual, or after the last weight layer (an encoder's final LayerNorm) — listed
+        on the layer whose output they take: the layer the residual is added to, or the one
+        that produces the network output. Empty in networks without them.
     attention
         ``(heads, d_model, causal)`` of the :class:`~chipsim.workload.nodes.SelfAttention`
         that ``digital`` lists, if any: the layer's input vector ``t`` (token ``t``) is the
@@ -81,6 +83,7 @@ class LoweredLayer:
     geometry: tuple[int, int, int, int, int, int, int, int] | None = None
     digital: tuple[str, ...] = ()
     attention: tuple[int, int, bool] | None = None
+    digital_after: tuple[str, ...] = ()
 
     @property
     def weights(self) -> int:

@@ -58,10 +58,15 @@ them from one core's outputs ([LG] §III)."""
 Shape = tuple[int | None, ...]
 
 
+def _is_int(value: Any) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's), true and false not counted."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def _pair(value: Any, what: str, owner: str) -> tuple[int, int]:
     """``value`` as a pair of ints (an int is used for both)."""
     pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
+    if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise WorkloadError(f"layer '{owner}': {what} must be an int or a pair of ints, "
                             f"got {value!r}")
     return int(pair[0]), int(pair[1])
@@ -92,11 +97,16 @@ class Node:
                                 f"got {len(inputs)}")
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.type == "int" and (not isinstance(value, int | np.integer) or value < 1):
+            if field.type == "int" and (not _is_int(value) or value < 1):
                 raise WorkloadError(f"layer '{self.name}': {field.name} must be a positive "
                                     f"int, got {value!r}")
             if field.type == "int":
                 object.__setattr__(self, field.name, int(value))
+            if field.type == "bool" and not isinstance(value, bool | np.bool_):
+                raise WorkloadError(f"layer '{self.name}': {field.name} must be true or false, "
+                                    f"got {value!r}")
+            if field.type == "bool":
+                object.__setattr__(self, field.name, bool(value))
 
     @property
     def kind(self) -> str:
@@ -133,7 +143,8 @@ class Node:
 
 
 def _check_eps(node: BatchNorm | LayerNorm) -> None:
-    if not (isinstance(node.eps, int | float) and math.isfinite(node.eps) and node.eps >= 0):
+    if isinstance(node.eps, bool) or not (isinstance(node.eps, int | float)
+                                          and math.isfinite(node.eps) and node.eps >= 0):
         raise node.error(f"eps must be a finite number ≥ 0, got {node.eps!r}")
     object.__setattr__(node, "eps", float(node.eps))
 
@@ -501,9 +512,6 @@ class SelfAttention(Node):
         Node.__post_init__(self)
         if self.d_model % self.heads:
             raise self.error(f"d_model {self.d_model} is not a multiple of heads {self.heads}")
-        if not isinstance(self.causal, bool | np.bool_):
-            raise self.error(f"causal must be True or False, got {self.causal!r}")
-        object.__setattr__(self, "causal", bool(self.causal))
 
     def out_shape(self, shapes: tuple[Shape, ...]) -> Shape:
         shape = shapes[0]

@@ -58,8 +58,8 @@ def _time(net, chip=None, transport="onchip", inferences=2, replicate=False, **c
 def test_attention_work_appears_in_time_links_and_energy(encoder):
     mapping, r = _time(encoder, inferences=3)
     assert mapping.cores_used == 24  # in_proj 3, out_proj 1, linear1 4, linear2 4 per layer
-    # two attentions and three LayerNorms on the way into a layer (the last one feeds none),
-    # one per unit in turn: units 0 and 3 hold the attentions
+    # two attentions and three LayerNorms on the way into a layer (the last one, after the
+    # last weight layer, is in digital_after and not timed), one per unit in turn
     stages = {u: c["vectors"] // (3 * T) for u, c in r.attention_counts.items()}
     assert stages == {0: 2, 1: 1, 2: 1, 3: 1}
     assert all(c["busy_ps"] > 0 and c["macs"] > 0 for c in r.attention_counts.values())

@@ -95,7 +95,7 @@ def test_node_shapes_and_parameters():
     (lambda: LayerNorm("n", ("x",), 0), "features must be a positive int"),
     (lambda: GELU("g", ("x",), "fast"), "approximate must be one of none, tanh"),
     (lambda: SelfAttention("a", ("x",), 30, 4), "d_model 30 is not a multiple of heads 4"),
-    (lambda: SelfAttention("a", ("x",), 32, 4, causal="yes"), "causal must be True or False"),
+    (lambda: SelfAttention("a", ("x",), 32, 4, causal="yes"), "causal must be true or false"),
     (lambda: PositionEmbedding("p", ("x",), 0, 4), "max_len must be a positive int"),
 ])
 def test_node_validation(make, match):
@@ -199,7 +199,8 @@ def test_operators_on_no_layers_input_are_listed_on_the_layer_whose_output_they_
              LayerNorm("final", ("b",), 2))
     wl = Workload("r", (3, 4), nodes, init_weights(nodes, np.random.default_rng(0)))
     # n: only on the residual added to a's output; final: after the last layer
-    assert [ly.digital for ly in wl.lowered()] == [("LayerNorm",), ("GELU", "LayerNorm")]
+    assert [ly.digital for ly in wl.lowered()] == [(), ("GELU",)]
+    assert [ly.digital_after for ly in wl.lowered()] == [("LayerNorm",), ("LayerNorm",)]
     nodes = (LayerNorm("n", ("input",), 4), GELU("g", ("input",)), Add("add", ("n", "g")),
              Linear("a", ("add",), 4, 2))
     wl = Workload("r", (3, 4), nodes, init_weights(nodes, np.random.default_rng(0)))
@@ -215,7 +216,8 @@ def test_two_attentions_without_a_weight_layer_between_are_refused():
 
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_networks_without_transformer_operators_lower_as_before(name):
-    assert all(ly.digital == () and ly.attention is None for ly in build(name).lowered())
+    assert all(ly.digital == ly.digital_after == () and ly.attention is None
+               for ly in build(name).lowered())
 
 
 def test_position_table_longer_than_the_sequence():

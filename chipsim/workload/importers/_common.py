@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import re
 from types import ModuleType
 from typing import Any
 
@@ -16,13 +17,21 @@ from ..nodes import INPUT, Node, Shape
 __all__ = ["require", "unsupported", "Collector"]
 
 
-def require(module: str, extra: str, pin: str) -> ModuleType:
-    """Import the optional library ``module`` or fail with the command that installs it."""
+def require(module: str, extra: str, pin: str, minimum: tuple[int, int] | None = None,
+            why: str = "") -> ModuleType:
+    """Import the optional library ``module`` or fail with the command that installs it, also
+    when its version is below ``minimum`` (``why`` says what older versions lack)."""
+    install = f"pip install '{pin}' (or pip install -e \".[{extra}]\")"
     try:
-        return importlib.import_module(module)
+        lib = importlib.import_module(module)
     except ImportError:
         raise WorkloadError(f"this importer needs {module}, an optional dependency: "
-                            f"pip install '{pin}' (or pip install -e \".[{extra}]\")") from None
+                            f"{install}") from None
+    version = str(getattr(lib, "__version__", "0"))
+    if minimum and tuple(int(p) for p in re.findall(r"\d+", version)[:2]) < minimum:
+        raise WorkloadError(f"this importer needs {module} >= {minimum[0]}.{minimum[1]}{why}, "
+                            f"found {version}: {install}")
+    return lib
 
 
 def unsupported(source: str, what: str, where: str, supported: tuple[str, ...]) -> WorkloadError:

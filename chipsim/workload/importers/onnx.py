@@ -28,7 +28,7 @@ import numpy as np
 from ...errors import brief
 from ...inputs import FileKind, open_file
 from ..errors import WorkloadError
-from ..graph import Workload
+from ..graph import Workload, check_node_count
 from ..nodes import (
     INPUT,
     LSTM,
@@ -105,9 +105,10 @@ def from_onnx(path: str | os.PathLike[str], name: str | None = None) -> Workload
     ...     from_onnx(path).lowered()[0]
     LoweredLayer(name='fc', kind='linear', rows=3, cols=4, vectors=1, sources=(), \
 residual_sources=(), per_step=False, whole_sequence=False, geometry=None, digital=(), \
-attention=None)
+attention=None, digital_after=())
     """
-    onnx = require("onnx", "onnx", "onnx")
+    onnx = require("onnx", "onnx", "onnx>=1.16", (1, 16), " (older versions follow "
+                   "external-data paths out of the model's folder: CVE-2024-27318, -27319)")
     name = name or os.path.splitext(os.path.basename(os.fspath(path)))[0]
     with open_file(path, _ONNX_FILE) as fh:
         data = fh.read()
@@ -121,6 +122,7 @@ attention=None)
     if not model.graph.node:  # an empty or foreign file can parse as an empty model
         raise WorkloadError(f"{path}: not an ONNX model (no graph nodes: empty, truncated or "
                             "another format)")
+    check_node_count(len(model.graph.node), f"{name} ({path})")  # before any is imported
     return _Importer(onnx, model.graph, f"{name} ({path})", name).run()
 
 
