@@ -238,20 +238,28 @@ def _run_config(args: argparse.Namespace) -> Any:
 def _check_samples(args: argparse.Namespace, config: Any, task: str | None, data: Any) -> None:
     """Refuse ``--samples`` (or ``--set run.samples``) beyond the samples the test data hold:
     the default (300) takes all of a smaller data set, a number given is meant as is."""
-    from ..errors import ChipsimError
 
     flag = next((f"--set {key}" for _, key, _ in _parse_sets(args.sets) if key == "run.samples"),
                 "--samples" if args.samples is not None else None)
     if flag is None or not config.accuracy or (task is None and data is None):
         return
+    check_samples(flag, config.samples, task, data, args.data)
+
+
+def check_samples(flag: str, samples: int, task: str | None, data: Any,
+                  data_path: str | None) -> None:
+    """Refuse ``samples`` (given by ``flag``) beyond those of the ``data`` set read from
+    ``data_path``, or without data, of the test split of ``task``."""
+    from ..errors import ChipsimError
+
     if data is not None:
-        have, what = len(data.y), args.data
+        have, what = len(data.y), data_path
     else:
         from ..functional.tasks import task_data
 
         have, what = len(task_data(task, "test")[1]), f"the {task} task's test split"
-    if config.samples > have:
-        got = config.samples if config.samples < 10**12 else f"{config.samples:.3g}"
+    if samples > have:
+        got = samples if samples < 10**12 else f"{samples:.3g}"
         raise ChipsimError(f"{flag}: must be <= {have} (the samples of {what}), got {got}")
 
 

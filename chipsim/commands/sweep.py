@@ -118,11 +118,15 @@ def run(args: argparse.Namespace) -> int:
         model=args.model, axes=tuple(parse_axis(item) for item in args.grid),
         sets=tuple(parse_setting(item) for item in args.sets), chip=args.chip,
         weights=args.weights, samples=args.samples, instances=args.instances, data=args.data)
-    if args.data:  # a bad file fails here, not in every point
+    if args.data or args.samples is not None:  # a bad file or --samples fails here, once
         from ..data.user import load_data
         from ..models import resolve_model
+        from .run import check_samples
 
-        load_data(args.data, resolve_model(args.model, args.weights).workload)
+        resolved = resolve_model(args.model, args.weights)
+        data = load_data(args.data, resolved.workload) if args.data else None
+        if args.samples is not None and (data is not None or resolved.task):
+            check_samples("--samples", args.samples, resolved.task, data, args.data)
     result = run_sweep(spec, args.out, workers=args.workers, dask=args.dask,
                        progress=not args.quiet,
                        max_points=MAX_POINTS if args.max_points is None else args.max_points)

@@ -118,6 +118,10 @@ CASES = [
     ("samples-beyond-the-data", None, ["run", "--samples", "5000"],
      "chipsim run: error: --samples: must be <= 1000 (the samples of the resnet9 task's test "
      "split), got 5000"),
+    ("sweep-samples-beyond-the-data", None,
+     ["sweep", "resnet9", "--grid", "core.adc_bits=6", "--samples", "5000", "--out", "sw"],
+     "chipsim sweep: error: --samples: must be <= 1000 (the samples of the resnet9 task's "
+     "test split), got 5000"),
     ("set-samples", None, ["run", "lstm-ptb", "--set", "run.samples=339"],
      "chipsim run: error: --set run.samples: must be <= 338 (the samples of the lstm-ptb "
      "task's test split), got 339"),
