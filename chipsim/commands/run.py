@@ -238,7 +238,6 @@ def _run_config(args: argparse.Namespace) -> Any:
 def _check_samples(args: argparse.Namespace, config: Any, task: str | None, data: Any) -> None:
     """Refuse ``--samples`` (or ``--set run.samples``) beyond the samples the test data hold:
     the default (300) takes all of a smaller data set, a number given is meant as is."""
-
     flag = next((f"--set {key}" for _, key, _ in _parse_sets(args.sets) if key == "run.samples"),
                 "--samples" if args.samples is not None else None)
     if flag is None or not config.accuracy or (task is None and data is None):
