@@ -13,6 +13,22 @@ from a weight table to an :class:`~chipsim.workload.nodes.Embedding`. Operators 
 are all constants (shape arithmetic) are evaluated at import with ONNX's reference
 implementation. ``GRU`` and ``RNN`` have no counterpart in the IR: unsupported operators.
 
+Transformers (as ``torch.onnx.export(dynamo=False)`` writes ``nn.TransformerEncoder``,
+``nn.TransformerEncoderLayer`` and ``nn.MultiheadAttention``, ``batch_first=True``): the
+nodes between an in-projection (a ``MatMul`` of a ``d × 3d`` weight, its bias ``Add``) and the
+one value they hand on (the out-projection's input), made of :data:`ATTENTION_OPS` and holding
+one ``Softmax``, become one :class:`~chipsim.workload.nodes.SelfAttention`: the subgraph is
+evaluated on random queries, keys and values with ONNX's reference implementation, and the
+head count and mask (none or causal) that give the same output are its ``heads`` and
+``causal``; anything else there is an unsupported operator. The in-projection is named
+``<scope>.in_proj`` and the attention ``<scope>`` after the Softmax's node name
+(``/layer/self_attn/Softmax`` → ``layer.self_attn``), as the PyTorch importer names them.
+``LayerNormalization`` (or its decomposition before opset 17) is a
+:class:`~chipsim.workload.nodes.LayerNorm`, ``Gelu`` (or its ``Erf`` decomposition) a
+:class:`~chipsim.workload.nodes.GELU`, a constant ``(1, T, d)`` added to a sequence a
+:class:`~chipsim.workload.nodes.PositionEmbedding`. Residual sums and activations keep the
+exporter's node names (``layer``, ``layer_1``), not the PyTorch importer's (``layer.add1``).
+
 Note that ``torch.onnx.export`` folds BatchNorm into the convolution weights unless it is
 called with ``do_constant_folding=False``: the network is the same, but the matrices then
 hold the folded weights and the affines no BatchNorm.
@@ -170,14 +186,22 @@ class _Importer:
         # the layout of a sequence value: "NT" batch first (N, T, F), "TN" time first
         # (T, N, F), "TDN" an LSTM's output (T, directions, N, H); per sample all are (T, F)
         self.layout: dict[str, str] = {}
+        # the output of a self-attention -> its scope (``layer.self_attn``), to name the
+        # out-projection that reads it when the weight's name does not
+        self.attention_scope: dict[str, str] = {}
 
     def run(self) -> Workload:
         regions = self._attention_regions()
+        fused = self._decompositions()
         for node in self.graph.node:
             region = regions.get(id(node))
             if region is not None:  # a self-attention's node: the whole is one IR node
                 if region.exit in node.output:
                     self._attention(region)
+                continue
+            if id(node) in fused:  # a LayerNorm's or GELU's node: read at its last one
+                if fused[id(node)] is not None:
+                    fused[id(node)]()
                 continue
             if self._folded(node):
                 continue
@@ -221,6 +245,8 @@ class _Importer:
     def _name(self, node: Any, weight: str | None = None) -> str:
         if weight and weight.endswith(".weight"):
             return self.out.unique(weight[: -len(".weight")])
+        if node.op_type in ("MatMul", "Gemm") and node.input[0] in self.attention_scope:
+            return self.out.unique(f"{self.attention_scope[node.input[0]]}.out_proj")
         base = node.name.rsplit(f"/{node.op_type}", 1)[0] if node.name else ""
         return self.out.unique(base or f"{node.op_type.lower()}_{len(self.out.nodes)}")
 
@@ -520,6 +546,129 @@ class _Importer:
         self._emit(node, self.out.add(GELU(self._name(node), self._data(node, node.input[0]),
                                            approximate)))
 
+    def _decompositions(self) -> dict[int, Any]:
+        """LayerNorm and GELU as exporters write them before ``LayerNormalization`` (opset 17)
+        and ``Gelu`` (opset 20): ``ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div`` (then
+        ``Mul`` by γ, ``Add`` of β) and ``Div(x, √2), Erf, Add 1, Mul x, Mul 0.5``. Returns
+        ``id(node)`` → None for the nodes they consist of, except the last one's: the
+        function that reads the whole (its constants checked then, when they are known)."""
+        static = self._static()
+        producer = {v: n for n in self.graph.node for v in n.output if v}
+        users: dict[str, list[Any]] = {}
+        for n in self.graph.node:
+            for v in set(n.input):
+                users.setdefault(v, []).append(n)
+        outputs = {v.name for v in self.graph.output}
+
+        def only(value: str, op: str) -> Any:
+            """The one user of ``value``, if it is an ``op`` and the value no output."""
+            found = users.get(value, [])
+            ok = len(found) == 1 and found[0].op_type == op and value not in outputs
+            return found[0] if ok else None
+
+        def other(node: Any, value: str) -> str | None:
+            """The input of the binary ``node`` that is not ``value``."""
+            rest = [v for v in node.input if v != value]
+            return rest[0] if len(node.input) == 2 and len(rest) == 1 else None
+
+        fused: dict[int, Any] = {}
+
+        def claim(chain: list[Any], read: Any) -> None:
+            if any(id(n) in fused for n in chain):
+                return
+            fused.update((id(n), None) for n in chain[:-1])
+            fused[id(chain[-1])] = read
+
+        for node in self.graph.node:
+            if node.op_type == "Erf" and node.input[0] in producer:
+                scale = producer[node.input[0]]
+                x = scale.input[0] if scale.op_type in ("Div", "Mul") else None
+                if x is None or x in static or scale.input[1] not in static or only(
+                        scale.output[0], "Erf") is not node:
+                    continue
+                plus = only(node.output[0], "Add")
+                times = plus and only(plus.output[0], "Mul")
+                half = times and other(times, plus.output[0]) == x and only(times.output[0],
+                                                                            "Mul")
+                if half:
+                    claim([scale, node, plus, times, half],
+                          lambda c=(scale, node, plus, times, half), x=x: self._gelu(c, x))
+            elif node.op_type == "ReduceMean" and node.input[0] not in static:
+                x = node.input[0]
+                sub = only(node.output[0], "Sub")
+                if not sub or list(sub.input) != [x, node.output[0]]:
+                    continue
+                dev = sub.output[0]
+                ops = sorted(n.op_type for n in users.get(dev, []))
+                if ops != ["Div", "Pow"] or dev in outputs:
+                    continue
+                power = next(n for n in users[dev] if n.op_type == "Pow")
+                var = only(power.output[0], "ReduceMean")
+                eps = var and only(var.output[0], "Add")
+                root = eps and only(eps.output[0], "Sqrt")
+                div = root and only(root.output[0], "Div")
+                if not div or list(div.input) != [dev, root.output[0]]:
+                    continue
+                chain = [node, sub, power, var, eps, root, div]
+                scale = only(div.output[0], "Mul")
+                if scale and other(scale, div.output[0]) in static:
+                    chain.append(scale)
+                    shift = only(scale.output[0], "Add")
+                    if shift and other(shift, scale.output[0]) in static:
+                        chain.append(shift)
+                claim(chain, lambda c=tuple(chain), x=x: self._decomposed_norm(c, x))
+        return fused
+
+    def _scalar(self, value: str | None) -> float | None:
+        """The value of a one-element constant, else None."""
+        a = self.consts.get(value or "")
+        return float(np.asarray(a).ravel()[0]) if a is not None and np.size(a) == 1 else None
+
+    def _gelu(self, chain: tuple[Any, ...], x: str) -> None:
+        scale, erf, plus, times, half = chain
+        c = self._scalar(scale.input[1])
+        root2 = np.sqrt(2.0) if scale.op_type == "Div" else np.sqrt(0.5)
+        if c is None or not np.isclose(c, root2, rtol=1e-6) \
+                or self._scalar(next(v for v in plus.input if v != erf.output[0])) != 1 \
+                or self._scalar(next(v for v in half.input
+                                           if v != times.output[0])) != 0.5:
+            raise self._fail(erf, "constants other than GELU's x · (1 + erf(x / √2)) · 0.5")
+        self.env[half.output[0]] = self.out.add(GELU(self._name(erf), self._data(erf, x)))
+        if x in self.layout:
+            self.layout[half.output[0]] = self.layout[x]
+
+    def _decomposed_norm(self, chain: tuple[Any, ...], x: str) -> None:
+        mean, sub, power, var, eps_add, root, div = chain[:7]
+        src = self._data(mean, x)
+        shape = self.out.shapes[src]
+        last = {-1, len(shape)}  # axis -1 of (N, ..., F)
+        for reduce in (mean, var):
+            attrs = {a.name: self.onnx.helper.get_attribute_value(a) for a in reduce.attribute}
+            axes = attrs.get("axes")
+            if axes is None and len(reduce.input) > 1 and reduce.input[1]:
+                axes = self._const(reduce, reduce.input[1]).ravel().tolist()
+            if len(axes or ()) != 1 or axes[0] not in last or not attrs.get("keepdims", 1):
+                raise self._fail(reduce, f"axes {axes} in a LayerNorm (only the last axis)")
+        eps = self._scalar(next(v for v in eps_add.input if v != var.output[0]))
+        if self._scalar(power.input[1]) != 2 or eps is None or not eps > 0:
+            raise self._fail(mean, "constants other than a LayerNorm's (x − mean) / √(mean "
+                             "of (x − mean)² + eps), eps > 0")
+        d = shape[-1]
+        weights = {"weight": np.ones(d, np.float32), "bias": np.zeros(d, np.float32)}
+        gamma = None
+        for prev, node, key in zip(chain[6:], chain[7:], ("weight", "bias"), strict=False):
+            value = next(v for v in node.input if v != prev.output[0])
+            a = np.asarray(self.consts[value])
+            if a.shape not in ((d,), (1, d), (1, 1, d)):
+                raise self._fail(node, f"a LayerNorm {key} of shape {a.shape} for {d} features")
+            weights[key] = a.reshape(d)
+            gamma = gamma or value
+        ir = self.out.add(LayerNorm(self._name(mean, gamma), src, d,
+                                    float(str(np.float32(eps)))), weights)
+        self.env[chain[-1].output[0]] = ir
+        if x in self.layout:
+            self.layout[chain[-1].output[0]] = self.layout[x]
+
     def _op_Softmax(self, node: Any, attrs: dict[str, Any]) -> None:
         raise self._fail(node, "an input that comes from no in-projection (only inside a "
                                "self-attention)")
@@ -535,7 +684,8 @@ class _Importer:
             raise self._fail(node, f"a constant of shape {self.consts[value].shape} that is "
                              "not the bias of a MatMul or Conv, nor a position table (1, T, "
                              "d) or (T, d) added to a batch-first sequence (T, d)")
-        weight = value if value in {t.name for t in self.graph.initializer} else None
+        weight = value if value in {t.name for t in self.graph.initializer} \
+            and not value.startswith("onnx::") else None  # not the exporter's made-up names
         name = self.out.unique(weight) if weight else self._name(node)
         return self.out.add(PositionEmbedding(name, src, *shape), {"weight": table})
 
@@ -703,6 +853,7 @@ class _Importer:
         ir = self.out.add(SelfAttention(self.out.unique(scope), src, d, heads, causal))
         self.env[region.exit] = ir
         self.layout[region.exit] = out
+        self.attention_scope[region.exit] = scope
 
 
 _LAYOUTS = ("NT", "TN", "(NT)", "(TN)")
