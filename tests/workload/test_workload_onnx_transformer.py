@@ -32,13 +32,28 @@ class Encoder(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(d) if final_norm
                                              else None, enable_nested_tensor=False)
         self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(t))
-        self.causal = causal
+        self.causal, self.d = causal, d
         self.head = nn.Linear(d, 5)
 
     def forward(self, x):
         x = x + self.pos[:, :x.size(1)]
         x = self.encoder(x, mask=self.mask, is_causal=True) if self.causal else self.encoder(x)
         return self.head(x)
+
+
+class Masked(nn.Module):
+    """One encoder layer given the causal mask without the is_causal hint (float or bool)."""
+
+    def __init__(self, boolean=False):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True)
+        upper = torch.ones(8, 8, dtype=torch.bool).triu(1)
+        self.register_buffer("mask", upper if boolean else
+                             nn.Transformer.generate_square_subsequent_mask(8))
+        self.d = 16
+
+    def forward(self, x):
+        return self.layer(x, src_mask=self.mask)
 
 
 class Attention(nn.Module):
@@ -48,6 +63,7 @@ class Attention(nn.Module):
         super().__init__()
         self.attn = nn.MultiheadAttention(d, heads, batch_first=True, bias=bias)
         self.norm = nn.LayerNorm(d)
+        self.d = d
 
     def forward(self, x):
         return nn.functional.gelu(self.norm(self.attn(x, x, x, need_weights=False)[0]))
@@ -63,16 +79,21 @@ CASES = {
     # before LayerNormalization (opset 17) and Gelu (opset 20): their decompositions
     "opset-16-decomposed": (lambda: Encoder(norm_first=True, activation="gelu"),
                             {"opset_version": 16}),
+    "float-mask": (lambda: Masked(), {}),
+    "bool-mask-batch-2": (lambda: Masked(boolean=True), {"batch": 2}),
+    "causal-batch-3": (lambda: Encoder(causal=True), {"batch": 3}),
+    "dynamic-batch": (lambda: Encoder(), {"dynamic_axes": {"x": {0: "n"}, "y": {0: "n"}}}),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_onnx_transformer_imports_as_the_torch_one(case, tmp_path):
     make, options = CASES[case]
+    options = dict(options)
     torch.manual_seed(0)
     model = make().eval()
-    d = model.head.in_features if hasattr(model, "head") else model.attn.embed_dim
-    x = torch.randn(1, 8, d)
+    d = model.d
+    x = torch.randn(options.pop("batch", 1), 8, d)
     path = tmp_path / "net.onnx"
     torch.onnx.export(model, (x,), str(path), dynamo=False, input_names=["x"],
                       output_names=["y"], **options)
@@ -151,3 +172,19 @@ def test_softmax_outside_an_attention(tmp_path):
     with pytest.raises(WorkloadError, match="unsupported operator Softmax with an input that "
                                             "comes from no in-projection"):
         from_onnx(tmp_path / "s.onnx")
+
+
+def test_exported_attention_with_another_mask_is_a_one_line_error(tmp_path):
+    """A sliding-window mask: the exported subgraph is attention, but not SelfAttention's."""
+    torch.manual_seed(0)
+    model = Masked().eval()
+    model.mask = torch.zeros(8, 8).masked_fill(torch.ones(8, 8, dtype=torch.bool).tril(-3),
+                                               float("-inf"))
+    path = tmp_path / "window.onnx"
+    torch.onnx.export(model, (torch.randn(1, 8, 16),), str(path), dynamo=False,
+                      input_names=["x"], output_names=["y"])
+    with pytest.raises(WorkloadError, match="unsupported operator Softmax with a subgraph "
+                       "between projections that is not multi-head self-attention.* at "
+                       "'/layer/self_attn/Softmax'") as info:
+        from_onnx(path)
+    assert "\n" not in str(info.value)

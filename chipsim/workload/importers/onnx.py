@@ -373,7 +373,7 @@ class _Importer:
         self.out.replace(ir, bias=True)
         self.out.weights[ir]["bias"] = np.broadcast_to(bias.ravel(), (cols,)).astype(np.float32)
         del self.no_bias[ir]
-        self._emit(node, ir)
+        self._emit(node, ir, self.layout.get(other))  # the layout of the data, not the bias
 
     def _op_BatchNormalization(self, node: Any, attrs: dict[str, Any]) -> None:
         if attrs.get("training_mode", 0):
@@ -709,12 +709,13 @@ class _Importer:
                 self.env[value] = new
         return new
 
-    def _static(self) -> set[str]:
+    def _static(self, shapes: bool = False) -> set[str]:
         """The values computed from constants only (initializers, Constant nodes and what
-        follows from them)."""
+        follows from them); with ``shapes``, from constants and ``Shape`` outputs."""
         static = set(self.consts)
         for node in self.graph.node:
-            if node.op_type != "Shape" and all(v in static for v in node.input if v):
+            if (node.op_type == "Shape" and shapes) or all(v in static for v in node.input
+                                                           if v):
                 static.update(v for v in node.output if v)
         return static
 
@@ -724,7 +725,7 @@ class _Importer:
         softmaxes = [n for n in self.graph.node if n.op_type == "Softmax"]
         if not softmaxes:
             return {}
-        static = self._static()
+        static, sizes = self._static(), self._static(shapes=True)
         producer = {v: n for n in self.graph.node for v in n.output if v}
         users: dict[str, list[Any]] = {}
         for n in self.graph.node:
@@ -750,8 +751,8 @@ class _Importer:
             if id(softmax) in regions:
                 continue
             entries, seen = set(), set()
-            stack = [v for v in softmax.input if v and v not in static]
-            while stack:
+            stack = [v for v in softmax.input if v and v not in sizes]
+            while stack:  # back to the data it computes on, not to the sizes it reads
                 value = stack.pop()
                 if value in seen:
                     continue
@@ -759,7 +760,7 @@ class _Importer:
                 if projection(value) or value not in producer:
                     entries.add(value)
                 else:
-                    stack.extend(v for v in producer[value].input if v and v not in static)
+                    stack.extend(v for v in producer[value].input if v and v not in sizes)
             if len(entries) != 1 or not projection(next(iter(entries))):
                 continue  # not an attention: _op_Softmax says so, in order
             entry = entries.pop()
@@ -780,7 +781,7 @@ class _Importer:
                 if n.op_type not in ATTENTION_OPS or n.domain not in ("", "ai.onnx"):
                     raise unsupported(self.source, f"{n.op_type} inside the self-attention "
                                       f"at '{where}'", n.name or n.output[0], ONNX_OPS)
-                other = [v for v in n.input if v and v not in static and v != entry
+                other = [v for v in n.input if v and v not in sizes and v != entry
                          and v not in made]
                 if other:
                     raise self._fail(softmax, f"a self-attention that also reads '{other[0]}' "
@@ -811,7 +812,7 @@ class _Importer:
         if len(shape) != 2 or None in shape or shape[1] % 3 or layout is None:
             raise self._fail(softmax, f"a self-attention of an input of shape {shape} (only of "
                              "a sequence (T, 3·d) of fixed length: queries, keys and values)")
-        t, d, n = shape[0], shape[1] // 3, self.batch or 2
+        t, d, n = shape[0], shape[1] // 3, self.batch or 1  # the batch Shape reads
         qkv = np.random.default_rng(0).standard_normal((n, t, 3 * d)).astype(np.float32)
         # the nodes the exit depends on, with the constants they read
         needed, wanted = [], {region.exit}
