@@ -24,10 +24,12 @@ head count and mask (none or causal) that give the same output are its ``heads``
 ``<scope>.in_proj`` and the attention ``<scope>`` after the Softmax's node name
 (``/layer/self_attn/Softmax`` → ``layer.self_attn``), as the PyTorch importer names them.
 ``LayerNormalization`` (or its decomposition before opset 17) is a
-:class:`~chipsim.workload.nodes.LayerNorm`, ``Gelu`` (or its ``Erf`` decomposition) a
-:class:`~chipsim.workload.nodes.GELU`, a constant ``(1, T, d)`` added to a sequence a
-:class:`~chipsim.workload.nodes.PositionEmbedding`. Residual sums and activations keep the
-exporter's node names (``layer``, ``layer_1``), not the PyTorch importer's (``layer.add1``).
+:class:`~chipsim.workload.nodes.LayerNorm`, ``Gelu`` (or, before opset 20, the element-wise
+operators around an ``Erf`` or ``Tanh`` that compute GELU or its tanh form, checked by
+evaluating them) a :class:`~chipsim.workload.nodes.GELU`, a constant ``(1, T, d)`` added to
+a sequence a :class:`~chipsim.workload.nodes.PositionEmbedding`. Residual sums and
+activations keep the exporter's node names (``layer``, ``layer_1``), not the PyTorch
+importer's (``layer.add1``).
 
 Note that ``torch.onnx.export`` folds BatchNorm into the convolution weights unless it is
 called with ``do_constant_folding=False``: the network is the same, but the matrices then
@@ -90,6 +92,9 @@ FOLDED = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Expand", "Consta
           "Identity", "Mod", "Sqrt", "Trilu", "Equal", "Where", "Neg")
 """Operators evaluated at import when all their inputs are constants (the shape arithmetic
 exporters write, e.g. for an LSTM's zero initial state)."""
+
+_ELEMENTWISE = ("Mul", "Add", "Sub", "Div", "Pow", "Erf", "Tanh", "Sqrt", "Neg")
+"""Operators a GELU's decomposition is made of."""
 
 ATTENTION_OPS = ("Softmax", "MatMul", "Transpose", "Reshape", "Unsqueeze", "Squeeze", "Gather",
                  "Split", "Slice", "Concat", "Shape", "Cast", "Sqrt", "Mul", "Div", "Add",
@@ -549,9 +554,10 @@ class _Importer:
     def _decompositions(self) -> dict[int, Any]:
         """LayerNorm and GELU as exporters write them before ``LayerNormalization`` (opset 17)
         and ``Gelu`` (opset 20): ``ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div`` (then
-        ``Mul`` by γ, ``Add`` of β) and ``Div(x, √2), Erf, Add 1, Mul x, Mul 0.5``. Returns
-        ``id(node)`` → None for the nodes they consist of, except the last one's: the
-        function that reads the whole (its constants checked then, when they are known)."""
+        ``Mul`` by γ, ``Add`` of β), and element-wise operators around an ``Erf`` or
+        ``Tanh`` on one value. Returns ``id(node)`` → None for the nodes they consist of,
+        except the last one's: the function that reads the whole (its constants checked
+        then, when they are known)."""
         static = self._static()
         producer = {v: n for n in self.graph.node for v in n.output if v}
         users: dict[str, list[Any]] = {}
@@ -580,20 +586,7 @@ class _Importer:
             fused[id(chain[-1])] = read
 
         for node in self.graph.node:
-            if node.op_type == "Erf" and node.input[0] in producer:
-                scale = producer[node.input[0]]
-                x = scale.input[0] if scale.op_type in ("Div", "Mul") else None
-                if x is None or x in static or scale.input[1] not in static or only(
-                        scale.output[0], "Erf") is not node:
-                    continue
-                plus = only(node.output[0], "Add")
-                times = plus and only(plus.output[0], "Mul")
-                half = times and other(times, plus.output[0]) == x and only(times.output[0],
-                                                                            "Mul")
-                if half:
-                    claim([scale, node, plus, times, half],
-                          lambda c=(scale, node, plus, times, half), x=x: self._gelu(c, x))
-            elif node.op_type == "ReduceMean" and node.input[0] not in static:
+            if node.op_type == "ReduceMean" and node.input[0] not in static:
                 x = node.input[0]
                 sub = only(node.output[0], "Sub")
                 if not sub or list(sub.input) != [x, node.output[0]]:
@@ -617,25 +610,91 @@ class _Importer:
                     if shift and other(shift, scale.output[0]) in static:
                         chain.append(shift)
                 claim(chain, lambda c=tuple(chain), x=x: self._decomposed_norm(c, x))
+        for node in self.graph.node:  # after the LayerNorms: a GELU may follow one
+            if node.op_type in ("Erf", "Tanh") and id(node) not in fused:
+                self._elementwise_gelu(node, static, producer, users, outputs, claim, fused)
         return fused
+
+    def _elementwise_gelu(self, node: Any, static: set[str], producer: dict[str, Any],
+                          users: dict[str, list[Any]], outputs: set[str], claim: Any,
+                          fused: dict[int, Any]) -> None:
+        """Claim the element-wise nodes around ``node`` (an ``Erf`` or ``Tanh``) if they
+        compute on one value and hand on one: GELU's decompositions, checked when read."""
+        def boundary(value: str) -> bool:  # a value the GELU cannot be made of
+            p = producer.get(value)
+            if p is None or p.op_type not in _ELEMENTWISE or id(p) in fused:
+                return True
+            data = [v for v in p.input if v and v not in static]
+            return p.op_type == "Add" and len(data) == 1 and data[0] in producer and \
+                producer[data[0]].op_type in ("MatMul", "Gemm", "Conv")  # a bias
+
+        sources, seen = set(), set()
+        stack = [v for v in node.input if v and v not in static]
+        while stack:
+            value = stack.pop()
+            if value not in seen:
+                seen.add(value)
+                if boundary(value):
+                    sources.add(value)
+                else:
+                    stack.extend(v for v in producer[value].input if v and v not in static)
+        if len(sources) != 1:
+            return
+        x = sources.pop()
+        members: list[Any] = []
+        made: set[str] = set()
+        for n in self.graph.node:  # the element-wise nodes computing on x only
+            data = [v for v in n.input if v and v not in static]
+            if n.op_type in _ELEMENTWISE and id(n) not in fused and data and all(
+                    v == x or v in made for v in data):
+                members.append(n)
+                made.update(v for v in n.output if v)
+        exits = [v for v in made if v in outputs or any(
+            u not in members for u in users.get(v, []))]
+        if len(exits) != 1 or node not in members:
+            return
+        chain = [n for n in members if exits[0] not in n.output]
+        chain.append(next(n for n in members if exits[0] in n.output))
+        claim(chain, lambda c=tuple(members), x=x, y=exits[0], e=node: self._gelu(c, x, y, e))
 
     def _scalar(self, value: str | None) -> float | None:
         """The value of a one-element constant, else None."""
         a = self.consts.get(value or "")
         return float(np.asarray(a).ravel()[0]) if a is not None and np.size(a) == 1 else None
 
-    def _gelu(self, chain: tuple[Any, ...], x: str) -> None:
-        scale, erf, plus, times, half = chain
-        c = self._scalar(scale.input[1])
-        root2 = np.sqrt(2.0) if scale.op_type == "Div" else np.sqrt(0.5)
-        if c is None or not np.isclose(c, root2, rtol=1e-6) \
-                or self._scalar(next(v for v in plus.input if v != erf.output[0])) != 1 \
-                or self._scalar(next(v for v in half.input
-                                           if v != times.output[0])) != 0.5:
-            raise self._fail(erf, "constants other than GELU's x · (1 + erf(x / √2)) · 0.5")
-        self.env[half.output[0]] = self.out.add(GELU(self._name(erf), self._data(erf, x)))
+    def _gelu(self, nodes: tuple[Any, ...], x: str, y: str, erf: Any) -> None:
+        """Read ``nodes`` (from ``x`` to ``y``) as a GELU: evaluate them on values from −6 to 6
+        and compare with both of PyTorch's forms."""
+        from onnx import TensorProto, helper
+        from onnx.reference import ReferenceEvaluator
+
+        from ..forward import gelu
+
+        src = self._data(erf, x)
+        made = {v for n in nodes for v in n.output}
+        consts = sorted({v for n in nodes for v in n.input if v and v != x and v not in made})
+        missing = [v for v in consts if v not in self.consts]
+        if missing:
+            raise self._fail(erf, f"an input '{missing[0]}' that is not a constant")
+        graph = helper.make_graph(
+            list(nodes), "gelu", [helper.make_tensor_value_info(x, TensorProto.FLOAT, None)],
+            [helper.make_tensor_value_info(y, TensorProto.FLOAT, None)],
+            [self.onnx.numpy_helper.from_array(np.asarray(self.consts[v]), v) for v in consts])
+        probe = np.linspace(-6, 6, 241, dtype=np.float32)
+        try:
+            got = ReferenceEvaluator(helper.make_model(graph, opset_imports=self.opsets)).run(
+                None, {x: probe})[0]
+        except Exception as exc:  # noqa: BLE001 - any failure of the reference ops
+            raise self._fail(erf, f"element-wise operators that cannot be evaluated ({exc})") \
+                from None
+        found = [a for a in ("none", "tanh") if np.shape(got) == probe.shape
+                 and np.allclose(got, gelu(probe, a), rtol=1e-5, atol=1e-6)]
+        if not found:
+            raise self._fail(erf, "element-wise operators around it that are not GELU (x · Φ(x) "
+                             "or its tanh approximation)")
+        self.env[y] = self.out.add(GELU(self._name(erf), src, found[0]))
         if x in self.layout:
-            self.layout[half.output[0]] = self.layout[x]
+            self.layout[y] = self.layout[x]
 
     def _decomposed_norm(self, chain: tuple[Any, ...], x: str) -> None:
         mean, sub, power, var, eps_add, root, div = chain[:7]
@@ -747,6 +806,7 @@ class _Importer:
 
         regions: dict[int, _Region] = {}
         outputs = {v.name for v in self.graph.output}
+        order = {id(n): i for i, n in enumerate(self.graph.node)}
         for softmax in softmaxes:
             if id(softmax) in regions:
                 continue
@@ -774,7 +834,7 @@ class _Importer:
                     member_ids.add(id(n))
                     members.append(n)
                     frontier.extend(v for v in n.output if v)
-            members.sort(key=list(self.graph.node).index)
+            members.sort(key=lambda n: order[id(n)])
             made = {v for n in members for v in n.output if v}
             where = softmax.name or softmax.output[0]
             for n in members:
