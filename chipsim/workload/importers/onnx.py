@@ -365,7 +365,7 @@ class _Importer:
         if ir not in self.no_bias or self.no_bias[ir] != other or self.users.get(other) != 1:
             if ir is None or len(consts) != 1 or len(self.out.shapes[ir]) != 2:
                 raise self._fail(node, "a constant that is not the bias of a MatMul or Conv")
-            self._emit(node, self._position(node, ir, consts[0]))
+            self._emit(node, self._position(node, other, consts[0]))
             return
         layer = next(n for n in self.out.nodes if n.name == ir)
         bias = np.asarray(self.consts[consts[0]])
@@ -732,14 +732,15 @@ class _Importer:
         raise self._fail(node, "an input that comes from no in-projection (only inside a "
                                "self-attention)")
 
-    def _position(self, node: Any, src: str, value: str) -> str:
-        """A constant ``value`` added to the sequence ``src``: a position table."""
+    def _position(self, node: Any, data: str, value: str) -> str:
+        """A constant ``value`` added to the sequence ``data``: a position table."""
         table = self.consts[value]
+        src = self.env[data]
         shape = self.out.shapes[src]
         if table.ndim == 3 and table.shape[0] == 1:
             table = table[0]
         if len(shape) != 2 or shape[0] is None or table.shape != shape \
-                or self._sequence_layout(self._value_of(src)) != "NT":
+                or self._sequence_layout(data) != "NT":
             raise self._fail(node, f"a constant of shape {self.consts[value].shape} that is "
                              "not the bias of a MatMul or Conv, nor a position table (1, T, "
                              "d) or (T, d) added to a batch-first sequence (T, d)")
@@ -747,10 +748,6 @@ class _Importer:
             and not value.startswith("onnx::") else None  # not the exporter's made-up names
         name = self.out.unique(weight) if weight else self._name(node)
         return self.out.add(PositionEmbedding(name, src, *shape), {"weight": table})
-
-    def _value_of(self, ir: str) -> str:
-        """An ONNX value that holds the IR node ``ir``'s output (the last one)."""
-        return next(v for v in reversed(list(self.env)) if self.env[v] == ir)
 
     def _rename(self, old: str, new: str) -> str:
         """Rename the IR node ``old`` (read by no IR node yet) to ``new`` (made unique)."""
