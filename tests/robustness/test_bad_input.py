@@ -236,10 +236,11 @@ def _onnx_shape(tmp, tiny):
 
 def _onnx_op(tmp, tiny):
     _fc_onnx(tmp / "net.onnx", np.ones((4, 3), np.float32), op="Softmax")
-    return (["net.onnx"], "net (net.onnx): unsupported operator Softmax at 'y'; supported: "
+    return (["net.onnx"], "net (net.onnx): unsupported operator Softmax with an input that "
+            "comes from no in-projection (only inside a self-attention) at 'y'; supported: "
             "Conv, Gemm, MatMul, Add, BatchNormalization, Relu, MaxPool, AveragePool, "
             "GlobalAveragePool, ReduceMean, Flatten, Reshape, Identity, Dropout, Constant, "
-            "LSTM, Gather, Transpose, Squeeze, Shape")
+            "LSTM, Gather, Transpose, Squeeze, Shape, LayerNormalization, Gelu, Softmax")
 
 
 def _model_name(tmp, tiny):
