@@ -9,6 +9,7 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
+from transformer_nets import Encoder
 
 from chipsim.mapping import map_workload
 from chipsim.spec import hermes
@@ -18,27 +19,6 @@ TOL = dict(rtol=1e-4, atol=1e-5)
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
                                         "ignore::torch.jit.TracerWarning",
                                         "ignore::UserWarning")
-
-
-class Encoder(nn.Module):
-    """A position table, a 2-layer TransformerEncoder (optionally causal), a head."""
-
-    def __init__(self, norm_first=False, activation="relu", causal=False, final_norm=False,
-                 d=16, t=8):
-        super().__init__()
-        self.pos = nn.Parameter(0.1 * torch.randn(1, t, d))
-        layer = nn.TransformerEncoderLayer(d, 4, 2 * d, batch_first=True, activation=activation,
-                                           norm_first=norm_first)
-        self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(d) if final_norm
-                                             else None, enable_nested_tensor=False)
-        self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(t))
-        self.causal, self.d = causal, d
-        self.head = nn.Linear(d, 5)
-
-    def forward(self, x):
-        x = x + self.pos[:, :x.size(1)]
-        x = self.encoder(x, mask=self.mask, is_causal=True) if self.causal else self.encoder(x)
-        return self.head(x)
 
 
 class Masked(nn.Module):
