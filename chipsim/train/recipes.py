@@ -58,7 +58,7 @@ DEFAULTS = {
     ("resnet9", "hwa"): dict(epochs=3, batch=64, lr=1e-3),
     ("lstm-ptb", "plain"): dict(epochs=2, batch=32, lr=3e-3),
     ("lstm-ptb", "hwa"): dict(epochs=1, batch=32, lr=1e-3),
-    ("char-transformer", "plain"): dict(epochs=4, batch=32, lr=3e-3, seq_len=LM_CHUNK),
+    ("char-transformer", "plain"): dict(epochs=8, batch=32, lr=1e-3, seq_len=LM_CHUNK),
     ("char-transformer", "hwa"): dict(epochs=1, batch=32, lr=1e-3, seq_len=LM_CHUNK),
 }
 

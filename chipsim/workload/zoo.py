@@ -238,7 +238,9 @@ def char_transformer(vocab: int = 50, seq_len: int = 128, d_model: int = 128, he
     ``linear2``, ``fc``, all with bias) are the analog weight layers; attention, LayerNorm,
     GELU and the position sum are digital. Input: token ids ``(N, seq_len)``, a fixed length
     (every token attends to the sequence); output: logits ``(N, seq_len, vocab)``, token ``t``'s
-    from tokens ``0..t`` only.
+    from tokens ``0..t`` only. Initial weights as GPT-2's: the Linear layers, the embedding and
+    the position table ``N(0, 0.02²)``, ``out_proj`` and ``linear2`` (the residual branches'
+    last layers) ``N(0, (0.02 / √(2·layers))²)``; biases 0, LayerNorms the identity.
 
     Parameters
     ----------
@@ -277,9 +279,18 @@ def char_transformer(vocab: int = 50, seq_len: int = 128, d_model: int = 128, he
         x = g.add(Add(f"{q}add2", (x, g.last)))
     g.add(LayerNorm("norm", x, d_model))
     g.add(Linear("fc", g.last, d_model, vocab))
-    return g.workload("char-transformer", (seq_len,), rng,
-                      dict(vocab=vocab, seq_len=seq_len, d_model=d_model, heads=heads,
-                           layers=layers, ff=ff))
+    rng = np.random.default_rng(0) if rng is None else rng
+    weights = init_weights(g.nodes, rng)
+    for node in g.nodes:  # GPT-2's initialization (trains much faster than He's here)
+        if isinstance(node, Linear | Embedding | PositionEmbedding):
+            std = 0.02 / np.sqrt(2 * layers) if node.name.endswith(("out_proj", "linear2")) \
+                else 0.02
+            shape = weights[node.name]["weight"].shape
+            weights[node.name]["weight"] = (rng.standard_normal(shape) * std).astype(np.float32)
+    return Workload("char-transformer", (seq_len,), tuple(g.nodes), weights,
+                    architecture="char-transformer",
+                    params=dict(vocab=vocab, seq_len=seq_len, d_model=d_model, heads=heads,
+                                layers=layers, ff=ff))
 
 
 ZOO: dict[str, Callable[..., Workload]] = {
