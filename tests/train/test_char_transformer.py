@@ -123,3 +123,8 @@ def test_shipped_weights_score_as_recorded(recipe):
     assert metric == "bpc"
     # 40 of the 338 test chunks: within 0.15 bpc of the whole split's recorded score
     assert value == pytest.approx(meta["software"], abs=0.15)
+    # the trained network: its PyTorch twin and chipsim's float forward agree
+    x, _ = task_data("char-transformer", "test", 4)
+    with torch.no_grad():
+        twin = TorchNet(resolved.workload).eval()(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(twin, forward(resolved.workload, x), rtol=1e-4, atol=1e-4)
