@@ -145,7 +145,8 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
     config
         Run options (:class:`RunConfig`).
     task
-        Name of the built-in task that scores the workload (``resnet9``, ``lstm-ptb``).
+        Name of the built-in task that scores the workload (``resnet9``, ``lstm-ptb``,
+        ``char-transformer``).
     data
         The samples to score it on instead (the first ``config.samples`` of them): a
         :class:`~chipsim.data.user.Dataset` or a data file (``.npz`` with ``x``, ``y`` and

@@ -45,8 +45,8 @@ def resolve_model(model: str, weights: str = "hwa") -> ResolvedModel:
     Parameters
     ----------
     model
-        A zoo name (``resnet9``, ``lstm-ptb``, ``resnet32``), a ``.npz`` weights file written
-        by chipsim, or an ``.onnx`` file.
+        A zoo name (``resnet9``, ``lstm-ptb``, ``resnet32``, ``char-transformer``), a ``.npz``
+        weights file written by chipsim, or an ``.onnx`` file.
     weights
         For zoo names: ``hwa`` or ``plain`` (the shipped trained weights; ``resnet32`` has
         none and gets seeded random weights), ``random``, or a weights file path.

@@ -41,8 +41,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
             "travel few hops. Prints a per-layer table (or JSON); --out writes mapping.yaml and "
             "core_grid.png."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="zoo network (resnet9, lstm-ptb, resnet32) "
-                   "with its shipped weights, or a .npz weights or .onnx file")
+    p.add_argument("model", metavar="MODEL", help="zoo network (resnet9, lstm-ptb, resnet32, "
+                   "char-transformer) with its shipped weights, or a .npz weights or .onnx file")
     p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="chip spec field (core.read_mode=1ph, chip.cores=128); repeatable")

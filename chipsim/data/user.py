@@ -95,8 +95,9 @@ class Dataset:
 
 
 def task_dataset(task: str, samples: int) -> Dataset:
-    """The first ``samples`` test samples of a built-in task (``resnet9``, ``lstm-ptb``), with
-    :data:`CALIBRATION` samples of its training split for the activation scales."""
+    """The first ``samples`` test samples of a built-in task (``resnet9``, ``lstm-ptb``,
+    ``char-transformer``), with :data:`CALIBRATION` samples of its training split for the
+    activation scales."""
     from ..functional.tasks import TASKS, task_data
 
     x, y = task_data(task, "test", samples)

@@ -4,6 +4,10 @@
 - ``lstm-ptb`` on the pydoc corpus's test split: bits per character, lower is better. The test
   text is cut into consecutive chunks of :data:`LM_CHUNK` + 1 characters; each chunk starts
   from a zero state and every character after the first is predicted.
+- ``char-transformer`` on the same chunks, so its bits per character compare directly with the
+  LSTM's: its fixed sequence length is :data:`LM_CHUNK`, one chunk is one sequence, and the
+  causal attention predicts character ``t + 1`` of the chunk from characters ``0..t`` of the
+  same chunk (no context carried over from the previous chunk, as the LSTM's zero state).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from ..errors import ChipsimError
 __all__ = ["LM_CHUNK", "TASKS", "lm_chunks", "task_data", "score", "bits_per_char", "top1"]
 
 LM_CHUNK = 128
-TASKS = {"resnet9": "top1", "lstm-ptb": "bpc"}
+TASKS = {"resnet9": "top1", "lstm-ptb": "bpc", "char-transformer": "bpc"}
 
 
 def lm_chunks(ids: np.ndarray, length: int) -> np.ndarray:
@@ -33,7 +37,7 @@ def task_data(model: str, split: str = "test", samples: int | None = None
     """(inputs, targets) of ``model``'s task; ``samples`` keeps the first images/chunks."""
     if model == "resnet9":
         x, y = mnist5k(split)
-    elif model == "lstm-ptb":
+    elif model in ("lstm-ptb", "char-transformer"):
         ids, _ = pydoc_chars(split)
         chunks = lm_chunks(ids, LM_CHUNK)
         x, y = chunks[:, :-1], chunks[:, 1:]

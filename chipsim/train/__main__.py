@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         epilog="examples:\n  python -m chipsim.train resnet9 --recipe plain\n"
                "  python -m chipsim.train resnet9 --recipe hwa --init models/resnet9-plain.npz",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", choices=["resnet9", "lstm-ptb"])
+    p.add_argument("model", choices=["resnet9", "lstm-ptb", "char-transformer"])
     p.add_argument("--recipe", choices=["plain", "hwa"], default="plain")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch", type=int)

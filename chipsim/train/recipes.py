@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from ..data import mnist5k, pydoc_chars
 from ..fileio import atomic_write
+from ..functional.tasks import LM_CHUNK
 from ..workload import build, load_weights, save_weights
 from ..workload.graph import Workload
 from .evaluate import lm_chunks, software_metric
@@ -57,6 +58,8 @@ DEFAULTS = {
     ("resnet9", "hwa"): dict(epochs=3, batch=64, lr=1e-3),
     ("lstm-ptb", "plain"): dict(epochs=2, batch=32, lr=3e-3),
     ("lstm-ptb", "hwa"): dict(epochs=1, batch=32, lr=1e-3),
+    ("char-transformer", "plain"): dict(epochs=8, batch=32, lr=1e-3, seq_len=LM_CHUNK),
+    ("char-transformer", "hwa"): dict(epochs=1, batch=32, lr=1e-3, seq_len=LM_CHUNK),
 }
 
 
@@ -66,7 +69,11 @@ def architecture(model: str, rng: np.random.Generator) -> Workload:
         return build("resnet9", in_channels=1, image_size=32, num_classes=10, rng=rng)
     if model == "lstm-ptb":
         return build("lstm-ptb", vocab=50, embed=128, hidden=504, rng=rng)
-    raise ValueError(f"model: no training recipe for {model!r}; recipes: resnet9, lstm-ptb")
+    if model == "char-transformer":
+        return build("char-transformer", vocab=50, seq_len=LM_CHUNK, d_model=128, heads=4,
+                     layers=2, ff=512, rng=rng)
+    raise ValueError(f"model: no training recipe for {model!r}; recipes: resnet9, lstm-ptb, "
+                     "char-transformer")
 
 
 def _batches(cfg: TrainConfig, rng: np.random.Generator):

@@ -9,7 +9,10 @@ switched on by passing an :class:`HWAConfig`: every weight layer then quantizes 
 the PWM's 8 bits over a tracked range, adds weight noise drawn from the chip-fitted PCM
 programming-noise model (twice its σ), adds output noise and quantizes its outputs to the
 ADC's 8 bits over the ADC range; weights are clipped after every optimizer step. Gradients
-pass the roundings straight through.
+pass the roundings straight through. Only the weight layers (convolutions, linear layers, the
+LSTM's two matrices: a Transformer's projections, feed-forward and read-out) see the chip's
+noise; a Transformer's digital operators (attention, LayerNorm, GELU, the position table)
+are exact float32, as in :func:`chipsim.workload.forward`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from torch import nn
 from ..device import hermes as hermes_fit
 from ..workload.graph import Workload
 from ..workload.nodes import (
+    GELU,
     LSTM,
     LSTM_GATES,
     Add,
@@ -34,9 +38,12 @@ from ..workload.nodes import (
     Embedding,
     Flatten,
     GlobalAvgPool,
+    LayerNorm,
     Linear,
     MaxPool,
+    PositionEmbedding,
     ReLU,
+    SelfAttention,
 )
 
 __all__ = ["HWAConfig", "TorchNet"]
@@ -222,11 +229,29 @@ class TorchNet(nn.Module):
             return x.mean(dim=(2, 3), keepdim=True)
         if isinstance(node, Flatten):
             return x.flatten(1)
+        if isinstance(node, LayerNorm):
+            return F.layer_norm(x, (node.features,), self.p(node.name, "weight"),
+                                self.p(node.name, "bias"), node.eps)
+        if isinstance(node, GELU):
+            return F.gelu(x, approximate=node.approximate)
+        if isinstance(node, SelfAttention):
+            return self._attention(node, x)
+        if isinstance(node, PositionEmbedding):
+            return x + self.p(node.name, "weight")[: x.shape[1]]
         if isinstance(node, ChannelPad):
             after = node.out_channels - node.in_channels - node.pad_before
             return F.pad(x[:, :, :: node.stride, :: node.stride],
                          (0, 0, 0, 0, node.pad_before, after))
         raise TypeError(f"no torch implementation of {node.kind}")  # pragma: no cover
+
+    @staticmethod
+    def _attention(node: SelfAttention, qkv: torch.Tensor) -> torch.Tensor:
+        n, t, _ = qkv.shape
+        d, h = node.d_model, node.heads
+        q, k, v = (qkv[..., i * d: (i + 1) * d].reshape(n, t, h, d // h).transpose(1, 2)
+                   for i in range(3))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=node.causal)
+        return y.transpose(1, 2).reshape(n, t, d)
 
     def _lstm(self, node: LSTM, x: torch.Tensor) -> torch.Tensor:
         w_ih, w_hh = self.p(node.name, "weight_ih"), self.p(node.name, "weight_hh")

@@ -45,7 +45,7 @@ from .nodes import (
     node_from_dict,
     node_to_dict,
 )
-from .zoo import ZOO, build, init_weights, lstm_ptb, resnet9, resnet32
+from .zoo import ZOO, build, char_transformer, init_weights, lstm_ptb, resnet9, resnet32
 
 __all__ = [
     "WorkloadError", "Workload", "Affine", "LoweredLayer",
@@ -54,6 +54,6 @@ __all__ = [
     "PositionEmbedding", "INPUT", "LSTM_GATES", "NODE_TYPES", "WEIGHT_TYPES", "DIGITAL_TYPES",
     "interleave_gates", "node_to_dict", "node_from_dict",
     "forward", "activations", "im2col", "lstm_cell", "layer_norm", "gelu", "self_attention",
-    "ZOO", "build", "init_weights", "resnet9", "resnet32", "lstm_ptb",
+    "ZOO", "build", "init_weights", "resnet9", "resnet32", "lstm_ptb", "char_transformer",
     "save_weights", "load_weights", "from_torch", "from_onnx",
 ]

@@ -23,6 +23,7 @@ import numpy as np
 from .errors import WorkloadError
 from .graph import Workload
 from .nodes import (
+    GELU,
     INPUT,
     LSTM,
     Add,
@@ -38,9 +39,11 @@ from .nodes import (
     Node,
     PositionEmbedding,
     ReLU,
+    SelfAttention,
 )
 
-__all__ = ["ZOO", "build", "init_weights", "resnet9", "resnet32", "lstm_ptb"]
+__all__ = ["ZOO", "build", "init_weights", "resnet9", "resnet32", "lstm_ptb",
+           "char_transformer"]
 
 
 def init_weights(nodes: tuple[Node, ...] | list[Node],
@@ -220,10 +223,81 @@ def lstm_ptb(vocab: int = 50, embed: int = 128, hidden: int = 504,
     return g.workload("lstm-ptb", (None,), rng, dict(vocab=vocab, embed=embed, hidden=hidden))
 
 
+def char_transformer(vocab: int = 50, seq_len: int = 128, d_model: int = 128, heads: int = 4,
+                     layers: int = 2, ff: int = 512,
+                     rng: np.random.Generator | None = None) -> Workload:
+    """A small decoder-only (causal) character Transformer, pre-norm (GPT-2 style).
+
+    ``embed`` (Embedding, off-chip) → ``pos`` (learned position table, ``seq_len`` rows) →
+    ``layers`` blocks ``layer<i>`` → ``norm`` (final LayerNorm) → ``fc`` (``d_model`` ×
+    ``vocab``, with bias) at every token. A block ``layer<i>.`` is
+    ``x + out_proj(attn(in_proj(norm1(x))))`` (``add1``; ``attn`` causal
+    :class:`~chipsim.workload.nodes.SelfAttention` with ``heads`` heads), then
+    ``x + linear2(act(linear1(norm2(x))))`` (``add2``; ``act`` exact GELU, ``linear1``
+    ``d_model → ff``). The Linear layers (``in_proj`` ``d → 3d``, ``out_proj``, ``linear1``,
+    ``linear2``, ``fc``, all with bias) are the analog weight layers; attention, LayerNorm,
+    GELU and the position sum are digital. Input: token ids ``(N, seq_len)``, a fixed length
+    (every token attends to the sequence); output: logits ``(N, seq_len, vocab)``, token ``t``'s
+    from tokens ``0..t`` only. Initial weights as GPT-2's: the Linear layers, the embedding and
+    the position table ``N(0, 0.02²)``, ``out_proj`` and ``linear2`` (the residual branches'
+    last layers) ``N(0, (0.02 / √(2·layers))²)``; biases 0, LayerNorms the identity.
+
+    Parameters
+    ----------
+    vocab, seq_len, d_model, heads, layers, ff
+        Vocabulary size, sequence length, model width, attention heads, blocks, feed-forward
+        width.
+    rng
+        Source of the weights (default ``numpy.random.default_rng(0)``).
+
+    Examples
+    --------
+    >>> net = char_transformer()
+    >>> [(layer.name, layer.rows, layer.cols) for layer in net.lowered()][:4]
+    [('layer0.in_proj', 128, 384), ('layer0.out_proj', 128, 128), ('layer0.linear1', 128, \
+512), ('layer0.linear2', 512, 128)]
+    >>> net.output_shape
+    (128, 50)
+    """
+    if seq_len < 1 or layers < 1:
+        raise WorkloadError(f"char-transformer: seq_len and layers must be positive, got "
+                            f"{seq_len} and {layers}")
+    g = _Graph()
+    g.add(Embedding("embed", INPUT, vocab, d_model))
+    x = g.add(PositionEmbedding("pos", g.last, seq_len, d_model))
+    for i in range(layers):
+        q = f"layer{i}."
+        g.add(LayerNorm(f"{q}norm1", x, d_model))
+        g.add(Linear(f"{q}in_proj", g.last, d_model, 3 * d_model))
+        g.add(SelfAttention(f"{q}attn", g.last, d_model, heads, causal=True))
+        g.add(Linear(f"{q}out_proj", g.last, d_model, d_model))
+        x = g.add(Add(f"{q}add1", (x, g.last)))
+        g.add(LayerNorm(f"{q}norm2", x, d_model))
+        g.add(Linear(f"{q}linear1", g.last, d_model, ff))
+        g.add(GELU(f"{q}act", g.last))
+        g.add(Linear(f"{q}linear2", g.last, ff, d_model))
+        x = g.add(Add(f"{q}add2", (x, g.last)))
+    g.add(LayerNorm("norm", x, d_model))
+    g.add(Linear("fc", g.last, d_model, vocab))
+    rng = np.random.default_rng(0) if rng is None else rng
+    weights = init_weights(g.nodes, rng)
+    for node in g.nodes:  # GPT-2's initialization (trains much faster than He's here)
+        if isinstance(node, Linear | Embedding | PositionEmbedding):
+            std = 0.02 / np.sqrt(2 * layers) if node.name.endswith(("out_proj", "linear2")) \
+                else 0.02
+            shape = weights[node.name]["weight"].shape
+            weights[node.name]["weight"] = (rng.standard_normal(shape) * std).astype(np.float32)
+    return Workload("char-transformer", (seq_len,), tuple(g.nodes), weights,
+                    architecture="char-transformer",
+                    params=dict(vocab=vocab, seq_len=seq_len, d_model=d_model, heads=heads,
+                                layers=layers, ff=ff))
+
+
 ZOO: dict[str, Callable[..., Workload]] = {
     "resnet9": resnet9,
     "lstm-ptb": lstm_ptb,
     "resnet32": resnet32,
+    "char-transformer": char_transformer,
 }
 """Zoo name → builder."""
 
@@ -245,7 +319,7 @@ def build(name: str, **params: Any) -> Workload:
     Traceback (most recent call last):
     ...
     chipsim.workload.errors.WorkloadError: unknown workload 'vgg'; known: resnet9, lstm-ptb, \
-resnet32
+resnet32, char-transformer
     """
     if name not in ZOO:
         raise WorkloadError(f"unknown workload {name!r}; known: {', '.join(ZOO)}")

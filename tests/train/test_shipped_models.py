@@ -11,7 +11,8 @@ pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
 
 
 @pytest.mark.parametrize("stem", ["resnet9-plain", "resnet9-hwa", "lstm-ptb-plain",
-                                  "lstm-ptb-hwa"])
+                                  "lstm-ptb-hwa", "char-transformer-plain",
+                                  "char-transformer-hwa"])
 def test_metadata_describes_the_weights(stem):
     meta = json.loads((models_dir() / f"{stem}.json").read_text())
     for key in ("dataset", "split", "recipe", "seed", "software", "train_seconds", "command"):

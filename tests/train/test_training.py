@@ -11,7 +11,8 @@ from chipsim.train.__main__ import main
 pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
 
 
-@pytest.mark.parametrize("model, batch", [("resnet9", "8"), ("lstm-ptb", "4")])
+@pytest.mark.parametrize("model, batch", [("resnet9", "8"), ("lstm-ptb", "4"),
+                                          ("char-transformer", "4")])
 def test_a_few_plain_steps_lower_the_loss(tmp_path, model, batch):
     assert main([model, "--recipe", "plain", "--max-steps", "40", "--batch", batch,
                  "--out", str(tmp_path)]) == 0
