@@ -73,6 +73,7 @@ def test_cli_set_host_link_changes_the_offchip_latency(capsys):
     assert err.count("\n") == 1 and "buffers.psum_vectors" in err
 
 
+@pytest.mark.slow
 def test_simulate_measures_accuracy_against_time_in_the_library():
     cfg = RunConfig(samples=50, instances=2, timing=False)
     report = simulate("resnet9", config=cfg, t_sweep=[86400, 60, 3600, 60])
@@ -92,6 +93,7 @@ def test_bad_t_sweep_is_a_one_line_error():
         simulate("resnet9", config=RunConfig(accuracy=False, timing=False), t_sweep=[60])
 
 
+@pytest.mark.slow
 def test_every_long_step_reports_progress():
     """Mapping, the first programming, the instances and the timing run each pass through the
     progress factory (a tqdm factory in the CLI; off with --quiet or off a terminal)."""

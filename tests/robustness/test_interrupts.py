@@ -31,6 +31,7 @@ def _working(proc, timeout_s=60.0):
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_run_is_one_line_exit_130_and_no_directory(tmp_path):
     proc = _chipsim("run", "--out", "report", cwd=tmp_path)  # ResNet-9: tens of seconds
     try:
