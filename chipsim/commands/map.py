@@ -17,7 +17,7 @@ import argparse
 import json
 from typing import Any
 
-from . import paragraph
+from . import add_chip_options, chip_source, paragraph
 
 __all__ = ["add_parser", "run"]
 
@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="zoo network (resnet9, lstm-ptb, resnet32, "
                    "char-transformer) with its shipped weights, or a .npz weights or .onnx file")
-    p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
+    add_chip_options(p)
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="chip spec field (core.read_mode=1ph, chip.cores=128); repeatable")
     p.add_argument("--weights", default="hwa", metavar="hwa|plain|random|PATH",
@@ -110,6 +110,7 @@ def _parse_exclude(text: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
+    chip_source(args)
     from ..mapping import (
         StageCosts,
         map_workload,
@@ -152,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
                         "vectors": ly.vectors, "blocks": ly.blocks, "cores": ly.cores,
                         "replicas": ly.replicas, "utilization": ly.utilization}
                        for ly in m.layers],
+            **_chips_json(m),
             "replicate": bool(args.replicate),
             "replicated_layers": list(plan.replicated_layers),
             "idle_cores": chip.n_cores - len(m.excluded_cores) - m.cores_used,
@@ -169,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         return 0
     _print_table(m, chip, weights)
+    for line in _chips_text(m):
+        print(line)
     if args.replicate:
         reps = ", ".join(f"{n} ×{m.layer(n).replicas}" for n in plan.replicated_layers)
         print(f"replicated: {reps or 'none'}; idle cores: "
@@ -189,7 +193,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_table(m: Any, chip: Any, weights: int) -> None:
     width = max([5] + [len(ly.name) for ly in m.layers])
-    print(f"{m.workload} on {m.chip}: {m.n_cores} cores of {m.core_rows}×{m.core_cols}, "
+    where = m.chip if m.chips == 1 else (f"{m.chips} × {m.chip} ({chip.system.topology.value} "
+                                         "of chips)")
+    print(f"{m.workload} on {where}: {m.n_cores} cores of {m.core_rows}×{m.core_cols}, "
           f"{chip.network.topology.value} links")
     print(f"{'layer':<{width}}  {'matrix':>11}  {'blocks':>6}  {'cores':>5}  {'util':>6}  "
           f"{'replicas':>8}")
@@ -204,3 +210,39 @@ def _print_table(m: Any, chip: Any, weights: int) -> None:
     print(f"cores used: {m.cores_used} of {m.n_cores}"
           + (f" ({len(m.excluded_cores)} excluded)" if m.excluded_cores else "")
           + f"; placement cost: {m.placement_cost:,.0f} value-hops per inference")
+
+
+def _per_chip(m: Any) -> list[tuple[int, list[str], int]]:
+    """Per chip holding blocks: (chip, its layers in execution order, cores used)."""
+    rows = []
+    for k in sorted({m.chip_of(b.core) for b in m.blocks}):
+        mine = [b for b in m.blocks if m.chip_of(b.core) == k]
+        rows.append((k, list(dict.fromkeys(b.layer for b in mine)), len(mine)))
+    return rows
+
+
+def _chips_json(m: Any) -> dict[str, Any]:
+    if m.chips == 1:
+        return {}
+    blocks = sum(ly.blocks for ly in m.layers)
+    return {"chips": m.chips, "chips_used": m.chips_used,
+            "chips_lower_bound": -(-blocks // m.cores_per_chip),
+            "per_chip": [{"chip": k, "layers": names, "cores_used": n}
+                         for k, names, n in _per_chip(m)]}
+
+
+def _chips_text(m: Any) -> list[str]:
+    """Why the network takes the chips it does (systems of several chips only)."""
+    if m.chips == 1:
+        return []
+    info = _chips_json(m)
+    split = [ly.name for ly in m.layers if ly.blocks > m.cores_per_chip]
+    lines = [f"chips used: {m.chips_used} of {m.chips} ({sum(ly.blocks for ly in m.layers)} "
+             f"blocks need at least {info['chips_lower_bound']} chips of "
+             f"{m.cores_per_chip} cores; whole layers stay on one chip where they fit"
+             + (f", {', '.join(split)} split over chips as larger than a chip" if split
+                else "") + "; the cut between chips carries the least traffic)"]
+    for k, names, n in _per_chip(m):
+        span = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
+        lines.append(f"  chip {k}: {n} cores, {len(names)} layer(s) {span}")
+    return lines

@@ -83,7 +83,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import paragraph
+from . import add_chip_options, chip_source, paragraph
 
 __all__ = ["add_parser", "run"]
 
@@ -122,7 +122,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     p.add_argument("model", metavar="MODEL", nargs="?", default="resnet9",
                    help="zoo network (resnet9, lstm-ptb, resnet32, char-transformer), a .npz "
                    "weights file or an .onnx file (default resnet9)")
-    p.add_argument("--chip", default="hermes", help="preset name or spec file (default hermes)")
+    add_chip_options(p)
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="chip spec field (core.adc_bits=6) or run option (run.samples=50); "
                    "repeatable")
@@ -331,6 +331,7 @@ def _source(text: str) -> str:
 # ---------------------------------------------------------------------------- running
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
+    chip_source(args)
     import dataclasses
     import json
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import paragraph
+from . import add_chip_options, chip_source, paragraph
 
 __all__ = ["add_parser", "run"]
 
@@ -71,8 +71,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="an axis of the sweep (repeatable; the first varies slowest)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting of the base point (chip spec path or run.FIELD); repeatable")
-    p.add_argument("--chip", default="hermes", help="preset name or spec file of the base chip "
-                   "(default hermes)")
+    add_chip_options(p, " of the base chip")
     p.add_argument("--weights", default="hwa", metavar="hwa|plain|random|PATH",
                    help="weights of a zoo network (default hwa: shipped hardware-aware)")
     p.add_argument("--data", metavar="FILE.npz",
@@ -107,6 +106,7 @@ def _interrupted(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
+    chip_source(args)
     from ..explore.executors import check_workers
     from ..explore.grid import MAX_POINTS, parse_axis, parse_setting
     from ..explore.sweep import SweepSpec, run_sweep

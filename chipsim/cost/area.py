@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..spec import ChipSpec, FaultSpec
+from ..spec import ChipSpec, FaultSpec, SystemSpec
 from .adc import adc_area_um2, pwm_area_um2, ramp_generator_um2
 
 __all__ = ["CoreArea", "ChipArea", "core_area", "chip_area"]
@@ -90,7 +90,9 @@ def core_area(chip: ChipSpec) -> CoreArea:
 
 
 def chip_area(chip: ChipSpec) -> ChipArea:
-    """Area of ``chip``: its cores, GDPU slices, links, periphery and attention units.
+    """Area of ``chip``: its cores, GDPU slices, links, periphery and attention units; of a
+    system of several chips, the sum over its chips (silicon only: the chip-to-chip links'
+    transceivers and the package are not counted, UNCONFIRMED).
 
     Examples
     --------
@@ -100,11 +102,13 @@ def chip_area(chip: ChipSpec) -> ChipArea:
     """
     from ..noc.topology import build_graph  # reads a graph file for topology 'file'
 
-    links = build_graph(replace(chip, faults=FaultSpec())).number_of_edges()
+    one = replace(chip, faults=FaultSpec(), system=SystemSpec())
+    links = build_graph(one).number_of_edges()
+    k = chip.chips
     return ChipArea(
         core=core_area(chip), cores=chip.n_cores,
-        gdpu_mm2=chip.gdpu_slices * chip.area.gdpu_mm2_per_slice,
-        network_mm2=links * chip.area.link_mm2,
-        periphery_mm2=chip.area.periphery_mm2,
-        attention_mm2=chip.attention.units * chip.attention.area_mm2_per_unit,
+        gdpu_mm2=k * chip.gdpu_slices * chip.area.gdpu_mm2_per_slice,
+        network_mm2=k * links * chip.area.link_mm2,
+        periphery_mm2=k * chip.area.periphery_mm2,
+        attention_mm2=k * chip.attention.units * chip.attention.area_mm2_per_unit,
     )

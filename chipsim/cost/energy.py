@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from ..spec import AttentionSpec, CoreSpec, EnergySpec
+from ..spec import AttentionSpec, CoreSpec, EnergySpec, SystemSpec
 from .adc import adc_energy_factor, adc_energy_param, integration_ns
 
 __all__ = ["ActionCounts", "EnergyBreakdown", "Component", "COMPONENTS", "STATIC_COMPONENTS",
@@ -56,10 +56,14 @@ class ActionCounts:
     ldpu_values, buffer_values, link_bit_hops, gdpu_inputs, offchip_bits
         Values through LDPUs; values written to and read from core buffers; bits × links
         crossed on the core network; values into GDPU slices; bits between chip and host.
+    c2c_bits
+        Bits × chip-to-chip links crossed (systems of several chips; not in
+        ``link_bit_hops``).
     core_active_ps, gdpu_active_ps, chip_active_ps
         Sum over cores with digital work of the time they are busy (MVM unit or LDPU at work;
         gaps under a digital cycle count, longer ones are clock-gated); the same for the GDPU
-        slices; the chip's span from its first action to its last digital action.
+        slices; the chip's span from its first action to its last digital action (in a
+        system, that span times the chips: every chip is powered for the run).
     attention_macs, attention_ops, attention_bytes, attention_active_ps
         The digital attention units' MACs, other operations and local-memory bytes
         (:mod:`chipsim.cost.attention`), and the sum over the units of the time each is busy.
@@ -77,6 +81,7 @@ class ActionCounts:
     link_bit_hops: int = 0
     gdpu_inputs: int = 0
     offchip_bits: int = 0
+    c2c_bits: int = 0
     core_active_ps: int = 0
     gdpu_active_ps: int = 0
     chip_active_ps: int = 0
@@ -94,7 +99,8 @@ class Component:
     depends on it (the ADC kind); ``factor`` converts the parameter's unit × the count's unit
     to pJ and carries the precision laws of :mod:`chipsim.cost.adc`. ``table`` names the
     spec that holds ``param``: ``"energy"`` (:class:`~chipsim.spec.EnergySpec`) or
-    ``"attention"`` (:class:`~chipsim.spec.AttentionSpec`).
+    ``"attention"`` (:class:`~chipsim.spec.AttentionSpec`) or ``"system"``
+    (:class:`~chipsim.spec.SystemSpec`).
     """
 
     param: str | Callable[[CoreSpec], str]
@@ -106,19 +112,22 @@ class Component:
         """The parameter's field name for ``core``."""
         return self.param if isinstance(self.param, str) else self.param(core)
 
-    def table_of(self, spec: EnergySpec,
-                 attention: AttentionSpec | None = None) -> EnergySpec | AttentionSpec:
-        """The spec that holds the parameter: ``spec``, or ``attention`` (default
-        ``AttentionSpec()``) for an attention unit's component."""
+    def table_of(self, spec: EnergySpec, attention: AttentionSpec | None = None,
+                 system: SystemSpec | None = None) -> EnergySpec | AttentionSpec | SystemSpec:
+        """The spec that holds the parameter: ``spec``, ``attention`` (default
+        ``AttentionSpec()``) for an attention unit's component, or ``system`` (default
+        ``SystemSpec()``) for the chip-to-chip links'."""
         if self.table == "attention":
             return AttentionSpec() if attention is None else attention
+        if self.table == "system":
+            return SystemSpec() if system is None else system
         return spec
 
     def pj(self, spec: EnergySpec, core: CoreSpec, counts: ActionCounts,
-           attention: AttentionSpec | None = None) -> float:
+           attention: AttentionSpec | None = None, system: SystemSpec | None = None) -> float:
         """The component's energy (pJ)."""
-        return (getattr(self.table_of(spec, attention), self.param_of(core)) * self.factor(core)
-                * getattr(counts, self.count))
+        return (getattr(self.table_of(spec, attention, system), self.param_of(core))
+                * self.factor(core) * getattr(counts, self.count))
 
 
 def _const(scale: float) -> Callable[[CoreSpec], float]:
@@ -139,6 +148,7 @@ COMPONENTS: dict[str, Component] = {
     "link": Component("link_pj_per_bit_hop", "link_bit_hops", _const(1.0)),
     "gdpu": Component("gdpu_pj_per_input", "gdpu_inputs", _const(1.0)),
     "offchip": Component("offchip_pj_per_bit", "offchip_bits", _const(1.0)),
+    "c2c": Component("link_pj_per_bit", "c2c_bits", _const(1.0), "system"),
     "core_static": Component("core_static_mw", "core_active_ps", _const(1e-3)),
     "gdpu_static": Component("gdpu_static_mw_per_slice", "gdpu_active_ps", _const(1e-3)),
     "chip_static": Component("chip_static_mw", "chip_active_ps", _const(1e-3)),
@@ -172,6 +182,7 @@ class EnergyBreakdown:
     link_pj: float = 0.0
     gdpu_pj: float = 0.0
     offchip_pj: float = 0.0
+    c2c_pj: float = 0.0
     core_static_pj: float = 0.0
     gdpu_static_pj: float = 0.0
     chip_static_pj: float = 0.0
@@ -200,9 +211,11 @@ class EnergyBreakdown:
 
 
 def energy(counts: ActionCounts, spec: EnergySpec, core: CoreSpec,
-           attention: AttentionSpec | None = None) -> EnergyBreakdown:
-    """The energy breakdown of ``counts`` under the energy table ``spec`` for cores ``core``
-    and attention units ``attention`` (default ``AttentionSpec()``).
+           attention: AttentionSpec | None = None,
+           system: SystemSpec | None = None) -> EnergyBreakdown:
+    """The energy breakdown of ``counts`` under the energy table ``spec`` for cores ``core``,
+    attention units ``attention`` (default ``AttentionSpec()``) and chip-to-chip links of
+    ``system`` (default ``SystemSpec()``).
 
     Examples
     --------
@@ -214,5 +227,5 @@ def energy(counts: ActionCounts, spec: EnergySpec, core: CoreSpec,
     >>> e.attention_pj, e.attention_memory_pj, e.attention_static_pj  # 4 mW × 2 µs = 8 nJ
     (500.0, 100.0, 8000.0)
     """
-    return EnergyBreakdown(**{f"{name}_pj": comp.pj(spec, core, counts, attention)
+    return EnergyBreakdown(**{f"{name}_pj": comp.pj(spec, core, counts, attention, system)
                               for name, comp in COMPONENTS.items()})

@@ -345,7 +345,11 @@ class _Shared:
         root = self.root
         ss = np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (i,))
         prog_ss, cal_ss, run_ss = ss.spawn(3)
-        inst = ChipInstance(*self.args, np.random.default_rng(prog_ss),
+        chips = self.args[2].chips
+        # a system programs each chip from its own stream (one chip: that of earlier versions)
+        prog = (np.random.default_rng(prog_ss) if chips == 1
+                else [np.random.default_rng(s) for s in prog_ss.spawn(chips)])
+        inst = ChipInstance(*self.args, prog,
                             np.random.default_rng(cal_ss), scales=kept.scales,
                             range_codes=kept.range_codes, t_s=self.t_s, gdc=self.gdc,
                             **self.kwargs)

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -322,7 +322,9 @@ class ChipInstance:
     chip
         The chip.
     program_rng
-        Source of the chip instance (programming, drift exponents, spreads).
+        Source of the chip instance (programming, drift exponents, spreads): one generator,
+        or on a system of several chips one per chip (each chip's cores programmed from its
+        own, in block order).
     read_rng
         Source of the GDC calibration reads; each :meth:`run` takes its read-noise key.
     t_s
@@ -370,7 +372,8 @@ class ChipInstance:
     """
 
     def __init__(self, workload: Workload, mapping: Mapping, chip: ChipSpec,
-                 program_rng: np.random.Generator, read_rng: np.random.Generator, *,
+                 program_rng: np.random.Generator | Sequence[np.random.Generator],
+                 read_rng: np.random.Generator, *,
                  t_s: float = 3600.0, gdc: bool = True, quantize: bool = True,
                  calibration_inputs: np.ndarray,
                  scales: Scales | Future[Scales] | None = None,
@@ -407,13 +410,19 @@ class ChipInstance:
         self.range_calibration_mvms = np.zeros(chip.n_cores, dtype=np.int64)
         self.adc_full_scale_ua = np.zeros(chip.n_cores, dtype=np.float64)
         self._programmed: list[tuple[int, BlockPlacement, CoreInstance]] = []
+        rngs = ([program_rng] * chip.chips if isinstance(program_rng, np.random.Generator)
+                else list(program_rng))
+        if len(rngs) != chip.chips:
+            raise ChipsimError(f"program_rng: one generator or one per chip ({chip.chips}), "
+                               f"got {len(rngs)}")
         try:
             for index, b in enumerate(mapping.blocks):
                 w = workload.matrix(b.layer)[b.rows[0]:b.rows[1], b.cols[0]:b.cols[1]]
                 codes = None
                 if self._range_codes is not None:
                     codes = self._range_codes[(b.layer, b.replica)][:, b.rows[0]:b.rows[1]]
-                inst = program_core(w, chip, program_rng, core_id=b.core, range_codes=codes)
+                inst = program_core(w, chip, rngs[chip.chip_of(b.core)], core_id=b.core,
+                                    range_codes=codes)
                 self.range_calibration_mvms[b.core] += inst.range_calibration_mvms
                 self.adc_full_scale_ua[b.core] = inst.adc_full_scale_ua
                 self._programmed.append((index, b, inst))

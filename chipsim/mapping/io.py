@@ -62,15 +62,16 @@ _MAPPING_FILE = FileKind("mapping file", empty="a mapping lists every block of e
 
 #: the fields of a mapping file, of its layer entries and of its blocks (those
 #: :func:`~chipsim.mapping.mapping_to_dict` writes)
-_FIELDS = ("format", "chip", "grid", "n_cores", "core", "workload", "cores_used",
+_FIELDS = ("format", "chip", "grid", "n_cores", "chips", "core", "workload", "cores_used",
            "placement_cost", "excluded_cores", "layers", "blocks")
 _LAYER_FIELDS = ("name", "rows", "cols", "vectors", "blocks", "replicas", "cores", "utilization")
-_BLOCK_FIELDS = ("layer", "replica", "index", "rows", "cols", "core")
+_BLOCK_FIELDS = ("layer", "replica", "index", "rows", "cols", "chip", "core")
 
 _HEADER = """\
 # chipsim mapping: every block of every layer copy (replica) on one core.
 # rows/cols: [start, stop) ranges of the layer's weight matrix (rows = inputs, cols = outputs);
-# a block smaller than the core is zero-filled. Core ids are row-major on the grid.
+# a block smaller than the core is zero-filled. Core ids are row-major on the grid (on a
+# system of several chips, chip after chip: core = chip × cores per chip + id on the chip).
 # Checked against the chip and the workload when read; summaries are recomputed.
 """
 
@@ -198,6 +199,10 @@ def mapping_from_dict(data: Any, layers: Sequence[LoweredLayer], chip: ChipSpec)
     grid = _pair(data, "grid", "mapping", "[rows, cols]")
     n_cores = _get(data, "n_cores", int, "mapping")
     core = _pair(data, "core", "mapping", "[rows, cols]")
+    chips = data.get("chips", 1)
+    if isinstance(chips, bool) or not isinstance(chips, int) or chips != chip.chips:
+        raise MappingError(f"the mapping is for a system of {brief(chips)} chip(s), "
+                           f"{chip.name!r} is {chip.chips} (system.chips)")
     if grid != chip.grid or n_cores != chip.n_cores or core != (chip.core.rows, chip.core.cols):
         raise MappingError(
             f"the mapping is for a {grid[0]}×{grid[1]} grid ({n_cores} cores) of "
@@ -238,7 +243,7 @@ def mapping_from_dict(data: Any, layers: Sequence[LoweredLayer], chip: ChipSpec)
     return Mapping(chip.name, chip.grid, chip.n_cores, core_size[0], core_size[1], workload,
                    layer_summaries(layers, blocks, core_size), tuple(blocks),
                    mapping_cost(layers, blocks, chip),
-                   tuple(sorted(set(excluded) | set(chip.faults.dead_cores))))
+                   tuple(sorted(set(excluded) | set(chip.faults.dead_cores))), chip.chips)
 
 
 def _block(i: int, entry: Any, by_name: dict[str, LoweredLayer], chip: ChipSpec,
@@ -260,6 +265,10 @@ def _block(i: int, entry: Any, by_name: dict[str, LoweredLayer], chip: ChipSpec,
     if not 0 <= b.core < chip.n_cores:
         raise MappingError(f"{where}: out of range: core {b.core} is not on chip "
                            f"{chip.name!r} (cores 0..{chip.n_cores - 1})")
+    if "chip" in entry and _get(entry, "chip", int, where) != chip.chip_of(b.core):
+        raise MappingError(f"{where}: core {b.core} is on chip {chip.chip_of(b.core)} (core "
+                           f"ids run chip by chip, {chip.cores_per_chip} per chip), not on "
+                           f"chip {brief(entry['chip'])}")
     if b.core in chip.faults.dead_cores:
         raise MappingError(f"{where}: core {b.core} is dead (faults.dead_cores of chip "
                            f"{chip.name!r})")

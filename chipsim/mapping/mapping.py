@@ -7,15 +7,18 @@ sit on which core.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import numpy as np
 
 from ..noc import build_graph
 from ..spec import PRESETS, ChipSpec, Topology
+from .chips import assign_chips, chip_order, chips_needed
 from .errors import MappingError
 from .partition import partition
 from .placement import BlockRef, hop_distances, place, placement_cost, traffic_weights
@@ -119,6 +122,9 @@ class Mapping:
         :mod:`chipsim.mapping.placement`.
     excluded_cores
         Cores that were not to be used (e.g. dead cores), sorted.
+    chips
+        Chips of the system (``n_cores`` counts the cores of all of them; core ids run chip
+        by chip, ``grid`` is one chip's).
 
     Examples
     --------
@@ -139,11 +145,26 @@ class Mapping:
     blocks: tuple[BlockPlacement, ...]
     placement_cost: float
     excluded_cores: tuple[int, ...] = ()
+    chips: int = 1
 
     @property
     def cores_used(self) -> int:
         """Cores holding a block."""
         return len(self.blocks)
+
+    @property
+    def cores_per_chip(self) -> int:
+        """Cores of one chip."""
+        return self.n_cores // self.chips
+
+    def chip_of(self, core: int) -> int:
+        """The chip of core ``core``."""
+        return core // self.cores_per_chip
+
+    @property
+    def chips_used(self) -> int:
+        """Chips holding at least one block."""
+        return len({self.chip_of(b.core) for b in self.blocks})
 
     @property
     def replicas(self) -> dict[str, int]:
@@ -185,7 +206,8 @@ def _check_layers(layers: Sequence[LoweredLayer]) -> None:
                                    "of the workload")
 
 
-def _too_large(needed: int, chip: ChipSpec, available: int) -> MappingError:
+def _too_large(needed: int, chip: ChipSpec, available: int,
+               layers: Sequence[LoweredLayer] = ()) -> MappingError:
     """The error of a workload that needs more cores than ``chip`` has ``available``, with
     what would help: a larger preset of the same core size with as many cores out of use, or
     fewer cores out of use when the chip itself is large enough."""
@@ -208,6 +230,9 @@ def _too_large(needed: int, chip: ChipSpec, available: int) -> MappingError:
     else:
         hint = (f"; no preset with {chip.core.rows}×{chip.core.cols} cores has "
                 f"{needed + out} cores")
+    if layers and chip.n_cores < needed:
+        chips = chips_needed(layers, chip.n_cores, (chip.core.rows, chip.core.cols))
+        hint += f"; or {chips} such chips (--system {chips}x{chip.name})"
     return MappingError(f"the workload needs {needed} cores, chip {chip.name!r} has {avail}"
                         f"{hint}")
 
@@ -309,8 +334,10 @@ def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: b
     available = chip.n_cores - len(excluded)
     parts = [partition(ly.rows, ly.cols, *core) for ly in layers]
     needed = sum(p.n_blocks for p in parts)
+    if chip.chips > 1:
+        return _map_system(layers, chip, parts, replicate, excluded, seed, workload_name)
     if needed > available:
-        raise _too_large(needed, chip, available)
+        raise _too_large(needed, chip, available, layers)
     if replicate:
         reps = plan_replication(layers, core, spare_cores=available - needed,
                                 costs=StageCosts.of(chip)).replicas
@@ -332,9 +359,72 @@ def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: b
                    layer_summaries(layers, blocks, core), blocks, cost, excluded)
 
 
+def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
+                replicate: bool, excluded: tuple[int, ...], seed: int,
+                workload_name: str) -> Mapping:
+    """:func:`map_workload` on a system of chips: the layers cut over the fewest chips
+    (:func:`~chipsim.mapping.chips.assign_chips`), then on each chip replicated (its own
+    spare cores, for its whole layers) and placed as on a single chip."""
+    core = (chip.core.rows, chip.core.cols)
+    per = chip.cores_per_chip
+    order = chip_order(chip)
+    local_excluded = [[c - k * per for c in excluded if chip.chip_of(c) == k]
+                      for k in range(chip.chips)]
+    plan = assign_chips(layers, [per - len(local_excluded[k]) for k in order], core,
+                        chip.name)
+    system_graph = _distances(chip)[0]
+    keys: list[tuple[str, int, int, tuple[int, int], tuple[int, int]]] = []
+    cores: list[int] = []
+    names = {ly.name for ly in layers}
+    for pos in range(plan.chips_used):
+        k = order[pos]
+        mine = [(ly, p) for ly, p in zip(layers, parts, strict=True)
+                if pos in plan.layer_chips[ly.name]]
+        whole = [ly for ly, _ in mine if plan.layer_chips[ly.name] == (pos,)]
+        reps = dict.fromkeys((ly.name for ly, _ in mine), 1)
+        spare = per - len(local_excluded[k]) - plan.blocks_per_chip[pos]
+        if replicate and whole and spare > 0:
+            here = {ly.name for ly in whole}
+            alone = [dataclasses.replace(
+                ly, sources=tuple(s for s in ly.sources if s in here),
+                residual_sources=tuple(s for s in ly.residual_sources if s in here))
+                for ly in whole]
+            chosen = plan_replication(alone, core, spare_cores=spare,
+                                      costs=StageCosts.of(chip)).replicas
+            reps.update(zip((ly.name for ly in whole), chosen, strict=True))
+        local = []
+        for ly, p in mine:
+            on = plan.block_chip[ly.name]
+            for rep in range(reps[ly.name]):
+                for b in p.blocks:
+                    if on[b.index] == pos:
+                        local.append((ly.name, rep, b.index, b.rows, b.cols))
+        refs = [BlockRef(k_[0], k_[1], k_[3], k_[4]) for k_ in local]
+        sub = [ly for ly in layers if ly.name in {ly_.name for ly_, _ in mine}]
+        sub = [dataclasses.replace(
+            ly, sources=tuple(s for s in ly.sources if s in names),
+            residual_sources=tuple(s for s in ly.residual_sources if s in names))
+            for ly in sub]
+        weights = traffic_weights(sub, refs)
+        graph = nx.relabel_nodes(system_graph.subgraph(range(k * per, (k + 1) * per)),
+                                 lambda v, k=k: v - k * per)
+        graph.graph["grid"] = chip.grid
+        placed = place(weights, graph, exclude=local_excluded[k], seed=seed)
+        keys += local
+        cores += [k * per + c for c in placed.cores]
+    order_of = {ly.name: i for i, ly in enumerate(layers)}
+    ranked = sorted(zip(keys, cores, strict=True),
+                    key=lambda kc: (order_of[kc[0][0]], kc[0][1], kc[0][2]))
+    blocks = tuple(BlockPlacement(k_[0], k_[1], k_[2], k_[3], k_[4], c) for k_, c in ranked)
+    return Mapping(chip.name, chip.grid, chip.n_cores, core[0], core[1], workload_name,
+                   layer_summaries(layers, blocks, core), blocks,
+                   mapping_cost(layers, blocks, chip), excluded, chip.chips)
+
+
 def mapping_to_dict(m: Mapping) -> dict[str, Any]:
-    """Plain dict of a mapping, as written to files (blocks as flat entries)."""
-    return {
+    """Plain dict of a mapping, as written to files (blocks as flat entries; on a system of
+    several chips, ``chips`` and each block's ``chip`` besides its system-wide ``core``)."""
+    data = {
         "format": "chipsim-mapping/1",
         "chip": m.chip,
         "grid": list(m.grid),
@@ -348,9 +438,18 @@ def mapping_to_dict(m: Mapping) -> dict[str, Any]:
                     "blocks": ly.blocks, "replicas": ly.replicas, "cores": ly.cores,
                     "utilization": ly.utilization} for ly in m.layers],
         "blocks": [{"layer": b.layer, "replica": b.replica, "index": b.index,
-                    "rows": list(b.rows), "cols": list(b.cols), "core": b.core}
+                    "rows": list(b.rows), "cols": list(b.cols),
+                    **({"chip": m.chip_of(b.core)} if m.chips > 1 else {}), "core": b.core}
                    for b in m.blocks],
     }
+    if m.chips > 1:  # a system: its chips, and the chip of each block (core ids system-wide)
+        out = {}
+        for k, v in data.items():
+            out[k] = v
+            if k == "n_cores":
+                out["chips"] = m.chips
+        data = out
+    return data
 
 
 def mapping_from_plain(d: dict[str, Any]) -> Mapping:
@@ -376,7 +475,8 @@ def mapping_from_plain(d: dict[str, Any]) -> Mapping:
         tuple(BlockPlacement(str(b["layer"]), int(b["replica"]), int(b["index"]),
                              _ints(b["rows"], 2), _ints(b["cols"], 2), int(b["core"]))
               for b in d["blocks"]),
-        float(d["placement_cost"]), tuple(int(c) for c in d["excluded_cores"]))
+        float(d["placement_cost"]), tuple(int(c) for c in d["excluded_cores"]),
+        int(d.get("chips", 1)))
 
 
 def _ints(value: Any, n: int) -> tuple[int, ...]:

@@ -37,6 +37,7 @@ from .sections import (
     LayerRow,
     MvmCounts,
     Provenance,
+    SystemSection,
     TimingSection,
     WorkloadInfo,
 )
@@ -75,6 +76,7 @@ class Report:
     timing: TimingSection | None = None
     mvm_counts: MvmCounts | None = None
     accuracy_vs_time: tuple[AccuracyAtTime, ...] | None = None
+    system: SystemSection | None = None
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -92,7 +94,8 @@ class Report:
             mapping=mapping, layers=_layer_table(mapping, workload.lowered(), timing),
             accuracy=accuracy,
             timing=None if timing is None else TimingSection.of(timing),
-            mvm_counts=_mvm_counts(mapping, accuracy, timing))
+            mvm_counts=_mvm_counts(mapping, accuracy, timing),
+            system=SystemSection.of(chip, mapping, timing))
 
     # ------------------------------------------------------------ views
     @property
@@ -101,7 +104,7 @@ class Report:
         ``chipsim run --json``): model, chip, precision, area, and the accuracy and timing
         figures when measured."""
         return _summary(self.workload, self.chip, self.config, self.mapping, self.accuracy,
-                        self.timing)
+                        self.timing, self.system)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON content: every section as plain data, and the summary."""
@@ -118,6 +121,8 @@ class Report:
             "mvm_counts": None if self.mvm_counts is None else to_dict(self.mvm_counts),
             "accuracy_vs_time": None if self.accuracy_vs_time is None
             else [to_dict(e) for e in self.accuracy_vs_time],
+            # only for a system of several chips: one chip's report is as before
+            **({} if self.system is None else {"system": to_dict(self.system)}),
         }
 
     # ------------------------------------------------------------ files
@@ -154,7 +159,8 @@ class Report:
                 mvm_counts=_optional(MvmCounts, data.get("mvm_counts"), "mvm_counts"),
                 accuracy_vs_time=None if times is None else tuple(
                     from_dict(AccuracyAtTime, e, f"accuracy_vs_time[{i}]")
-                    for i, e in enumerate(_list(times, "accuracy_vs_time"))))
+                    for i, e in enumerate(_list(times, "accuracy_vs_time"))),
+                system=_optional(SystemSection, data.get("system"), "system"))
         except SpecError as exc:
             raise ChipsimError(f"{source}: not a chipsim report of this version: "
                                f"{exc}") from None
@@ -188,7 +194,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any]:
+def _summary(workload, chip, config, mapping, accuracy, timing, system) -> dict[str, Any]:
     s: dict[str, Any] = {
         "model": workload.name,
         "chip": chip.name,
@@ -225,6 +231,10 @@ def _summary(workload, chip, config, mapping, accuracy, timing) -> dict[str, Any
             "tops_per_w", "tops_per_w_mvm")})
         s["tops_per_mm2"] = timing.tops / s["mvm_area_mm2"]
         s["tops_per_mm2_chip"] = timing.tops / s["area_mm2"]
+    if system is not None:
+        s.update(chips=system.chips, chips_used=system.chips_used,
+                 c2c_energy_share=system.c2c_energy_share,
+                 c2c_latency_share=system.c2c_latency_share)
     return s
 
 

@@ -18,15 +18,17 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..mapping import Mapping
+    from ..spec import ChipSpec
     from ..timing.result import TimingResult
 
 __all__ = ["Provenance", "WorkloadInfo", "LayerRow", "TimingSection", "MvmCounts",
-           "AccuracyAtTime", "TIMELINE_LIMIT", "TIMELINE_INFERENCES", "TIMELINE_PIXELS",
-           "COMPLETIONS"]
+           "AccuracyAtTime", "ChipRow", "SystemSection", "TIMELINE_LIMIT", "TIMELINE_INFERENCES",
+           "TIMELINE_PIXELS", "COMPLETIONS"]
 
 #: at most this many timeline entries are kept in a report (the earliest ones)
 TIMELINE_LIMIT = 3000
@@ -238,3 +240,89 @@ class AccuracyAtTime:
     software: float
     chip: tuple[float, ...]
     reused_instances: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChipRow:
+    """One chip of a system: the layers it holds (execution order), its cores in use and
+    their mean MVM utilization over the run (None without a timing run)."""
+
+    chip: int
+    layers: tuple[str, ...]
+    cores_used: int
+    mvm_utilization: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SystemSection:
+    """A system of several chips: where the network sits and what crossing chips costs.
+
+    ``c2c_bits_per_inference`` counts bits × chip-to-chip links crossed;
+    ``c2c_energy_share`` is the links' share of the energy per inference;
+    ``latency_ideal_links_ns`` the first inference's latency with ideal chip-to-chip links
+    (no latency, a value per ps; a second timing run) and ``c2c_latency_share`` the part of
+    the latency that crossing chips adds, ``1 - ideal / latency``. The timing figures are None
+    without a timing run.
+
+    Examples
+    --------
+    >>> from chipsim.spec import from_dict, to_dict
+    >>> s = SystemSection(2, 2, "ring", 25.0, 20.0, (ChipRow(0, ("fc",), 4),))
+    >>> from_dict(SystemSection, to_dict(s)) == s
+    True
+    """
+
+    chips: int
+    chips_used: int
+    topology: str
+    link_bandwidth_gbps: float
+    link_latency_ns: float
+    chip_rows: tuple[ChipRow, ...]
+    c2c_bits_per_inference: float | None = None
+    c2c_energy_uj_per_inference: float | None = None
+    c2c_energy_share: float | None = None
+    latency_ideal_links_ns: float | None = None
+    c2c_latency_share: float | None = None
+    c2c_link_utilization: dict[str, float] | None = None
+
+    @classmethod
+    def of(cls, chip: ChipSpec, mapping: Mapping,
+           timing: TimingResult | None) -> SystemSection | None:
+        """The section of a run on ``chip`` (None for a single chip)."""
+        if chip.chips == 1:
+            return None
+        rows = []
+        for k in range(chip.chips):
+            cores = sorted({b.core for b in mapping.blocks if mapping.chip_of(b.core) == k})
+            if not cores:
+                continue
+            names = tuple(dict.fromkeys(b.layer for b in mapping.blocks
+                                        if mapping.chip_of(b.core) == k))
+            util = None
+            if timing is not None:
+                util = sum(timing.core_utilization.get(c, 0.0) for c in cores) / len(cores)
+            rows.append(ChipRow(k, names, len(cores), util))
+        sysm = chip.system
+        base = cls(chip.chips, len(rows), sysm.topology.value, sysm.link_bandwidth_gbps,
+                   sysm.link_latency_ns, tuple(rows))
+        if timing is None:
+            return base
+        n = timing.inferences
+        total = timing.energy.total_pj
+        ideal = timing.latency_ideal_links_ps
+        c2c_names = {f"{a}->{b}" for a, b in _c2c_links(chip)}
+        return replace(
+            base, c2c_bits_per_inference=timing.counts.c2c_bits / n,
+            c2c_energy_uj_per_inference=timing.energy.c2c_pj / n * 1e-6,
+            c2c_energy_share=timing.energy.c2c_pj / total if total else 0.0,
+            latency_ideal_links_ns=None if ideal is None else ideal / 1e3,
+            c2c_latency_share=None if ideal is None or not timing.latency_ps
+            else 1.0 - ideal / timing.latency_ps,
+            c2c_link_utilization={k: v for k, v in timing.link_utilization.items()
+                                  if k in c2c_names})
+
+
+def _c2c_links(chip: ChipSpec) -> list[tuple[int, int]]:
+    from ..noc.topology import chip_links
+
+    return [p for a, b in chip_links(chip) for p in ((a, b), (b, a))]

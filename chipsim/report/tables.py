@@ -235,6 +235,7 @@ def energy_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 _WHAT = {"ldpu": "the LDPUs' digital post-processing of every ADC output",
          "buffer": "activation and partial-sum buffers", "link": "on-chip links",
          "gdpu": "the global digital units (LSTM gates)", "offchip": "the chip-host path",
+         "c2c": "the chip-to-chip links",
          "core_static": "cores' digital static power over the run",
          "gdpu_static": "the global units' static power",
          "chip_static": "the chip's static power over the run",

@@ -29,6 +29,7 @@ from .io import (
 )
 from .network import NetworkSpec, Topology
 from .presets import PRESETS, hermes, hermes16, hermes256, hermes_attn, hermes_pcm_like, preset
+from .system import MAX_CHIPS, ChipTopology, SystemSpec
 
 __all__ = [
     "SpecError", "field_doc", "ChipSpec", "MAX_CORES", "CoreSpec", "ReadMode", "AdcKind",
@@ -37,5 +38,5 @@ __all__ = [
     "PRESETS", "hermes", "hermes_pcm_like", "hermes16", "hermes256", "hermes_attn", "preset",
     "load_chip", "dump_chip",
     "from_dict", "to_dict", "override", "resolve_chip", "CORES_KEYS", "cores_grid",
-    "HostLinkSpec", "BufferSpec",
+    "HostLinkSpec", "BufferSpec", "SystemSpec", "ChipTopology", "MAX_CHIPS",
 ]

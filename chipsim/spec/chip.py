@@ -13,6 +13,7 @@ from .energy import EnergySpec
 from .faults import FaultSpec
 from .host import BufferSpec, HostLinkSpec
 from .network import NetworkSpec
+from .system import SystemSpec
 
 __all__ = ["ChipSpec", "MAX_CORES"]
 
@@ -52,6 +53,10 @@ class ChipSpec:
     attention: AttentionSpec = spec_field(
         default_factory=AttentionSpec,
         doc="digital attention units for a Transformer's digital operators (none by default)")
+    system: SystemSpec = spec_field(
+        default_factory=SystemSpec,
+        doc="the system: how many copies of this chip, joined by which chip-to-chip links "
+        "(one chip by default)")
     gdpu_slices: int = spec_field(8, "global digital processing unit slices [LG §III]", lo=0,
                                   hi=4096)
     gdpu_after_row: int = spec_field(
@@ -65,10 +70,14 @@ class ChipSpec:
 
     def __post_init__(self) -> None:
         validate(self)
+        if self.cores_per_chip > MAX_CORES:
+            raise SpecError("grid", f"{self.grid[0]}x{self.grid[1]} is {self.cores_per_chip} "
+                            f"cores; a chip has at most {MAX_CORES} (chipsim.spec.MAX_CORES: "
+                            "mapping time and memory grow with the square of the cores)")
         if self.n_cores > MAX_CORES:
-            raise SpecError("grid", f"{self.grid[0]}x{self.grid[1]} is {self.n_cores} cores; "
-                            f"a chip has at most {MAX_CORES} (chipsim.spec.MAX_CORES: mapping "
-                            "time and memory grow with the square of the cores)")
+            raise SpecError("system.chips", f"{self.system.chips} chips of {self.cores_per_chip} "
+                            f"cores are {self.n_cores} cores; a system has at most {MAX_CORES} "
+                            "(chipsim.spec.MAX_CORES: timing tables grow with the cores)")
         if self.gdpu_after_row > self.grid[0]:
             raise SpecError("gdpu_after_row", f"must be <= grid rows ({self.grid[0]}), got "
                             f"{self.gdpu_after_row}")
@@ -76,16 +85,31 @@ class ChipSpec:
             raise SpecError("attention.after_row", f"must be <= grid rows ({self.grid[0]}), "
                             f"got {self.attention.after_row}")
         try:
-            self.faults.check_grid(self.grid, self.core.cols)
+            self.faults.check_grid(self.grid, self.core.cols, self.system.chips)
         except SpecError as exc:
             raise exc.under("faults") from None
 
     @property
     def n_cores(self) -> int:
-        """Number of cores, ``grid[0] * grid[1]``."""
+        """Cores of the whole system: ``system.chips × grid[0] × grid[1]`` (the chip's cores
+        when the system is one chip)."""
+        return self.system.chips * self.cores_per_chip
+
+    @property
+    def cores_per_chip(self) -> int:
+        """Cores of one chip, ``grid[0] * grid[1]``."""
         return self.grid[0] * self.grid[1]
 
     @property
+    def chips(self) -> int:
+        """Chips in the system (``system.chips``)."""
+        return self.system.chips
+
+    def chip_of(self, core: int) -> int:
+        """The chip that holds core ``core`` (cores are numbered chip by chip)."""
+        return core // self.cores_per_chip
+
+    @property
     def weights_capacity(self) -> int:
-        """Weights the chip holds: cores × rows × cols (4,194,304 on the reference chip)."""
+        """Weights the system holds: cores × rows × cols (4,194,304 on the reference chip)."""
         return self.n_cores * self.core.rows * self.core.cols

@@ -87,16 +87,18 @@ class FaultSpec:
         return bool(self.stuck_fraction or self.dead_cores or self.dead_adc_columns
                     or self.broken_links)
 
-    def check_grid(self, grid: tuple[int, int], cols: int) -> None:
-        """Check every core id against ``grid`` and every ADC column against ``cols``.
+    def check_grid(self, grid: tuple[int, int], cols: int, chips: int = 1) -> None:
+        """Check every core id against ``chips`` chips of ``grid`` and every ADC column
+        against ``cols``.
 
         Raises
         ------
         SpecError
             Naming the field (``dead_cores[1]``, ...) and the id that is not on the chip.
         """
-        n = grid[0] * grid[1]
-        where = f"the {grid[0]}x{grid[1]} chip (cores 0..{n - 1})"
+        n = grid[0] * grid[1] * chips
+        where = (f"the {grid[0]}x{grid[1]} chip" if chips == 1 else
+                 f"the {chips} chips of {grid[0]}x{grid[1]}") + f" (cores 0..{n - 1})"
         for i, c in enumerate(self.dead_cores):
             if c >= n:
                 raise SpecError(f"dead_cores[{i}]", f"core {c} is not on {where}")

@@ -14,6 +14,7 @@ import functools
 import json
 import math
 import os
+import re
 import types
 import typing
 from pathlib import Path
@@ -28,6 +29,10 @@ from ..yamltext import parse_scalar
 from ._fields import SpecError, _hints
 from .chip import MAX_CORES, ChipSpec
 from .presets import PRESETS, preset
+from .system import MAX_CHIPS
+
+#: ``NxCHIP``: a system of N chips
+_SYSTEM = re.compile(r"^\s*(\d+)\s*[x×]\s*(\S.*)$")
 
 __all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override",
            "CORES_KEYS", "cores_grid"]
@@ -180,10 +185,25 @@ def dump_chip(spec: ChipSpec, path: str | os.PathLike) -> Path:
 
 
 def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:
-    """A chip from a preset name, a spec file path or a :class:`ChipSpec` (returned as is)."""
+    """A chip from a preset name, a spec file path or a :class:`ChipSpec` (returned as is);
+    ``NxCHIP`` (``4xhermes``, ``2×my_chip.yaml``) is a system of ``N`` such chips
+    (``system.chips = N``).
+
+    Examples
+    --------
+    >>> resolve_chip("4xhermes").n_cores
+    256
+    """
     if isinstance(name_or_path, ChipSpec):
         return name_or_path
     text = str(name_or_path)
+    m = _SYSTEM.match(text)
+    if m and not Path(text).exists():
+        n = int(m.group(1))
+        if not 1 <= n <= MAX_CHIPS:
+            raise SpecError("system.chips", f"{brief(text)}: a system has 1..{MAX_CHIPS} chips, "
+                            f"got {n}")
+        return override(resolve_chip(m.group(2)), "system.chips", n)
     if text in PRESETS:
         return preset(text)
     if Path(text).suffix.lower() in (".yaml", ".yml", ".json"):

@@ -131,10 +131,12 @@ def _collect(st: SimState) -> TimingResult:
         adc_conversions=sum(cnt.adc_conversions), mvm_core_ps=chip.n_cores * mvm_active,
         ldpu_values=sum(cnt.ldpu_values),
         buffer_values=sum(p.values for _, _, p in buffer_ports),
-        link_bit_hops=sum(lk.bits for lk in links if lk.noc),
+        link_bit_hops=sum(lk.bits for lk in links if lk.noc and not lk.c2c),
+        c2c_bits=sum(lk.bits for lk in links if lk.c2c),
         gdpu_inputs=sum(cnt.gdpu_inputs),
         offchip_bits=st.net.to_chip.bits + st.net.from_chip.bits,
-        core_active_ps=core_active, gdpu_active_ps=gdpu_active, chip_active_ps=chip_active,
+        core_active_ps=core_active, gdpu_active_ps=gdpu_active,
+        chip_active_ps=chip_active * chip.chips,
         attention_macs=sum(cnt.unit_macs), attention_ops=sum(cnt.unit_ops),
         attention_bytes=sum(cnt.unit_bytes),
         attention_active_ps=sum(cnt.unit_busy[u].total for u in units_used))
@@ -153,7 +155,7 @@ def _collect(st: SimState) -> TimingResult:
         inference_latency_ps=tuple(int(x) for x in lat), completion_ps=completion,
         makespan_ps=int(makespan), throughput_inf_per_s=throughput,
         ops_per_inference=sum(cnt.ops) / n_inf, mvm_active_ps=mvm_active, counts=counts,
-        energy=energy(counts, spec, chip.core, chip.attention), energy_spec=spec,
+        energy=energy(counts, spec, chip.core, chip.attention, chip.system), energy_spec=spec,
         core_spec=chip.core,
         setup_counts=setup, setup_ps=setup.mvm_core_ps // chip.n_cores,
         core_counts=core_counts,
@@ -164,7 +166,8 @@ def _collect(st: SimState) -> TimingResult:
         link_peak_queue={lk.name: lk.peak_queue for lk in links if lk.transfers},
         buffer_peak={f"core {c} {kind}": p.peak for kind, c, p in buffer_ports},
         timeline=tuple(sorted(cnt.timeline)) if cfg.timeline else (),
-        attention_counts=attention_counts, attention_spec=chip.attention)
+        attention_counts=attention_counts, attention_spec=chip.attention,
+        system_spec=chip.system)
 
 
 def _range_calibration(st: SimState) -> ActionCounts:

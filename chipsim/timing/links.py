@@ -104,16 +104,20 @@ class Link:
     noc
         True for a link of the core network, a GDPU slice or an attention unit, False for
         an off-chip channel.
+    c2c
+        True for a chip-to-chip link of a system (also ``noc``: it joins two cores).
     """
 
     __slots__ = ("name", "value_ps", "latency_ps", "busy_ps", "bits", "transfers",
-                 "peak_queue", "noc", "_last_end", "_starts", "_ends")
+                 "peak_queue", "noc", "c2c", "_last_end", "_starts", "_ends")
 
-    def __init__(self, name: str, value_ps: int, latency_ps: int, noc: bool = True):
+    def __init__(self, name: str, value_ps: int, latency_ps: int, noc: bool = True,
+                 c2c: bool = False):
         self.name = name
         self.value_ps = value_ps
         self.latency_ps = latency_ps
         self.noc = noc
+        self.c2c = c2c
         self.busy_ps = 0
         self.bits = 0
         self.transfers = 0
@@ -223,21 +227,36 @@ class Network:
         self.graph = build_graph(chip) if graph is None else graph
         net = chip.network
         self.links: dict[tuple, Link] = {}
+        # chip-to-chip links: (chip, chip) -> (core on the first, core on the second)
+        self.ports: dict[tuple[int, int], tuple[int, int]] = {}
         for a, b, data in self.graph.edges(data=True):
             gbps = data.get("bandwidth_gbps", net.link_gbps)
-            hop = lat.hop_ps(data.get("latency_cycles", net.hop_latency_cycles))
+            hop = (data["latency_ps"] if "latency_ps" in data
+                   else lat.hop_ps(data.get("latency_cycles", net.hop_latency_cycles)))
+            c2c = bool(data.get("c2c", False))
             for u, v in ((a, b), (b, a)):
-                self.links[(u, v)] = Link(f"{u}->{v}", lat.value_ps(gbps), hop)
+                self.links[(u, v)] = Link(f"{u}->{v}", lat.value_ps(gbps), hop, c2c=c2c)
+                if c2c:
+                    self.ports[(chip.chip_of(u), chip.chip_of(v))] = (u, v)
         # unit node -> (core above, core below) it is linked to
         self.attach: dict[str, tuple[int | None, int | None]] = {}
         rows, cols = chip.grid
-        for s in range(chip.gdpu_slices):
-            col = s % cols
-            above = (chip.gdpu_after_row - 1) * cols + col if chip.gdpu_after_row > 0 else None
-            below = chip.gdpu_after_row * cols + col if chip.gdpu_after_row < rows else None
-            self.attach[gdpu_node(s)] = (above, below)
-        for u in range(chip.attention.units):
-            self.attach[attention_node(u)] = attention_attach(chip, u)
+        for k in range(chip.chips):  # every chip has its own slices and units
+            base = k * chip.cores_per_chip
+
+            def at(core: int | None, base: int = base) -> int | None:
+                return None if core is None else base + core
+
+            for s in range(chip.gdpu_slices):
+                col = s % cols
+                above = ((chip.gdpu_after_row - 1) * cols + col if chip.gdpu_after_row > 0
+                         else None)
+                below = chip.gdpu_after_row * cols + col if chip.gdpu_after_row < rows else None
+                self.attach[gdpu_node(k * chip.gdpu_slices + s)] = (at(above), at(below))
+            for u in range(chip.attention.units):
+                above, below = attention_attach(chip, u)
+                self.attach[attention_node(k * chip.attention.units + u)] = (at(above),
+                                                                              at(below))
         for g, cores in self.attach.items():
             for c in cores:
                 if c is None:
@@ -258,6 +277,9 @@ class Network:
 
     # -- routes ---------------------------------------------------------------------------
     def _core_path(self, a: int, b: int) -> list[int]:
+        chip = self.chip
+        if chip.chips > 1 and chip.chip_of(a) != chip.chip_of(b):
+            return self._system_path(a, b)
         search = self._paths.get(a)
         if search is None:
             search = self._paths[a] = _Bfs(self._adjacency(), a)
@@ -270,9 +292,43 @@ class Network:
             path.append(pred[path[-1]])
         return path[::-1]
 
+    def _system_path(self, a: int, b: int) -> list[int]:
+        """Between chips, routes are hierarchical (as a system's routers are set): the
+        fewest chip-to-chip links (breadth-first over the chips, lowest ids first), and on
+        each chip the on-chip route to the link's core."""
+        chip = self.chip
+        ka, kb = chip.chip_of(a), chip.chip_of(b)
+        chips = self._chip_route(ka, kb)
+        path = [a]
+        for k0, k1 in zip(chips, chips[1:], strict=False):
+            out, into = self.ports[(k0, k1)]
+            path += self._core_path(path[-1], out)[1:]
+            path.append(into)
+        return path + self._core_path(path[-1], b)[1:]
+
+    def _chip_route(self, ka: int, kb: int) -> list[int]:
+        search = self._paths.get(("chip", ka))
+        if search is None:
+            adj: dict[int, list[int]] = {k: [] for k in range(self.chip.chips)}
+            for k0, k1 in sorted(self.ports):
+                adj[k0].append(k1)
+            search = self._paths[("chip", ka)] = _Bfs(adj, ka)
+        pred = search.reach(kb)
+        if kb not in pred:
+            raise TimingError(f"no route from chip {ka} to chip {kb}: no chip-to-chip link "
+                              "joins them")
+        path = [kb]
+        while pred[path[-1]] is not None:
+            path.append(pred[path[-1]])
+        return path[::-1]
+
     def _adjacency(self) -> dict:
+        """Each core's neighbours on its own chip (the chip-to-chip links are taken only by
+        the routes between chips)."""
         if self._adj is None:
-            self._adj = {n: list(nbrs) for n, nbrs in self.graph.adjacency()}
+            of = self.chip.chip_of
+            self._adj = {n: [m for m in nbrs if of(m) == of(n)]
+                         for n, nbrs in self.graph.adjacency()}
         return self._adj
 
     def route(self, src, dst) -> tuple[Link, ...]:

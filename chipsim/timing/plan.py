@@ -648,19 +648,24 @@ def build_plan(layers: Sequence[LoweredLayer], blocks: Iterable[PlacedBlock], ch
                         f"layer {ly.name!r}: a column block of {ch.cols[1] - ch.cols[0]} gate "
                         f"values ({units} hidden units) does not fit a GDPU slice (at most 256 "
                         f"inputs, {chip.gdpu_cell_registers} cell-state registers)")
-                gdpu_of[c] = (rep * len(ids) + ch.block) % chip.gdpu_slices
-    stages = _stages(layers, lplans, edges, chip, preloaded)
+                gdpu_of[c] = (chip.chip_of(ch.cores[-1]) * chip.gdpu_slices
+                              + (rep * len(ids) + ch.block) % chip.gdpu_slices)
+    home = {name: chip.chip_of(chains[lp.chains[0][0]].cores[-1]) for name, lp in lplans.items()}
+    stages = _stages(layers, lplans, edges, chip, preloaded, home)
     return Plan(transport, lplans, tuple(ly.name for ly in layers), tuple(chains),
                 tuple(edges), {b.core: b for b in blocks}, chain_of, gdpu_of, preloaded, sinks,
                 lines, stages, {st.layer: st.index for st in stages})
 
 
 def _stages(layers: Sequence[LoweredLayer], lplans: dict[str, LayerPlan],
-            edges: list[EdgePlan], chip: ChipSpec, preloaded: bool) -> tuple[StagePlan, ...]:
+            edges: list[EdgePlan], chip: ChipSpec, preloaded: bool,
+            home: dict[str, int]) -> tuple[StagePlan, ...]:
     """The :class:`StagePlan` of every layer with digital operators, on the attention units
-    in turn (round robin, in layer order), with their shares of the units' memory."""
+    of the chip that holds the layer (``home``: its first block's chip), in turn (round
+    robin, in layer order), with their shares of the units' memory."""
     spec = chip.attention
     found = []
+    turn = [0] * chip.chips
     for ly in layers:
         if not ly.digital:
             continue
@@ -684,7 +689,10 @@ def _stages(layers: Sequence[LoweredLayer], lplans: dict[str, LayerPlan],
         edge = ins[0].index if ins and ins[0].onchip else None
         work = tuple(token_work(ly.digital, values_in, ly.attention, k, ly.vectors)
                      for k in range(ly.vectors))
-        found.append(StagePlan(len(found), ly.name, len(found) % spec.units, edge, ly.digital,
+        k = home[ly.name]
+        unit = k * spec.units + turn[k] % spec.units
+        turn[k] += 1
+        found.append(StagePlan(len(found), ly.name, unit, edge, ly.digital,
                                ly.attention, values_in, ly.vectors,
                                len(src.chains[0]) if edge is not None else 1, 0, work))
     # memory: at least a whole inference of an attention's tokens, one token otherwise;

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cost.energy import ActionCounts, EnergyBreakdown, energy
-from ..spec import AttentionSpec, CoreSpec, EnergySpec
+from ..spec import AttentionSpec, CoreSpec, EnergySpec, SystemSpec
 
 __all__ = ["TimingResult"]
 
@@ -83,6 +83,12 @@ class TimingResult:
         (:mod:`chipsim.cost.attention`), and ``busy_ps``, the time it was at work.
     attention_spec
         The attention units whose energies ``energy`` used (``chip.attention``).
+    system_spec
+        The system whose chip-to-chip links' energy ``energy`` used (``chip.system``).
+    latency_ideal_links_ps
+        On a system of several chips: the first inference's latency with ideal chip-to-chip
+        links (no latency, a value per ps; :func:`~chipsim.timing.simulate_timing`); None
+        on one chip.
     """
 
     transport: str
@@ -110,11 +116,14 @@ class TimingResult:
     timeline: tuple[tuple[int, int, int, str], ...]
     attention_counts: dict[int, dict[str, int]] = field(default_factory=dict)
     attention_spec: AttentionSpec = field(default_factory=AttentionSpec)
+    system_spec: SystemSpec = field(default_factory=SystemSpec)
+    latency_ideal_links_ps: int | None = None
 
     @property
     def setup_energy(self) -> EnergyBreakdown:
         """Energy of the one-time set-up, per component."""
-        return energy(self.setup_counts, self.energy_spec, self.core_spec, self.attention_spec)
+        return energy(self.setup_counts, self.energy_spec, self.core_spec, self.attention_spec,
+                      self.system_spec)
 
     @property
     def latency_ns(self) -> float:
@@ -150,7 +159,7 @@ class TimingResult:
 
     def energy_with(self, spec: EnergySpec) -> EnergyBreakdown:
         """The run's energy under another energy table (no re-simulation)."""
-        return energy(self.counts, spec, self.core_spec, self.attention_spec)
+        return energy(self.counts, spec, self.core_spec, self.attention_spec, self.system_spec)
 
     def summary(self) -> dict[str, Any]:
         """Flat, JSON-ready key figures (the keys of ``chipsim run --json``)."""

@@ -219,8 +219,8 @@ class SimState:
         # a network given is fresh (no bookings) for chip.host: its routes serve again
         self.net = Network(chip, self.lat, chip.host, graph) if network is None else network
         n = chip.n_cores
-        self.count = Counters(n, max(chip.gdpu_slices, 1), self.lat.digital_ps,
-                              chip.attention.units)
+        self.count = Counters(n, max(chip.gdpu_slices * chip.chips, 1), self.lat.digital_ps,
+                              chip.attention.units * chip.chips)
         env = self.env
         self.mvm_free = [0] * n
         self.inp: dict[int, Port] = {}
@@ -230,7 +230,7 @@ class SimState:
         self.gdpu_port: dict[int, Port] = {}
         self.gdpu_fifo: dict[int, Fifo] = {}
         self.unit_port: dict[int, Port] = {}  # stage -> its input buffer on its unit
-        self.unit_free = [0] * chip.attention.units  # when each attention unit is free
+        self.unit_free = [0] * (chip.attention.units * chip.chips)  # when each unit is free
         # per stage, the time of each token k's work on its unit
         self.stage_ps = [tuple(w.cycles(chip.attention.macs_per_cycle) * self.lat.attention_ps
                                for w in stage.work) for stage in plan.stages]

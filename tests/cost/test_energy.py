@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from chipsim.cost import COMPONENTS, MVM_COMPONENTS, ActionCounts, EnergyBreakdown, energy
-from chipsim.spec import AdcKind, AttentionSpec, CoreSpec, EnergySpec, SpecError
+from chipsim.spec import AdcKind, AttentionSpec, CoreSpec, EnergySpec, SpecError, SystemSpec
 
 
 def _counts(**kw):
@@ -17,18 +17,18 @@ def _counts(**kw):
 @pytest.mark.parametrize("core", [CoreSpec(), CoreSpec(adc_bits=5, input_bits=6),
                                   CoreSpec(adc_kind=AdcKind.SAR), CoreSpec(adc_kind=AdcKind.RAMP)])
 def test_every_component_is_one_parameter_times_one_count(core):
-    spec, att = EnergySpec(), AttentionSpec(units=2)
-    e = energy(_counts(), spec, core, att)
+    spec, att, sysm = EnergySpec(), AttentionSpec(units=2), SystemSpec(chips=2)
+    e = energy(_counts(), spec, core, att, sysm)
     for name, comp in COMPONENTS.items():
-        param, table = comp.param_of(core), comp.table_of(spec, att)
+        param, table = comp.param_of(core), comp.table_of(spec, att, sysm)
         want = getattr(table, param) * comp.factor(core) * 1000
         assert want > 0
         assert getattr(e, f"{name}_pj") == pytest.approx(want)
-        doubled = energy(_counts(**{comp.count: 2000}), spec, core, att)
+        doubled = energy(_counts(**{comp.count: 2000}), spec, core, att, sysm)
         assert getattr(doubled, f"{name}_pj") == pytest.approx(2 * getattr(e, f"{name}_pj"))
         zeroed = dataclasses.replace(table, **{param: 0.0})
-        zero = (energy(_counts(), spec, core, zeroed) if table is att
-                else energy(_counts(), zeroed, core, att))
+        tables = {"energy": spec, "attention": att, "system": sysm, comp.table: zeroed}
+        zero = energy(_counts(), tables["energy"], core, tables["attention"], tables["system"])
         assert getattr(zero, f"{name}_pj") == 0.0
     assert e.total_pj == pytest.approx(sum(e.as_dict().values()))
     assert e.mvm_pj == pytest.approx(sum(getattr(e, f"{c}_pj") for c in MVM_COMPONENTS))

@@ -68,7 +68,8 @@ def test_too_large_is_a_one_line_error(capsys):
     assert main(["map", "resnet9", "--chip", "hermes16"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == ("chipsim map: error: the workload needs 40 cores, chip 'hermes16' has "
-                           "16 available; the smallest preset that fits is 'hermes' (64 cores)")
+                           "16 available; the smallest preset that fits is 'hermes' (64 cores); "
+                           "or 3 such chips (--system 3xhermes16)")
 
 
 @pytest.mark.parametrize(("argv", "needle"), [

@@ -31,7 +31,8 @@ def test_too_large_names_cores_and_the_preset_that_fits(resnet9_layers):
     with pytest.raises(MappingError) as info:
         map_workload(resnet9_layers, hermes16())
     assert str(info.value) == ("the workload needs 40 cores, chip 'hermes16' has 16 "
-                               "available; the smallest preset that fits is 'hermes' (64 cores)")
+                               "available; the smallest preset that fits is 'hermes' (64 cores); "
+                               "or 3 such chips (--system 3xhermes16)")
     assert isinstance(info.value, ChipsimError)
     big = [LoweredLayer("huge", "linear", 256 * 100, 256, 1)]
     with pytest.raises(MappingError, match="smallest preset that fits is 'hermes256'"):

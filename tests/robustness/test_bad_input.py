@@ -434,8 +434,8 @@ def _mapping_unknown_key(tmp, tiny):
     path.write_text(path.read_text().replace("excluded_cores:", "excluded_core:"))
     return (["resnet9", "--mapping", "mapping.yaml"], "mapping.yaml: mapping: unknown field "
             "'excluded_core'; did you mean 'excluded_cores' or 'n_cores'? (fields: format, chip, "
-            "grid, n_cores, core, workload, cores_used, placement_cost, excluded_cores, layers, "
-            "blocks)")
+            "grid, n_cores, chips, core, workload, cores_used, placement_cost, excluded_cores, "
+            "layers, blocks)")
 
 
 def _mapping_block_key(tmp, tiny):
@@ -444,7 +444,7 @@ def _mapping_block_key(tmp, tiny):
                                              "- {layer: conv0, replica: 0, index: 0, colour: red,"))
     return (["resnet9", "--mapping", "mapping.yaml"], "mapping.yaml: blocks[0]: unknown field "
             "'colour'; did you mean 'core' or 'cols'? (fields: layer, replica, index, rows, cols, "
-            "core)")
+            "chip, core)")
 
 
 def _mapping_grid_float(tmp, tiny):

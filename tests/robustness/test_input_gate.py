@@ -20,7 +20,7 @@ from chipsim.errors import ChipsimError
 from chipsim.inputs import CAPS_MB, FileKind, parse_document, read_document
 from chipsim.mapping import map_workload, mapping_to_dict
 from chipsim.mapping.io import _BLOCK_FIELDS, _FIELDS, _LAYER_FIELDS
-from chipsim.spec import SpecError, hermes16, load_chip
+from chipsim.spec import SpecError, hermes16, load_chip, override
 from chipsim.workload import WorkloadError, build, load_weights, save_weights
 from chipsim.yamltext import MAX_ALIAS_VALUES, MAX_DEPTH, load_yaml
 
@@ -131,10 +131,14 @@ def test_json_limits():
 
 
 def test_mapping_fields_are_those_the_tool_writes():
-    data = mapping_to_dict(map_workload(chain_layers(), hermes16()))
+    # a system of chips writes every field (its chips, each block's chip); one chip, the rest
+    data = mapping_to_dict(map_workload(chain_layers(), override(hermes16(), "system.chips", 2)))
     assert tuple(data) == _FIELDS
     assert tuple(data["layers"][0]) == _LAYER_FIELDS
     assert tuple(data["blocks"][0]) == _BLOCK_FIELDS
+    one = mapping_to_dict(map_workload(chain_layers(), hermes16()))
+    assert tuple(one) == tuple(f for f in _FIELDS if f != "chips")
+    assert tuple(one["blocks"][0]) == tuple(f for f in _BLOCK_FIELDS if f != "chip")
 
 
 def test_a_file_that_grows_after_the_check_is_still_capped(tmp_path, monkeypatch):

@@ -140,7 +140,8 @@ CASES = [
      "30 dead, 2 excluded); it fits with at most 24 of its cores dead or excluded"),
     ("small-chip-advice", None, ["map", "resnet9", "--chip", "hermes16", "--exclude", "0"],
      "chipsim map: error: the workload needs 40 cores, chip 'hermes16' has 15 available (1 of 16 "
-     "excluded); the smallest preset that fits is 'hermes' (64 cores)"),
+     "excluded); the smallest preset that fits is 'hermes' (64 cores); or 3 such chips "
+     "(--system 3xhermes16)"),
 ]
 
 

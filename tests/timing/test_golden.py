@@ -7,6 +7,7 @@ picoseconds, floats to the last bit). Regenerate the data with
 """
 
 import dataclasses
+import json
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_golden_data_cover_every_configuration(golden):
 
 @pytest.mark.parametrize("name", list(harness.CONFIGS))
 def test_timing_result_matches_golden(golden, runs, name):
-    got = harness.serialize(runs(name).result)
+    got = harness.one_chip(harness.serialize(runs(name).result))
     want = golden[name]["result"]
     differ = sorted(k for k in got.keys() | want.keys()
                     if harness.canonical(got.get(k)) != harness.canonical(want.get(k)))
@@ -66,3 +67,16 @@ def test_use_case_configurations_are_the_calibration_runs(name):
         got = harness.CONFIGS[f"usecase-{name}-{mode}"]().result
         assert got.timeline
         assert dataclasses.replace(got, timeline=()) == runs[(name, mode)]
+
+
+def test_one_chip_refuses_a_system_value(runs):
+    got = harness.serialize(runs("resnet9-64-onchip-single").result)
+    assert "system_spec" not in harness.one_chip(got)
+    for path in harness.SYSTEM_FIELDS:
+        bad = json.loads(json.dumps(got))
+        d = bad
+        for k in path[:-1]:
+            d = d[k]
+        d[path[-1]] = 7
+        with pytest.raises(AssertionError, match=f"{'.'.join(path)} differs"):
+            harness.one_chip(bad)
