@@ -479,10 +479,11 @@ def bert_base(vocab: int = 30522, seq_len: int = 128, d_model: int = 768, heads:
     normal = [n for n in g.nodes if isinstance(n, Linear | Embedding | PositionEmbedding)]
     weights = init_weights([n for n in g.nodes if n not in normal], rng)
     for node in normal:  # BERT's N(0, 0.02²), drawn in float32 (85 M weights)
-        arrays = {p: np.zeros(shape, np.float32) for p, shape in node.param_shapes().items()}
-        arrays["weight"] = rng.standard_normal(arrays["weight"].shape, np.float32)
-        arrays["weight"] *= np.float32(0.02)
-        weights[node.name] = arrays
+        shapes = node.param_shapes()
+        weight = rng.standard_normal(shapes.pop("weight"), np.float32)
+        weight *= np.float32(0.02)
+        weights[node.name] = {"weight": weight,
+                              **{p: np.zeros(shape, np.float32) for p, shape in shapes.items()}}
     return Workload("bert-base", (seq_len,), tuple(g.nodes), weights, architecture="bert-base",
                     params=dict(vocab=vocab, seq_len=seq_len, d_model=d_model, heads=heads,
                                 layers=layers, ff=ff, num_classes=num_classes))
