@@ -1,8 +1,10 @@
-"""Model zoo: the chip paper's networks (and ResNet-32) as :class:`Workload` builders.
+"""Model zoo: the chip paper's networks (and ResNet-32) as :class:`Workload` builders, and
+networks larger than one 64-core chip of 4.19 M weights, for systems of chips: ImageNet
+ResNet-18 and -50, a BERT-base-sized encoder and an RNN-T-sized LSTM stack.
 
 Every builder takes size parameters and a ``numpy.random.Generator`` and returns a workload
-with He-initialized weights (:func:`init_weights`); trained weights are loaded with
-:func:`chipsim.workload.load_weights`.
+with He-initialized weights (:func:`init_weights`; the Transformers as GPT-2 and BERT
+initialize theirs); trained weights are loaded with :func:`chipsim.workload.load_weights`.
 
 Examples
 --------
