@@ -45,11 +45,14 @@ def resolve_model(model: str, weights: str = "hwa") -> ResolvedModel:
     Parameters
     ----------
     model
-        A zoo name (``resnet9``, ``lstm-ptb``, ``resnet32``, ``char-transformer``), a ``.npz``
-        weights file written by chipsim, or an ``.onnx`` file.
+        A zoo name (``resnet9``, ``lstm-ptb``, ``resnet32``, ``char-transformer``,
+        ``resnet18``, ``resnet50``, ``bert-base``, ``speech-lstm``), a ``.npz`` weights file
+        written by chipsim, or an ``.onnx`` file.
     weights
-        For zoo names: ``hwa`` or ``plain`` (the shipped trained weights; ``resnet32`` has
-        none and gets seeded random weights), ``random``, or a weights file path.
+        For zoo names: ``hwa`` or ``plain`` (the shipped trained weights; ``resnet32``,
+        ``resnet18``, ``resnet50``, ``bert-base`` and ``speech-lstm`` have none and no built-in
+        task, and get seeded random weights: their accuracy is not measured without
+        ``--data``), ``random``, or a weights file path.
     """
     path = Path(model)
     if path.suffix.lower() == ".onnx":

@@ -42,7 +42,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
             "core_grid.png."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="zoo network (resnet9, lstm-ptb, resnet32, "
-                   "char-transformer) with its shipped weights, or a .npz weights or .onnx file")
+                   "char-transformer, resnet18, resnet50, bert-base, speech-lstm) with its "
+                   "shipped weights, or a .npz weights or .onnx file")
     add_chip_options(p)
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="chip spec field (core.read_mode=1ph, chip.cores=128); repeatable")

@@ -120,8 +120,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
             "see chipsim.commands.run."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", nargs="?", default="resnet9",
-                   help="zoo network (resnet9, lstm-ptb, resnet32, char-transformer), a .npz "
-                   "weights file or an .onnx file (default resnet9)")
+                   help="zoo network (resnet9, lstm-ptb, resnet32, char-transformer, "
+                   "resnet18, resnet50, bert-base, speech-lstm), a .npz weights file or an "
+                   ".onnx file (default resnet9)")
     add_chip_options(p)
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="chip spec field (core.adc_bits=6) or run option (run.samples=50); "

@@ -65,8 +65,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
             "figures/pareto_*.png. Exit status 1 if a point failed, 2 for a usage error."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL",
-                   help="zoo network (resnet9, lstm-ptb, resnet32, char-transformer), a .npz "
-                   "weights file or an .onnx file")
+                   help="zoo network (resnet9, lstm-ptb, resnet32, char-transformer, "
+                   "resnet18, resnet50, bert-base, speech-lstm), a .npz weights file or an "
+                   ".onnx file")
     p.add_argument("--grid", dest="grid", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="an axis of the sweep (repeatable; the first varies slowest)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",

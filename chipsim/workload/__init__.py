@@ -45,7 +45,19 @@ from .nodes import (
     node_from_dict,
     node_to_dict,
 )
-from .zoo import ZOO, build, char_transformer, init_weights, lstm_ptb, resnet9, resnet32
+from .zoo import (
+    ZOO,
+    bert_base,
+    build,
+    char_transformer,
+    init_weights,
+    lstm_ptb,
+    resnet9,
+    resnet18,
+    resnet32,
+    resnet50,
+    speech_lstm,
+)
 
 __all__ = [
     "WorkloadError", "Workload", "Affine", "LoweredLayer",
@@ -55,5 +67,6 @@ __all__ = [
     "interleave_gates", "node_to_dict", "node_from_dict",
     "forward", "activations", "im2col", "lstm_cell", "layer_norm", "gelu", "self_attention",
     "ZOO", "build", "init_weights", "resnet9", "resnet32", "lstm_ptb", "char_transformer",
+    "resnet18", "resnet50", "bert_base", "speech_lstm",
     "save_weights", "load_weights", "from_torch", "from_onnx",
 ]

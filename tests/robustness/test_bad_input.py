@@ -245,7 +245,8 @@ def _onnx_op(tmp, tiny):
 
 def _model_name(tmp, tiny):
     return (["resnet99"], "model: 'resnet99' is neither a zoo network (resnet9, lstm-ptb, "
-            "resnet32, char-transformer) nor a .npz weights or .onnx file")
+            "resnet32, char-transformer, resnet18, resnet50, bert-base, speech-lstm) nor a .npz "
+            "weights or .onnx file")
 
 
 def _model_missing(tmp, tiny):

@@ -127,7 +127,8 @@ CASES = [
      "task's test split), got 339"),
     ("model-directory", lambda tmp, _: (tmp / "nets").mkdir(), ["run", "nets"],
      "chipsim run: error: model: 'nets' is a directory; give a zoo network (resnet9, lstm-ptb, "
-     "resnet32, char-transformer), a .npz weights file or an .onnx file"),
+     "resnet32, char-transformer, resnet18, resnet50, bert-base, speech-lstm), a .npz weights "
+     "file or an .onnx file"),
     ("npz-bool-as-int", _header_bool, ["run", "net.npz"],
      "chipsim run: error: net.npz: header is incomplete or malformed (layer 'fc': in_features "
      "must be a positive int, got True)"),

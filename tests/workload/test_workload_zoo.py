@@ -74,7 +74,8 @@ def test_size_parameters():
 
 
 def test_build_by_name():
-    assert list(ZOO) == ["resnet9", "lstm-ptb", "resnet32", "char-transformer"]
+    assert list(ZOO) == ["resnet9", "lstm-ptb", "resnet32", "char-transformer", "resnet18",
+                         "resnet50", "bert-base", "speech-lstm"]
     net = build("lstm-ptb", vocab=20, hidden=16, rng=np.random.default_rng(0))
     assert net.architecture == "lstm-ptb"
     assert net.params == {"vocab": 20, "embed": 128, "hidden": 16}
