@@ -181,12 +181,13 @@ class SweepSpec:
             When the model cannot be resolved or a file cannot be read.
         """
         from .. import __version__
-        from ..spec import PRESETS
+        from ..spec.io import chip_file
         from .worker import model_source
 
+        spec_file = chip_file(self.chip)
         _, model_sha = model_source(_abs_if_file(self.model), _abs_if_file(self.weights))
         return {"chipsim": __version__, "model_sha256": model_sha,
-                "chip_sha256": None if self.chip in PRESETS else _file_sha256(self.chip, "chip"),
+                "chip_sha256": None if spec_file is None else _file_sha256(spec_file, "chip"),
                 "data_sha256": None if self.data is None else _file_sha256(self.data, "data")}
 
     def identity(self, points: list[Point] | None = None,

@@ -35,8 +35,8 @@ from typing import Any
 
 from ..escape import markdown_text
 
-__all__ = ["RESULT_COLUMNS", "SEQUENTIAL_COLUMNS", "table_columns", "table_rows", "table_csv",
-           "table_markdown"]
+__all__ = ["RESULT_COLUMNS", "SEQUENTIAL_COLUMNS", "SYSTEM_COLUMNS", "table_columns",
+           "table_rows", "table_csv", "table_markdown"]
 
 #: the columns after the grid keys
 RESULT_COLUMNS = ("status", "metric", "software", "chip_mean", "chip_ci95_lo", "chip_ci95_hi",
@@ -53,24 +53,39 @@ _SUMMARY_KEYS = ("metric", "software", "chip_mean", "latency_ns", "throughput_in
 SEQUENTIAL_COLUMNS = ("ci_reached", "samples", "instances")
 
 
+#: the columns of a sweep with systems of several chips (after ``cores_used``): chips, chips
+#: used, and the share of energy and latency that crossing chips costs (the report's system
+#: section)
+SYSTEM_COLUMNS = ("chips", "chips_used", "c2c_energy_share", "c2c_latency_share")
+
+
 def _sequential(records: list[dict[str, Any]]) -> bool:
     return any((r.get("summary") or {}).get("ci_target") is not None for r in records)
 
 
-def table_columns(keys: list[str], sequential: bool = False) -> list[str]:
+def _systems(records: list[dict[str, Any]]) -> bool:
+    return any((r.get("summary") or {}).get("chips") is not None for r in records)
+
+
+def table_columns(keys: list[str], sequential: bool = False, systems: bool = False
+                  ) -> list[str]:
     """The header: ``index``, the grid keys, :data:`RESULT_COLUMNS` (with
-    :data:`SEQUENTIAL_COLUMNS` after ``chip_ci95_hi`` when ``sequential``)."""
+    :data:`SEQUENTIAL_COLUMNS` after ``chip_ci95_hi`` when ``sequential``, and
+    :data:`SYSTEM_COLUMNS` after ``cores_used`` when ``systems``)."""
     cols = list(RESULT_COLUMNS)
     if sequential:
         at = cols.index("chip_ci95_hi") + 1
         cols[at:at] = SEQUENTIAL_COLUMNS
+    if systems:
+        at = cols.index("cores_used") + 1
+        cols[at:at] = SYSTEM_COLUMNS
     return ["index", *keys, *cols]
 
 
 def table_rows(records: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
     """One ``{column: value}`` per record (None where there is no value), in records' order."""
     rows = []
-    cols = table_columns(keys, _sequential(records))
+    cols = table_columns(keys, _sequential(records), _systems(records))
     for rec in records:
         s = rec.get("summary") or {}
         row: dict[str, Any] = {"index": rec["index"]}
@@ -82,7 +97,7 @@ def table_rows(records: list[dict[str, Any]], keys: list[str]) -> list[dict[str,
         row["cores"] = rec.get("cores", s.get("cores"))
         row["static_power_mw"] = rec.get("static_power_mw")
         row["reason"] = rec.get("reason")
-        row.update({k: s.get(k) for k in SEQUENTIAL_COLUMNS})
+        row.update({k: s.get(k) for k in SEQUENTIAL_COLUMNS + SYSTEM_COLUMNS})
         rows.append({c: row.get(c) for c in cols})
     return rows
 
@@ -101,7 +116,7 @@ def table_csv(records: list[dict[str, Any]], keys: list[str]) -> str:
     """The table as CSV text (header line, then one line per record)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    cols = table_columns(keys, _sequential(records))
+    cols = table_columns(keys, _sequential(records), _systems(records))
     w.writerow(cols)
     for row in table_rows(records, keys):
         w.writerow([_cell(row[c]) for c in cols])
@@ -122,7 +137,7 @@ def table_markdown(records: list[dict[str, Any]], keys: list[str]) -> str:
 
     The two CI columns are merged into ``chip_ci95`` (``[lo, hi]``).
     """
-    cols = [c for c in table_columns(keys, _sequential(records))
+    cols = [c for c in table_columns(keys, _sequential(records), _systems(records))
             if c not in ("chip_ci95_lo", "chip_ci95_hi")]
     at = cols.index("chip_mean") + 1
     cols.insert(at, "chip_ci95")

@@ -104,6 +104,19 @@ def _target_text(acc: dict[str, Any]) -> str:
     return f"; CI width {width:.3g} > target {target:g}: not reached with {used}"
 
 
+def _crossing_text(system: dict[str, Any]) -> str:
+    """What crossing chips cost: traffic, its share of the energy and of the latency."""
+    text = (f"{system['chips_used']} of {system['chips']} chips used; "
+            f"{system['c2c_bits_per_inference'] / 8e3:,.1f} kB per inference over "
+            f"{system['link_bandwidth_gbps']:g} Gbit/s links: {system['c2c_energy_share']:.2%} "
+            "of the energy")
+    share = system.get("c2c_latency_share")
+    if share is not None:
+        text += (f", {share:.2%} of the latency (against ideal links: "
+                 f"{fmt_ns(system['latency_ideal_links_ns'])})")
+    return text
+
+
 def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) rows of the key figures: model, chip, cores, accuracy, timing, energy."""
     s = data["summary"]
@@ -121,9 +134,12 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
         model += f" ({'; '.join(extra)})"
     devices = {1: "ODP", 2: "TDP"}.get(s["devices_per_polarity"],
                                        f"{s['devices_per_polarity']} devices/polarity")
+    system = data.get("system")
+    chip = s["chip"] if system is None else (f"{system['chips']} × {s['chip']} "
+                                              f"({system['topology']})")
     rows = [
         ("model", model),
-        ("chip", f"{s['chip']}: {s['cores']} cores, {s['read_mode']}, {devices}, "
+        ("chip", f"{chip}: {s['cores']} cores, {s['read_mode']}, {devices}, "
                  f"{s['input_bits']}-bit PWM inputs, {s['adc_bits']}-bit {s['adc_kind']} ADC "
                  f"({s['adc_range']} range)"),
         ("area", f"{s['area_mm2']:.4g} mm² die; MVM area {s['mvm_area_mm2']:.4g} mm² "
@@ -158,6 +174,8 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
             ("TOPS/mm²", f"{s['tops_per_mm2']:.4g} of MVM area ([LG]'s convention); "
                          f"{s['tops_per_mm2_chip']:.4g} of the die"),
         ]
+        if system is not None:
+            rows.append(("chip-to-chip", _crossing_text(system)))
         if t.get("setup_ns"):
             rows.append(("one-time set-up", f"ADC range calibration: "
                          f"{t['range_calibration_mvms']:,} MVMs, {fmt_ns(t['setup_ns'])}, "

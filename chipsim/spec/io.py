@@ -34,8 +34,8 @@ from .system import MAX_CHIPS
 #: ``NxCHIP``: a system of N chips
 _SYSTEM = re.compile(r"^\s*(\d+)\s*[x×]\s*(\S.*)$")
 
-__all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "override",
-           "CORES_KEYS", "cores_grid"]
+__all__ = ["to_dict", "from_dict", "load_chip", "dump_chip", "resolve_chip", "chip_file",
+           "override", "CORES_KEYS", "cores_grid"]
 
 #: the pseudo-keys of :func:`override` that set the grid from a number of cores
 CORES_KEYS = ("chip.cores", "cores")
@@ -210,6 +210,20 @@ def resolve_chip(name_or_path: str | os.PathLike | ChipSpec) -> ChipSpec:
         return load_chip(text)
     raise SpecError("chip", f"{brief(text)} is neither a preset ({', '.join(PRESETS)}) nor a "
                     ".yaml/.yml/.json spec file")
+
+
+def chip_file(source: str) -> str | None:
+    """The spec file a chip source (:func:`resolve_chip`) reads; None for a preset.
+
+    Examples
+    --------
+    >>> chip_file("hermes"), chip_file("4xhermes"), chip_file("2xmy_chip.yaml")
+    (None, None, 'my_chip.yaml')
+    """
+    m = _SYSTEM.match(source)
+    if m and not Path(source).exists():
+        source = m.group(2)
+    return None if source in PRESETS else source
 
 
 def cores_grid(n: int) -> tuple[int, int]:
