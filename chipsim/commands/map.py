@@ -226,7 +226,8 @@ def _chips_json(m: Any) -> dict[str, Any]:
     if m.chips == 1:
         return {}
     blocks = sum(ly.blocks for ly in m.layers)
-    return {"chips": m.chips, "chips_used": m.chips_used,
+    one_copy = len({m.chip_of(b.core) for b in m.blocks if b.replica == 0})
+    return {"chips": m.chips, "chips_used": m.chips_used, "chips_one_copy": one_copy,
             "chips_lower_bound": -(-blocks // m.cores_per_chip),
             "per_chip": [{"chip": k, "layers": names, "cores_used": n}
                          for k, names, n in _per_chip(m)]}
@@ -238,11 +239,16 @@ def _chips_text(m: Any) -> list[str]:
         return []
     info = _chips_json(m)
     split = [ly.name for ly in m.layers if ly.blocks > m.cores_per_chip]
-    lines = [f"chips used: {m.chips_used} of {m.chips} ({sum(ly.blocks for ly in m.layers)} "
-             f"blocks need at least {info['chips_lower_bound']} chips of "
-             f"{m.cores_per_chip} cores; whole layers stay on one chip where they fit"
+    one = info["chips_one_copy"]
+    copies = m.chips_used // one
+    lines = [f"chips used: {m.chips_used} of {m.chips}: one copy of the network takes {one} "
+             f"({sum(ly.blocks for ly in m.layers)} blocks need at least "
+             f"{info['chips_lower_bound']} chips of {m.cores_per_chip} cores; whole layers "
+             "stay on one chip where they fit"
              + (f", {', '.join(split)} split over chips as larger than a chip" if split
-                else "") + "; the cut between chips carries the least traffic)"]
+                else "") + "; the cuts between chips carry the least traffic)"
+             + (f"; {copies} copies of those chips share every inference's vectors"
+                if copies > 1 else "")]
     for k, names, n in _per_chip(m):
         span = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
         lines.append(f"  chip {k}: {n} cores, {len(names)} layer(s) {span}")

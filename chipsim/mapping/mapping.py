@@ -363,55 +363,52 @@ def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
                 replicate: bool, excluded: tuple[int, ...], seed: int,
                 workload_name: str) -> Mapping:
     """:func:`map_workload` on a system of chips: the layers cut over the fewest chips
-    (:func:`~chipsim.mapping.chips.assign_chips`), then on each chip replicated (its own
-    spare cores, for its whole layers) and placed as on a single chip."""
+    (:func:`~chipsim.mapping.chips.assign_chips`); with ``replicate``, as many more copies of
+    that group of chips as the system holds (replicas of every layer, each group computing
+    its bands of the layers' vectors) and, on each chip, copies of its whole layers on its
+    spare cores; then every chip placed as a single chip is."""
     core = (chip.core.rows, chip.core.cols)
     per = chip.cores_per_chip
     order = chip_order(chip)
     local_excluded = [[c - k * per for c in excluded if chip.chip_of(c) == k]
                       for k in range(chip.chips)]
-    plan = assign_chips(layers, [per - len(local_excluded[k]) for k in order], core,
-                        chip.name)
+    free = [per - len(local_excluded[k]) for k in order]
+    plan = assign_chips(layers, free, core, chip.name)
+    used = plan.chips_used
+    groups = 1
+    if replicate:  # further groups of chips, while their chips hold what the first holds
+        while (groups + 1) * used <= chip.chips and all(
+                free[groups * used + pos] >= plan.blocks_per_chip[pos] for pos in range(used)):
+            groups += 1
     system_graph = _distances(chip)[0]
+    names = {ly.name for ly in layers}
     keys: list[tuple[str, int, int, tuple[int, int], tuple[int, int]]] = []
     cores: list[int] = []
-    names = {ly.name for ly in layers}
-    for pos in range(plan.chips_used):
-        k = order[pos]
-        mine = [(ly, p) for ly, p in zip(layers, parts, strict=True)
-                if pos in plan.layer_chips[ly.name]]
-        whole = [ly for ly, _ in mine if plan.layer_chips[ly.name] == (pos,)]
-        reps = dict.fromkeys((ly.name for ly, _ in mine), 1)
-        spare = per - len(local_excluded[k]) - plan.blocks_per_chip[pos]
-        if replicate and whole and spare > 0:
-            here = {ly.name for ly in whole}
-            alone = [dataclasses.replace(
-                ly, sources=tuple(s for s in ly.sources if s in here),
-                residual_sources=tuple(s for s in ly.residual_sources if s in here))
-                for ly in whole]
-            chosen = plan_replication(alone, core, spare_cores=spare,
-                                      costs=StageCosts.of(chip)).replicas
-            reps.update(zip((ly.name for ly in whole), chosen, strict=True))
-        local = []
-        for ly, p in mine:
-            on = plan.block_chip[ly.name]
-            for rep in range(reps[ly.name]):
-                for b in p.blocks:
-                    if on[b.index] == pos:
-                        local.append((ly.name, rep, b.index, b.rows, b.cols))
-        refs = [BlockRef(k_[0], k_[1], k_[3], k_[4]) for k_ in local]
-        sub = [ly for ly in layers if ly.name in {ly_.name for ly_, _ in mine}]
-        sub = [dataclasses.replace(
-            ly, sources=tuple(s for s in ly.sources if s in names),
-            residual_sources=tuple(s for s in ly.residual_sources if s in names))
-            for ly in sub]
-        weights = traffic_weights(sub, refs)
-        graph = nx.relabel_nodes(system_graph.subgraph(range(k * per, (k + 1) * per)),
-                                 lambda v, k=k: v - k * per)
-        graph.graph["grid"] = chip.grid
-        placed = place(weights, graph, exclude=local_excluded[k], seed=seed)
-        keys += local
-        cores += [k * per + c for c in placed.cores]
+    base = dict.fromkeys(names, 0)  # replicas of each layer in the groups before
+    for g in range(groups):
+        taken = dict.fromkeys(names, 1)
+        for pos in range(used):
+            k = order[g * used + pos]
+            mine = [(ly, p) for ly, p in zip(layers, parts, strict=True)
+                    if pos in plan.layer_chips[ly.name]]
+            reps = _chip_replicas([ly for ly, _ in mine
+                                   if plan.layer_chips[ly.name] == (pos,)],
+                                  free[g * used + pos] - plan.blocks_per_chip[pos],
+                                  replicate, core, chip)
+            local = []
+            for ly, p in mine:
+                on = plan.block_chip[ly.name]
+                n = reps.get(ly.name, 1)
+                taken[ly.name] = max(taken[ly.name], n)
+                for rep in range(n):
+                    local += [(ly.name, base[ly.name] + rep, b.index, b.rows, b.cols)
+                              for b in p.blocks if on[b.index] == pos]
+            keys += local
+            cores += [k * per + c
+                      for c in _place_chip(layers, local, names, system_graph, chip, k,
+                                           local_excluded[k], seed)]
+        for name in names:
+            base[name] += taken[name]
     order_of = {ly.name: i for i, ly in enumerate(layers)}
     ranked = sorted(zip(keys, cores, strict=True),
                     key=lambda kc: (order_of[kc[0][0]], kc[0][1], kc[0][2]))
@@ -419,6 +416,42 @@ def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
     return Mapping(chip.name, chip.grid, chip.n_cores, core[0], core[1], workload_name,
                    layer_summaries(layers, blocks, core), blocks,
                    mapping_cost(layers, blocks, chip), excluded, chip.chips)
+
+
+def _chip_replicas(whole: list[LoweredLayer], spare: int, replicate: bool,
+                   core: tuple[int, int], chip: ChipSpec) -> dict[str, int]:
+    """Copies of the layers held whole by one chip, on its ``spare`` cores (the pipeline of
+    those layers alone: their sources on other chips are left out)."""
+    if not (replicate and whole and spare > 0):
+        return {}
+    here = {ly.name for ly in whole}
+    alone = [dataclasses.replace(
+        ly, sources=tuple(s for s in ly.sources if s in here),
+        residual_sources=tuple(s for s in ly.residual_sources if s in here)) for ly in whole]
+    chosen = plan_replication(alone, core, spare_cores=spare,
+                              costs=StageCosts.of(chip)).replicas
+    return dict(zip((ly.name for ly in whole), chosen, strict=True))
+
+
+def _place_chip(layers: tuple[LoweredLayer, ...], local: list, names: set[str], system_graph,
+                chip: ChipSpec, k: int, excluded: list[int], seed: int) -> tuple[int, ...]:
+    """Cores (of chip ``k``, numbered on the chip) of the blocks ``local``, placed by the
+    traffic among them."""
+    per = chip.cores_per_chip
+    here = {key[0] for key in local}
+    sub = [dataclasses.replace(
+        ly, sources=tuple(s for s in ly.sources if s in names),
+        residual_sources=tuple(s for s in ly.residual_sources if s in names))
+        for ly in layers if ly.name in here]
+    first = {}  # the traffic model numbers each layer's replicas from 0
+    for key in local:
+        first.setdefault(key[0], key[1])
+    weights = traffic_weights(sub, [BlockRef(key[0], key[1] - first[key[0]], key[3], key[4])
+                                    for key in local])
+    graph = nx.relabel_nodes(system_graph.subgraph(range(k * per, (k + 1) * per)),
+                             lambda v: v - k * per)
+    graph.graph["grid"] = chip.grid
+    return place(weights, graph, exclude=excluded, seed=seed).cores
 
 
 def mapping_to_dict(m: Mapping) -> dict[str, Any]:

@@ -229,3 +229,30 @@ def test_sweeps_take_system_axes(tmp_path):
     assert got[("2", "25")]["reason"].startswith("the workload needs 3 chips")
     assert float(got[("3", "0.4")]["latency_ns"]) > float(got[("3", "25")]["latency_ns"])
     assert got[("4", "25")]["chips"] == "4" and got[("4", "25")]["chips_used"] == "3"
+
+
+def test_spare_chips_hold_more_copies_for_throughput(resnet9):
+    layers = resnet9.lowered()
+    cfg = dataclasses.replace(TimingConfig.of(), inferences=3)
+    three, six = system(3), system(6)
+    m3 = map_workload(layers, three, replicate=True)
+    m6 = map_workload(layers, six, replicate=True)
+    assert m6.chips_used == 6
+    assert all(m6.layer(ly.name).replicas >= 2 * m3.layer(ly.name).replicas
+               for ly in layers)
+    # replica r of a layer sits in group r // copies: group 0 on chips 0-2, group 1 on 3-5
+    for ly in layers:
+        n = m3.layer(ly.name).replicas
+        for b in m6.blocks_of(ly.name):
+            assert (m6.chip_of(b.core) >= 3) == (b.replica >= n)
+    t3 = simulate_timing(m3, layers, three, cfg)
+    t6 = simulate_timing(m6, layers, six, cfg)
+    assert t6.throughput_inf_per_s > 1.5 * t3.throughput_inf_per_s
+    assert not map_workload(layers, six, replicate=False).chips_used > 3
+
+
+def test_both_paths_agree_with_copies_on_several_chips():
+    r = simulate("resnet9", system(6), config=RunConfig(samples=4, instances=1, inferences=1,
+                                                        batch=4))
+    assert r.mvm_counts.functional_per_sample == r.mvm_counts.timing_per_inference
+    assert r.system.chips_used == 6
