@@ -548,6 +548,33 @@ def _out_mapping_dir(tmp, tiny):
             "directory; choose another output directory")
 
 
+def _system_zero(tmp, tiny):
+    return (["--system", "0xhermes"], "system.chips: '0xhermes': a system has 1..256 chips, "
+            "got 0")
+
+
+def _system_and_chip(tmp, tiny):
+    return (["--system", "4xhermes", "--chip", "hermes"], "--chip and --system: give one of "
+            "them (--system 4xhermes is --chip 4xhermes)")
+
+
+def _system_too_small(tmp, tiny):
+    return (["resnet9", "--system", "2xhermes16"], "the workload needs 3 chips of 16 cores (40 "
+            "blocks, whole layers on one chip where they fit); the system has 2: set "
+            "system.chips=3 (--system 3xhermes16)")
+
+
+def _system_too_many_cores(tmp, tiny):
+    return (["--set", "system.chips=65"], "--set system.chips: 65 chips of 64 cores are 4160 "
+            "cores; a system has at most 4096 (chipsim.spec.MAX_CORES: timing tables grow with "
+            "the cores)")
+
+
+def _system_file_without_file(tmp, tiny):
+    return (["--set", "system.topology=file"], "--set system.graph_file: is required when "
+            "topology is 'file'")
+
+
 CASES = {
     "spec-out-of-range": _spec_range, "spec-unknown-field": _spec_unknown,
     "spec-not-yaml": _spec_yaml, "spec-binary": _spec_binary, "spec-missing": _spec_missing,
@@ -578,7 +605,10 @@ CASES = {
     "mapping-empty": _mapping_empty, "mapping-fifo": _mapping_fifo,
     "edge-list-fifo": _edge_list_fifo, "model-directory": _model_directory,
     "npz-zip-bomb": _npz_bomb, "data-fifo": _data_fifo, "data-lying-header": _data_lying_header,
-    "onnx-hollow-initializer": _onnx_hollow,
+    "onnx-hollow-initializer": _onnx_hollow, "system-zero-chips": _system_zero,
+    "system-and-chip": _system_and_chip, "system-too-small": _system_too_small,
+    "system-too-many-cores": _system_too_many_cores,
+    "system-file-without-file": _system_file_without_file,
 }
 
 
