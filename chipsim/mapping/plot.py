@@ -48,8 +48,8 @@ def plot_core_grid(m: Mapping | dict[str, Any], path: str | os.PathLike[str], *,
     from matplotlib.figure import Figure
 
     m = _as_mapping(m)
-    rows, cols = m.grid
-    cell = 0.9 if max(rows, cols) <= 16 else 0.45
+    rows, cols = _extent(m)
+    cell = 0.9 if max(rows, cols) <= 16 else 0.45 if max(rows, cols) <= 40 else 0.2
     fig = Figure(figsize=(max(4.0, cols * cell + 2.4), max(3.0, rows * cell + 0.8)))
     FigureCanvasAgg(fig)
     draw_core_grid(fig.add_subplot(), m)
@@ -91,9 +91,11 @@ def draw_core_grid(ax: Any, m: Mapping | dict[str, Any]) -> None:
     rows, cols = m.grid
     colour = layer_colors([ly.name for ly in m.layers])
     on_core = m.core_blocks()
+    height, width = _extent(m)
     small = max(3.0, 7.0 - 0.15 * max(rows, cols))
+    labels = height * width <= 1024 or m.chips == 1
     for core in range(m.n_cores):
-        r, c = divmod(core, cols)
+        r, c = _cell(m, core)
         b = on_core.get(core)
         if core in m.excluded_cores:
             ax.add_patch(Rectangle((c, r), 1, 1, facecolor="0.6", edgecolor="white"))
@@ -105,11 +107,28 @@ def draw_core_grid(ax: Any, m: Mapping | dict[str, Any]) -> None:
             continue
         ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour[b.layer], edgecolor="white",
                                hatch="//" if b.replica else None, lw=1))
-        label = (f"{plot_text(_short(b.layer))}\n{b.index}"
-                 + (f" r{b.replica}" if b.replica else ""))
-        ax.text(c + 0.5, r + 0.5, label, ha="center", va="center", fontsize=small)
-    grid_axes(ax, rows, cols)
-    title = plot_text(f"{m.workload or 'workload'} on {m.chip}: {m.cores_used}/{m.n_cores} "
+        if labels:
+            label = (f"{plot_text(_short(b.layer))}\n{b.index}"
+                     + (f" r{b.replica}" if b.replica else ""))
+            ax.text(c + 0.5, r + 0.5, label, ha="center", va="center", fontsize=small)
+    if m.chips == 1:
+        grid_axes(ax, rows, cols)
+        where = m.chip
+    else:  # the chips side by side, each outlined and named
+        ax.set_xlim(-0.2, width + 0.2)
+        ax.set_ylim(height + 0.2, -0.8)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        for k in range(m.chips):
+            r, c = _cell(m, k * m.cores_per_chip)
+            ax.add_patch(Rectangle((c, r), cols, rows, fill=False, edgecolor="0.2", lw=1))
+            ax.text(c + cols / 2, r - 0.15, f"chip {k}", ha="center", va="bottom",
+                    fontsize=max(4.0, small))
+        where = f"{m.chips} × {m.chip}"
+    title = plot_text(f"{m.workload or 'workload'} on {where}: {m.cores_used}/{m.n_cores} "
                       "cores")
     ax.set_title(title, fontsize=9)
     handles = [Patch(facecolor=colour[ly.name], label=plot_text(
@@ -120,6 +139,31 @@ def draw_core_grid(ax: Any, m: Mapping | dict[str, Any]) -> None:
                              label="replica ≥ 1"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7,
               frameon=False)
+
+
+def _chips_per_row(m: Mapping) -> int:
+    return max(1, round(m.chips ** 0.5 * (m.grid[0] / m.grid[1]) ** 0.5)) if m.chips > 1 else 1
+
+
+#: the gap between two chips of a system in the picture, in cores
+_GAP = 1
+
+
+def _extent(m: Mapping) -> tuple[int, int]:
+    """Height and width of the picture, in cores (the chips of a system side by side)."""
+    rows, cols = m.grid
+    per_row = _chips_per_row(m)
+    n_rows = -(-m.chips // per_row)
+    return n_rows * (rows + _GAP) - _GAP, per_row * (cols + _GAP) - _GAP
+
+
+def _cell(m: Mapping, core: int) -> tuple[int, int]:
+    """(row, column) of ``core``'s square in the picture."""
+    rows, cols = m.grid
+    k, local = divmod(core, m.cores_per_chip)
+    r, c = divmod(local, cols)
+    per_row = _chips_per_row(m)
+    return (k // per_row) * (rows + _GAP) + r, (k % per_row) * (cols + _GAP) + c
 
 
 def layer_colors(names: list[str]) -> dict[str, Any]:
@@ -140,7 +184,7 @@ def _as_mapping(m: Mapping | dict[str, Any]) -> Mapping:
     return Mapping(chip=m["chip"], grid=tuple(m["grid"]), n_cores=m["n_cores"],
                    core_rows=m["core"][0], core_cols=m["core"][1], workload=m["workload"],
                    layers=layers, blocks=blocks, placement_cost=m["placement_cost"],
-                   excluded_cores=tuple(m.get("excluded_cores", ())))
+                   excluded_cores=tuple(m.get("excluded_cores", ())), chips=m.get("chips", 1))
 
 
 def _short(name: str) -> str:

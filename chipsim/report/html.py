@@ -20,6 +20,8 @@ from .tables import (
     energy_rows,
     layer_rows,
     summary_rows,
+    system_rows,
+    system_text,
 )
 
 __all__ = ["render_html"]
@@ -101,6 +103,9 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
         out.append(f"<p>{_e(critical_path_text(data))}</p>\n")
     out.append("<h2>Mapping</h2>\n")
     figure("core_grid")
+    if system_rows(data) is not None:
+        out += ["<h2>Chips</h2>\n", _table(*system_rows(data)),
+                f"<p>{_e(system_text(data))}</p>\n"]
     if data.get("timing"):
         out.append("<h2>Links</h2>\n")
         figure("links")

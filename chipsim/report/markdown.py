@@ -20,6 +20,8 @@ from .tables import (
     energy_rows,
     layer_rows,
     summary_rows,
+    system_rows,
+    system_text,
 )
 
 __all__ = ["render_markdown", "title"]
@@ -77,6 +79,8 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
         out.append(md(critical_path_text(data)) + "\n")
     out.append("## Mapping\n")
     figure("core_grid")
+    if system_rows(data) is not None:
+        out += ["## Chips\n", _table(*system_rows(data)), md(system_text(data)) + "\n"]
     if data.get("timing"):
         out.append("## Links\n")
         figure("links")

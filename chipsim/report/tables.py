@@ -104,6 +104,37 @@ def _target_text(acc: dict[str, Any]) -> str:
     return f"; CI width {width:.3g} > target {target:g}: not reached with {used}"
 
 
+def system_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+    """Header and rows of the chips of a system (None for one chip): cores used, their
+    mean MVM utilization, the layers on the chip; and the crossing in a sentence
+    (:func:`system_text`)."""
+    system = data.get("system")
+    if system is None:
+        return None
+    rows = []
+    for r in system["chip_rows"]:
+        names = r["layers"]
+        span = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]} ({len(names)})"
+        util = "" if r["mvm_utilization"] is None else f"{r['mvm_utilization']:.1%}"
+        rows.append([str(r["chip"]), str(r["cores_used"]), util, span])
+    return ["chip", "cores used", "MVM utilization", "layers"], rows
+
+
+def system_text(data: dict[str, Any]) -> str:
+    """The system of chips and what crossing them costs, in a sentence ('' for one chip)."""
+    system = data.get("system")
+    if system is None:
+        return ""
+    text = (f"{system['chips']} chips ({system['topology']}), chip-to-chip links of "
+            f"{system['link_bandwidth_gbps']:g} Gbit/s and {system['link_latency_ns']:g} ns.")
+    if system.get("c2c_bits_per_inference") is not None:
+        text += (f" Crossing chips: {_crossing_text(system)}. The latency share is "
+                 "1 − (latency with ideal links, a second timing run) / latency; faster links "
+                 "can change the order in which transfers meet, so it may be a little "
+                 "negative.")
+    return text
+
+
 def _crossing_text(system: dict[str, Any]) -> str:
     """What crossing chips cost: traffic, its share of the energy and of the latency."""
     text = (f"{system['chips_used']} of {system['chips']} chips used; "

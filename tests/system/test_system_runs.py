@@ -256,3 +256,35 @@ def test_both_paths_agree_with_copies_on_several_chips():
                                                         batch=4))
     assert r.mvm_counts.functional_per_sample == r.mvm_counts.timing_per_inference
     assert r.system.chips_used == 6
+
+
+def test_the_core_grid_figure_draws_every_chip(resnet9, tmp_path):
+    from chipsim.mapping.plot import _cell, _extent, plot_core_grid
+
+    m = map_workload(resnet9.lowered(), system(5))
+    cells = {_cell(m, c) for c in range(m.n_cores)}
+    height, width = _extent(m)
+    assert len(cells) == m.n_cores   # no two cores drawn on one square
+    assert all(0 <= r < height and 0 <= c < width for r, c in cells)
+    assert plot_core_grid(m, tmp_path / "g.png").stat().st_size > 0
+
+
+def test_reports_show_the_chips(timed):
+    from chipsim.report.html import render_html
+    from chipsim.report.markdown import render_markdown
+
+    s, layers, m, cfg, t = timed
+    r = Report.build(provenance=_provenance(), chip=s, config=RunConfig(accuracy=False),
+                     workload=resolve_model("resnet9").workload, mapping=m, accuracy=None,
+                     timing=t)
+    md = render_markdown(r.to_dict(), [])
+    assert "## Chips" in md and "| 2 | " in md and "of the latency" in md
+    assert "<h2>Chips</h2>" in render_html(r.to_dict(), {})
+    one = simulate("resnet9", hermes(), config=RunConfig(accuracy=False, inferences=1))
+    assert "## Chips" not in render_markdown(one.to_dict(), [])
+
+
+def _provenance():
+    from chipsim.report.sections import Provenance
+    return Provenance(chipsim="test", spec_hash="0", seed=0, command=None, date="", host="",
+                      python="", numpy="", volatile_fields=())
