@@ -52,7 +52,8 @@ class ActionCounts:
         ADC of the core converts in every phase: columns × phases; no per-column gating,
         UNCONFIRMED), over all MVMs (calibration included).
     mvm_core_ps
-        Cores on the chip × time during which any core computes an MVM.
+        Cores on the chip × time during which any core computes an MVM (in a system, summed
+        over the chips: a chip's cores × the time any of them computes).
     ldpu_values, buffer_values, link_bit_hops, gdpu_inputs, offchip_bits
         Values through LDPUs; values written to and read from core buffers; bits × links
         crossed on the core network; values into GDPU slices; bits between chip and host.

@@ -128,7 +128,8 @@ def _collect(st: SimState) -> TimingResult:
     counts = ActionCounts(
         mvms=sum(cnt.mvms), gdc_mvms=sum(cnt.gdc_mvms),
         pwm_row_phases=sum(cnt.pwm_row_phases), array_cell_phases=sum(cnt.array_cell_phases),
-        adc_conversions=sum(cnt.adc_conversions), mvm_core_ps=chip.n_cores * mvm_active,
+        adc_conversions=sum(cnt.adc_conversions), mvm_core_ps=_mvm_core_ps(cnt, st, chip,
+                                                                              mvm_active),
         ldpu_values=sum(cnt.ldpu_values),
         buffer_values=sum(p.values for _, _, p in buffer_ports),
         link_bit_hops=sum(lk.bits for lk in links if lk.noc and not lk.c2c),
@@ -168,6 +169,17 @@ def _collect(st: SimState) -> TimingResult:
         timeline=tuple(sorted(cnt.timeline)) if cfg.timeline else (),
         attention_counts=attention_counts, attention_spec=chip.attention,
         system_spec=chip.system)
+
+
+def _mvm_core_ps(cnt, st: SimState, chip, mvm_active: int) -> int:
+    """Cores × the time their MVM periphery is powered: a chip's cores while any of them
+    computes (every core of the chip, whole-chip gating; UNCONFIRMED), summed over the
+    chips of a system."""
+    if chip.chips == 1:
+        return chip.n_cores * mvm_active
+    per = chip.cores_per_chip
+    return sum(per * cnt.mvm_active_ps(st.lat.mvm_ps, range(k * per, (k + 1) * per))
+               for k in range(chip.chips))
 
 
 def _range_calibration(st: SimState) -> ActionCounts:

@@ -171,10 +171,11 @@ class Counters:
         if end > self.digital_last_ps:
             self.digital_last_ps = end
 
-    def mvm_active_ps(self, mvm_ps: int) -> int:
-        """Time (ps) during which at least one core computes an MVM (each ``mvm_ps`` long)
-        or a calibration."""
-        starts = [np.frombuffer(s, dtype=np.int64) for s in self.mvm_starts if len(s)]
+    def mvm_active_ps(self, mvm_ps: int, cores: range | None = None) -> int:
+        """Time (ps) during which at least one core (of ``cores``; default all) computes an
+        MVM (each ``mvm_ps`` long) or a calibration."""
+        chosen = self.mvm_starts if cores is None else [self.mvm_starts[c] for c in cores]
+        starts = [np.frombuffer(s, dtype=np.int64) for s in chosen if len(s)]
         s = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
         if self.gdc_spans:
             g = np.asarray(self.gdc_spans, dtype=np.int64)

@@ -288,3 +288,13 @@ def _provenance():
     from chipsim.report.sections import Provenance
     return Provenance(chipsim="test", spec_hash="0", seed=0, command=None, date="", host="",
                       python="", numpy="", volatile_fields=())
+
+
+def test_an_idle_chip_powers_no_mvm_periphery(resnet9):
+    layers = resnet9.lowered()
+    s = system(4)
+    m = map_workload(layers, s, replicate=False)
+    assert m.chips_used == 3
+    r = simulate_timing(m, layers, s, dataclasses.replace(TimingConfig.of(), inferences=1))
+    assert 0 < r.counts.mvm_core_ps <= 3 * 16 * r.mvm_active_ps
+    assert r.counts.mvm_core_ps < s.n_cores * r.mvm_active_ps
