@@ -298,3 +298,13 @@ def test_an_idle_chip_powers_no_mvm_periphery(resnet9):
     r = simulate_timing(m, layers, s, dataclasses.replace(TimingConfig.of(), inferences=1))
     assert 0 < r.counts.mvm_core_ps <= 3 * 16 * r.mvm_active_ps
     assert r.counts.mvm_core_ps < s.n_cores * r.mvm_active_ps
+
+
+def test_cli_map_resnet50_on_the_fewest_hermes_chips(capsys):
+    assert main(["map", "resnet50", "--system", "8xhermes"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "chipsim map: error: the workload needs 9 chips of 64 cores (422 blocks, whole layers "
+        "on one chip where they fit); the system has 8: set system.chips=9 (--system 9xhermes)")
+    assert main(["map", "resnet50", "--system", "9xhermes", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["chips_used"], out["chips_one_copy"], out["chips_lower_bound"]) == (9, 9, 7)
