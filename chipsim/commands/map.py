@@ -26,7 +26,8 @@ EXAMPLE = """examples:
   chipsim map resnet9 --chip hermes --no-replicate --json
   chipsim map resnet9 --set chip.cores=128 --set core.read_mode=1ph
   chipsim map resnet32 --chip hermes256 --weights random
-  chipsim map lstm-ptb --chip my_chip.yaml --exclude 0,7 --out mappings/lstm"""
+  chipsim map lstm-ptb --chip my_chip.yaml --exclude 0,7 --out mappings/lstm
+  chipsim map resnet50 --system 9xhermes --set system.topology=mesh"""
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:

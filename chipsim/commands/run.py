@@ -38,7 +38,10 @@ the report's ``summary``
     ``chip``: cores, gdpu, network, periphery, attention); ``t_seconds``, ``gdc``,
     ``transport`` and, when measured, ``metric``, ``software``, ``chip_mean``, ``chip_ci95``,
     the timing figures below, ``tops_per_mm2`` (TOPS over the MVM area, the chip paper's
-    convention) and ``tops_per_mm2_chip`` (over the die).
+    convention) and ``tops_per_mm2_chip`` (over the die). On a system of several chips
+    (``--system``) also ``chips``, ``chips_used``, ``c2c_energy_share`` and
+    ``c2c_latency_share`` (the chip-to-chip links' share of the energy per inference and of
+    the latency; the latter None without timing).
 ``accuracy``
     ``metric`` (``top1`` in %, or ``bpc`` bits per character), ``software`` (float forward),
     ``chip_mean`` and ``chip_ci95`` ([lo, hi], Student t over the instances), ``instances``,
@@ -65,7 +68,7 @@ the report's ``summary``
     energy; paid once per deployment, so in no inference's latency or energy.
 ``energy_breakdown``
     µJ per inference per component (``pwm``, ``array``, ``adc``, ``mvm_static``, ``ldpu``,
-    ``buffer``, ``link``, ``gdpu``, ``offchip``, ``core_static``, ``gdpu_static``,
+    ``buffer``, ``link``, ``gdpu``, ``offchip``, ``c2c``, ``core_static``, ``gdpu_static``,
     ``chip_static``, ``attention``, ``attention_ops``, ``attention_memory``,
     ``attention_static``).
 ``accuracy_vs_time``
@@ -96,7 +99,8 @@ EXAMPLE = """examples:
   chipsim run resnet9 --t-sweep 60,3600,86400,2592000 --out reports/drift
   chipsim run resnet9 --no-timing --ci-width 1 --samples 1000 --instances 10 --json
   chipsim run my_net.onnx --chip my_chip.yaml --no-accuracy
-  chipsim run my_net.npz --data my_test_set.npz --samples 1000"""
+  chipsim run my_net.npz --data my_test_set.npz --samples 1000
+  chipsim run resnet50 --system 9xhermes --no-accuracy   # a system of 9 chips"""
 
 #: command-line flag → RunConfig field (flags whose value is given as is)
 _FLAGS = {"seed": "seed", "t_seconds": "t_seconds", "transport": "transport",
