@@ -99,11 +99,16 @@ def build_graph(chip: ChipSpec) -> nx.Graph:
         edges = _grid_edges(rows, cols, net.topology)
     attrs = {"bandwidth_gbps": net.link_gbps, "latency_cycles": net.hop_latency_cycles}
     g.add_edges_from(edges, **attrs)
+    return _break_links(g, chip, f"the {net.topology.value} network")
+
+
+def _break_links(g: nx.Graph, chip: ChipSpec, where: str) -> nx.Graph:
+    """``g`` without the links of ``chip.faults.broken_links`` (each must be a link of it)."""
     for i, (a, b) in enumerate(chip.faults.broken_links):
         if not g.has_edge(a, b):
             raise SpecError(f"faults.broken_links[{i}]",
-                            f"cores {a} and {b} are not linked in the {net.topology.value} "
-                            "network, so their link cannot be broken")
+                            f"cores {a} and {b} are not linked in {where}, so their link "
+                            "cannot be broken")
         g.remove_edge(a, b)
     return g
 
@@ -229,13 +234,7 @@ def _system_graph(chip: ChipSpec) -> nx.Graph:
     for a, b in chip_links(chip):
         g.add_edge(a, b, bandwidth_gbps=sysm.link_bandwidth_gbps,
                    latency_ps=round(sysm.link_latency_ns * 1000), c2c=True)
-    for i, (a, b) in enumerate(chip.faults.broken_links):
-        if not g.has_edge(a, b):
-            raise SpecError(f"faults.broken_links[{i}]",
-                            f"cores {a} and {b} are not linked in the system, so their link "
-                            "cannot be broken")
-        g.remove_edge(a, b)
-    return g
+    return _break_links(g, chip, "the system")
 
 
 def _grid_edges(rows: int, cols: int, topology: Topology) -> list[tuple[int, int]]:
