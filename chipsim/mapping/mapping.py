@@ -457,11 +457,12 @@ def _place_chip(layers: tuple[LoweredLayer, ...], local: list, names: set[str], 
 def mapping_to_dict(m: Mapping) -> dict[str, Any]:
     """Plain dict of a mapping, as written to files (blocks as flat entries; on a system of
     several chips, ``chips`` and each block's ``chip`` besides its system-wide ``core``)."""
-    data = {
+    return {
         "format": "chipsim-mapping/1",
         "chip": m.chip,
         "grid": list(m.grid),
         "n_cores": m.n_cores,
+        **({"chips": m.chips} if m.chips > 1 else {}),
         "core": [m.core_rows, m.core_cols],
         "workload": m.workload,
         "cores_used": m.cores_used,
@@ -475,14 +476,6 @@ def mapping_to_dict(m: Mapping) -> dict[str, Any]:
                     **({"chip": m.chip_of(b.core)} if m.chips > 1 else {}), "core": b.core}
                    for b in m.blocks],
     }
-    if m.chips > 1:  # a system: its chips, and the chip of each block (core ids system-wide)
-        out = {}
-        for k, v in data.items():
-            out[k] = v
-            if k == "n_cores":
-                out["chips"] = m.chips
-        data = out
-    return data
 
 
 def mapping_from_plain(d: dict[str, Any]) -> Mapping:

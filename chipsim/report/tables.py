@@ -138,9 +138,9 @@ def system_text(data: dict[str, Any]) -> str:
 def _crossing_text(system: dict[str, Any]) -> str:
     """What crossing chips cost: traffic, its share of the energy and of the latency."""
     text = (f"{system['chips_used']} of {system['chips']} chips used; "
-            f"{system['c2c_bits_per_inference'] / 8e3:,.1f} kB per inference over "
-            f"{system['link_bandwidth_gbps']:g} Gbit/s links: {system['c2c_energy_share']:.2%} "
-            "of the energy")
+            f"{system['c2c_bits_per_inference'] / 8e3:,.1f} kB per inference on "
+            f"{system['link_bandwidth_gbps']:g} Gbit/s chip-to-chip links (counted on each link "
+            f"crossed): {system['c2c_energy_share']:.2%} of the energy")
     share = system.get("c2c_latency_share")
     if share is not None:
         text += (f", {share:.2%} of the latency (against ideal links: "
