@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
                         "vectors": ly.vectors, "blocks": ly.blocks, "cores": ly.cores,
                         "replicas": ly.replicas, "utilization": ly.utilization}
                        for ly in m.layers],
-            **_chips_json(m),
+            **_chips_json(m, layers, chip),
             "replicate": bool(args.replicate),
             "replicated_layers": list(plan.replicated_layers),
             "idle_cores": chip.n_cores - len(m.excluded_cores) - m.cores_used,
@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         return 0
     _print_table(m, chip, weights)
-    for line in _chips_text(m):
+    for line in _chips_text(m, layers, chip):
         print(line)
     if args.replicate:
         reps = ", ".join(f"{n} ×{m.layer(n).replicas}" for n in plan.replicated_layers)
@@ -223,33 +223,34 @@ def _per_chip(m: Any) -> list[tuple[int, list[str], int]]:
     return rows
 
 
-def _chips_json(m: Any) -> dict[str, Any]:
+def _chips_json(m: Any, layers: Any, chip: Any) -> dict[str, Any]:
     if m.chips == 1:
         return {}
+    from ..mapping.chips import system_plan
+
     blocks = sum(ly.blocks for ly in m.layers)
-    one_copy = len({m.chip_of(b.core) for b in m.blocks if b.replica == 0})
+    one_copy = system_plan(layers, chip, m.excluded_cores)[0].chips_used
     return {"chips": m.chips, "chips_used": m.chips_used, "chips_one_copy": one_copy,
             "chips_lower_bound": -(-blocks // m.cores_per_chip),
             "per_chip": [{"chip": k, "layers": names, "cores_used": n}
                          for k, names, n in _per_chip(m)]}
 
 
-def _chips_text(m: Any) -> list[str]:
+def _chips_text(m: Any, layers: Any, chip: Any) -> list[str]:
     """Why the network takes the chips it does (systems of several chips only)."""
     if m.chips == 1:
         return []
-    info = _chips_json(m)
+    info = _chips_json(m, layers, chip)
     split = [ly.name for ly in m.layers if ly.blocks > m.cores_per_chip]
     one = info["chips_one_copy"]
-    copies = m.chips_used // one
+    blocks = sum(ly.blocks for ly in m.layers)
     lines = [f"chips used: {m.chips_used} of {m.chips}: one copy of the network takes {one} "
-             f"({sum(ly.blocks for ly in m.layers)} blocks need at least "
+             f"({blocks} blocks need at least "
              f"{info['chips_lower_bound']} chips of {m.cores_per_chip} cores; whole layers "
              "stay on one chip where they fit"
              + (f", {', '.join(split)} split over chips as larger than a chip" if split
                 else "") + "; the cuts between chips carry the least traffic)"
-             + (f"; {copies} copies of those chips share every inference's vectors"
-                if copies > 1 else "")]
+             + ("; the other cores hold copies of layers" if m.cores_used > blocks else "")]
     for k, names, n in _per_chip(m):
         span = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
         lines.append(f"  chip {k}: {n} cores, {len(names)} layer(s) {span}")

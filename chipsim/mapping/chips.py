@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the workload package is only needed for type hints
     from ..spec import ChipSpec
     from ..workload.lowered import LoweredLayer
 
-__all__ = ["ChipPlan", "assign_chips", "chip_order", "chips_needed"]
+__all__ = ["ChipPlan", "assign_chips", "chip_order", "chips_needed", "system_plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,3 +267,26 @@ def chip_order(chip: ChipSpec) -> list[int]:
             order.append(k)
             stack += sorted(adj[k], reverse=True)
     return order
+
+
+def system_plan(layers: Sequence[LoweredLayer], chip: ChipSpec,
+                excluded: Sequence[int] = ()) -> tuple[ChipPlan, list[int], list[int]]:
+    """The :class:`ChipPlan` of one copy of ``layers`` on the system ``chip`` (its chips in
+    :func:`chip_order`, each with its cores less ``excluded`` and its dead cores), with that
+    order and the free cores of each chip in it.
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes16, override
+    >>> from chipsim.workload.lowered import LoweredLayer
+    >>> plan, order, free = system_plan([LoweredLayer("a", "linear", 512, 1024, 1)],
+    ...                                 override(hermes16(), "system.chips", 2), [3])
+    >>> plan.chips_used, order, free
+    (1, [0, 1], [15, 16])
+    """
+    per = chip.cores_per_chip
+    out = set(excluded) | set(chip.faults.dead_cores)
+    order = chip_order(chip)
+    free = [per - sum(1 for c in out if chip.chip_of(c) == k) for k in order]
+    return (assign_chips(layers, free, (chip.core.rows, chip.core.cols), chip.name), order,
+            free)

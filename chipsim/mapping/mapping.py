@@ -18,7 +18,7 @@ import numpy as np
 
 from ..noc import build_graph
 from ..spec import PRESETS, ChipSpec, Topology
-from .chips import assign_chips, chip_order, chips_needed
+from .chips import chips_needed, system_plan
 from .errors import MappingError
 from .partition import partition
 from .placement import BlockRef, hop_distances, place, placement_cost, traffic_weights
@@ -363,52 +363,32 @@ def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
                 replicate: bool, excluded: tuple[int, ...], seed: int,
                 workload_name: str) -> Mapping:
     """:func:`map_workload` on a system of chips: the layers cut over the fewest chips
-    (:func:`~chipsim.mapping.chips.assign_chips`); with ``replicate``, as many more copies of
-    that group of chips as the system holds (replicas of every layer, each group computing
-    its bands of the layers' vectors) and, on each chip, copies of its whole layers on its
-    spare cores; then every chip placed as a single chip is."""
+    (:func:`~chipsim.mapping.chips.assign_chips`); with ``replicate``, the copies that
+    :func:`~chipsim.mapping.replication.plan_replication` gives for all the system's spare
+    cores, each whole copy on the chip nearest the layer's own that has room (its own first);
+    then every chip placed as a single chip is."""
     core = (chip.core.rows, chip.core.cols)
     per = chip.cores_per_chip
-    order = chip_order(chip)
     local_excluded = [[c - k * per for c in excluded if chip.chip_of(c) == k]
                       for k in range(chip.chips)]
-    free = [per - len(local_excluded[k]) for k in order]
-    plan = assign_chips(layers, free, core, chip.name)
-    used = plan.chips_used
-    groups = 1
-    if replicate:  # further groups of chips, while their chips hold what the first holds
-        while (groups + 1) * used <= chip.chips and all(
-                free[groups * used + pos] >= plan.blocks_per_chip[pos] for pos in range(used)):
-            groups += 1
+    plan, order, free = system_plan(layers, chip, excluded)
+    copies = _copies_on_chips(layers, parts, plan, free, replicate, core, chip)
     system_graph = _distances(chip)[0]
     names = {ly.name for ly in layers}
     keys: list[tuple[str, int, int, tuple[int, int], tuple[int, int]]] = []
     cores: list[int] = []
-    base = dict.fromkeys(names, 0)  # replicas of each layer in the groups before
-    for g in range(groups):
-        taken = dict.fromkeys(names, 1)
-        for pos in range(used):
-            k = order[g * used + pos]
-            mine = [(ly, p) for ly, p in zip(layers, parts, strict=True)
-                    if pos in plan.layer_chips[ly.name]]
-            reps = _chip_replicas([ly for ly, _ in mine
-                                   if plan.layer_chips[ly.name] == (pos,)],
-                                  free[g * used + pos] - plan.blocks_per_chip[pos],
-                                  replicate, core, chip)
-            local = []
-            for ly, p in mine:
-                on = plan.block_chip[ly.name]
-                n = reps.get(ly.name, 1)
-                taken[ly.name] = max(taken[ly.name], n)
-                for rep in range(n):
-                    local += [(ly.name, base[ly.name] + rep, b.index, b.rows, b.cols)
-                              for b in p.blocks if on[b.index] == pos]
-            keys += local
-            cores += [k * per + c
-                      for c in _place_chip(layers, local, names, system_graph, chip, k,
-                                           local_excluded[k], seed)]
-        for name in names:
-            base[name] += taken[name]
+    for pos, k in enumerate(order):
+        local = []
+        for ly, p in zip(layers, parts, strict=True):
+            on = plan.block_chip[ly.name]
+            for rep, at in enumerate(copies[ly.name]):
+                local += [(ly.name, rep, b.index, b.rows, b.cols) for b in p.blocks
+                          if (on[b.index] if at is None else at) == pos]
+        if not local:
+            continue
+        keys += local
+        cores += [k * per + c for c in _place_chip(layers, local, names, system_graph, chip, k,
+                                                   local_excluded[k], seed)]
     order_of = {ly.name: i for i, ly in enumerate(layers)}
     ranked = sorted(zip(keys, cores, strict=True),
                     key=lambda kc: (order_of[kc[0][0]], kc[0][1], kc[0][2]))
@@ -418,19 +398,42 @@ def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
                    mapping_cost(layers, blocks, chip), excluded, chip.chips)
 
 
-def _chip_replicas(whole: list[LoweredLayer], spare: int, replicate: bool,
-                   core: tuple[int, int], chip: ChipSpec) -> dict[str, int]:
-    """Copies of the layers held whole by one chip, on its ``spare`` cores (the pipeline of
-    those layers alone: their sources on other chips are left out)."""
-    if not (replicate and whole and spare > 0):
-        return {}
-    here = {ly.name for ly in whole}
-    alone = [dataclasses.replace(
-        ly, sources=tuple(s for s in ly.sources if s in here),
-        residual_sources=tuple(s for s in ly.residual_sources if s in here)) for ly in whole]
-    chosen = plan_replication(alone, core, spare_cores=spare,
-                              costs=StageCosts.of(chip)).replicas
-    return dict(zip((ly.name for ly in whole), chosen, strict=True))
+def _copies_on_chips(layers: tuple[LoweredLayer, ...], parts: list, plan, free: list[int],
+                     replicate: bool, core: tuple[int, int],
+                     chip: ChipSpec) -> dict[str, list[int | None]]:
+    """Per layer, the chip position (in :func:`~chipsim.mapping.chips.chip_order`) of each
+    copy, in replica order (None: the first copy of a layer split over chips, which stays
+    where :func:`~chipsim.mapping.chips.assign_chips` put its blocks).
+
+    The copies are those :func:`~chipsim.mapping.replication.plan_replication` gives for the
+    spare cores of the whole system; each extra copy goes whole to the chip nearest (in chip
+    order) to the layer's own that still has room, its own first; a copy that fits nowhere is
+    dropped, and a layer split over chips is not copied. Replicas are numbered by chip
+    position, so that neighbouring bands of vectors sit on the same or nearby chips.
+    """
+    left = list(free)
+    for pos, n in enumerate(plan.blocks_per_chip):
+        left[pos] -= n
+    out: dict[str, list[int | None]] = {}
+    wanted = (1,) * len(layers)
+    if replicate and sum(left) > 0:
+        wanted = plan_replication(layers, core, spare_cores=sum(left),
+                                  costs=StageCosts.of(chip)).replicas
+    for ly, p, r in zip(layers, parts, wanted, strict=True):
+        home = plan.layer_chips[ly.name]
+        if len(home) > 1:
+            out[ly.name] = [None]
+            continue
+        at = [home[0]]
+        nearest = sorted(range(len(left)), key=lambda q: (abs(q - home[0]), q))
+        for _ in range(r - 1):
+            room = next((q for q in nearest if left[q] >= p.n_blocks), None)
+            if room is None:
+                break
+            left[room] -= p.n_blocks
+            at.append(room)
+        out[ly.name] = sorted(at)
+    return out
 
 
 def _place_chip(layers: tuple[LoweredLayer, ...], local: list, names: set[str], system_graph,

@@ -142,7 +142,9 @@ def test_resnet50_halving_the_link_bandwidth_increases_latency():
     net = resolve_model("resnet50").workload
     layers = net.lowered()
     s = override(hermes(), "system.chips", 9)
-    m = map_workload(layers, s, replicate=True)
+    # one copy of each layer: with copies over several chips the first inference shares the
+    # links with the next ones, and its latency need not grow as the links slow (README)
+    m = map_workload(layers, s, replicate=False)
     assert m.chips_used == 9
     cfg = dataclasses.replace(TimingConfig.of(), inferences=2)
     full = simulate_timing(m, layers, s, cfg)
@@ -189,7 +191,7 @@ def test_split_over_chips_equals_one_chip_of_their_cores(resnet9):
 
 # ------------------------------------------------------------------ command line, sweeps
 def test_cli_map_says_how_many_chips(capsys):
-    assert main(["map", "resnet9", "--system", "3xhermes16", "--json"]) == 0
+    assert main(["map", "resnet9", "--system", "3xhermes16", "--no-replicate", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["chips"], out["chips_used"], out["chips_lower_bound"]) == (3, 3, 3)
     assert [c["cores_used"] for c in out["per_chip"]] == [15, 16, 9]
@@ -228,7 +230,7 @@ def test_sweeps_take_system_axes(tmp_path):
         ("3", "0.4"): "ok", ("4", "25"): "ok", ("4", "0.4"): "ok"}
     assert got[("2", "25")]["reason"].startswith("the workload needs 3 chips")
     assert float(got[("3", "0.4")]["latency_ns"]) > float(got[("3", "25")]["latency_ns"])
-    assert got[("4", "25")]["chips"] == "4" and got[("4", "25")]["chips_used"] == "3"
+    assert got[("4", "25")]["chips"] == "4" and got[("4", "25")]["chips_used"] == "4"
 
 
 def test_spare_chips_hold_more_copies_for_throughput(resnet9):
@@ -237,14 +239,11 @@ def test_spare_chips_hold_more_copies_for_throughput(resnet9):
     three, six = system(3), system(6)
     m3 = map_workload(layers, three, replicate=True)
     m6 = map_workload(layers, six, replicate=True)
-    assert m6.chips_used == 6
-    assert all(m6.layer(ly.name).replicas >= 2 * m3.layer(ly.name).replicas
-               for ly in layers)
-    # replica r of a layer sits in group r // copies: group 0 on chips 0-2, group 1 on 3-5
-    for ly in layers:
-        n = m3.layer(ly.name).replicas
-        for b in m6.blocks_of(ly.name):
-            assert (m6.chip_of(b.core) >= 3) == (b.replica >= n)
+    assert m6.chips_used == 6 and m6.cores_used > m3.cores_used
+    for ly in layers:  # replicas numbered by chip: neighbouring bands on the same or near chips
+        chips = [m6.chip_of(b.core) for b in sorted(m6.blocks_of(ly.name),
+                                                     key=lambda b: (b.replica, b.index))]
+        assert chips == sorted(chips)
     t3 = simulate_timing(m3, layers, three, cfg)
     t6 = simulate_timing(m6, layers, six, cfg)
     assert t6.throughput_inf_per_s > 1.5 * t3.throughput_inf_per_s
@@ -305,6 +304,6 @@ def test_cli_map_resnet50_on_the_fewest_hermes_chips(capsys):
     assert capsys.readouterr().err.strip() == (
         "chipsim map: error: the workload needs 9 chips of 64 cores (422 blocks, whole layers "
         "on one chip where they fit); the system has 8: set system.chips=9 (--system 9xhermes)")
-    assert main(["map", "resnet50", "--system", "9xhermes", "--json"]) == 0
+    assert main(["map", "resnet50", "--system", "9xhermes", "--no-replicate", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["chips_used"], out["chips_one_copy"], out["chips_lower_bound"]) == (9, 9, 7)
