@@ -259,10 +259,11 @@ class SystemSection:
 
     ``c2c_bits_per_inference`` counts bits × chip-to-chip links crossed;
     ``c2c_energy_share`` is the links' share of the energy per inference;
-    ``latency_ideal_links_ns`` the first inference's latency with ideal chip-to-chip links
-    (no latency, a value per ps; a second timing run) and ``c2c_latency_share`` the part of
-    the latency that crossing chips adds, ``1 - ideal / latency``. The timing figures are None
-    without a timing run.
+    ``latency_alone_ns`` and ``latency_ideal_links_ns`` the latency of one inference run
+    alone with the links as they are and with ideal chip-to-chip links (no latency, a value
+    per ps; two more timing runs), and ``c2c_latency_share`` the part of that latency that
+    crossing chips adds, ``1 - ideal / alone``. The timing figures are None without a timing
+    run.
 
     Examples
     --------
@@ -281,6 +282,7 @@ class SystemSection:
     c2c_bits_per_inference: float | None = None
     c2c_energy_uj_per_inference: float | None = None
     c2c_energy_share: float | None = None
+    latency_alone_ns: float | None = None
     latency_ideal_links_ns: float | None = None
     c2c_latency_share: float | None = None
     c2c_link_utilization: dict[str, float] | None = None
@@ -309,15 +311,15 @@ class SystemSection:
             return base
         n = timing.inferences
         total = timing.energy.total_pj
-        ideal = timing.latency_ideal_links_ps
+        ideal, alone = timing.latency_ideal_links_ps, timing.latency_alone_ps
         c2c_names = {f"{a}->{b}" for a, b in _c2c_links(chip)}
         return replace(
             base, c2c_bits_per_inference=timing.counts.c2c_bits / n,
             c2c_energy_uj_per_inference=timing.energy.c2c_pj / n * 1e-6,
             c2c_energy_share=timing.energy.c2c_pj / total if total else 0.0,
+            latency_alone_ns=None if alone is None else alone / 1e3,
             latency_ideal_links_ns=None if ideal is None else ideal / 1e3,
-            c2c_latency_share=None if ideal is None or not timing.latency_ps
-            else 1.0 - ideal / timing.latency_ps,
+            c2c_latency_share=None if ideal is None or not alone else 1.0 - ideal / alone,
             c2c_link_utilization={k: v for k, v in timing.link_utilization.items()
                                   if k in c2c_names})
 

@@ -128,10 +128,9 @@ def system_text(data: dict[str, Any]) -> str:
     text = (f"{system['chips']} chips ({system['topology']}), chip-to-chip links of "
             f"{system['link_bandwidth_gbps']:g} Gbit/s and {system['link_latency_ns']:g} ns.")
     if system.get("c2c_bits_per_inference") is not None:
-        text += (f" Crossing chips: {_crossing_text(system)}. The latency share is "
-                 "1 − (latency with ideal links, a second timing run) / latency; faster links "
-                 "can change the order in which transfers meet, so it may be a little "
-                 "negative.")
+        text += (f" Crossing chips: {_crossing_text(system)}. The latency share is that of "
+                 "one inference run alone: 1 − (its latency with ideal links) / (its latency "
+                 "with these), two more timing runs.")
     return text
 
 
@@ -143,7 +142,8 @@ def _crossing_text(system: dict[str, Any]) -> str:
             f"crossed): {system['c2c_energy_share']:.2%} of the energy")
     share = system.get("c2c_latency_share")
     if share is not None:
-        text += (f", {share:.2%} of the latency (against ideal links: "
+        text += (f", {share:.2%} of the latency of an inference alone "
+                 f"({fmt_ns(system['latency_alone_ns'])}; with ideal links "
                  f"{fmt_ns(system['latency_ideal_links_ns'])})")
     return text
 

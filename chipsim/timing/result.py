@@ -85,10 +85,10 @@ class TimingResult:
         The attention units whose energies ``energy`` used (``chip.attention``).
     system_spec
         The system whose chip-to-chip links' energy ``energy`` used (``chip.system``).
-    latency_ideal_links_ps
-        On a system of several chips: the first inference's latency with ideal chip-to-chip
-        links (no latency, a value per ps; :func:`~chipsim.timing.simulate_timing`); None
-        on one chip.
+    latency_alone_ps, latency_ideal_links_ps
+        On a system of several chips: the latency of one inference run alone, with the
+        chip-to-chip links as they are and with ideal ones (no latency, a value per ps;
+        :func:`~chipsim.timing.simulate_timing`); None on one chip.
     """
 
     transport: str
@@ -117,6 +117,7 @@ class TimingResult:
     attention_counts: dict[int, dict[str, int]] = field(default_factory=dict)
     attention_spec: AttentionSpec = field(default_factory=AttentionSpec)
     system_spec: SystemSpec = field(default_factory=SystemSpec)
+    latency_alone_ps: int | None = None
     latency_ideal_links_ps: int | None = None
 
     @property

@@ -85,10 +85,11 @@ def simulate_timing(mapping: Mapping, layers: Sequence[LoweredLayer], chip: Chip
     -------
     TimingResult
         Latency, throughput, energy with its breakdown, utilizations, counts, timeline. On
-        a system of several chips, also the latency with ideal chip-to-chip links
-        (``latency_ideal_links_ps``: a second run in which they add no latency and pass a
-        value per picosecond), whose difference from ``latency_ps`` is the time that crossing
-        chips adds.
+        a system of several chips, also the latency of one inference alone, with the links
+        as they are (``latency_alone_ps``) and with ideal chip-to-chip links
+        (``latency_ideal_links_ps``: they add no latency and pass a value per picosecond):
+        two more runs of one inference each, whose difference is the time that crossing chips
+        adds (alone, so that no later inference's traffic shares the links).
 
     Raises
     ------
@@ -104,11 +105,13 @@ def simulate_timing(mapping: Mapping, layers: Sequence[LoweredLayer], chip: Chip
     result = run_plan(plan, chip, config, network=net)
     if chip.chips == 1:
         return result
+    one = replace(config, inferences=1, timeline=False)
+    alone = run_plan(plan, chip, one, network=Network(chip, Latencies.of(chip), chip.host))
     ideal = replace(chip, system=replace(chip.system, link_latency_ns=0.0,
                                          link_bandwidth_gbps=_IDEAL_GBPS))
-    fast = run_plan(plan, ideal, replace(config, timeline=False),
-                    network=Network(ideal, Latencies.of(ideal), ideal.host))
-    return replace(result, latency_ideal_links_ps=fast.latency_ps)
+    fast = run_plan(plan, ideal, one, network=Network(ideal, Latencies.of(ideal), ideal.host))
+    return replace(result, latency_alone_ps=alone.latency_ps,
+                   latency_ideal_links_ps=fast.latency_ps)
 
 
 #: a chip-to-chip link that passes an INT8 value per picosecond (the shortest time step)

@@ -117,7 +117,7 @@ def test_chip_to_chip_traffic_is_counted_and_costed(timed):
     assert r.energy.c2c_pj == pytest.approx(r.counts.c2c_bits * s.system.link_pj_per_bit)
     busy = [k for k in r.link_utilization if k in {f"{a}->{b}" for a, b in _c2c(s)}]
     assert busy
-    assert r.latency_ideal_links_ps is not None and r.latency_ideal_links_ps > 0
+    assert 0 < r.latency_ideal_links_ps < r.latency_alone_ps
 
 
 def _c2c(s):
@@ -151,6 +151,16 @@ def test_resnet50_halving_the_link_bandwidth_increases_latency():
     half = simulate_timing(m, layers, override(s, "system.link_bandwidth_gbps", 12.5), cfg)
     assert half.latency_ps > full.latency_ps
     assert half.counts.c2c_bits == full.counts.c2c_bits > 0
+    # with copies on several chips (the default): an inference alone takes longer on slower
+    # links, and the share of its latency that crossing chips adds grows
+    m = map_workload(layers, s, replicate=True)
+    shares, alone = [], []
+    for gbps in (25, 12.5, 3.2):
+        r = simulate_timing(m, layers, override(s, "system.link_bandwidth_gbps", gbps), cfg)
+        alone.append(r.latency_alone_ps)
+        shares.append(1 - r.latency_ideal_links_ps / r.latency_alone_ps)
+    assert alone == sorted(alone) and len(set(alone)) == 3
+    assert 0 < shares[0] < shares[1] < shares[2]
 
 
 def test_both_paths_count_the_same_mvms_on_a_system():

@@ -195,7 +195,8 @@ def serialize(result: TimingResult) -> dict[str, Any]:
 
 #: fields that systems of several chips added after the golden data were made, at the only
 #: values a single chip may give them (``one_chip`` checks them and drops them)
-SYSTEM_FIELDS = {("system_spec",): to_json(SystemSpec()), ("latency_ideal_links_ps",): None,
+SYSTEM_FIELDS = {("system_spec",): to_json(SystemSpec()), ("latency_alone_ps",): None,
+                 ("latency_ideal_links_ps",): None,
                  ("counts", "c2c_bits"): 0, ("setup_counts", "c2c_bits"): 0,
                  ("energy", "c2c_pj"): 0.0}
 
