@@ -363,27 +363,42 @@ def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
                 replicate: bool, excluded: tuple[int, ...], seed: int,
                 workload_name: str) -> Mapping:
     """:func:`map_workload` on a system of chips: the layers cut over the fewest chips
-    (:func:`~chipsim.mapping.chips.assign_chips`); with ``replicate``, the copies that
-    :func:`~chipsim.mapping.replication.plan_replication` gives for all the system's spare
-    cores, each whole copy on the chip nearest the layer's own that has room (its own first);
-    then every chip placed as a single chip is."""
+    (:func:`~chipsim.mapping.chips.assign_chips`). With ``replicate``: copies of layers on
+    that group of chips' spare cores (:func:`_copies_on_chips`), and as many more such groups
+    of chips as the system holds, each a copy of the first (the groups split every
+    inference's vectors); then every chip placed as a single chip is."""
     core = (chip.core.rows, chip.core.cols)
     per = chip.cores_per_chip
     local_excluded = [[c - k * per for c in excluded if chip.chip_of(c) == k]
                       for k in range(chip.chips)]
     plan, order, free = system_plan(layers, chip, excluded)
-    copies = _copies_on_chips(layers, parts, plan, free, replicate, core, chip)
+    used = plan.chips_used
+    groups = 1
+    if replicate:  # further groups of chips, while their chips hold what the first holds
+        while (groups + 1) * used <= len(order) and all(
+                free[groups * used + pos] >= plan.blocks_per_chip[pos] for pos in range(used)):
+            groups += 1
+    # per layer, (group, chip position in the group or None) of each copy, in replica order
+    copies: dict[str, list[tuple[int, int | None]]] = {ly.name: [] for ly in layers}
+    planned: dict[tuple[int, ...], dict[str, list[int | None]]] = {}
+    for g in range(groups):
+        room = tuple(free[g * used:(g + 1) * used])
+        if room not in planned:
+            planned[room] = _copies_on_chips(layers, parts, plan, list(room), replicate, core,
+                                             chip)
+        for name, at in planned[room].items():
+            copies[name] += [(g, a) for a in at]
     system_graph = _distances(chip)[0]
     names = {ly.name for ly in layers}
     keys: list[tuple[str, int, int, tuple[int, int], tuple[int, int]]] = []
     cores: list[int] = []
-    for pos, k in enumerate(order):
+    for pos, k in enumerate(order[:groups * used]):
         local = []
         for ly, p in zip(layers, parts, strict=True):
             on = plan.block_chip[ly.name]
-            for rep, at in enumerate(copies[ly.name]):
+            for rep, (g, at) in enumerate(copies[ly.name]):
                 local += [(ly.name, rep, b.index, b.rows, b.cols) for b in p.blocks
-                          if (on[b.index] if at is None else at) == pos]
+                          if g * used + (on[b.index] if at is None else at) == pos]
         if not local:
             continue
         keys += local
@@ -401,15 +416,15 @@ def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
 def _copies_on_chips(layers: tuple[LoweredLayer, ...], parts: list, plan, free: list[int],
                      replicate: bool, core: tuple[int, int],
                      chip: ChipSpec) -> dict[str, list[int | None]]:
-    """Per layer, the chip position (in :func:`~chipsim.mapping.chips.chip_order`) of each
-    copy, in replica order (None: the first copy of a layer split over chips, which stays
-    where :func:`~chipsim.mapping.chips.assign_chips` put its blocks).
+    """Per layer, the chip position (in the group of chips of ``plan``, whose free cores are
+    ``free``) of each copy, in replica order (None: the first copy of a layer split over
+    chips, which stays where :func:`~chipsim.mapping.chips.assign_chips` put its blocks).
 
     The copies are those :func:`~chipsim.mapping.replication.plan_replication` gives for the
-    spare cores of the whole system; each extra copy goes whole to the chip nearest (in chip
-    order) to the layer's own that still has room, its own first; a copy that fits nowhere is
-    dropped, and a layer split over chips is not copied. Replicas are numbered by chip
-    position, so that neighbouring bands of vectors sit on the same or nearby chips.
+    group's spare cores; each extra copy goes whole to the chip nearest (in chip order) to
+    the layer's own that still has room, its own first; a copy that fits nowhere is dropped,
+    and a layer split over chips is not copied. Replicas are numbered by chip position, so
+    that neighbouring bands of vectors sit on the same or nearby chips.
     """
     left = list(free)
     for pos, n in enumerate(plan.blocks_per_chip):

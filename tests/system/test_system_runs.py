@@ -240,7 +240,7 @@ def test_sweeps_take_system_axes(tmp_path):
         ("3", "0.4"): "ok", ("4", "25"): "ok", ("4", "0.4"): "ok"}
     assert got[("2", "25")]["reason"].startswith("the workload needs 3 chips")
     assert float(got[("3", "0.4")]["latency_ns"]) > float(got[("3", "25")]["latency_ns"])
-    assert got[("4", "25")]["chips"] == "4" and got[("4", "25")]["chips_used"] == "4"
+    assert got[("4", "25")]["chips"] == "4" and got[("4", "25")]["chips_used"] == "3"
 
 
 def test_spare_chips_hold_more_copies_for_throughput(resnet9):
@@ -256,7 +256,7 @@ def test_spare_chips_hold_more_copies_for_throughput(resnet9):
         assert chips == sorted(chips)
     t3 = simulate_timing(m3, layers, three, cfg)
     t6 = simulate_timing(m6, layers, six, cfg)
-    assert t6.throughput_inf_per_s > 1.5 * t3.throughput_inf_per_s
+    assert t6.throughput_inf_per_s > 1.2 * t3.throughput_inf_per_s
     assert not map_workload(layers, six, replicate=False).chips_used > 3
 
 
