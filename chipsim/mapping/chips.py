@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -162,12 +163,10 @@ def assign_chips(layers: Sequence[LoweredLayer], capacities: Sequence[int],
     best[0][0] = 0.0
     for k in range(k_max):
         cap = capacities[k]
-        for p in allowed:
+        for i, p in enumerate(allowed):
             if best[k][p] == inf:
                 continue
-            for q in allowed:
-                if q < p or q - p > cap:
-                    continue
+            for q in allowed[i:bisect_right(allowed, p + cap, i)]:
                 v = best[k][p] + cut[q]
                 if v < best[k + 1][q] - 1e-9:
                     best[k + 1][q] = v
