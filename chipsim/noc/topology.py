@@ -132,7 +132,7 @@ def chip_pairs(chip: ChipSpec) -> list[tuple[int, int]]:
     elif topo is ChipTopology.ALL_TO_ALL:
         pairs = [(a, b) for a in range(n) for b in range(a + 1, n)]
     elif topo is ChipTopology.MESH:
-        mrows, mcols = mesh_shape(sysm)
+        mcols = mesh_shape(sysm)[1]
         pairs = [(k, k + 1) for k in range(n) if k % mcols + 1 < mcols and k + 1 < n]
         pairs += [(k, k + mcols) for k in range(n) if k + mcols < n]
     else:
@@ -143,6 +143,14 @@ def chip_pairs(chip: ChipSpec) -> list[tuple[int, int]]:
 
 
 def mesh_shape(sysm: SystemSpec) -> tuple[int, int]:
+    """Rows and columns of chips of a ``mesh`` system: ``system.mesh_cols`` per row, or the
+    most square grid with at least as many columns as rows (the last row may be short).
+
+    Examples
+    --------
+    >>> mesh_shape(SystemSpec(chips=6)), mesh_shape(SystemSpec(chips=5, mesh_cols=2))
+    ((2, 3), (3, 2))
+    """
     n = sysm.chips
     cols = sysm.mesh_cols or next(c for c in range(math.isqrt(n), n + 1) if n % c == 0
                                   and c >= n // c)
@@ -188,8 +196,8 @@ def chip_links(chip: ChipSpec) -> list[tuple[int, int]]:
         return out
     if topo is ChipTopology.MESH:
         mcols = mesh_shape(chip.system)[1]
-        return [(edge(a, "E"), edge(b, "W")) if b == a + 1 else (edge(a, "S"), edge(b, "N"))
-                for a, b in pairs if b == a + 1 or b == a + mcols]
+        return [(edge(a, "S"), edge(b, "N")) if b == a + mcols else (edge(a, "E"), edge(b, "W"))
+                for a, b in pairs]
     ring = _perimeter(rows, cols)
     nbrs: dict[int, list[int]] = {}
     for a, b in pairs:
