@@ -120,3 +120,10 @@ def test_routes_within_a_chip_stay_on_it():
     for a in ports:
         for b in ports:
             assert not any(lk.c2c for lk in net.route(a, b))
+
+
+def test_a_one_column_mesh_links_south_to_north():
+    s = override(system(3, "mesh"), "system.mesh_cols", 1)
+    assert chip_pairs(s) == [(0, 1), (1, 2)]
+    # 4x4 chips: the middle of the south edge (3, 2) to the middle of the north edge (0, 2)
+    assert chip_links(s) == [(14, 16 + 2), (16 + 14, 32 + 2)]
