@@ -130,7 +130,8 @@ def system_text(data: dict[str, Any]) -> str:
     if system.get("c2c_bits_per_inference") is not None:
         text += (f" Crossing chips: {_crossing_text(system)}. The latency share is that of "
                  "one inference run alone: 1 − (its latency with ideal links) / (its latency "
-                 "with these), two more timing runs.")
+                 "with these), two more timing runs; ideal links can let transfers meet in "
+                 "another order, so a share near zero may be a little negative.")
     return text
 
 
