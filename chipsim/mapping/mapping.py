@@ -7,7 +7,6 @@ sit on which core.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -388,22 +387,26 @@ def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
                                              chip)
         for name, at in planned[room].items():
             copies[name] += [(g, a) for a in at]
-    system_graph = _distances(chip)[0]
-    names = {ly.name for ly in layers}
     keys: list[tuple[str, int, int, tuple[int, int], tuple[int, int]]] = []
-    cores: list[int] = []
+    chip_of_key: list[int] = []
     for pos, k in enumerate(order[:groups * used]):
-        local = []
         for ly, p in zip(layers, parts, strict=True):
             on = plan.block_chip[ly.name]
             for rep, (g, at) in enumerate(copies[ly.name]):
-                local += [(ly.name, rep, b.index, b.rows, b.cols) for b in p.blocks
-                          if g * used + (on[b.index] if at is None else at) == pos]
-        if not local:
-            continue
-        keys += local
-        cores += [k * per + c for c in _place_chip(layers, local, names, system_graph, chip, k,
-                                                   local_excluded[k], seed)]
+                for b in p.blocks:
+                    if g * used + (on[b.index] if at is None else at) == pos:
+                        keys.append((ly.name, rep, b.index, b.rows, b.cols))
+                        chip_of_key.append(k)
+    weights = traffic_weights(layers, [BlockRef(k_[0], k_[1], k_[3], k_[4]) for k_ in keys])
+    system_graph = _distances(chip)[0]
+    exits = _exit_ports(system_graph, chip)
+    cores = [0] * len(keys)
+    for k in sorted(set(chip_of_key)):
+        mine = [i for i, c in enumerate(chip_of_key) if c == k]
+        placed = _place_chip(weights, mine, chip_of_key, exits, system_graph, chip, k,
+                             local_excluded[k], seed)
+        for i, c in zip(mine, placed, strict=True):
+            cores[i] = k * per + c
     order_of = {ly.name: i for i, ly in enumerate(layers)}
     ranked = sorted(zip(keys, cores, strict=True),
                     key=lambda kc: (order_of[kc[0][0]], kc[0][1], kc[0][2]))
@@ -451,25 +454,59 @@ def _copies_on_chips(layers: tuple[LoweredLayer, ...], parts: list, plan, free: 
     return out
 
 
-def _place_chip(layers: tuple[LoweredLayer, ...], local: list, names: set[str], system_graph,
-                chip: ChipSpec, k: int, excluded: list[int], seed: int) -> tuple[int, ...]:
-    """Cores (of chip ``k``, numbered on the chip) of the blocks ``local``, placed by the
-    traffic among them."""
+def _exit_ports(system_graph, chip: ChipSpec) -> dict[tuple[int, int], int]:
+    """``(chip a, chip b)`` → the core of chip ``a`` (numbered on the chip) whose
+    chip-to-chip link the routes from ``a`` to ``b`` leave by: the first link of the fewest
+    (breadth-first over the chips, lowest ids first, as :class:`~chipsim.timing.links.Network`
+    routes)."""
     per = chip.cores_per_chip
-    here = {key[0] for key in local}
-    sub = [dataclasses.replace(
-        ly, sources=tuple(s for s in ly.sources if s in names),
-        residual_sources=tuple(s for s in ly.residual_sources if s in names))
-        for ly in layers if ly.name in here]
-    first = {}  # the traffic model numbers each layer's replicas from 0
-    for key in local:
-        first.setdefault(key[0], key[1])
-    weights = traffic_weights(sub, [BlockRef(key[0], key[1] - first[key[0]], key[3], key[4])
-                                    for key in local])
+    link: dict[tuple[int, int], int] = {}
+    for u, v, data in system_graph.edges(data=True):
+        if data.get("c2c"):
+            link[(u // per, v // per)] = u % per
+            link[(v // per, u // per)] = v % per
+    adj: dict[int, list[int]] = {k: [] for k in range(chip.chips)}
+    for a, b in sorted(link):
+        adj[a].append(b)
+    out = {}
+    for a in range(chip.chips):
+        first = {b: b for b in adj[a]}  # chip -> the neighbour of a its route starts with
+        queue = list(adj[a])
+        for c in queue:
+            for d in adj[c]:
+                if d != a and d not in first:
+                    first[d] = first[c]
+                    queue.append(d)
+        out.update({(a, b): link[(a, f)] for b, f in first.items()})
+    return out
+
+
+def _place_chip(weights: np.ndarray, mine: list[int], chip_of_key: list[int],
+                exits: dict[tuple[int, int], int], system_graph, chip: ChipSpec, k: int,
+                excluded: list[int], seed: int) -> tuple[int, ...]:
+    """Cores (of chip ``k``, numbered on the chip) of the blocks ``mine`` (rows of the system's
+    traffic matrix ``weights``): placed by the traffic among them and, for what they exchange
+    with blocks on other chips, the hops to the core whose chip-to-chip link that traffic
+    takes (:func:`_exit_ports`)."""
+    per = chip.cores_per_chip
     graph = nx.relabel_nodes(system_graph.subgraph(range(k * per, (k + 1) * per)),
                              lambda v: v - k * per)
     graph.graph["grid"] = chip.grid
-    return place(weights, graph, exclude=excluded, seed=seed).cores
+    dist = hop_distances(graph)
+    idx = np.asarray(mine, dtype=np.intp)
+    anchor = np.zeros((len(mine), per))
+    by_port: dict[int, np.ndarray] = {}
+    others = np.asarray(chip_of_key)
+    for other in set(chip_of_key) - {k}:
+        port = exits.get((k, other))
+        if port is None:  # no route: check_routes says so before the run
+            continue
+        cols = np.flatnonzero(others == other)
+        by_port[port] = by_port.get(port, 0) + weights[np.ix_(idx, cols)].sum(axis=1)
+    for port, vol in by_port.items():
+        anchor += np.outer(vol, dist[:, port])
+    return place(weights[np.ix_(idx, idx)], graph, exclude=excluded, seed=seed, dist=dist,
+                 anchor=anchor).cores
 
 
 def mapping_to_dict(m: Mapping) -> dict[str, Any]:

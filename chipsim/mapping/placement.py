@@ -248,7 +248,8 @@ def random_placement(n_blocks: int, graph: nx.Graph, *, exclude: Collection[int]
 
 
 def place(weights: np.ndarray, graph: nx.Graph, *, exclude: Collection[int] = (),
-          seed: int = 0, rounds: int = 40, dist: np.ndarray | None = None) -> Placement:
+          seed: int = 0, rounds: int = 40, dist: np.ndarray | None = None,
+          anchor: np.ndarray | None = None) -> Placement:
     """Place blocks (rows of ``weights``, in execution order) on distinct allowed cores.
 
     Parameters
@@ -265,6 +266,10 @@ def place(weights: np.ndarray, graph: nx.Graph, *, exclude: Collection[int] = ()
         Perturbation rounds of the iterated local search (0: greedy + descent only).
     dist
         Precomputed :func:`hop_distances` of ``graph`` (computed when omitted).
+    anchor
+        ``(blocks, cores)``: a cost of each block on each core besides the traffic among the
+        blocks (e.g. value-hops to the core that links to another chip), added to every cost
+        the search compares and to the result's ``cost``; None: none.
 
     Raises
     ------
@@ -290,10 +295,17 @@ def place(weights: np.ndarray, graph: nx.Graph, *, exclude: Collection[int] = ()
     starts = _start_cores(grid, n_cores, allowed)
     best: np.ndarray | None = None
     best_cost = np.inf
-    for s in starts:
-        p = _greedy(weights, d, allowed, s)
-        p = _descend(weights, d, allowed, p)
+
+    def cost(p: np.ndarray) -> float:
         c = placement_cost(weights, p, d)
+        if anchor is not None:
+            c = round(c + float(anchor[np.arange(n_blocks), p].sum()), 6)
+        return c
+
+    for s in starts:
+        p = _greedy(weights, d, allowed, s, anchor)
+        p = _descend(weights, d, allowed, p, anchor=anchor)
+        c = cost(p)
         if c < best_cost - 1e-9:
             best, best_cost = p, c
     assert best is not None
@@ -305,8 +317,8 @@ def place(weights: np.ndarray, graph: nx.Graph, *, exclude: Collection[int] = ()
         touched = set(moved.tolist())
         for i in moved:
             touched.update(np.flatnonzero(weights[i]).tolist())
-        p = _descend(weights, d, allowed, p, sorted(touched))
-        c = placement_cost(weights, p, d)
+        p = _descend(weights, d, allowed, p, sorted(touched), anchor)
+        c = cost(p)
         if c < best_cost - 1e-9:
             best, best_cost = p, c
     return Placement(tuple(int(c) for c in best), best_cost)
@@ -329,7 +341,8 @@ def _start_cores(grid, n_cores: int, allowed: np.ndarray) -> list[int]:
     return out
 
 
-def _greedy(w: np.ndarray, d: np.ndarray, allowed: np.ndarray, start: int) -> np.ndarray:
+def _greedy(w: np.ndarray, d: np.ndarray, allowed: np.ndarray, start: int,
+            anchor: np.ndarray | None = None) -> np.ndarray:
     n = w.shape[0]
     pos = np.full(n, -1, dtype=np.intp)
     free = allowed.copy()
@@ -340,6 +353,8 @@ def _greedy(w: np.ndarray, d: np.ndarray, allowed: np.ndarray, start: int) -> np
         else:
             nz = np.flatnonzero(w[k, :k])
             cost = d[:, pos[nz]] @ w[k, nz] if len(nz) else np.zeros(d.shape[0])
+            if anchor is not None:
+                cost = cost + anchor[k]
             key_cost = np.where(free, np.round(cost, 9), np.inf)
             cand = np.flatnonzero(key_cost == key_cost.min())
             y = int(cand[np.argmin(spread[cand])])   # first minimum: lowest id
@@ -350,13 +365,16 @@ def _greedy(w: np.ndarray, d: np.ndarray, allowed: np.ndarray, start: int) -> np
 
 
 def _descend(w: np.ndarray, d: np.ndarray, allowed: np.ndarray, pos: np.ndarray,
-             active: Sequence[int] | None = None) -> np.ndarray:
+             active: Sequence[int] | None = None,
+             anchor: np.ndarray | None = None) -> np.ndarray:
     """Local search: for each block on the work queue, the best move to a free core or swap
     with another block; improving changes are applied and put the blocks they touch back on
     the queue (a "don't look bit" scheme), until the queue is empty or the budget is spent."""
     pos = pos.copy()
     n, n_cores = len(pos), d.shape[0]
     m = w @ d[pos, :]                      # m[i, y]: cost of block i's edges with i at core y
+    if anchor is not None:                 # and of its fixed cost there
+        m += anchor
     nbrs = [np.flatnonzero(w[i]) for i in range(n)]
     occupant = np.full(n_cores, -1, dtype=np.intp)
     occupant[pos] = np.arange(n)
