@@ -280,6 +280,11 @@ def map_workload(layers: Sequence[LoweredLayer], chip: ChipSpec, *, replicate: b
                  workload_name: str = "") -> Mapping:
     """Partition every layer, optionally replicate, and place every block on a core.
 
+    On a system of several chips (``chip.system.chips > 1``) the layers are first cut over
+    the fewest chips (:mod:`chipsim.mapping.chips`); copies fill the spare cores of that
+    group of chips and further whole groups, and each chip is placed by the system's traffic
+    (:func:`_map_system`).
+
     Parameters
     ----------
     layers
