@@ -172,3 +172,17 @@ def test_place_rejects_too_many_blocks():
     g = build_graph(hermes16())
     with pytest.raises(MappingError, match="17 blocks need 17 cores; 15 are available"):
         place(np.zeros((17, 17)), g, exclude={3})
+
+
+def test_an_anchor_pulls_blocks_towards_a_core():
+    # two blocks that talk to each other; the first also sends 10 values to whatever sits
+    # behind core 15 (another chip's link): it goes next to core 15, its partner next to it
+    graph = build_graph(hermes16())
+    d = hop_distances(graph)
+    w = np.array([[0.0, 1.0], [1.0, 0.0]])
+    anchor = np.zeros((2, 16))
+    anchor[0] = 10.0 * d[:, 15]
+    p = place(w, graph, anchor=anchor)
+    assert p.cores[0] == 15 and d[p.cores[0], p.cores[1]] == 1
+    assert p.cost == placement_cost(w, p.cores, d) + anchor[0, 15]
+    assert place(w, graph).cores != p.cores   # without it the pair sits elsewhere
