@@ -135,6 +135,30 @@ def system_text(data: dict[str, Any]) -> str:
     return text
 
 
+#: completions further apart than this ratio (largest gap over smallest) are not yet steady
+UNSTEADY_GAPS = 1.25
+
+
+def _steadiness(completion_ns: list[float]) -> str:
+    """A warning when the inferences completed at uneven intervals: the throughput, taken
+    over them all, is then not yet the pipeline's steady state ('' otherwise, or with fewer
+    than three inferences).
+
+    Examples
+    --------
+    >>> _steadiness([100.0, 200.0, 300.0])
+    ''
+    >>> _steadiness([364225.6, 523415.6, 639430.6, 742445.6]).split(";")[0]
+    ' (not yet steady: the inferences completed 159.2, 116.0, 103.0 µs apart'
+    """
+    gaps = [b - a for a, b in zip(completion_ns, completion_ns[1:], strict=False)]
+    if len(gaps) < 2 or min(gaps) <= 0 or max(gaps) / min(gaps) <= UNSTEADY_GAPS:
+        return ""
+    shown = ", ".join(f"{g / 1e3:.1f}" for g in gaps[:8]) + (", ..." if len(gaps) > 8 else "")
+    return (f" (not yet steady: the inferences completed {shown} µs apart; more of them, "
+            "e.g. --set run.inferences=16, give a steadier figure)")
+
+
 def _crossing_text(system: dict[str, Any]) -> str:
     """What crossing chips cost: traffic, its share of the energy and of the latency."""
     text = (f"{system['chips_used']} of {system['chips']} chips used; "
@@ -199,7 +223,8 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
             ("transport", f"{s['transport']} ({mode}); {t['inferences']} "
                           f"inference{'' if t['inferences'] == 1 else 's'} simulated"),
             ("latency", fmt_ns(t["latency_ns"])),
-            ("throughput", f"{t['throughput_inf_per_s']:,.1f} inferences/s"),
+            ("throughput", f"{t['throughput_inf_per_s']:,.1f} inferences/s"
+                           + _steadiness(t.get("completion_ns") or [])),
             ("TOPS", f"{t['tops']:.4g}"),
             ("energy / inference", f"{t['energy_uj_per_inference']:.4g} µJ"),
             ("TOPS/W", f"{t['tops_per_w']:.4g} (MVM energy only: {t['tops_per_w_mvm']:.4g})"),
