@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from ..noc import build_graph
+from ..noc.topology import chip_routes
 from ..spec import PRESETS, ChipSpec, Topology
 from .chips import chips_needed, system_plan
 from .errors import MappingError
@@ -461,29 +462,11 @@ def _copies_on_chips(layers: tuple[LoweredLayer, ...], parts: list, plan, free: 
 
 def _exit_ports(system_graph, chip: ChipSpec) -> dict[tuple[int, int], int]:
     """``(chip a, chip b)`` → the core of chip ``a`` (numbered on the chip) whose
-    chip-to-chip link the routes from ``a`` to ``b`` leave by: the first link of the fewest
-    (breadth-first over the chips, lowest ids first, as :class:`~chipsim.timing.links.Network`
-    routes)."""
-    per = chip.cores_per_chip
-    link: dict[tuple[int, int], int] = {}
-    for u, v, data in system_graph.edges(data=True):
-        if data.get("c2c"):
-            link[(u // per, v // per)] = u % per
-            link[(v // per, u // per)] = v % per
-    adj: dict[int, list[int]] = {k: [] for k in range(chip.chips)}
-    for a, b in sorted(link):
-        adj[a].append(b)
-    out = {}
-    for a in range(chip.chips):
-        first = {b: b for b in adj[a]}  # chip -> the neighbour of a its route starts with
-        queue = list(adj[a])
-        for c in queue:
-            for d in adj[c]:
-                if d != a and d not in first:
-                    first[d] = first[c]
-                    queue.append(d)
-        out.update({(a, b): link[(a, f)] for b, f in first.items()})
-    return out
+    chip-to-chip link the routes from ``a`` to ``b`` leave by
+    (:func:`~chipsim.noc.topology.chip_routes`)."""
+    links, paths = chip_routes(system_graph, chip)
+    return {(a, b): links[(a, path[1])][0] % chip.cores_per_chip
+            for (a, b), path in paths.items()}
 
 
 def _place_chip(weights: np.ndarray, mine: list[int], chip_of_key: list[int],

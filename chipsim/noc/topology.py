@@ -19,7 +19,8 @@ from ..errors import brief
 from ..inputs import FileKind, read_text
 from ..spec import ChipSpec, ChipTopology, FaultSpec, SpecError, SystemSpec, Topology
 
-__all__ = ["build_graph", "core_id", "core_pos", "chip_links", "chip_pairs", "mesh_shape"]
+__all__ = ["build_graph", "core_id", "core_pos", "chip_links", "chip_pairs", "mesh_shape",
+           "chip_routes"]
 
 _EDGE_LIST = FileKind("edge list", error=functools.partial(SpecError, "network.graph_file"))
 _CHIP_EDGE_LIST = FileKind("edge list", error=functools.partial(SpecError, "system.graph_file"))
@@ -210,6 +211,50 @@ def chip_links(chip: ChipSpec) -> list[tuple[int, int]]:
         return k * n + ring[(2 * j + 1) * len(ring) // (2 * len(mine))]
 
     return [(port(a, b), port(b, a)) for a, b in pairs]
+
+
+def chip_routes(graph: nx.Graph, chip: ChipSpec) -> tuple[dict[tuple[int, int], tuple[int, int]],
+                                                         dict[tuple[int, int], tuple[int, ...]]]:
+    """The chip-to-chip links of a system's ``graph`` (:func:`build_graph`, broken links left
+    out) and the chips a route crosses between every two chips that a path joins.
+
+    Returns ``links``: ``(chip a, chip b)`` → ``(core on a, core on b)`` of the link from
+    ``a`` to ``b``; and ``paths``: ``(a, b)`` → the chips from ``a`` to ``b``, the fewest
+    links, breadth-first with the lower chip ids first (how routes between chips are set:
+    :class:`~chipsim.timing.links.Network` and the mapper's placement both use them).
+
+    Examples
+    --------
+    >>> from chipsim.spec import hermes, override
+    >>> s = override(hermes(), "system.chips", 4)
+    >>> links, paths = chip_routes(build_graph(s), s)
+    >>> links[(0, 1)], paths[(0, 2)], paths[(3, 1)]
+    ((39, 96), (0, 1, 2), (3, 0, 1))
+    """
+    per = chip.cores_per_chip
+    links: dict[tuple[int, int], tuple[int, int]] = {}
+    for u, v, data in graph.edges(data=True):
+        if data.get("c2c"):
+            links[(u // per, v // per)] = (u, v)
+            links[(v // per, u // per)] = (v, u)
+    adj: dict[int, list[int]] = {k: [] for k in range(chip.chips)}
+    for a, b in sorted(links):
+        adj[a].append(b)
+    paths: dict[tuple[int, int], tuple[int, ...]] = {}
+    for a in range(chip.chips):
+        pred = {a: a}
+        queue = [a]
+        for c in queue:
+            for d in adj[c]:
+                if d not in pred:
+                    pred[d] = c
+                    queue.append(d)
+        for b in queue[1:]:
+            path = [b]
+            while path[-1] != a:
+                path.append(pred[path[-1]])
+            paths[(a, b)] = tuple(path[::-1])
+    return links, paths
 
 
 def _perimeter(rows: int, cols: int) -> list[int]:

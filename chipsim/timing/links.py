@@ -35,6 +35,7 @@ import networkx as nx
 
 from ..cost.latency import Latencies
 from ..noc import build_graph
+from ..noc.topology import chip_routes
 from ..spec import ChipSpec, HostLinkSpec
 from .config import TimingError
 from .stream import Stream
@@ -227,8 +228,6 @@ class Network:
         self.graph = build_graph(chip) if graph is None else graph
         net = chip.network
         self.links: dict[tuple, Link] = {}
-        # chip-to-chip links: (chip, chip) -> (core on the first, core on the second)
-        self.ports: dict[tuple[int, int], tuple[int, int]] = {}
         for a, b, data in self.graph.edges(data=True):
             gbps = data.get("bandwidth_gbps", net.link_gbps)
             hop = (data["latency_ps"] if "latency_ps" in data
@@ -236,8 +235,9 @@ class Network:
             c2c = bool(data.get("c2c", False))
             for u, v in ((a, b), (b, a)):
                 self.links[(u, v)] = Link(f"{u}->{v}", lat.value_ps(gbps), hop, c2c=c2c)
-                if c2c:
-                    self.ports[(chip.chip_of(u), chip.chip_of(v))] = (u, v)
+        # chip-to-chip links ((chip, chip) -> (core, core)) and the chips between two chips
+        self.ports, self._chip_paths = (chip_routes(self.graph, chip) if chip.chips > 1
+                                        else ({}, {}))
         # unit node -> (core above, core below) it is linked to
         self.attach: dict[str, tuple[int | None, int | None]] = {}
         rows, cols = chip.grid
@@ -306,21 +306,12 @@ class Network:
             path.append(into)
         return path + self._core_path(path[-1], b)[1:]
 
-    def _chip_route(self, ka: int, kb: int) -> list[int]:
-        search = self._paths.get(("chip", ka))
-        if search is None:
-            adj: dict[int, list[int]] = {k: [] for k in range(self.chip.chips)}
-            for k0, k1 in sorted(self.ports):
-                adj[k0].append(k1)
-            search = self._paths[("chip", ka)] = _Bfs(adj, ka)
-        pred = search.reach(kb)
-        if kb not in pred:
+    def _chip_route(self, ka: int, kb: int) -> tuple[int, ...]:
+        path = self._chip_paths.get((ka, kb))
+        if path is None:
             raise TimingError(f"no route from chip {ka} to chip {kb}: no chip-to-chip link "
                               "joins them")
-        path = [kb]
-        while pred[path[-1]] is not None:
-            path.append(pred[path[-1]])
-        return path[::-1]
+        return path
 
     def _adjacency(self) -> dict:
         """Each core's neighbours on its own chip (the chip-to-chip links are taken only by
