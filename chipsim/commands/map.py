@@ -251,7 +251,9 @@ def _chips_text(m: Any, layers: Any, chip: Any) -> list[str]:
              + (f", {', '.join(split)} split over chips as larger than a chip" if split
                 else "") + "; the cuts between chips carry the least traffic)"
              + ("; the other cores hold copies of layers" if m.cores_used > blocks else "")]
-    for k, names, n in _per_chip(m):
+    for row in info["per_chip"]:
+        names = row["layers"]
         span = names[0] if len(names) == 1 else f"{names[0]} .. {names[-1]}"
-        lines.append(f"  chip {k}: {n} cores, {len(names)} layer(s) {span}")
+        lines.append(f"  chip {row['chip']}: {row['cores_used']} cores, {len(names)} layer(s) "
+                     f"{span}")
     return lines
