@@ -75,52 +75,53 @@ _H_N, _H_EID, _H_STATUS, _H_NOW, _H_SIGTOP, _H_SLOTTOP, _H_GDCN = range(7)
 
 
 # ------------------------------------------------------------------------------ the calendar
-@njit(cache=True, nogil=True, _nrt=False)
-def _before(ht, hp, he, a, b):
-    return ht[a] < ht[b] or (ht[a] == ht[b] and (hp[a] < hp[b] or (hp[a] == hp[b]
-                                                                    and he[a] < he[b])))
+# an entry is a row (time, order, kind, x) of the heap ``hq``, ``order`` = priority · _PRIO +
+# the entry's number; the root is row 1, so that the children of row r (2r, 2r + 1) share a
+# cache line (``hq`` starts on one: :func:`_aligned`), and a sift step reads one line
+_PRIO = 1 << 56
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _push(h, ht, hp, he, hk, hx, t, prio, kind, x):
+def _push(h, hq, t, prio, kind, x):
     """Schedule entry ``kind, x`` at ``(t, prio)``, after every entry made before it."""
     n = h[_H_N]
-    if n == len(ht):
+    if n + 1 == hq.shape[0]:
         h[_H_STATUS] = _OVERFLOW
         return
     eid = h[_H_EID]
     h[_H_EID] = eid + 1
-    i = n
-    while i > 0:
-        par = (i - 1) >> 1
-        if ht[par] < t or (ht[par] == t and (hp[par] < prio or (hp[par] == prio
-                                                                 and he[par] < eid))):
+    order = prio * _PRIO + eid
+    i = n + 1
+    while i > 1:
+        par = i >> 1
+        if hq[par, 0] < t or (hq[par, 0] == t and hq[par, 1] < order):
             break
-        ht[i], hp[i], he[i], hk[i], hx[i] = ht[par], hp[par], he[par], hk[par], hx[par]
+        hq[i, 0], hq[i, 1], hq[i, 2], hq[i, 3] = hq[par, 0], hq[par, 1], hq[par, 2], hq[par, 3]
         i = par
-    ht[i], hp[i], he[i], hk[i], hx[i] = t, prio, eid, kind, x
+    hq[i, 0], hq[i, 1], hq[i, 2], hq[i, 3] = t, order, kind, x
     h[_H_N] = n + 1
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _pop(h, ht, hp, he, hk, hx):
+def _pop(h, hq):
     """The first entry: ``(t, kind, x)``."""
-    t, kind, x = ht[0], hk[0], hx[0]
+    t, kind, x = hq[1, 0], hq[1, 2], hq[1, 3]
     n = h[_H_N] - 1
     h[_H_N] = n
-    lt, lp, le, lk, lx = ht[n], hp[n], he[n], hk[n], hx[n]
-    i = 0
+    lt, lo, lk, lx = hq[n + 1, 0], hq[n + 1, 1], hq[n + 1, 2], hq[n + 1, 3]
+    i = 1
     while True:
-        c = 2 * i + 1
-        if c >= n:
+        c = 2 * i
+        if c > n:
             break
-        if c + 1 < n and _before(ht, hp, he, c + 1, c):
+        if c < n and (hq[c + 1, 0] < hq[c, 0] or (hq[c + 1, 0] == hq[c, 0]
+                                                  and hq[c + 1, 1] < hq[c, 1])):
             c += 1
-        if lt < ht[c] or (lt == ht[c] and (lp < hp[c] or (lp == hp[c] and le < he[c]))):
+        if lt < hq[c, 0] or (lt == hq[c, 0] and lo < hq[c, 1]):
             break
-        ht[i], hp[i], he[i], hk[i], hx[i] = ht[c], hp[c], he[c], hk[c], hx[c]
+        hq[i, 0], hq[i, 1], hq[i, 2], hq[i, 3] = hq[c, 0], hq[c, 1], hq[c, 2], hq[c, 3]
         i = c
-    ht[i], hp[i], he[i], hk[i], hx[i] = lt, lp, le, lk, lx
+    hq[i, 0], hq[i, 1], hq[i, 2], hq[i, 3] = lt, lo, lk, lx
     return t, kind, x
 
 
@@ -153,7 +154,7 @@ def _signal(h, sig_free, sig):
 def _succeed(H, s):
     """Fire signal ``s`` now: its waiters resume in this time step, after what is scheduled."""
     h = H[0]
-    _push(h, H[1], H[2], H[3], H[4], H[5], h[_H_NOW], _NORMAL, _SIGNAL, s)
+    _push(h, H[1], h[_H_NOW], _NORMAL, _SIGNAL, s)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -232,7 +233,7 @@ def _schedule_wake(H, pt, pd, pend, adv_t, port):
         h[_H_STATUS] = _OVERFLOW
         return
     pd[port, D_WAKE] = t
-    _push(h, H[1], H[2], H[3], H[4], H[5], t, _NORMAL, _WAKE, port)
+    _push(h, H[1], t, _NORMAL, _WAKE, port)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -620,13 +621,13 @@ def _host_receive(H, hc_count, hc_time, sink_left, inf_time, layers, layer, g, l
     if last > hc_time[layer, i]:
         hc_time[layer, i] = last
     if hc_count[layer, i] == layers[layer, L_PIECES]:
-        _push(h, H[1], H[2], H[3], H[4], H[5], h[_H_NOW], _NORMAL, _NOOP, 0)  # host_done
+        _push(h, H[1], h[_H_NOW], _NORMAL, _NOOP, 0)  # host_done
         if layers[layer, L_SINK]:
             sink_left[i] -= 1
             t = inf_time[i] if inf_time[i] != _NONE else 0
             inf_time[i] = t if t > hc_time[layer, i] else hc_time[layer, i]
             if sink_left[i] == 0:  # inf_done
-                _push(h, H[1], H[2], H[3], H[4], H[5], h[_H_NOW], _NORMAL, _NOOP, 0)
+                _push(h, H[1], h[_H_NOW], _NORMAL, _NOOP, 0)
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
@@ -856,7 +857,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                 cs[CS_TMPL] = so + (cs[CS_K] - k0) * period + cs[CS_I] % period
             cs[CS_PC] = PC_ACQ0
             if cs[CS_T] > h[_H_NOW]:  # act at the LDPU's own time
-                _push(h, H[1], H[2], H[3], H[4], H[5], cs[CS_T], _NORMAL, _RESUME, c)
+                _push(h, H[1], cs[CS_T], _NORMAL, _RESUME, c)
                 return _WAITS
             continue
         if pc == PC_ACQ0:
@@ -1061,10 +1062,10 @@ def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
         st[G_K] = k if k > later else later
     st[G_STARTED] = 1
     if not stopping and h[_H_N] == 0:
-        _push(h, H[1], H[2], H[3], H[4], H[5], now, _NORMAL, _NOOP, 0)  # the daemon's end
+        _push(h, H[1], now, _NORMAL, _NOOP, 0)  # the daemon's end
         return
     t = st[G_K] * interval
-    _push(h, H[1], H[2], H[3], H[4], H[5], t if t > now else now, _NORMAL, _RESUME, p)
+    _push(h, H[1], t if t > now else now, _NORMAL, _RESUME, p)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -1081,9 +1082,9 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
     fs, ls = D[8], D[9]
     value_bits = prm[7]
     for p in range(n_procs):  # each process starts at time 0, in the order made
-        _push(h, H[1], H[2], H[3], H[4], H[5], 0, _URGENT, _RESUME, p)
+        _push(h, H[1], 0, _URGENT, _RESUME, p)
     for j in range(gstate.shape[0]):  # then the daemons
-        _push(h, H[1], H[2], H[3], H[4], H[5], 0, _URGENT, _RESUME, n_procs + j)
+        _push(h, H[1], 0, _URGENT, _RESUME, n_procs + j)
     left = n_procs
     stopping = False
     while True:
@@ -1091,7 +1092,7 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
             return h[_H_STATUS]
         if h[_H_N] == 0:
             return _DEADLOCK
-        t, kind, x = _pop(h, H[1], H[2], H[3], H[4], H[5])
+        t, kind, x = _pop(h, H[1])
         h[_H_NOW] = t
         if kind == _WAKE:
             _on_wake(H, P[0], P[1], proc, P[5], P[6], P[7], P[8], x)
@@ -1100,7 +1101,7 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
             left -= 1
             if left == 0:
                 stopping = True
-                _push(h, H[1], H[2], H[3], H[4], H[5], t, _NORMAL, _STOP, 0)
+                _push(h, H[1], t, _NORMAL, _STOP, 0)
             continue
         if kind == _STOP:
             return h[_H_STATUS]
@@ -1128,7 +1129,7 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
                                     feeds, fp_port, fp_pos, fstate, inf_start, fs, ls,
                                     value_bits)
             if done == _ENDS:  # SimPy schedules the end of a process as an entry
-                _push(h, H[1], H[2], H[3], H[4], H[5], h[_H_NOW], _NORMAL, _END, p)
+                _push(h, H[1], h[_H_NOW], _NORMAL, _END, p)
             p = nxt
 
 
@@ -1292,6 +1293,14 @@ def _table(size: int) -> np.ndarray:
     return table
 
 
+def _aligned(rows: int, width: int) -> np.ndarray:
+    """A zeroed int64 array of ``rows`` × ``width`` whose first row starts on a 64-byte cache
+    line."""
+    buf = np.zeros(rows * width + 8, dtype=np.int64)
+    skip = (-buf.ctypes.data) % 64 // 8
+    return buf[skip:skip + rows * width].reshape(rows, width)
+
+
 def _int_table(rows, width: int) -> np.ndarray:
     """``rows`` of ``width`` integers as an int64 array (``(0, width)`` for none)."""
     return np.array(rows, dtype=np.int64).reshape(-1, width)
@@ -1345,8 +1354,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int,
     heap = (16 * (n_procs + len(pt)) + 1024) * scale
     h = np.zeros(7, dtype=np.int64)
     h[_H_SIGTOP], h[_H_SLOTTOP] = n_sig, slots
-    H = (h, np.zeros(heap, np.int64), np.zeros(heap, np.int64), np.zeros(heap, np.int64),
-         np.zeros(heap, np.int64), np.zeros(heap, np.int64))
+    H = (h, _aligned(heap + 1, 4))
     P = (pt, pd, proc, sig, sig_free, np.zeros(max(pend, 1), np.int64),
          np.zeros(len(pt) * _ADV, np.int64), np.zeros(len(pt) * _ADV, np.int64), items,
          free_rows)
