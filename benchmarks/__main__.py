@@ -20,6 +20,7 @@ from .suite import (
     bench_main_job,
     bench_mvm,
     bench_network,
+    bench_network_core,
     bench_normal,
     bench_simpy,
     bench_startup,
@@ -63,6 +64,8 @@ def run(quick: bool, log=print) -> dict[str, Any]:
     out: dict[str, Any] = {"mode": "quick" if quick else "full", "machine": machine_info()}
     log("core MVM ...")
     out["mvm"] = bench_mvm(sizes)
+    log("core MVM in the network's case ...")
+    out["network_core"] = bench_network_core(sizes)
     log("Gaussian draw ...")
     out["normal"] = bench_normal(sizes)
     log("network (accuracy path, subprocess) ...")
@@ -85,6 +88,7 @@ def run(quick: bool, log=print) -> dict[str, Any]:
     headline = {
         "mvm_ratio": out["mvm"]["mvm_ratio"],
         "nonneg_mvm_ratio": out["mvm"]["nonneg_mvm_ratio"],
+        "network_core_mvm_ratio": out["network_core"]["mvm_ratio"],
         "normal_ratio": out["normal"]["normal_ratio"],
         "network_ratio": net["network_ratio"],
         "timing_mvms_per_s": tim["timing_mvms_per_s"],
@@ -106,7 +110,7 @@ def run(quick: bool, log=print) -> dict[str, Any]:
 
 def _table(r: dict[str, Any]) -> str:
     m, net, tim, lg, su = r["mvm"], r["network"], r["timing"], r["larger"], r["startup"]
-    g = r["normal"]
+    g, nc = r["normal"], r["network_core"]
     mach = r["machine"]
     rows = [
         ("core MVM 1024x256x256, all noise", f"{m['mvm_ms']:.1f} ms",
@@ -114,6 +118,11 @@ def _table(r: dict[str, Any]) -> str:
         ("  same, inputs >= 0 (after ReLU)", f"{m['nonneg_mvm_ms']:.1f} ms",
          f"float32 matmul {m['nonneg_matmul_ms']:.2f} ms", f"{m['nonneg_mvm_ratio']:.2f}x",
          "nonneg_mvm_ratio"),
+        (f"  a ResNet-9 core ({nc['layer']}) on its own inputs", f"{nc['mvm_ms']:.1f} ms",
+         f"float32 matmul {nc['matmul_ms']:.2f} ms", f"{nc['mvm_ratio']:.2f}x",
+         "network_core_mvm_ratio"),
+        ("    its two array products alone", f"{nc['two_products_ms']:.2f} ms", "",
+         f"{nc['two_products_ratio']:.2f}x", ""),
         ("  its Gaussian draw alone", f"{m['noise_draw_ms']:.1f} ms",
          f"float32 matmul {m['matmul_ms']:.2f} ms", f"{m['noise_draw_ratio']:.2f}x", ""),
         ("  vectors read phase by phase", f"{m['phase_read_share']:.0%}", "", "", ""),

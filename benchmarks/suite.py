@@ -19,8 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Sizes", "SIZES", "bench_mvm", "bench_normal", "bench_network", "bench_timing",
-           "bench_simpy", "bench_larger", "bench_startup", "bench_main_job", "bench_sweep"]
+__all__ = ["Sizes", "SIZES", "bench_mvm", "bench_network_core", "bench_normal", "bench_network",
+           "bench_timing", "bench_simpy", "bench_larger", "bench_startup", "bench_main_job",
+           "bench_sweep"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,6 +131,63 @@ def bench_mvm(sizes: Sizes) -> dict:
         "mvm_us_per_vector": t_mvm / batch * 1e6,
         "phase_read_share": 0.0 if risky is None else float(risky.mean()),
         "noise_draw_ms": t_draw * 1e3, "noise_draw_ratio": t_draw / t_mm,
+    }
+
+
+def bench_network_core(sizes: Sizes) -> dict:
+    """The core MVM in the network's own case: the shipped ResNet-9 on the 64-core chip (one
+    chip instance), the largest block of its widest layer, on ``mvm_batch`` of that layer's
+    own input vectors (PWM codes after a ReLU, from test images) — lines that cannot
+    saturate, whose read is two array products and the read-out pass. Beside it, against the
+    same float32 matmul (``codes @ W``, 2 BLAS threads): those two products (read-noise
+    variance and signal) alone; the rest of the MVM is the read-out (draw, ADC, LDPU), the
+    duty fractions and the screen."""
+    import numpy as np
+
+    from chipsim.functional.core import _matmul
+    from chipsim.functional.executor import ChipInstance
+    from chipsim.functional.tasks import task_data
+    from chipsim.kernels.pwm import duty_parts
+    from chipsim.mapping import map_workload
+    from chipsim.models import resolve_model
+    from chipsim.spec import hermes
+    from chipsim.workload.forward import activations
+
+    wl, chip = resolve_model("resnet9").workload, hermes()
+    mapping = map_workload(wl.lowered(), chip, replicate=True, seed=0)
+    calib, _ = task_data("resnet9", "train", 100)
+    inst = ChipInstance(wl, mapping, chip, np.random.default_rng(0), np.random.default_rng(1),
+                        calibration_inputs=calib)
+    x, _ = task_data("resnet9", "test", 8)
+    blk = max((b for reps in inst._blocks.values() for blocks in reps for b in blocks),
+              key=lambda b: (b.rows[1] - b.rows[0]) * (b.cols[1] - b.cols[0]))
+    layer = next(name for name, reps in inst._blocks.items()
+                 if any(blk in blocks for blocks in reps))
+    vecs = next(v for name, v, _ in inst._layer_inputs(activations(wl, x)) if name == layer)
+    codes = inst._pwm_codes(layer, vecs.astype(np.float32))[:sizes.mvm_batch,
+                                                            blk.rows[0]:blk.rows[1]]
+    codes = np.ascontiguousarray(codes)
+    core, state, levels = blk.inst, blk.state, chip.core.input_levels
+    xf = codes.astype(np.float32) / levels
+    wf = core.weights.astype(np.float32)
+    u_pos, u_neg, u_sq = duty_parts(codes, levels)
+    risky = core._may_saturate(u_pos, u_neg, u_sq, state)
+    reps = sizes.mvm_repeats
+    core.mvm(codes, state, np.random.default_rng(2))  # compile / load the kernels
+    t_mvm, t_mm = _best_pair(lambda: core.mvm(codes, state, np.random.default_rng(2)),
+                             lambda: xf @ wf, reps)
+
+    def products():
+        _matmul(u_sq, state.read_var)
+        _matmul(u_pos, state.g_diff)
+
+    t_prod, t_mm2 = _best_pair(products, lambda: xf @ wf, reps)
+    return {
+        "layer": layer, "shape": [len(codes), *core.weights.shape],
+        "inputs_nonneg": bool((codes >= 0).all()),
+        "phase_read_share": 0.0 if risky is None else float(risky.mean()),
+        "mvm_ms": t_mvm * 1e3, "matmul_ms": t_mm * 1e3, "mvm_ratio": t_mvm / t_mm,
+        "two_products_ms": t_prod * 1e3, "two_products_ratio": t_prod / t_mm2,
     }
 
 
