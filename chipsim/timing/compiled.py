@@ -76,8 +76,9 @@ _H_N, _H_EID, _H_STATUS, _H_NOW, _H_SIGTOP, _H_SLOTTOP, _H_GDCN = range(7)
 
 # ------------------------------------------------------------------------------ the calendar
 # an entry is a row (time, order, kind, x) of the heap ``hq``, ``order`` = priority · _PRIO +
-# the entry's number; the root is row 1, so that the children of row r (2r, 2r + 1) share a
-# cache line (``hq`` starts on one: :func:`_aligned`), and a sift step reads one line
+# the entry's number (below 2^56: 7·10^16 entries, far beyond any run); the root is row 1, so
+# that the children of row r (2r, 2r + 1) share a cache line (``hq`` starts on one:
+# :func:`_aligned`), and a sift step reads one line
 _PRIO = 1 << 56
 
 
