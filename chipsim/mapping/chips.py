@@ -36,6 +36,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from .dataflow import pooling
@@ -83,9 +84,7 @@ def _cut_values(layers: Sequence[LoweredLayer], blocks: Sequence[int],
     """Values per inference crossing a cut at every block position of the execution order
     (index ``p``: between the first ``p`` blocks and the rest)."""
     by_name = {ly.name: i for i, ly in enumerate(layers)}
-    start = [0]
-    for b in blocks:
-        start.append(start[-1] + b)
+    start = _starts(blocks)
     n = start[-1]
     cross = [0.0] * (n + 1)   # difference array over layer-boundary positions
     for j, ly in enumerate(layers):
@@ -98,13 +97,13 @@ def _cut_values(layers: Sequence[LoweredLayer], blocks: Sequence[int],
         edges += [(by_name[s], ly.vectors * ly.cols) for s in ly.residual_sources
                   if s in by_name]
         for i, vol in edges:
+            if i == j:
+                continue
             lo, hi = sorted((i, j))
             # an edge i -> j crosses every cut after the end of the earlier layer and up to
             # the start of the later one (inside the later layer, its input still has to
             # reach the blocks beyond the cut)
             a, b = start[lo] + blocks[lo], start[hi] + blocks[hi]
-            if i == j:
-                continue
             cross[a] += vol
             cross[b] -= vol
     out, run = [], 0.0
@@ -145,9 +144,7 @@ def assign_chips(layers: Sequence[LoweredLayer], capacities: Sequence[int],
     if n == 0:
         return ChipPlan(0, {}, {}, (), (), 0.0)
     big = max(capacities) if capacities else 0
-    starts = [0]
-    for b in blocks:
-        starts.append(starts[-1] + b)
+    starts = _starts(blocks)
     split = tuple(ly.name for ly, b in zip(layers, blocks, strict=True) if b > big)
     allowed = sorted(set(starts) | {p for j, b in enumerate(blocks) if b > big
                                     for p in range(starts[j], starts[j] + b)})
@@ -190,6 +187,11 @@ def assign_chips(layers: Sequence[LoweredLayer], capacities: Sequence[int],
     per_chip = tuple(bounds[k + 1] - bounds[k] for k in range(used))
     return ChipPlan(used, block_chip, layer_chips, split, per_chip,
                     round(sum(cut[b] for b in bounds[1:-1]), 6))
+
+
+def _starts(blocks: Sequence[int]) -> list[int]:
+    """Where each layer's blocks start in the execution order, and the total at the end."""
+    return [0, *accumulate(blocks)]
 
 
 def _too_many(blocks: int, need: int, have: int, cores: int, name: str) -> str:
@@ -246,7 +248,7 @@ def chip_order(chip: ChipSpec) -> list[int]:
         _, cols = mesh_shape(chip.system)
         order = []
         for r in range(-(-n // cols)):
-            row = [k for k in range(r * cols, min(n, (r + 1) * cols))]
+            row = list(range(r * cols, min(n, (r + 1) * cols)))
             order += row if r % 2 == 0 else row[::-1]
         return order
     if topo is not ChipTopology.FILE:

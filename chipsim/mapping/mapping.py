@@ -393,22 +393,23 @@ def _map_system(layers: tuple[LoweredLayer, ...], chip: ChipSpec, parts: list,
                                              chip)
         for name, at in planned[room].items():
             copies[name] += [(g, a) for a in at]
-    keys: list[tuple[str, int, int, tuple[int, int], tuple[int, int]]] = []
-    chip_of_key: list[int] = []
-    for pos, k in enumerate(order[:groups * used]):
-        for ly, p in zip(layers, parts, strict=True):
-            on = plan.block_chip[ly.name]
-            for rep, (g, at) in enumerate(copies[ly.name]):
-                for b in p.blocks:
-                    if g * used + (on[b.index] if at is None else at) == pos:
-                        keys.append((ly.name, rep, b.index, b.rows, b.cols))
-                        chip_of_key.append(k)
+    # the blocks of every copy by chip position (then layer, replica, block)
+    at_pos: dict[int, list[tuple[str, int, int, tuple[int, int], tuple[int, int]]]] = {}
+    for ly, p in zip(layers, parts, strict=True):
+        on = plan.block_chip[ly.name]
+        for rep, (g, at) in enumerate(copies[ly.name]):
+            for b in p.blocks:
+                pos = g * used + (on[b.index] if at is None else at)
+                at_pos.setdefault(pos, []).append((ly.name, rep, b.index, b.rows, b.cols))
+    keys = [key for pos in sorted(at_pos) for key in at_pos[pos]]
+    chip_of_key = np.array([order[pos] for pos in sorted(at_pos) for _ in at_pos[pos]],
+                           dtype=np.intp)
     weights = traffic_weights(layers, [BlockRef(k_[0], k_[1], k_[3], k_[4]) for k_ in keys])
     system_graph = _distances(chip)[0]
     exits = _exit_ports(system_graph, chip)
     cores = [0] * len(keys)
-    for k in sorted(set(chip_of_key)):
-        mine = [i for i, c in enumerate(chip_of_key) if c == k]
+    for k in np.unique(chip_of_key).tolist():
+        mine = np.flatnonzero(chip_of_key == k)
         placed = _place_chip(weights, mine, chip_of_key, exits, system_graph, chip, k,
                              local_excluded[k], seed)
         for i, c in zip(mine, placed, strict=True):
@@ -469,7 +470,7 @@ def _exit_ports(system_graph, chip: ChipSpec) -> dict[tuple[int, int], int]:
             for (a, b), path in paths.items()}
 
 
-def _place_chip(weights: np.ndarray, mine: list[int], chip_of_key: list[int],
+def _place_chip(weights: np.ndarray, mine: np.ndarray, chip_of_key: np.ndarray,
                 exits: dict[tuple[int, int], int], system_graph, chip: ChipSpec, k: int,
                 excluded: list[int], seed: int) -> tuple[int, ...]:
     """Cores (of chip ``k``, numbered on the chip) of the blocks ``mine`` (rows of the system's
@@ -481,19 +482,17 @@ def _place_chip(weights: np.ndarray, mine: list[int], chip_of_key: list[int],
                              lambda v: v - k * per)
     graph.graph["grid"] = chip.grid
     dist = hop_distances(graph)
-    idx = np.asarray(mine, dtype=np.intp)
     anchor = np.zeros((len(mine), per))
     by_port: dict[int, np.ndarray] = {}
-    others = np.asarray(chip_of_key)
-    for other in set(chip_of_key) - {k}:
+    for other in set(chip_of_key.tolist()) - {k}:
         port = exits.get((k, other))
         if port is None:  # no route: check_routes says so before the run
             continue
-        cols = np.flatnonzero(others == other)
-        by_port[port] = by_port.get(port, 0) + weights[np.ix_(idx, cols)].sum(axis=1)
+        cols = np.flatnonzero(chip_of_key == other)
+        by_port[port] = by_port.get(port, 0) + weights[np.ix_(mine, cols)].sum(axis=1)
     for port, vol in by_port.items():
         anchor += np.outer(vol, dist[:, port])
-    return place(weights[np.ix_(idx, idx)], graph, exclude=excluded, seed=seed, dist=dist,
+    return place(weights[np.ix_(mine, mine)], graph, exclude=excluded, seed=seed, dist=dist,
                  anchor=anchor).cores
 
 
