@@ -154,6 +154,10 @@ def _table(r: dict[str, Any]) -> str:
                  f"{tim['timing_vs_simpy']:.3f}x", "timing_mvms_per_s"))
     rows.append(("  the SimPy engine, the same run", f"{tim['simpy_engine_mvms_per_s']:,.0f} MVM/s",
                  "", f"compiled {tim['compiled_vs_simpy_engine']:.1f}x", ""))
+    off = tim["offchip"]
+    rows.append(("  off-chip transport, the same images", f"{off['mvms_per_s']:,.0f} MVM/s",
+                 f"SimPy engine {off['simpy_engine_mvms_per_s']:,.0f} MVM/s",
+                 f"compiled {off['compiled_vs_simpy_engine']:.1f}x", ""))
     for name in ("replicated", "plain"):
         for run in tim[name]["runs"]:
             if "skipped" in run:

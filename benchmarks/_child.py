@@ -127,7 +127,8 @@ def _larger(images: int) -> dict:
             "run_s": run_s, "core_mvms": int(inst.mvms.sum())}
 
 
-def _timing(size: int, replicate: int, inferences: int, reference: int = 0) -> dict:
+def _timing(size: int, replicate: int, inferences: int, reference: int = 0,
+            offchip: int = 0) -> dict:
     from dataclasses import replace
 
     import numpy as np
@@ -146,7 +147,8 @@ def _timing(size: int, replicate: int, inferences: int, reference: int = 0) -> d
         chip = hermes256()
     layers = wl.lowered()
     mapping = map_workload(layers, chip, replicate=bool(replicate), seed=0)
-    cfg = TimingConfig(transport=TransportMode.ONCHIP, inferences=inferences, timeline=False)
+    transport = TransportMode.OFFCHIP if offchip else TransportMode.ONCHIP
+    cfg = TimingConfig(transport=transport, inferences=inferences, timeline=False)
 
     def simulate(config):  # simulate_timing, with the choice of engine
         return run_plan(plan_of(mapping, layers, chip, config), chip, config,

@@ -269,11 +269,12 @@ def bench_network(sizes: Sizes) -> dict:
 
 
 # ------------------------------------------------------------------------------ timing
-def _timing_run(size: int, replicate: bool, inferences: int, reference: bool = False) -> dict:
+def _timing_run(size: int, replicate: bool, inferences: int, reference: bool = False,
+                offchip: bool = False) -> dict:
     """One timing run in a process of its own (its speed does not depend on what ran before);
-    ``reference``: on the SimPy engine."""
+    ``reference``: on the SimPy engine; ``offchip``: in off-chip transport (else on-chip)."""
     return _child("timing", str(size), str(int(replicate)), str(inferences),
-                  str(int(reference)))
+                  str(int(reference)), str(int(offchip)))
 
 
 def bench_simpy(sizes: Sizes) -> dict:
@@ -301,7 +302,9 @@ def bench_timing(sizes: Sizes, simpy_rate: float) -> dict:
     ``chipsim run``, no timeline: simulated core-MVMs per wall second over
     ``timing_inferences`` images, and per image at each size (the largest only if the run
     before it says it fits ``timing_budget_s``); the same for the plain (unreplicated)
-    mapping. Each run in a process of its own."""
+    mapping. Each run in a process of its own. Beside them, the replicated run in off-chip
+    transport (``chipsim run``'s default: inferences one after the other, every layer's input
+    through the host), on both engines."""
     out: dict[str, Any] = {}
     for name, rep in (("replicated", True), ("plain", False)):
         runs: dict[int, dict] = {}
@@ -319,6 +322,11 @@ def bench_timing(sizes: Sizes, simpy_rate: float) -> dict:
     main = out["replicated"]
     # the SimPy engine on the same run: the reference the compiled engine reproduces
     ref = _timing_run(32, True, sizes.timing_inferences, reference=True)
+    off = _timing_run(32, True, sizes.timing_inferences, offchip=True)
+    off_ref = _timing_run(32, True, sizes.timing_inferences, reference=True, offchip=True)
+    out["offchip"] = {"mvms_per_s": off["mvms_per_s"],
+                      "simpy_engine_mvms_per_s": off_ref["mvms_per_s"],
+                      "compiled_vs_simpy_engine": off["mvms_per_s"] / off_ref["mvms_per_s"]}
     return {"inferences": sizes.timing_inferences, "mapping": "replicated",
             "timing_mvms_per_s": main["mvms_per_s"],
             "timing_vs_simpy": main["mvms_per_s"] / simpy_rate,

@@ -52,8 +52,15 @@ __all__ = ["supported", "run_compiled"]
 # host position
 (S_KIND, S_BYG, S_NV, S_MULT, S_J, S_REC, S_TREE, S_P0, S_P1, S_LAYER, S_TO) = range(11)
 K_DATA, K_HOST = 0, 1
-# feeders: layer, vectors, schedule, starts an inference, feeds
-(F_LAYER, F_VECS, F_I0, F_I1, F_ISTEP, F_K0, F_K1, F_START, F_E0, F_E1) = range(10)
+# feeders: layer, vectors, schedule, starts an inference, feeds, waits for the previous
+# inference (off-chip), host outputs it waits for, residuals it sends
+(F_LAYER, F_VECS, F_I0, F_I1, F_ISTEP, F_K0, F_K1, F_START, F_E0, F_E1, F_SEQ, F_W0, F_W1,
+ F_R0, F_R1) = range(15)
+# a feeder's waits (host outputs of a source layer): layer, recurrent
+(W_LAYER, W_REC) = range(2)
+# a feeder's residual sends (per edge, then chain end): port, delivered per inference,
+# windows, values, tree, the end's position in it
+(X_PORT, X_DL, X_WIN, X_N, X_TREE, X_AT) = range(6)
 # feeds: tree, values, ports
 (E_TREE, E_N, E_P0, E_P1) = range(4)
 # trees: links
@@ -67,7 +74,7 @@ K_DATA, K_HOST = 0, 1
 _RESUME, _SIGNAL, _WAKE, _END, _NOOP, _STOP = 0, 1, 2, 3, 4, 5
 _URGENT, _NORMAL = 0, 1
 # run status
-_DONE, _DEADLOCK, _OVERFLOW = 0, 1, 2
+_DONE, _DEADLOCK, _OVERFLOW, _GDC_FULL = 0, 1, 2, 3  # _GDC_FULL: the GDC log overflowed
 _NONE = -1
 # the run's header: calendar entries, entries made, status, time now, free signals, free rows,
 # GDC calibrations recorded
@@ -589,9 +596,11 @@ def _pop_item(H, pt, pd, proc, items, where, free_rows, pend, adv_t, port, key, 
  CS_ND, CS_KEY, CS_S, CS_Q, CS_LATCH, CS_NOWL, CS_FREE, CS_BUSY, CS_DFIRST, CS_DLAST,
  CS_DONE, CS_TMPL, CS_R, CS_NSPAN, CS_NSTART) = range(27)
 # a feeder's state
-(FS_PC, FS_VI, FS_G, FS_E, FS_Q) = range(5)
+(FS_PC, FS_VI, FS_G, FS_E, FS_Q, FS_T, FS_W, FS_R, FS_KEY, FS_START) = range(10)
 (PC_START, PC_VEC, PC_INP_GOT, PC_NEEDS, PC_NEEDS_GOT, PC_MVM, PC_PSUM_GOT, PC_RES,
  PC_RES_GOT, PC_SENDS, PC_ACQ0, PC_ACQ, PC_OUT, PC_NEXT, PC_DONE) = range(15)
+# a feeder's own steps: the previous inference, the host's outputs, its time, its residuals
+(PC_F_INF, PC_F_HOST, PC_F_AT, PC_F_RES, PC_F_RES_GOT) = range(15, 20)
 _WAITS, _ENDS = 0, 1
 _FAR = 1 << 62
 
@@ -613,22 +622,44 @@ def _send(H, cal, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls, tree
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _host_receive(H, hc_count, hc_time, sink_left, inf_time, layers, layer, g, last):
-    """:meth:`SimState.host_receive` of one chain's output of vector ``g`` of ``layer`` (the
-    events it fires are entries that wake nobody here, made as SimPy makes them)."""
-    h = H[0]
+def _host_receive(H, HOST_, layer, g, last):
+    """:meth:`SimState.host_receive` of one chain's output of vector ``g`` of ``layer``: the
+    events it fires are the signals of the feeders that wait for them, or entries that wake
+    nobody, made as SimPy makes them."""
+    layers, hc_count, hc_time, sink_left, inf_time, hd_sig, inf_sig, inf_fired = HOST_
     i = g // layers[layer, L_VECS]
     hc_count[layer, i] += 1
     if last > hc_time[layer, i]:
         hc_time[layer, i] = last
     if hc_count[layer, i] == layers[layer, L_PIECES]:
-        _push(h, H[1], h[_H_NOW], _NORMAL, _NOOP, 0)  # host_done
+        _fire(H, hd_sig[layer, i])  # host_done
         if layers[layer, L_SINK]:
             sink_left[i] -= 1
             t = inf_time[i] if inf_time[i] != _NONE else 0
             inf_time[i] = t if t > hc_time[layer, i] else hc_time[layer, i]
             if sink_left[i] == 0:  # inf_done
-                _push(h, H[1], h[_H_NOW], _NORMAL, _NOOP, 0)
+                inf_fired[i] = 1
+                _fire(H, inf_sig[i])
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _fire(H, s):
+    """An event of the host fires: signal ``s`` (its waiters), or an entry that wakes nobody
+    (``s`` -1)."""
+    if s != _NONE:
+        _succeed(H, s)
+    else:
+        h = H[0]
+        _push(h, H[1], h[_H_NOW], _NORMAL, _NOOP, 0)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _await(h, sig, sig_free, proc, table, j, p):
+    """Process ``p`` waits for the host's event whose signal is ``table[j]`` (made now if it
+    has none yet)."""
+    if table[j] == _NONE:
+        table[j] = _signal(h, sig_free, sig)
+    _wait(sig, proc, table[j], p)
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
@@ -640,7 +671,6 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
     cores, needs, win_lo, win_m, res, tmpls, sends, sp_port, sp_pos = T
     cs_all, nd_checked, nd_tmax, mvm_free, spans, starts_out, timeline, tl_n, fs, ls = D
     trees, tl_link, tl_feeder, tree_sent = TR
-    layers, hc_count, hc_time, sink_left, inf_time = HOST_
     n_inf, period, mclk, t_mvm, dig, depth, vp, value_bits, record = prm
     cs = cs_all[c]
     row = cores[c]
@@ -938,8 +968,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                 nl = _send(H, CAL, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls,
                            sends[sn, S_TREE], now, out_first, out_last, nv)
                 if sends[sn, S_KIND] == K_HOST:
-                    _host_receive(H, hc_count, hc_time, sink_left, inf_time, layers,
-                                  sends[sn, S_LAYER], g, ls[sends[sn, S_TO]])
+                    _host_receive(H, HOST_, sends[sn, S_LAYER], g, ls[sends[sn, S_TO]])
                 else:
                     key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
                     for q in range(sends[sn, S_P0], sends[sn, S_P1]):
@@ -970,13 +999,15 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
-def _feeder_step(f, p, H, P, where, waiters, CAL, TR, feeders, feeds, fp_port, fp_pos, fstate,
-                 inf_start, fs, ls, value_bits):
-    """Run feeder ``f`` (process ``p``, :func:`~chipsim.timing.host.feeder` in on-chip
-    transport) until it waits or ends."""
+def _feeder_step(f, p, H, P, where, waiters, CAL, TR, FD, HOST_, win_lo, win_m, inf_start, fs,
+                 ls, value_bits):
+    """Run feeder ``f`` (process ``p``, :func:`~chipsim.timing.host.feeder`) until it waits
+    or ends."""
     h = H[0]
     pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, free_rows = P
     trees, tl_link, tl_feeder, tree_sent = TR
+    feeders, feeds, fp_port, fp_pos, fstate, fwait, fres, fres_sent = FD
+    layers, hc_count, hc_time, sink_left, inf_time, hd_sig, inf_sig, inf_fired = HOST_
     fr = feeders[f]
     st = fstate[f]
     vecs = fr[F_VECS]
@@ -984,23 +1015,59 @@ def _feeder_step(f, p, H, P, where, waiters, CAL, TR, feeders, feeds, fp_port, f
     n_i = (fr[F_I1] - i0 + istep - 1) // istep if fr[F_I1] > i0 else 0
     nk = fr[F_K1] - fr[F_K0]
     while True:
-        if st[FS_PC] == PC_START or st[FS_PC] == PC_VEC:
-            if st[FS_PC] == PC_START:
+        pc = st[FS_PC]
+        if pc == PC_START or pc == PC_VEC:
+            if pc == PC_START:
                 st[FS_VI] = 0
             vi = st[FS_VI]
             if nk <= 0 or vi >= n_i * nk:
                 st[FS_PC] = PC_DONE
                 return _ENDS
             i = i0 + (vi // nk) * istep
-            g = i * vecs + fr[F_K0] + vi % nk
-            st[FS_G] = g
+            st[FS_G] = i * vecs + fr[F_K0] + vi % nk
+            st[FS_T] = h[_H_NOW]
+            st[FS_PC] = PC_F_INF
+            if fr[F_SEQ] and i > 0:  # off-chip: after the previous inference
+                if not inf_fired[i - 1]:
+                    _await(h, sig, sig_free, proc, inf_sig, i - 1, p)
+                    return _WAITS
+            continue
+        i = st[FS_G] // vecs
+        if pc == PC_F_INF:
+            if fr[F_SEQ] and i > 0:
+                t = inf_time[i - 1] if inf_time[i - 1] != _NONE else 0
+                if t > st[FS_T]:
+                    st[FS_T] = t
+            st[FS_W] = fr[F_W0]
+            st[FS_PC] = PC_F_HOST
+            continue
+        if pc == PC_F_HOST:  # the host's outputs of the sources, for this inference
+            w = st[FS_W]
+            while w < fr[F_W1]:
+                layer = fwait[w, W_LAYER]
+                ii = i - fwait[w, W_REC]
+                if ii >= 0:
+                    if hc_count[layer, ii] != layers[layer, L_PIECES]:
+                        st[FS_W] = w
+                        _await(h, sig, sig_free, proc, hd_sig[layer], ii, p)
+                        return _WAITS
+                    if hc_time[layer, ii] > st[FS_T]:
+                        st[FS_T] = hc_time[layer, ii]
+                w += 1
+            st[FS_PC] = PC_F_AT
+            if st[FS_T] > h[_H_NOW]:
+                _push(h, H[1], st[FS_T], _NORMAL, _RESUME, p)
+                return _WAITS
+            continue
+        if pc == PC_F_AT:
             now = h[_H_NOW]
             if fr[F_START] and (inf_start[i] == _NONE or now < inf_start[i]):
                 inf_start[i] = now
             st[FS_E] = fr[F_E0]
             st[FS_Q] = -1
             st[FS_PC] = PC_ACQ
-        if st[FS_PC] == PC_ACQ:
+            continue
+        if pc == PC_ACQ:
             e = st[FS_E]
             while e < fr[F_E1]:
                 q = st[FS_Q]
@@ -1025,6 +1092,46 @@ def _feeder_step(f, p, H, P, where, waiters, CAL, TR, feeders, feeds, fp_port, f
                          fs[x], ls[x], n)
                 e += 1
                 st[FS_Q] = -1
+            st[FS_R] = fr[F_R0]
+            st[FS_KEY] = -1
+            st[FS_PC] = PC_F_RES
+            continue
+        if pc == PC_F_RES or pc == PC_F_RES_GOT:  # residuals the host adds, in order
+            k = st[FS_G] % vecs
+            granted = pc == PC_F_RES_GOT
+            r = st[FS_R]
+            while r < fr[F_R1]:
+                base = i * fres[r, X_DL]
+                stop = base + win_m[fres[r, X_WIN] + k]
+                key = st[FS_KEY]
+                if key < 0:
+                    key = base + win_lo[fres[r, X_WIN] + k]
+                    if fres_sent[r] > key:
+                        key = fres_sent[r]
+                    st[FS_START] = key
+                port = fres[r, X_PORT]
+                while key < stop:
+                    if not granted:
+                        got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b,
+                                       items, port, 0, p)
+                        if got != _NONE:
+                            _wait(sig, proc, got, p)
+                            st[FS_R] = r
+                            st[FS_KEY] = key
+                            st[FS_PC] = PC_F_RES_GOT
+                            return _WAITS
+                    granted = False
+                    now = h[_H_NOW]
+                    n = fres[r, X_N]
+                    _send(H, CAL, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls,
+                          fres[r, X_TREE], now, now, now, n)
+                    x = fres[r, X_AT]
+                    _put(H, pt, pd, items, where, free_rows, waiters, port, key, fs[x], ls[x],
+                         n)
+                    key += 1
+                fres_sent[r] = stop if stop > st[FS_START] else st[FS_START]
+                st[FS_KEY] = -1
+                r += 1
             st[FS_VI] += 1
             st[FS_PC] = PC_VEC
             continue
@@ -1053,7 +1160,7 @@ def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
         mvm_free[core] = end
         n = h[_H_GDCN]
         if n == gdc_log.shape[0]:
-            h[_H_STATUS] = _OVERFLOW
+            h[_H_STATUS] = _GDC_FULL
             return
         gdc_log[n, 0], gdc_log[n, 1], gdc_log[n, 2] = j, start, end
         gdc_log[n, 3] = cs[j, CS_NSPAN] - record_span_at[j]
@@ -1070,8 +1177,8 @@ def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_port, fp_pos,
-         fstate, inf_start, gstate, gdc_log, gdc_par):
+def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, inf_start, gstate, gdc_log,
+         gdc_par):
     """The event loop: serve the calendar in (time, priority, order) until the condition
     that every process has ended is served, as SimPy's ``run(until=...)``; the run's
     status."""
@@ -1079,7 +1186,7 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
     sig, sig_free = P[3], P[4]
     proc = P[2]
     n_cores = T[0].shape[0]
-    n_procs = n_cores + feeders.shape[0]
+    n_procs = n_cores + FD[0].shape[0]
     fs, ls = D[8], D[9]
     value_bits = prm[7]
     for p in range(n_procs):  # each process starts at time 0, in the order made
@@ -1126,9 +1233,8 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
             if p < n_cores:
                 done = _core_step(p, H, P, where, waiters, CAL, TR, T, D, HOST_, prm)
             else:
-                done = _feeder_step(p - n_cores, p, H, P, where, waiters, CAL, TR, feeders,
-                                    feeds, fp_port, fp_pos, fstate, inf_start, fs, ls,
-                                    value_bits)
+                done = _feeder_step(p - n_cores, p, H, P, where, waiters, CAL, TR, FD, HOST_,
+                                    T[2], T[3], inf_start, fs, ls, value_bits)
             if done == _ENDS:  # SimPy schedules the end of a process as an entry
                 _push(h, H[1], h[_H_NOW], _NORMAL, _END, p)
             p = nxt
@@ -1136,11 +1242,10 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, feeders, feeds, fp_por
 
 # ------------------------------------------------------------------------------ the tables
 def supported(st: SimState) -> bool:
-    """Whether the compiled run covers ``st``'s plan and options: on-chip transport, no GDPU
-    slice, no attention unit, every edge over the core network (GDC included)."""
+    """Whether the compiled run covers ``st``'s plan and options: either transport, no GDPU
+    slice, no attention unit (GDC included)."""
     plan = st.plan
-    return (plan.transport is TransportMode.ONCHIP and not plan.gdpu_of and not plan.stages
-            and all(e.onchip for e in plan.edges))
+    return not plan.gdpu_of and not plan.stages
 
 
 class _Tables:
@@ -1198,6 +1303,8 @@ class _Tables:
             row[C_N0] = len(needs)
             for ei in lp.in_edges:
                 e = plan.edges[ei]
+                if not e.onchip:  # the host's feeder brings it
+                    continue
                 off, length = plan.line(ei, b.replica)
                 needs.append((self.port_id[id(st.act[(core, ei)])],
                               int(e.kind == "recurrent"), length, off, self.windows(e)))
@@ -1231,18 +1338,36 @@ class _Tables:
                             self._template(core, st.send_template(chain, k, ph), tmpls, sends,
                                            sp, layer_ix, lp)
             cores.append(row)
-        feeders, feeds, fp = [], [], []
+        feeders, feeds, fp, fwait, fres = [], [], [], [], []
+        sequential = plan.transport is TransportMode.OFFCHIP
         for name in plan.order:
             lp = plan.layers[name]
             if not lp.host_input:
                 continue
+            host_in = [plan.edges[ei] for ei in lp.in_edges if not plan.edges[ei].onchip]
+            host_res = [plan.edges[ei] for ei in lp.res_edges if not plan.edges[ei].onchip]
             for rep in range(lp.replicas):
                 infs, ks = lp.schedule(rep, st.n_inf)
-                f = [0] * 10
+                f = [0] * 15
                 f[F_LAYER], f[F_VECS] = layer_ix[name], lp.vectors
                 f[F_I0], f[F_I1], f[F_ISTEP] = infs.start, infs.stop, infs.step
                 f[F_K0], f[F_K1] = ks.start, ks.stop
                 f[F_START] = int(not lp.in_edges)
+                f[F_SEQ] = int(sequential and not lp.in_edges)
+                f[F_W0] = len(fwait)
+                fwait.extend((layer_ix[e.src], int(e.kind == "recurrent"))
+                             for e in host_in + host_res)
+                f[F_W1] = len(fwait)
+                f[F_R0] = len(fres)
+                for e in host_res:
+                    for c in lp.chains[rep]:
+                        ch = plan.chains[c]
+                        end = ch.cores[-1]
+                        tree = net.tree(HOST, (end,))
+                        fres.append((self.port_id[id(st.res[(end, e.index)])], e.delivered,
+                                     self.windows(e), ch.cols[1] - ch.cols[0], self.tree(tree),
+                                     net.positions(tree)[0]))
+                f[F_R1] = len(fres)
                 f[F_E0] = len(feeds)
                 for rows, group in lp.row_groups[rep]:
                     tree = net.tree(HOST, group)
@@ -1257,7 +1382,7 @@ class _Tables:
         for name, lp in plan.layers.items():
             layers.append((lp.vectors, lp.vectors * len(lp.chains[0]),
                            int(name in plan.sinks and lp.to_host)))
-        return cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers
+        return cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers, fwait, fres
 
     def _template(self, core, template, tmpls, sends, sp, layer_ix, lp):
         """Append the sends of one :meth:`SimState.send_template` of ``core``."""
@@ -1310,27 +1435,39 @@ def _int_table(rows, width: int) -> np.ndarray:
 def run_compiled(st: SimState) -> bool:
     """Run ``st`` (:func:`supported`) compiled and leave its counters, ports, links and
     inference times as the SimPy run would; False (``st`` untouched) when the run deadlocks or
-    still overflows a table at 256 times its first size: then run it on SimPy.
+    still overflows a table at 256 times its first size (the GDC log: at
+    :data:`_GDC_ROWS_MAX` rows): then run it on SimPy.
 
     The tables of vectors in flight, waiters, calendar entries and link bookings start small
     (they then stay in the cache) and grow sixteenfold for a run that fills one, which starts
-    again from the beginning."""
+    again from the beginning; the log of GDC calibrations, whose length grows with the
+    simulated time (a run of sequential off-chip inferences calibrates often), grows alone."""
     tb = _Tables(st)
     tables = tb.build()
-    for scale in (1, 16, 256):
-        status, got = _attempt(st, tb, tables, scale)
+    scale, gdc_rows = 1, 1024
+    while scale <= 256 and gdc_rows <= _GDC_ROWS_MAX:
+        status, got = _attempt(st, tb, tables, scale, gdc_rows)
         if status == _DONE:
             _fill(st, tb, *got)
             return True
         if status == _DEADLOCK:
             return False
+        if status == _GDC_FULL:
+            gdc_rows *= 16
+        else:
+            scale *= 16
     return False
 
 
-def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int, tuple]:
-    """One compiled run with tables ``scale`` times their first size: its status and what
-    :func:`_fill` needs."""
-    (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers) = tables
+#: the longest GDC log of a compiled run (rows of 32 bytes: 128 MiB)
+_GDC_ROWS_MAX = 1 << 22
+
+
+def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int,
+             gdc_rows: int) -> tuple[int, tuple]:
+    """One compiled run with tables ``scale`` times their first size and a GDC log of
+    ``gdc_rows`` calibrations: its status and what :func:`_fill` needs."""
+    (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers, fwait, fres) = tables
     plan, cfg, lat, n_inf = st.plan, st.cfg, st.lat, st.n_inf
     # ports
     pt = np.zeros((max(len(tb.ports), 1), 5), dtype=np.int64)
@@ -1400,7 +1537,9 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int,
     inf_time = np.full(n_inf, _NONE, dtype=np.int64)
     sinks = len(plan.sinks) if any(plan.layers[s].to_host for s in plan.sinks) else 0
     HOST_ = (ly, np.zeros((len(ly), n_inf), np.int64), np.zeros((len(ly), n_inf), np.int64),
-             np.full(n_inf, sinks, dtype=np.int64), inf_time)
+             np.full(n_inf, sinks, dtype=np.int64), inf_time,
+             np.full((len(ly), n_inf), _NONE, np.int64), np.full(n_inf, _NONE, np.int64),
+             np.zeros(n_inf, np.int64))
     prm = (n_inf, st.send_period, lat.mvm_clock_ps, lat.mvm_ps, lat.digital_ps,
            lat.ldpu_depth_ps, lat.ldpu_value_ps(), lat.value_bits, int(record))
     fpt = _int_table(fp, 2) if fp else np.zeros((1, 2), np.int64)
@@ -1408,15 +1547,17 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int) -> tuple[int,
     daemons = len(cores) if cfg.gdc_interval_us is not None else 0
     gstate = np.zeros((daemons, 2), dtype=np.int64)
     gstate[:, G_K] = 1
-    gdc_log = np.zeros((1024 * scale if daemons else 1, 4), dtype=np.int64)
+    gdc_log = np.zeros((gdc_rows if daemons else 1, 4), dtype=np.int64)
     interval = max(1, round(cfg.gdc_interval_us * 1e6)) if daemons else 1
     gdc_par = (interval, st.chip.core.gdc_calibration_mvms, lat.mvm_clock_ps, lat.mvm_ps,
                span_at)
     status = _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm,
-                  _int_table(feeders, 10), _int_table(feeds, 4),
-                  fpt[:, 0].copy(), fpt[:, 1].copy(),
-                  np.zeros((max(len(feeders), 1), 5), np.int64), inf_start, gstate, gdc_log,
-                  gdc_par)
+                  (_int_table(feeders, 15), _int_table(feeds, 4), fpt[:, 0].copy(),
+                   fpt[:, 1].copy(), np.zeros((max(len(feeders), 1), 10), np.int64),
+                   _int_table(fwait, 2) if fwait else np.zeros((1, 2), np.int64),
+                   _int_table(fres, 6) if fres else np.zeros((1, 6), np.int64),
+                   np.zeros(max(len(fres), 1), np.int64)),
+                  inf_start, gstate, gdc_log, gdc_par)
     gdc = gdc_log[:H[0][_H_GDCN]]
     return status, (cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record,
                     gdc)

@@ -21,9 +21,10 @@ from .golden import harness
 
 pytestmark = pytest.mark.slow  # part of the full suite, not of `-m "not slow"`
 
-#: golden configurations that the compiled run covers (on-chip, no GDPU)
+#: golden configurations that the compiled run covers (no GDPU)
 COMPILED = {
     "resnet9-64-onchip-replicated", "resnet9-64-onchip-single", "resnet32-256-onchip-single",
+    "resnet9-64-offchip-replicated", "resnet9-64-offchip-single",
     "resnet9-256-onchip-replicated", "resnet9-64-faults-onchip", "resnet9-64-small-buffers",
     "resnet9-64-small-buffers-single", "resnet9-64-gdc-onchip", "usecase-all_cores-1ph",
     "usecase-all_cores-4ph", "usecase-resnet_layer-1ph", "usecase-resnet_layer-4ph",
@@ -52,12 +53,13 @@ def test_the_golden_configurations_it_covers_run_compiled(compiled_runs, name):
     assert compiled_runs == ([True] if name in COMPILED else []), name
 
 
-def _both(model: str, chip, replicate: bool, buffers: dict | None = None, **cfg):
+def _both(model: str, chip, replicate: bool, buffers: dict | None = None, *,
+          transport: TransportMode = TransportMode.ONCHIP, **cfg):
     if buffers:
         chip = replace(chip, buffers=BufferSpec(**buffers))
     layers = resolve_model(model).workload.lowered()
     mapping = map_workload(layers, chip, replicate=replicate, seed=0)
-    config = TimingConfig(transport=TransportMode.ONCHIP, **cfg)
+    config = TimingConfig(transport=transport, **cfg)
     plan = plan_of(mapping, layers, chip, config)
     return (harness.serialize(run_plan(plan, chip, config)),
             harness.serialize(run_plan(plan, chip, config, reference=True)))
@@ -88,6 +90,23 @@ def test_back_pressure_as_the_reference(compiled_runs):
     """One-vector input and partial-sum buffers: sends wait for credits, wakes matter."""
     got, want = _both("resnet9", hermes(), True, {"input_vectors": 1, "psum_vectors": 1},
                       inferences=4, granularity="window", timeline=True)
+    assert compiled_runs == [True]
+    assert harness.canonical(got) == harness.canonical(want)
+
+
+@pytest.mark.parametrize("model, chip, buffers, cfg", [
+    # one-vector residual buffers: the host's residual sends wait for credits
+    ("resnet9", hermes(), {"residual_vectors": 1},
+     {"inferences": 3, "granularity": "window", "timeline": True}),
+    # one-vector input and partial-sum buffers, GDC calibrations among the MVMs
+    ("resnet9", hermes(), {"input_vectors": 1, "psum_vectors": 1},
+     {"inferences": 4, "gdc_interval_us": 7.0}),
+    ("resnet32", hermes256(), None, {"inferences": 3})])
+def test_offchip_transport_as_the_reference(compiled_runs, model, chip, buffers, cfg):
+    """Off-chip transport: every layer's feeder waits for the host to hold its sources'
+    outputs of the inference, the input layer's for the previous inference, and sends the
+    residuals the host adds; replicated layers."""
+    got, want = _both(model, chip, True, buffers, transport=TransportMode.OFFCHIP, **cfg)
     assert compiled_runs == [True]
     assert harness.canonical(got) == harness.canonical(want)
 
