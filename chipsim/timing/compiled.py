@@ -1563,6 +1563,26 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int,
                     gdc)
 
 
+#: the timeline's actions by their number in the run's records (0, 1) and the GDC log (2)
+_ACTIONS = np.array(["mvm", "ldpu", "gdc"], dtype=object)
+
+
+def _timeline(records: np.ndarray, gdc: np.ndarray, core_of: np.ndarray) -> list[tuple]:
+    """The timeline entries ``(core, start, end, action)`` of the run's records (rows
+    ``(core, start, end, 0: mvm / 1: ldpu)``) and its GDC calibrations (rows ``(process,
+    start, end, ...)``), in the order Python sorts such tuples (sorted here as arrays: the
+    caller's ``sorted`` then finds them in order, and a long run's timeline is not compared
+    tuple by tuple)."""
+    core = np.concatenate([records[:, 0], core_of[gdc[:, 0]]])
+    start = np.concatenate([records[:, 1], gdc[:, 1]])
+    end = np.concatenate([records[:, 2], gdc[:, 2]])
+    action = np.concatenate([records[:, 3], np.full(len(gdc), 2, np.int64)])
+    rank = np.array([2, 1, 0])[action]  # "gdc" < "ldpu" < "mvm"
+    order = np.lexsort((rank, end, start, core))
+    return list(zip(core[order].tolist(), start[order].tolist(), end[order].tolist(),
+                    _ACTIONS[action[order]].tolist(), strict=True))
+
+
 def _q_array(values: np.ndarray) -> array:
     """``values`` (int64) as an ``array("q")``, copied as bytes."""
     out = array("q")
@@ -1612,9 +1632,8 @@ def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_st
             cnt.digital[core] = True
             cnt.digital_span(int(cs[ci, CS_DFIRST]), int(cs[ci, CS_DLAST]))
     if record:
-        kinds = ("mvm", "ldpu")
-        cnt.timeline = [(c, s, e, kinds[k]) for c, s, e, k in timeline[:tl_n[0]].tolist()]
-        cnt.timeline += [(cores[j][C_CORE], s, e, "gdc") for j, s, e, _ in gdc.tolist()]
+        cnt.timeline = _timeline(timeline[:tl_n[0]], gdc,
+                                 np.array([r[C_CORE] for r in cores], dtype=np.int64))
     tree_sent = TR[3]
     for j, tree in enumerate(tb.trees):
         n, bits = int(tree_sent[j, 0]), int(tree_sent[j, 1])
