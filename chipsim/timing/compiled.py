@@ -10,9 +10,12 @@ units compete for a link or a buffer slot they are served in the same order and 
 stamp comes out the same, integer picosecond for integer picosecond
 (``tests/timing/test_compiled.py`` runs the golden harness through both).
 
-It covers the on-chip transport without GDPU slices (:func:`supported`), GDC included (its
-daemons' entries too, and the no-op entries SimPy makes for process ends and host receipts,
-since a daemon stops when SimPy's calendar is empty);
+It covers both transports without GDPU slices or attention units (:func:`supported`): in
+off-chip transport the host's feeders wait for the host's events (a layer's sources' outputs
+of an inference, the previous inference), which are then signals, or no-op entries where no
+feeder waits, made where SimPy makes them; GDC included (its daemons' entries too, and the
+no-op entries SimPy makes for process ends, since a daemon stops when SimPy's calendar is
+empty);
 :func:`~chipsim.timing.engine.run_plan` runs anything else on the SimPy engine, and a run that
 deadlocks (for that engine's message, which names who waits for what).
 
