@@ -13,7 +13,7 @@ import pytest
 
 from chipsim.mapping import map_workload
 from chipsim.models import resolve_model
-from chipsim.spec import BufferSpec, hermes, hermes256
+from chipsim.spec import BufferSpec, hermes, hermes16, hermes256, override
 from chipsim.timing import TimingConfig, TimingError, TransportMode, engine, run_plan
 from chipsim.timing.run import plan_of
 
@@ -101,7 +101,9 @@ def test_back_pressure_as_the_reference(compiled_runs):
     # one-vector input and partial-sum buffers, GDC calibrations among the MVMs
     ("resnet9", hermes(), {"input_vectors": 1, "psum_vectors": 1},
      {"inferences": 4, "gdc_interval_us": 7.0}),
-    ("resnet32", hermes256(), None, {"inferences": 3})])
+    ("resnet32", hermes256(), None, {"inferences": 3}),
+    # a system of three chips: the layers' copies and the host's traffic over chip-to-chip links
+    ("resnet9", override(hermes16(), "system.chips", 3), None, {"inferences": 3})])
 def test_offchip_transport_as_the_reference(compiled_runs, model, chip, buffers, cfg):
     """Off-chip transport: every layer's feeder waits for the host to hold its sources'
     outputs of the inference, the input layer's for the previous inference, and sends the
