@@ -10,7 +10,7 @@ units compete for a link or a buffer slot they are served in the same order and 
 stamp comes out the same, integer picosecond for integer picosecond
 (``tests/timing/test_compiled.py`` runs the golden harness through both).
 
-It covers both transports without GDPU slices or attention units (:func:`supported`): in
+It covers both transports and attention units, without GDPU slices (:func:`supported`): in
 off-chip transport the host's feeders wait for the host's events (a layer's sources' outputs
 of an inference, the previous inference), which are then signals, or no-op entries where no
 feeder waits, made where SimPy makes them; GDC included (its daemons' entries too, and the
@@ -34,7 +34,7 @@ from numba import njit
 
 from .calendar import Calendars, transfer_tree
 from .config import TransportMode
-from .links import HOST
+from .links import HOST, attention_node
 from .state import SimState
 
 __all__ = ["supported", "run_compiled"]
@@ -66,6 +66,13 @@ K_DATA, K_HOST = 0, 1
 (X_PORT, X_DL, X_WIN, X_N, X_TREE, X_AT) = range(6)
 # feeds: tree, values, ports
 (E_TREE, E_N, E_P0, E_P1) = range(4)
+# attention stages: unit, tokens, attention, causal, fed by the host, input port, destinations
+# (a row per replica of the layer), owners (per vector), durations (per token)
+(A_UNIT, A_VECS, A_ATTN, A_CAUSAL, A_HOSTFED, A_PORT, A_D0, A_OWN0, A_DUR0) = range(9)
+# a stage's destinations for one replica of its layer: groups, the line's offset and length
+(AD_G0, AD_G1, AD_OFF, AD_LEN) = range(4)
+# a destination group: ports (rows of the stage's port list), values, tree
+(AG_Q0, AG_Q1, AG_N, AG_TREE) = range(4)
 # trees: links
 (T_L0, T_L1) = range(2)
 # ports: windowed, capacity (-1: none), pieces, ring offset (windowed), pending offset (credits)
@@ -77,7 +84,8 @@ K_DATA, K_HOST = 0, 1
 _RESUME, _SIGNAL, _WAKE, _END, _NOOP, _STOP = 0, 1, 2, 3, 4, 5
 _URGENT, _NORMAL = 0, 1
 # run status
-_DONE, _DEADLOCK, _OVERFLOW, _GDC_FULL = 0, 1, 2, 3  # _GDC_FULL: the GDC log overflowed
+# (_GDC_FULL: the GDC log overflowed; _CAL_FULL: a link's calendar row)
+_DONE, _DEADLOCK, _OVERFLOW, _GDC_FULL, _CAL_FULL = 0, 1, 2, 3, 4
 _NONE = -1
 # the run's header: calendar entries, entries made, status, time now, free signals, free rows,
 # GDC calibrations recorded
@@ -604,6 +612,10 @@ def _pop_item(H, pt, pd, proc, items, where, free_rows, pend, adv_t, port, key, 
  PC_RES_GOT, PC_SENDS, PC_ACQ0, PC_ACQ, PC_OUT, PC_NEXT, PC_DONE) = range(15)
 # a feeder's own steps: the previous inference, the host's outputs, its time, its residuals
 (PC_F_INF, PC_F_HOST, PC_F_AT, PC_F_RES, PC_F_RES_GOT) = range(15, 20)
+# an attention stage's state and steps: the tokens it needs, its room at the destinations,
+# its work and output
+(SS_PC, SS_I, SS_K, SS_KEY, SS_CHECKED, SS_TMAX, SS_TK, SS_D, SS_GR, SS_Q) = range(10)
+(PC_A_WIN, PC_A_WIN_GOT, PC_A_AT, PC_A_ACQ, PC_A_OUT) = range(20, 25)
 _WAITS, _ENDS = 0, 1
 _FAR = 1 << 62
 
@@ -617,7 +629,7 @@ def _send(H, cal, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls, tree
     got = transfer_tree(cal[0], cal[1], cal[2], cal[3], cal[4], cal[5], cal[6], cal[7],
                         cal[8], now, tl_link[l0:l1], tl_feeder[l0:l1], first, last, n, fs, ls)
     if got < 0:
-        H[0][_H_STATUS] = _OVERFLOW
+        H[0][_H_STATUS] = _CAL_FULL
         return l1 - l0
     tree_sent[tree, 0] += 1
     tree_sent[tree, 1] += n * value_bits
@@ -674,7 +686,7 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
     cores, needs, win_lo, win_m, res, tmpls, sends, sp_port, sp_pos = T
     cs_all, nd_checked, nd_tmax, mvm_free, spans, starts_out, timeline, tl_n, fs, ls = D
     trees, tl_link, tl_feeder, tree_sent = TR
-    n_inf, period, mclk, t_mvm, dig, depth, vp, value_bits, record = prm
+    n_inf, period, mclk, t_mvm, dig, depth, vp, value_bits, record, _ = prm
     cs = cs_all[c]
     row = cores[c]
     core = row[C_CORE]
@@ -1077,8 +1089,9 @@ def _feeder_step(f, p, H, P, where, waiters, CAL, TR, FD, HOST_, win_lo, win_m, 
                 if q < 0:
                     q = feeds[e, E_P0]
                 while q < feeds[e, E_P1]:
+                    # keyed by the vector: an attention unit's buffer is a window of tokens
                     got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
-                                   fp_port[q], 0, p)
+                                   fp_port[q], st[FS_G], p)
                     q += 1
                     if got != _NONE:
                         _wait(sig, proc, got, p)
@@ -1141,6 +1154,122 @@ def _feeder_step(f, p, H, P, where, waiters, CAL, TR, FD, HOST_, win_lo, win_m, 
         return _ENDS
 
 
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _stage_step(j, p, H, P, where, waiters, CAL, TR, AS, fs, ls, value_bits, n_inf, period):
+    """Run attention stage ``j`` (process ``p``, :func:`~chipsim.timing.units.attention_stage`)
+    until it waits or ends; each token's work is logged ``(stage, token, start, end, last
+    arrival of its output)`` for the counts and busy spans made after the run."""
+    h = H[0]
+    pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, free_rows = P
+    trees, tl_link, tl_feeder, tree_sent = TR
+    stages, adest, agrp, aport, apos, owner, dur, sstate, unit_free, alog, alog_n = AS
+    row = stages[j]
+    st = sstate[j]
+    vecs, port, u = row[A_VECS], row[A_PORT], row[A_UNIT]
+    while True:
+        pc = st[SS_PC]
+        if pc == PC_START or pc == PC_VEC:
+            if st[SS_I] >= n_inf or vecs <= 0:
+                st[SS_PC] = PC_DONE
+                return _ENDS
+            i, k = st[SS_I], st[SS_K]
+            lo = k if not row[A_ATTN] else 0
+            key = i * vecs + lo
+            if st[SS_CHECKED] > key:
+                key = st[SS_CHECKED]
+            st[SS_KEY] = key
+            st[SS_PC] = PC_A_WIN
+            continue
+        i, k = st[SS_I], st[SS_K]
+        g = i * vecs + k
+        if pc == PC_A_WIN or pc == PC_A_WIN_GOT:  # the tokens of its window
+            hi = k + 1 if (not row[A_ATTN] or row[A_CAUSAL]) else vecs
+            stop = i * vecs + hi
+            key = st[SS_KEY]
+            if pc == PC_A_WIN_GOT:
+                r = _item(pt, items, where, port, key)
+                if items[r, I_LAST] > st[SS_TMAX]:
+                    st[SS_TMAX] = items[r, I_LAST]
+                st[SS_CHECKED] = key + 1
+                key += 1
+            while key < stop:
+                r = _arrived(h, pt, pd, proc, items, where, waiters, sig, sig_free, port, key,
+                             p)
+                if r == _NONE:
+                    st[SS_KEY] = key
+                    st[SS_PC] = PC_A_WIN_GOT
+                    return _WAITS
+                if items[r, I_LAST] > st[SS_TMAX]:
+                    st[SS_TMAX] = items[r, I_LAST]
+                st[SS_CHECKED] = key + 1
+                key += 1
+            st[SS_PC] = PC_A_AT
+            if st[SS_TMAX] > h[_H_NOW]:
+                _push(h, H[1], st[SS_TMAX], _NORMAL, _RESUME, p)
+                return _WAITS
+            continue
+        if pc == PC_A_AT:
+            d = row[A_D0] + owner[row[A_OWN0] + g]
+            st[SS_D] = d
+            st[SS_TK] = g if row[A_HOSTFED] else i * adest[d, AD_LEN] + k - adest[d, AD_OFF]
+            st[SS_GR] = adest[d, AD_G0]
+            st[SS_Q] = -1
+            st[SS_PC] = PC_A_ACQ
+            continue
+        if pc == PC_A_ACQ:  # room for the output at every destination
+            d = st[SS_D]
+            gr = st[SS_GR]
+            while gr < adest[d, AD_G1]:
+                q = st[SS_Q]
+                if q < 0:
+                    q = agrp[gr, AG_Q0]
+                while q < agrp[gr, AG_Q1]:
+                    got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
+                                   aport[q], st[SS_TK], p)
+                    q += 1
+                    if got != _NONE:
+                        _wait(sig, proc, got, p)
+                        st[SS_GR] = gr
+                        st[SS_Q] = q
+                        return _WAITS
+                gr += 1
+                st[SS_Q] = -1
+            st[SS_PC] = PC_A_OUT
+            continue
+        if pc == PC_A_OUT:
+            now = h[_H_NOW]
+            start = now if now > unit_free[u] else unit_free[u]
+            start = -(-start // period) * period
+            end = start + dur[row[A_DUR0] + k]
+            unit_free[u] = end
+            if not row[A_ATTN] or k == vecs - 1:  # an attention keeps its inference's tokens
+                _advance_at(H, pt, pd, proc, adv_t, adv_b, pend, items, port, g + 1, end)
+            last = end
+            d = st[SS_D]
+            tk = st[SS_TK]
+            for gr in range(adest[d, AD_G0], adest[d, AD_G1]):
+                n = agrp[gr, AG_N]
+                nl = _send(H, CAL, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls,
+                           agrp[gr, AG_TREE], now, end, end, n)
+                for q in range(agrp[gr, AG_Q0], agrp[gr, AG_Q1]):
+                    x = apos[q]
+                    _put(H, pt, pd, items, where, free_rows, waiters, aport[q], tk, fs[x],
+                         ls[x], n)
+                for x in range(nl + 1):
+                    if ls[x] > last:
+                        last = ls[x]
+            n = alog_n[0]
+            alog[n, 0], alog[n, 1], alog[n, 2], alog[n, 3], alog[n, 4] = j, k, start, end, last
+            alog_n[0] = n + 1
+            st[SS_K] = k + 1
+            if st[SS_K] == vecs:
+                st[SS_K] = 0
+                st[SS_I] = i + 1
+            st[SS_PC] = PC_VEC
+            continue
+        return _ENDS
+
+
 # a GDC daemon's state, and what it recorded: per calibration its core, start, end and the
 # number of the core's own busy spans before it (they interleave in that order)
 (G_K, G_STARTED) = range(2)
@@ -1180,7 +1309,7 @@ def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, inf_start, gstate, gdc_log,
+def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, AS, inf_start, gstate, gdc_log,
          gdc_par):
     """The event loop: serve the calendar in (time, priority, order) until the condition
     that every process has ended is served, as SimPy's ``run(until=...)``; the run's
@@ -1189,7 +1318,9 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, inf_start, gstate,
     sig, sig_free = P[3], P[4]
     proc = P[2]
     n_cores = T[0].shape[0]
-    n_procs = n_cores + FD[0].shape[0]
+    n_stages = AS[7].shape[0]
+    n_procs = n_cores + n_stages + FD[0].shape[0]
+    period = prm[9]
     fs, ls = D[8], D[9]
     value_bits = prm[7]
     for p in range(n_procs):  # each process starts at time 0, in the order made
@@ -1235,9 +1366,12 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, inf_start, gstate,
             nxt = _NONE if one else proc[p, Q_NEXT]
             if p < n_cores:
                 done = _core_step(p, H, P, where, waiters, CAL, TR, T, D, HOST_, prm)
+            elif p < n_cores + n_stages:
+                done = _stage_step(p - n_cores, p, H, P, where, waiters, CAL, TR, AS, fs, ls,
+                                   value_bits, prm[0], period)
             else:
-                done = _feeder_step(p - n_cores, p, H, P, where, waiters, CAL, TR, FD, HOST_,
-                                    T[2], T[3], inf_start, fs, ls, value_bits)
+                done = _feeder_step(p - n_cores - n_stages, p, H, P, where, waiters, CAL, TR,
+                                    FD, HOST_, T[2], T[3], inf_start, fs, ls, value_bits)
             if done == _ENDS:  # SimPy schedules the end of a process as an entry
                 _push(h, H[1], h[_H_NOW], _NORMAL, _END, p)
             p = nxt
@@ -1245,10 +1379,9 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, inf_start, gstate,
 
 # ------------------------------------------------------------------------------ the tables
 def supported(st: SimState) -> bool:
-    """Whether the compiled run covers ``st``'s plan and options: either transport, no GDPU
-    slice, no attention unit (GDC included)."""
-    plan = st.plan
-    return not plan.gdpu_of and not plan.stages
+    """Whether the compiled run covers ``st``'s plan and options: either transport, attention
+    units, GDC; no GDPU slice."""
+    return not st.plan.gdpu_of
 
 
 class _Tables:
@@ -1261,7 +1394,7 @@ class _Tables:
         self.link_id = {id(lk): i for i, lk in enumerate(self.links)}
         self.ports: list = []
         self.port_id: dict[int, int] = {}
-        for group in (st.inp, st.psum, st.act, st.res):
+        for group in (st.inp, st.psum, st.act, st.res, st.unit_port):
             for port in group.values():
                 self.port_id[id(port)] = len(self.ports)
                 self.ports.append(port)
@@ -1372,7 +1505,15 @@ class _Tables:
                                      net.positions(tree)[0]))
                 f[F_R1] = len(fres)
                 f[F_E0] = len(feeds)
-                for rows, group in lp.row_groups[rep]:
+                si = plan.stage_of.get(name)
+                groups = lp.row_groups[rep]
+                if si is not None and plan.stages[si].edge is None:  # to the attention unit
+                    stage = plan.stages[si]
+                    tree = net.tree(HOST, (attention_node(stage.unit),))
+                    fp.append((self.port_id[id(st.unit_port[si])], net.positions(tree)[0]))
+                    feeds.append((self.tree(tree), stage.values_in, len(fp) - 1, len(fp)))
+                    groups = ()
+                for rows, group in groups:
                     tree = net.tree(HOST, group)
                     at = net.positions(tree)
                     p0 = len(fp)
@@ -1385,7 +1526,34 @@ class _Tables:
         for name, lp in plan.layers.items():
             layers.append((lp.vectors, lp.vectors * len(lp.chains[0]),
                            int(name in plan.sinks and lp.to_host)))
-        return cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers, fwait, fres
+        return (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers, fwait, fres,
+                self._stages())
+
+    def _stages(self) -> tuple:
+        """The attention stages' tables (:data:`A_UNIT` ...): stages, destinations per
+        replica, destination groups, their ports and positions, owners, durations."""
+        st, plan = self.st, self.st.plan
+        stages, adest, agrp, aq, owner, dur = [], [], [], [], [], []
+        for stage in plan.stages:
+            si = stage.index
+            lp = plan.layers[stage.layer]
+            attn = stage.attention
+            stages.append((stage.unit, stage.vectors, int(attn is not None),
+                           int(attn is not None and bool(attn[2])), int(stage.edge is None),
+                           self.port_id[id(st.unit_port[si])], len(adest), len(owner),
+                           len(dur)))
+            for rep in range(lp.replicas):
+                off, length = (0, 0) if stage.edge is None else plan.line(stage.edge, rep)
+                g0 = len(agrp)
+                for ports, n, tree, at in st.stage_dests(si, rep):
+                    q0 = len(aq)
+                    aq.extend((self.port_id[id(port)], x)
+                              for port, x in zip(ports, at, strict=True))
+                    agrp.append((q0, len(aq), n, self.tree(tree)))
+                adest.append((g0, len(agrp), off, length))
+            owner.extend(lp.owner(g) for g in range(st.n_inf * stage.vectors))
+            dur.extend(st.stage_ps[si])
+        return stages, adest, agrp, aq, owner, dur
 
     def _template(self, core, template, tmpls, sends, sp, layer_ix, lp):
         """Append the sends of one :meth:`SimState.send_template` of ``core``."""
@@ -1441,15 +1609,17 @@ def run_compiled(st: SimState) -> bool:
     still overflows a table at 256 times its first size (the GDC log: at
     :data:`_GDC_ROWS_MAX` rows): then run it on SimPy.
 
-    The tables of vectors in flight, waiters, calendar entries and link bookings start small
-    (they then stay in the cache) and grow sixteenfold for a run that fills one, which starts
-    again from the beginning; the log of GDC calibrations, whose length grows with the
-    simulated time (a run of sequential off-chip inferences calibrates often), grows alone."""
+    The tables of vectors in flight, waiters and calendar entries start small (they then
+    stay in the cache) and grow sixteenfold for a run that fills one, which starts again from
+    the beginning. Two grow alone: the links' calendar rows (fourfold; a slow chip-to-chip
+    link may hold thousands of bookings, one row per link) and the log of GDC calibrations,
+    whose length grows with the simulated time (sequential off-chip inferences calibrate
+    often)."""
     tb = _Tables(st)
     tables = tb.build()
-    scale, gdc_rows = 1, 1024
-    while scale <= 256 and gdc_rows <= _GDC_ROWS_MAX:
-        status, got = _attempt(st, tb, tables, scale, gdc_rows)
+    scale, bookings, gdc_rows = 1, 256, 1024
+    while scale <= 256 and bookings <= _BOOKINGS_MAX and gdc_rows <= _GDC_ROWS_MAX:
+        status, got = _attempt(st, tb, tables, scale, bookings, gdc_rows)
         if status == _DONE:
             _fill(st, tb, *got)
             return True
@@ -1457,6 +1627,8 @@ def run_compiled(st: SimState) -> bool:
             return False
         if status == _GDC_FULL:
             gdc_rows *= 16
+        elif status == _CAL_FULL:
+            bookings *= 4
         else:
             scale *= 16
     return False
@@ -1464,13 +1636,17 @@ def run_compiled(st: SimState) -> bool:
 
 #: the longest GDC log of a compiled run (rows of 32 bytes: 128 MiB)
 _GDC_ROWS_MAX = 1 << 22
+#: the most bookings a link's calendar row holds
+_BOOKINGS_MAX = 1 << 16
 
 
-def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int,
+def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int, bookings: int,
              gdc_rows: int) -> tuple[int, tuple]:
-    """One compiled run with tables ``scale`` times their first size and a GDC log of
-    ``gdc_rows`` calibrations: its status and what :func:`_fill` needs."""
-    (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers, fwait, fres) = tables
+    """One compiled run with tables ``scale`` times their first size, link calendar rows of
+    ``bookings`` and a GDC log of ``gdc_rows`` calibrations: its status and what
+    :func:`_fill` needs."""
+    (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers, fwait, fres,
+     (stages, adest, agrp, aq, owner, dur)) = tables
     plan, cfg, lat, n_inf = st.plan, st.cfg, st.lat, st.n_inf
     # ports
     pt = np.zeros((max(len(tb.ports), 1), 5), dtype=np.int64)
@@ -1487,7 +1663,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int,
     free_rows = np.arange(ring + slots - 1, ring - 1, -1, dtype=np.int64)
     pd = np.zeros((len(pt), 14), dtype=np.int64)
     pd[:, [D_WAKE, D_CWH, D_CWT, D_KWH]] = _NONE
-    n_procs = len(cores) + len(feeders)
+    n_procs = len(cores) + len(stages) + len(feeders)
     proc = np.zeros((max(n_procs, 1), 5), dtype=np.int64)
     n_sig = (4 * n_procs + 16) * scale
     sig = np.zeros((n_sig, 2), dtype=np.int64)
@@ -1502,7 +1678,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int,
     where = _table(2 * slots)
     waiters = _table(max(64, 1 << (2 * n_sig - 1).bit_length()))
     cal = Calendars(np.array([lk.value_ps for lk in tb.links]),
-                    np.array([lk.latency_ps for lk in tb.links]), capacity=256 * scale)
+                    np.array([lk.latency_ps for lk in tb.links]), capacity=bookings)
     CAL = (cal.starts, cal.ends, cal.head, cal.size, cal.busy_ps, cal.peak, cal.last_end,
            cal.value_ps, cal.latency_ps)
     tl_link, tl_feeder, trees = [], [], []
@@ -1544,7 +1720,8 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int,
              np.full((len(ly), n_inf), _NONE, np.int64), np.full(n_inf, _NONE, np.int64),
              np.zeros(n_inf, np.int64))
     prm = (n_inf, st.send_period, lat.mvm_clock_ps, lat.mvm_ps, lat.digital_ps,
-           lat.ldpu_depth_ps, lat.ldpu_value_ps(), lat.value_bits, int(record))
+           lat.ldpu_depth_ps, lat.ldpu_value_ps(), lat.value_bits, int(record),
+           lat.attention_ps)
     fpt = _int_table(fp, 2) if fp else np.zeros((1, 2), np.int64)
     inf_start = np.full(n_inf, _NONE, dtype=np.int64)
     daemons = len(cores) if cfg.gdc_interval_us is not None else 0
@@ -1554,16 +1731,25 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int,
     interval = max(1, round(cfg.gdc_interval_us * 1e6)) if daemons else 1
     gdc_par = (interval, st.chip.core.gdc_calibration_mvms, lat.mvm_clock_ps, lat.mvm_ps,
                span_at)
+    tokens = n_inf * sum(stage.vectors for stage in plan.stages)
+    alog = np.zeros((max(tokens, 1), 5), np.int64)
+    aqt = _int_table(aq, 2) if aq else np.zeros((1, 2), np.int64)
+    AS = (_int_table(stages, 9) if stages else np.zeros((0, 9), np.int64),
+          _int_table(adest, 4) if adest else np.zeros((1, 4), np.int64),
+          _int_table(agrp, 4) if agrp else np.zeros((1, 4), np.int64),
+          aqt[:, 0].copy(), aqt[:, 1].copy(), np.array(owner or [0], np.int64),
+          np.array(dur or [0], np.int64), np.zeros((len(stages), 10), np.int64),
+          np.zeros(max(len(st.unit_free), 1), np.int64), alog, np.zeros(1, np.int64))
     status = _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm,
                   (_int_table(feeders, 15), _int_table(feeds, 4), fpt[:, 0].copy(),
                    fpt[:, 1].copy(), np.zeros((max(len(feeders), 1), 10), np.int64),
                    _int_table(fwait, 2) if fwait else np.zeros((1, 2), np.int64),
                    _int_table(fres, 6) if fres else np.zeros((1, 6), np.int64),
                    np.zeros(max(len(fres), 1), np.int64)),
-                  inf_start, gstate, gdc_log, gdc_par)
+                  AS, inf_start, gstate, gdc_log, gdc_par)
     gdc = gdc_log[:H[0][_H_GDCN]]
     return status, (cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record,
-                    gdc)
+                    gdc, alog[:AS[10][0]])
 
 
 #: the timeline's actions by their number in the run's records (0, 1) and the GDC log (2)
@@ -1594,7 +1780,7 @@ def _q_array(values: np.ndarray) -> array:
 
 
 def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record,
-          gdc):
+          gdc, tokens):
     """Leave the compiled run's results in ``st`` as the SimPy processes leave theirs."""
     cnt, chip, lat = st.count, st.chip, st.lat
     spans, starts_out, timeline, tl_n = D[4], D[5], D[6], D[7]
@@ -1637,6 +1823,16 @@ def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_st
     if record:
         cnt.timeline = _timeline(timeline[:tl_n[0]], gdc,
                                  np.array([r[C_CORE] for r in cores], dtype=np.int64))
+    stages = st.plan.stages
+    for j, k, start, end, last in tokens.tolist():  # the attention units' work, in order
+        stage = stages[j]
+        u, w = stage.unit, stage.work[k]
+        cnt.unit_vectors[u] += 1
+        cnt.unit_macs[u] += w.macs
+        cnt.unit_ops[u] += w.ops
+        cnt.unit_bytes[u] += w.memory_bytes
+        cnt.unit_busy[u].add(start, end)
+        cnt.digital_span(start, last)
     tree_sent = TR[3]
     for j, tree in enumerate(tb.trees):
         n, bits = int(tree_sent[j, 0]), int(tree_sent[j, 1])

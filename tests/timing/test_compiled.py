@@ -13,7 +13,7 @@ import pytest
 
 from chipsim.mapping import map_workload
 from chipsim.models import resolve_model
-from chipsim.spec import BufferSpec, hermes, hermes16, hermes256, override
+from chipsim.spec import BufferSpec, hermes, hermes16, hermes256, hermes_attn, override
 from chipsim.timing import TimingConfig, TimingError, TransportMode, engine, run_plan
 from chipsim.timing.run import plan_of
 
@@ -111,6 +111,39 @@ def test_offchip_transport_as_the_reference(compiled_runs, model, chip, buffers,
     got, want = _both(model, chip, True, buffers, transport=TransportMode.OFFCHIP, **cfg)
     assert compiled_runs == [True]
     assert harness.canonical(got) == harness.canonical(want)
+
+
+@pytest.fixture(scope="module")
+def encoders():
+    """The Transformer encoders of ``test_attention.py``: post-norm, pre-norm (its first
+    LayerNorm takes the network input, so the host feeds an attention unit) and causal."""
+    from .test_attention import _workload
+
+    return {"post": _workload(), "pre": _workload(norm_first=True),
+            "causal": _workload(causal=True)}
+
+
+@pytest.mark.parametrize("name, transport, replicate, cfg", [
+    ("post", TransportMode.ONCHIP, True, {"inferences": 3, "timeline": True}),
+    ("post", TransportMode.OFFCHIP, False, {"inferences": 2}),
+    ("pre", TransportMode.ONCHIP, False, {"inferences": 2, "granularity": "window"}),
+    ("pre", TransportMode.OFFCHIP, True, {"inferences": 2}),
+    ("causal", TransportMode.ONCHIP, True, {"inferences": 2, "gdc_interval_us": 20.0})])
+def test_attention_units_as_the_reference(compiled_runs, encoders, name, transport, replicate,
+                                          cfg):
+    """Attention stages: each token's work when its window of tokens is on the unit, the
+    destinations have room and the unit is free (units shared by stages), its output to the
+    layer's cores; the units' counts and busy spans."""
+    chip = hermes_attn()
+    layers = encoders[name].lowered()
+    mapping = map_workload(layers, chip, replicate=replicate)
+    config = TimingConfig(transport=transport, **cfg)
+    plan = plan_of(mapping, layers, chip, config)
+    got = harness.serialize(run_plan(plan, chip, config))
+    want = harness.serialize(run_plan(plan, chip, config, reference=True))
+    assert compiled_runs == [True]
+    assert harness.canonical(got) == harness.canonical(want)
+    assert want["counts"]["attention_macs"] > 0
 
 
 def test_a_deadlock_is_reported_as_by_the_reference(compiled_runs):
