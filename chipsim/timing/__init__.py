@@ -11,8 +11,8 @@ what, where data go), :mod:`~chipsim.timing.stream` (timing of value streams),
 :mod:`~chipsim.timing.links` (links and routes), :mod:`~chipsim.timing.ports` (bounded
 buffers), :mod:`~chipsim.timing.kernel` (the SimPy environment and its process drivers),
 :mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host` (the processes),
-:mod:`~chipsim.timing.compiled` (the same run compiled, for runs without GDPU slices; its
-link calendars in :mod:`~chipsim.timing.calendar`),
+:mod:`~chipsim.timing.compiled` (the same run compiled; its link calendars in
+:mod:`~chipsim.timing.calendar`),
 :mod:`~chipsim.timing.engine` (run and collect: compiled where it can, else on SimPy),
 :mod:`~chipsim.timing.result`.
 

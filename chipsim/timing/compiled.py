@@ -10,14 +10,15 @@ units compete for a link or a buffer slot they are served in the same order and 
 stamp comes out the same, integer picosecond for integer picosecond
 (``tests/timing/test_compiled.py`` runs the golden harness through both).
 
-It covers both transports and attention units, without GDPU slices (:func:`supported`): in
-off-chip transport the host's feeders wait for the host's events (a layer's sources' outputs
-of an inference, the previous inference), which are then signals, or no-op entries where no
-feeder waits, made where SimPy makes them; GDC included (its daemons' entries too, and the
-no-op entries SimPy makes for process ends, since a daemon stops when SimPy's calendar is
-empty);
-:func:`~chipsim.timing.engine.run_plan` runs anything else on the SimPy engine, and a run that
-deadlocks (for that engine's message, which names who waits for what).
+It covers every plan: both transports (in off-chip transport the host's feeders wait for
+the host's events — a layer's sources' outputs of an inference, the previous inference —
+which are then signals, or no-op entries where no feeder waits, made where SimPy makes
+them), GDPU slices (each serves its queue of gate vectors), attention units (each stage its
+tokens) and GDC (its daemons' entries too, and the no-op entries SimPy makes for process
+ends, since a daemon stops when SimPy's calendar is empty). The processes are numbered as
+SimPy makes them: cores, GDPU slices, attention stages, host feeders.
+:func:`~chipsim.timing.engine.run_plan` runs on the SimPy engine a run that deadlocks (for
+that engine's message, which names who waits for what) or that still overflows a table.
 
 Every table is made by the caller and the kernel allocates nothing, so it is compiled without
 Numba's reference counting (``_nrt=False``): the atomic counts of the many arrays handed to each
@@ -34,17 +35,18 @@ from numba import njit
 
 from .calendar import Calendars, transfer_tree
 from .config import TransportMode
-from .links import HOST, attention_node
+from .links import HOST, attention_node, gdpu_node
+from .plan import LSTM_GROUP
 from .state import SimState
 
-__all__ = ["supported", "run_compiled"]
+__all__ = ["run_compiled"]
 
 # ---------------------------------------------------------------------------- table columns
 # cores (one row per process of a core, in plan.cores order): its schedule, input port,
 # needs and residual ranges, partial-sum port, LDPU span, its one send template (a chain's
 # inner core) or the first of its templates by (vector, phase)
 (C_CORE, C_VECS, C_I0, C_I1, C_ISTEP, C_K0, C_K1, C_MVMONLY, C_INP, C_N0, C_N1, C_PSUM,
- C_N, C_SPAN, C_R0, C_R1, C_FIXED, C_T0, C_ROWS, C_COLS) = range(20)
+ C_N, C_SPAN, C_R0, C_R1, C_FIXED, C_T0, C_ROWS, C_COLS, C_CHAIN) = range(21)
 # needs (on-chip input edges of a core): port, recurrent, line length, line offset, windows
 (N_PORT, N_REC, N_DL, N_OFF, N_WIN) = range(5)
 # residual inputs of a chain's last core: port, delivered per inference, windows
@@ -54,7 +56,7 @@ __all__ = ["supported", "run_compiled"]
 # sends: kind, keyed by g, values, key stride, key offset, recurrent, tree, ports, host layer,
 # host position
 (S_KIND, S_BYG, S_NV, S_MULT, S_J, S_REC, S_TREE, S_P0, S_P1, S_LAYER, S_TO) = range(11)
-K_DATA, K_HOST = 0, 1
+K_DATA, K_HOST, K_GDPU = 0, 1, 2  # K_GDPU: S_LAYER is the slice's row
 # feeders: layer, vectors, schedule, starts an inference, feeds, waits for the previous
 # inference (off-chip), host outputs it waits for, residuals it sends
 (F_LAYER, F_VECS, F_I0, F_I1, F_ISTEP, F_K0, F_K1, F_START, F_E0, F_E1, F_SEQ, F_W0, F_W1,
@@ -73,6 +75,12 @@ K_DATA, K_HOST = 0, 1
 (AD_G0, AD_G1, AD_OFF, AD_LEN) = range(4)
 # a destination group: ports (rows of the stage's port list), values, tree
 (AG_Q0, AG_Q1, AG_N, AG_TREE) = range(4)
+# GDPU slices: gate vectors, their queue's first row, input port; the chains they serve: the
+# first of their send templates, their first vector index, vectors per inference
+(G_COUNT, G_FIFO0, G_PORT) = range(3)
+(GC_T0, GC_K0, GC_VECS) = range(3)
+# a queued gate vector: chain, vector, first and last arrival, values
+(GF_CHAIN, GF_G, GF_FIRST, GF_LAST, GF_N) = range(5)
 # trees: links
 (T_L0, T_L1) = range(2)
 # ports: windowed, capacity (-1: none), pieces, ring offset (windowed), pending offset (credits)
@@ -616,6 +624,10 @@ def _pop_item(H, pt, pd, proc, items, where, free_rows, pend, adv_t, port, key, 
 # its work and output
 (SS_PC, SS_I, SS_K, SS_KEY, SS_CHECKED, SS_TMAX, SS_TK, SS_D, SS_GR, SS_Q) = range(10)
 (PC_A_WIN, PC_A_WIN_GOT, PC_A_AT, PC_A_ACQ, PC_A_OUT) = range(20, 25)
+# a GDPU slice's state and steps: its queue's next row and end, when it is free, the send
+# template of the vector it works on, its acquire progress, its start
+(GS_PC, GS_HEAD, GS_TAIL, GS_FREE, GS_TMPL, GS_SN, GS_Q, GS_START, GS_SIG) = range(9)
+(PC_G_GOT, PC_G_ACQ, PC_G_AT, PC_G_OUT) = range(25, 29)
 _WAITS, _ENDS = 0, 1
 _FAR = 1 << 62
 
@@ -678,7 +690,7 @@ def _await(h, sig, sig_free, proc, table, j, p):
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
-def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
+def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD):
     """Run core process ``c`` (:func:`~chipsim.timing.units.core_unit`) until it waits or
     ends: ``_WAITS`` or ``_ENDS``."""
     h = H[0]
@@ -984,6 +996,9 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm):
                            sends[sn, S_TREE], now, out_first, out_last, nv)
                 if sends[sn, S_KIND] == K_HOST:
                     _host_receive(H, HOST_, sends[sn, S_LAYER], g, ls[sends[sn, S_TO]])
+                elif sends[sn, S_KIND] == K_GDPU:
+                    x = sends[sn, S_TO]
+                    _gdpu_put(H, GD, sends[sn, S_LAYER], row[C_CHAIN], g, fs[x], ls[x], nv)
                 else:
                     key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
                     for q in range(sends[sn, S_P0], sends[sn, S_P1]):
@@ -1270,6 +1285,146 @@ def _stage_step(j, p, H, P, where, waiters, CAL, TR, AS, fs, ls, value_bits, n_i
         return _ENDS
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _gdpu_put(H, GD, s, chain, g, first, last, n):
+    """:meth:`~chipsim.timing.ports.Fifo.put` of GDPU slice ``s``: a gate vector queued; the
+    slice, if it waits for one, resumes."""
+    slices, gstate, fifo = GD[0], GD[2], GD[3]
+    st = gstate[s]
+    r = slices[s, G_FIFO0] + st[GS_TAIL]
+    fifo[r, GF_CHAIN], fifo[r, GF_G], fifo[r, GF_FIRST], fifo[r, GF_LAST], fifo[r, GF_N] = (
+        chain, g, first, last, n)
+    st[GS_TAIL] += 1
+    if st[GS_SIG] != _NONE:
+        sig = st[GS_SIG]
+        st[GS_SIG] = _NONE
+        _succeed(H, sig)
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _gdpu_step(j, p, H, P, where, waiters, CAL, TR, T, GD, HOST_, fs, ls, value_bits, n_inf,
+               period):
+    """Run GDPU slice ``j`` (process ``p``, :func:`~chipsim.timing.units.gdpu_slice`) until
+    it waits or ends; each gate vector's work is logged ``(slice, start, end, last arrival
+    of its output, inputs, outputs)`` for the counts and busy spans made after the run."""
+    h = H[0]
+    pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, free_rows = P
+    trees, tl_link, tl_feeder, tree_sent = TR
+    tmpls, sends, sp_port, sp_pos = T[5], T[6], T[7], T[8]
+    slices, gchains, gstate, fifo, glog, glog_n, gpar = GD
+    dig, in_ps, out_ps, depth = gpar[0], gpar[1], gpar[2], gpar[3]
+    row = slices[j]
+    st = gstate[j]
+    while True:
+        pc = st[GS_PC]
+        if pc == PC_START or pc == PC_VEC:
+            if st[GS_HEAD] >= row[G_COUNT]:
+                st[GS_PC] = PC_DONE
+                return _ENDS
+            st[GS_PC] = PC_G_GOT
+            if st[GS_HEAD] == st[GS_TAIL]:  # no gate vector queued: wait for one
+                s = _signal(h, sig_free, sig)
+                st[GS_SIG] = s
+                _wait(sig, proc, s, p)
+                return _WAITS
+            continue
+        r = row[G_FIFO0] + st[GS_HEAD]
+        chain, g = fifo[r, GF_CHAIN], fifo[r, GF_G]
+        vecs = gchains[chain, GC_VECS]
+        i, k = g // vecs, g % vecs
+        if pc == PC_G_GOT:
+            tm = gchains[chain, GC_T0] + (k - gchains[chain, GC_K0]) * period + i % period
+            st[GS_TMPL] = tm
+            st[GS_SN] = tmpls[tm, TP_S0]
+            st[GS_Q] = -1
+            st[GS_PC] = PC_G_ACQ
+            continue
+        if pc == PC_G_ACQ:  # room at every destination
+            sn = st[GS_SN]
+            while sn < tmpls[st[GS_TMPL], TP_S1]:
+                if sends[sn, S_REC] and i + 1 >= n_inf:
+                    sn += 1
+                    st[GS_Q] = -1
+                    continue
+                key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
+                q = st[GS_Q]
+                if q < 0:
+                    q = sends[sn, S_P0]
+                while q < sends[sn, S_P1]:
+                    got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
+                                   sp_port[q], key, p)
+                    q += 1
+                    if got != _NONE:
+                        _wait(sig, proc, got, p)
+                        st[GS_SN] = sn
+                        st[GS_Q] = q
+                        return _WAITS
+                sn += 1
+                st[GS_Q] = -1
+            now = h[_H_NOW]
+            start = now if now > st[GS_FREE] else st[GS_FREE]
+            start = -(-start // dig) * dig
+            st[GS_START] = start
+            st[GS_PC] = PC_G_OUT
+            if start > now:
+                _push(h, H[1], start, _NORMAL, _RESUME, p)
+                return _WAITS
+            continue
+        if pc == PC_G_OUT:
+            now = h[_H_NOW]
+            start = st[GS_START]
+            n, first, lst = fifo[r, GF_N], fifo[r, GF_FIRST], fifo[r, GF_LAST]
+            # gdpu_stream: one output per LSTM_GROUP inputs
+            n_out = n // LSTM_GROUP if n >= LSTM_GROUP else 1
+            first_in = start if start > first else first
+            span = n - 1 if n > 1 else 1
+            arr = first + (lst - first) * (LSTM_GROUP - 1) // span if n > 1 else first
+            o_first = first_in + (LSTM_GROUP - 1) * in_ps
+            if arr > o_first:
+                o_first = arr
+            o_first += depth
+            last_proc = first_in + (n - 1) * in_ps
+            if lst > last_proc:
+                last_proc = lst
+            o_last = last_proc + depth
+            if o_first + (n_out - 1) * out_ps > o_last:
+                o_last = o_first + (n_out - 1) * out_ps
+            last_in = first_in + (n - 1) * in_ps
+            if lst > last_in:
+                last_in = lst
+            _release(H, pt, pd, proc, pend, adv_t, row[G_PORT], 1, last_in)
+            st[GS_FREE] = last_in + in_ps
+            last = o_last
+            tm = st[GS_TMPL]
+            for sn in range(tmpls[tm, TP_S0], tmpls[tm, TP_S1]):
+                if sends[sn, S_REC] and i + 1 >= n_inf:
+                    continue
+                nv = sends[sn, S_NV]
+                _send(H, CAL, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls,
+                      sends[sn, S_TREE], now, o_first, o_last, nv)
+                if sends[sn, S_KIND] == K_HOST:
+                    x = sends[sn, S_TO]
+                    _host_receive(H, HOST_, sends[sn, S_LAYER], g, ls[x])
+                    if ls[x] > last:
+                        last = ls[x]
+                else:
+                    key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
+                    for q in range(sends[sn, S_P0], sends[sn, S_P1]):
+                        x = sp_pos[q]
+                        _put(H, pt, pd, items, where, free_rows, waiters, sp_port[q], key,
+                             fs[x], ls[x], nv)
+                        if ls[x] > last:
+                            last = ls[x]
+            m = glog_n[0]
+            glog[m, 0], glog[m, 1], glog[m, 2], glog[m, 3] = j, start, o_last, last
+            glog[m, 4], glog[m, 5] = n, n_out
+            glog_n[0] = m + 1
+            st[GS_HEAD] += 1
+            st[GS_PC] = PC_VEC
+            continue
+        return _ENDS
+
+
 # a GDC daemon's state, and what it recorded: per calibration its core, start, end and the
 # number of the core's own busy spans before it (they interleave in that order)
 (G_K, G_STARTED) = range(2)
@@ -1309,8 +1464,8 @@ def _gdc_step(j, p, H, cores, cs, mvm_free, gstate, gdc_log, gdc_par, stopping):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, AS, inf_start, gstate, gdc_log,
-         gdc_par):
+def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD, FD, AS, inf_start, gstate,
+         gdc_log, gdc_par):
     """The event loop: serve the calendar in (time, priority, order) until the condition
     that every process has ended is served, as SimPy's ``run(until=...)``; the run's
     status."""
@@ -1318,8 +1473,10 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, AS, inf_start, gst
     sig, sig_free = P[3], P[4]
     proc = P[2]
     n_cores = T[0].shape[0]
+    n_slices = GD[0].shape[0]
     n_stages = AS[7].shape[0]
-    n_procs = n_cores + n_stages + FD[0].shape[0]
+    n_units = n_cores + n_slices  # then the stages, then the feeders
+    n_procs = n_units + n_stages + FD[0].shape[0]
     period = prm[9]
     fs, ls = D[8], D[9]
     value_bits = prm[7]
@@ -1365,12 +1522,15 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, AS, inf_start, gst
         while p != _NONE:
             nxt = _NONE if one else proc[p, Q_NEXT]
             if p < n_cores:
-                done = _core_step(p, H, P, where, waiters, CAL, TR, T, D, HOST_, prm)
-            elif p < n_cores + n_stages:
-                done = _stage_step(p - n_cores, p, H, P, where, waiters, CAL, TR, AS, fs, ls,
+                done = _core_step(p, H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD)
+            elif p < n_units:
+                done = _gdpu_step(p - n_cores, p, H, P, where, waiters, CAL, TR, T, GD, HOST_,
+                                  fs, ls, value_bits, prm[0], prm[1])
+            elif p < n_units + n_stages:
+                done = _stage_step(p - n_units, p, H, P, where, waiters, CAL, TR, AS, fs, ls,
                                    value_bits, prm[0], period)
             else:
-                done = _feeder_step(p - n_cores - n_stages, p, H, P, where, waiters, CAL, TR,
+                done = _feeder_step(p - n_units - n_stages, p, H, P, where, waiters, CAL, TR,
                                     FD, HOST_, T[2], T[3], inf_start, fs, ls, value_bits)
             if done == _ENDS:  # SimPy schedules the end of a process as an entry
                 _push(h, H[1], h[_H_NOW], _NORMAL, _END, p)
@@ -1378,12 +1538,6 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, FD, AS, inf_start, gst
 
 
 # ------------------------------------------------------------------------------ the tables
-def supported(st: SimState) -> bool:
-    """Whether the compiled run covers ``st``'s plan and options: either transport, attention
-    units, GDC; no GDPU slice."""
-    return not st.plan.gdpu_of
-
-
 class _Tables:
     """Integer tables of a :class:`SimState` for :func:`_run` (ports, trees, processes)."""
 
@@ -1394,7 +1548,7 @@ class _Tables:
         self.link_id = {id(lk): i for i, lk in enumerate(self.links)}
         self.ports: list = []
         self.port_id: dict[int, int] = {}
-        for group in (st.inp, st.psum, st.act, st.res, st.unit_port):
+        for group in (st.inp, st.psum, st.act, st.res, st.unit_port, st.gdpu_port):
             for port in group.values():
                 self.port_id[id(port)] = len(self.ports)
                 self.ports.append(port)
@@ -1402,6 +1556,8 @@ class _Tables:
         self.tree_id: dict[int, int] = {}
         self._sent_to: dict[tuple, tuple] = {}
         self.wins: list[tuple] = []
+        # GDPU slices by number, each a row of the run's slice tables (its process's order)
+        self.slice_row = {s: r for r, s in enumerate(sorted(set(st.plan.gdpu_of.values())))}
         self.win_at: dict[int, int] = {}
         self.win_len = 0
 
@@ -1429,7 +1585,8 @@ class _Tables:
             b = plan.blocks[core]
             lp = plan.layers[b.layer]
             infs, ks = lp.schedule(b.replica, st.n_inf)
-            row = [0] * 20
+            row = [0] * 21
+            row[C_CHAIN] = _NONE
             row[C_CORE], row[C_VECS] = core, lp.vectors
             row[C_I0], row[C_I1], row[C_ISTEP] = infs.start, infs.stop, infs.step
             row[C_K0], row[C_K1] = ks.start, ks.stop
@@ -1450,6 +1607,7 @@ class _Tables:
             row[C_ROWS], row[C_COLS] = b.rows[1] - b.rows[0], b.cols[1] - b.cols[0]
             if not lp.mvm_only:
                 chain, pos = plan.chain_of[core]
+                row[C_CHAIN] = chain
                 ch = plan.chains[chain]
                 is_end = pos == len(ch.cores) - 1
                 n = b.cols[1] - b.cols[0]
@@ -1467,6 +1625,12 @@ class _Tables:
                     row[C_FIXED] = len(tmpls)
                     self._template(core, (("psum", (nxt,), (st.psum[nxt],), n, lp.vectors, 0,
                                            False),), tmpls, sends, sp, layer_ix, lp)
+                elif lp.gdpu:  # the gates to the chain's GDPU slice, which sends the output
+                    gs = plan.gdpu_of[chain]
+                    row[C_FIXED] = len(tmpls)
+                    self._template(core, (("gdpu", (gdpu_node(gs),), (st.gdpu_port[gs],), n,
+                                           lp.vectors, 0, False),), tmpls, sends, sp,
+                                   layer_ix, lp)
                 else:
                     row[C_T0] = len(tmpls)
                     for k in ks:
@@ -1474,6 +1638,7 @@ class _Tables:
                             self._template(core, st.send_template(chain, k, ph), tmpls, sends,
                                            sp, layer_ix, lp)
             cores.append(row)
+        gdpu = self._gdpu(tmpls, sends, sp, layer_ix)
         feeders, feeds, fp, fwait, fres = [], [], [], [], []
         sequential = plan.transport is TransportMode.OFFCHIP
         for name in plan.order:
@@ -1527,7 +1692,31 @@ class _Tables:
             layers.append((lp.vectors, lp.vectors * len(lp.chains[0]),
                            int(name in plan.sinks and lp.to_host)))
         return (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers, fwait, fres,
-                self._stages())
+                self._stages(), gdpu)
+
+    def _gdpu(self, tmpls, sends, sp, layer_ix) -> tuple:
+        """The GDPU slices' tables (:data:`G_COUNT` ...): per slice (in number order, as the
+        processes are made) its gate vectors, its queue's first row and its input port; per
+        chain that feeds one, its send templates from the slice (:meth:`SimState.
+        send_template`, by vector index and phase, as a chain's last core has them)."""
+        st, plan = self.st, self.st.plan
+        count: dict[int, int] = {}
+        gchains = [(0, 0, 1)] * len(plan.chains)
+        for chain, gs in plan.gdpu_of.items():
+            ch = plan.chains[chain]
+            lp = plan.layers[ch.layer]
+            count[gs] = count.get(gs, 0) + lp.count_vectors(ch.replica, st.n_inf)
+            _, ks = lp.schedule(ch.replica, st.n_inf)
+            gchains[chain] = (len(tmpls), ks.start, lp.vectors)
+            for k in ks:
+                for ph in range(st.send_period):
+                    self._template(gdpu_node(gs), st.send_template(chain, k, ph), tmpls, sends,
+                                   sp, layer_ix, lp)
+        slices, fifo0 = [], 0
+        for gs in sorted(count):
+            slices.append((count[gs], fifo0, self.port_id[id(st.gdpu_port[gs])]))
+            fifo0 += count[gs]
+        return slices, gchains
 
     def _stages(self) -> tuple:
         """The attention stages' tables (:data:`A_UNIT` ...): stages, destinations per
@@ -1563,6 +1752,11 @@ class _Tables:
             if kind == "host":
                 sends.append((K_HOST, 0, nv, mult, j, int(rec), tree, p0, p0,
                               layer_ix[lp.name], at))
+                continue
+            if kind == "gdpu":
+                gs = self.st.plan.gdpu_of[self.st.plan.chain_of[core][0]]
+                sends.append((K_GDPU, 1, nv, mult, j, int(rec), tree, p0, p1,
+                              self.slice_row[gs], at))
                 continue
             sends.append((K_DATA, int(kind in ("psum", "gdpu")), nv, mult, j, int(rec), tree,
                           p0, p1, 0, 0))
@@ -1604,7 +1798,7 @@ def _int_table(rows, width: int) -> np.ndarray:
 
 
 def run_compiled(st: SimState) -> bool:
-    """Run ``st`` (:func:`supported`) compiled and leave its counters, ports, links and
+    """Run ``st`` compiled and leave its counters, ports, links and
     inference times as the SimPy run would; False (``st`` untouched) when the run deadlocks or
     still overflows a table at 256 times its first size (the GDC log: at
     :data:`_GDC_ROWS_MAX` rows): then run it on SimPy.
@@ -1646,7 +1840,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int, bookings: int
     ``bookings`` and a GDC log of ``gdc_rows`` calibrations: its status and what
     :func:`_fill` needs."""
     (cores, needs, res, tmpls, sends, sp, feeders, feeds, fp, layers, fwait, fres,
-     (stages, adest, agrp, aq, owner, dur)) = tables
+     (stages, adest, agrp, aq, owner, dur), (slices, gchains)) = tables
     plan, cfg, lat, n_inf = st.plan, st.cfg, st.lat, st.n_inf
     # ports
     pt = np.zeros((max(len(tb.ports), 1), 5), dtype=np.int64)
@@ -1663,7 +1857,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int, bookings: int
     free_rows = np.arange(ring + slots - 1, ring - 1, -1, dtype=np.int64)
     pd = np.zeros((len(pt), 14), dtype=np.int64)
     pd[:, [D_WAKE, D_CWH, D_CWT, D_KWH]] = _NONE
-    n_procs = len(cores) + len(stages) + len(feeders)
+    n_procs = len(cores) + len(slices) + len(stages) + len(feeders)
     proc = np.zeros((max(n_procs, 1), 5), dtype=np.int64)
     n_sig = (4 * n_procs + 16) * scale
     sig = np.zeros((n_sig, 2), dtype=np.int64)
@@ -1691,7 +1885,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int, bookings: int
     win_lo = np.array([x for lo, _ in tb.wins for x in lo] or [0], dtype=np.int64)
     win_m = np.array([x for _, m in tb.wins for x in m] or [0], dtype=np.int64)
     spt = _int_table(sp, 2) if sp else np.zeros((1, 2), np.int64)
-    T = (_int_table(cores, 20), _int_table(needs, 5), win_lo, win_m, _int_table(res, 3),
+    T = (_int_table(cores, 21), _int_table(needs, 5), win_lo, win_m, _int_table(res, 3),
          _int_table(tmpls, 2), _int_table(sends, 11), spt[:, 0].copy(), spt[:, 1].copy())
     # per core: its vectors' spans and MVM starts
     counts = []
@@ -1740,7 +1934,15 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int, bookings: int
           aqt[:, 0].copy(), aqt[:, 1].copy(), np.array(owner or [0], np.int64),
           np.array(dur or [0], np.int64), np.zeros((len(stages), 10), np.int64),
           np.zeros(max(len(st.unit_free), 1), np.int64), alog, np.zeros(1, np.int64))
-    status = _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm,
+    gates = sum(sl[G_COUNT] for sl in slices)
+    GD = (_int_table(slices, 3) if slices else np.zeros((0, 3), np.int64),
+          _int_table(gchains, 3) if gchains else np.zeros((1, 3), np.int64),
+          np.zeros((len(slices), 9), np.int64), np.zeros((max(gates, 1), 5), np.int64),
+          np.zeros((max(gates, 1), 6), np.int64), np.zeros(1, np.int64),
+          np.array([lat.digital_ps, lat.gdpu_in_ps, lat.gdpu_out_ps, lat.gdpu_depth_ps],
+                   np.int64))
+    GD[2][:, GS_SIG] = _NONE
+    status = _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD,
                   (_int_table(feeders, 15), _int_table(feeds, 4), fpt[:, 0].copy(),
                    fpt[:, 1].copy(), np.zeros((max(len(feeders), 1), 10), np.int64),
                    _int_table(fwait, 2) if fwait else np.zeros((1, 2), np.int64),
@@ -1749,7 +1951,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int, bookings: int
                   AS, inf_start, gstate, gdc_log, gdc_par)
     gdc = gdc_log[:H[0][_H_GDCN]]
     return status, (cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record,
-                    gdc, alog[:AS[10][0]])
+                    gdc, alog[:AS[10][0]], GD[4][:GD[5][0]])
 
 
 #: the timeline's actions by their number in the run's records (0, 1) and the GDC log (2)
@@ -1780,7 +1982,7 @@ def _q_array(values: np.ndarray) -> array:
 
 
 def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record,
-          gdc, tokens):
+          gdc, tokens, gates):
     """Leave the compiled run's results in ``st`` as the SimPy processes leave theirs."""
     cnt, chip, lat = st.count, st.chip, st.lat
     spans, starts_out, timeline, tl_n = D[4], D[5], D[6], D[7]
@@ -1823,6 +2025,14 @@ def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_st
     if record:
         cnt.timeline = _timeline(timeline[:tl_n[0]], gdc,
                                  np.array([r[C_CORE] for r in cores], dtype=np.int64))
+    slices = sorted(set(st.plan.gdpu_of.values()))
+    for j, start, end, last, n_in, n_out in gates.tolist():  # the GDPU slices' work, in order
+        s = slices[j]
+        cnt.gdpu_inputs[s] += n_in
+        cnt.gdpu_outputs[s] += n_out
+        cnt.gdpu_busy_ps[s] += end - start
+        cnt.gdpu_busy[s].add(start, end)
+        cnt.digital_span(start, last)
     stages = st.plan.stages
     for j, k, start, end, last in tokens.tolist():  # the attention units' work, in order
         stage = stages[j]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..cost.energy import ActionCounts, energy
 from ..spec import AdcRange, ChipSpec
-from .compiled import run_compiled, supported
+from .compiled import run_compiled
 from .config import TimingConfig, TimingError
 from .host import feeder
 from .kernel import Deadlock
@@ -39,9 +39,9 @@ def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None,
     :class:`~chipsim.timing.links.Network` of ``chip`` for ``chip.host`` that has not run
     yet, when given: the routes it found are used again).
 
-    What :func:`~chipsim.timing.compiled.supported` covers runs compiled
-    (:mod:`chipsim.timing.compiled`: the same events, the same results); the rest, and
-    everything with ``reference=True``, on the SimPy processes of
+    The run is compiled (:mod:`chipsim.timing.compiled`: the same events, the same
+    results); a run that deadlocks there (for the message) or still overflows its tables,
+    and every run with ``reference=True``, runs on the SimPy processes of
     :mod:`~chipsim.timing.units` and :mod:`~chipsim.timing.host`, one event per vector.
 
     Raises
@@ -50,7 +50,7 @@ def run_plan(plan: Plan, chip: ChipSpec, cfg: TimingConfig, graph=None,
         If the run deadlocks (buffers too small for the dataflow).
     """
     st = SimState(chip, plan, cfg, graph, network)
-    if not reference and supported(st) and run_compiled(st):
+    if not reference and run_compiled(st):
         return _collect(st)
     env = st.env
     for core in plan.cores:
