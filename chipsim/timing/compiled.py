@@ -690,6 +690,37 @@ def _await(h, sig, sig_free, proc, table, j, p):
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _take_room(H, P, tmpls, sends, sp_port, state, col_sn, col_q, tm, i, g, n_inf, p):
+    """Process ``p`` takes a credit or window slot at every port of the sends of template
+    ``tm`` (vector ``g`` of inference ``i``; a recurrent send left out after the last
+    inference), from send ``state[col_sn]`` and port ``state[col_q]`` (-1: its first) on:
+    True when it must wait (where it stopped kept in ``state``), False when done."""
+    pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, free_rows = P
+    sn = state[col_sn]
+    while sn < tmpls[tm, TP_S1]:
+        if sends[sn, S_REC] and i + 1 >= n_inf:
+            sn += 1
+            state[col_q] = -1
+            continue
+        key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
+        q = state[col_q]
+        if q < 0:
+            q = sends[sn, S_P0]
+        while q < sends[sn, S_P1]:
+            got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
+                           sp_port[q], key, p)
+            q += 1
+            if got != _NONE:
+                _wait(sig, proc, got, p)
+                state[col_sn] = sn
+                state[col_q] = q
+                return True
+        sn += 1
+        state[col_q] = -1
+    return False
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD):
     """Run core process ``c`` (:func:`~chipsim.timing.units.core_unit`) until it waits or
     ends: ``_WAITS`` or ``_ENDS``."""
@@ -924,29 +955,9 @@ def _core_step(c, H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD):
             cs[CS_PC] = PC_ACQ
             continue
         if pc == PC_ACQ:
-            i, g = cs[CS_I], cs[CS_G]
-            s_end = tmpls[cs[CS_TMPL], TP_S1]
-            sn = cs[CS_S]
-            while sn < s_end:
-                if sends[sn, S_REC] and i + 1 >= n_inf:
-                    sn += 1
-                    cs[CS_Q] = -1
-                    continue
-                key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
-                q = cs[CS_Q]
-                if q < 0:
-                    q = sends[sn, S_P0]
-                while q < sends[sn, S_P1]:
-                    got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
-                                   sp_port[q], key, c)
-                    q += 1
-                    if got != _NONE:
-                        _wait(sig, proc, got, c)
-                        cs[CS_S] = sn
-                        cs[CS_Q] = q
-                        return _WAITS
-                sn += 1
-                cs[CS_Q] = -1
+            if _take_room(H, P, tmpls, sends, sp_port, cs, CS_S, CS_Q, cs[CS_TMPL], cs[CS_I],
+                          cs[CS_G], n_inf, c):
+                return _WAITS
             cs[CS_PC] = PC_OUT
             continue
         if pc == PC_OUT:
@@ -1340,27 +1351,9 @@ def _gdpu_step(j, p, H, P, where, waiters, CAL, TR, T, GD, HOST_, fs, ls, value_
             st[GS_PC] = PC_G_ACQ
             continue
         if pc == PC_G_ACQ:  # room at every destination
-            sn = st[GS_SN]
-            while sn < tmpls[st[GS_TMPL], TP_S1]:
-                if sends[sn, S_REC] and i + 1 >= n_inf:
-                    sn += 1
-                    st[GS_Q] = -1
-                    continue
-                key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
-                q = st[GS_Q]
-                if q < 0:
-                    q = sends[sn, S_P0]
-                while q < sends[sn, S_P1]:
-                    got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
-                                   sp_port[q], key, p)
-                    q += 1
-                    if got != _NONE:
-                        _wait(sig, proc, got, p)
-                        st[GS_SN] = sn
-                        st[GS_Q] = q
-                        return _WAITS
-                sn += 1
-                st[GS_Q] = -1
+            if _take_room(H, P, tmpls, sends, sp_port, st, GS_SN, GS_Q, st[GS_TMPL], i, g,
+                          n_inf, p):
+                return _WAITS
             now = h[_H_NOW]
             start = now if now > st[GS_FREE] else st[GS_FREE]
             start = -(-start // dig) * dig
