@@ -690,12 +690,31 @@ def _await(h, sig, sig_free, proc, table, j, p):
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _take_ports(H, P, ports, q0, q1, key, state, col_q, p):
+    """Process ``p`` takes a credit or window slot for vector ``key`` at ports ``ports[q]``,
+    ``q`` from ``state[col_q]`` (-1: from ``q0``) to ``q1``: True when it must wait (the next
+    ``q`` kept in ``state``), False when done."""
+    pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, free_rows = P
+    q = state[col_q]
+    if q < 0:
+        q = q0
+    while q < q1:
+        got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, ports[q],
+                       key, p)
+        q += 1
+        if got != _NONE:
+            _wait(sig, proc, got, p)
+            state[col_q] = q
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _take_room(H, P, tmpls, sends, sp_port, state, col_sn, col_q, tm, i, g, n_inf, p):
     """Process ``p`` takes a credit or window slot at every port of the sends of template
     ``tm`` (vector ``g`` of inference ``i``; a recurrent send left out after the last
     inference), from send ``state[col_sn]`` and port ``state[col_q]`` (-1: its first) on:
     True when it must wait (where it stopped kept in ``state``), False when done."""
-    pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items, free_rows = P
     sn = state[col_sn]
     while sn < tmpls[tm, TP_S1]:
         if sends[sn, S_REC] and i + 1 >= n_inf:
@@ -703,18 +722,9 @@ def _take_room(H, P, tmpls, sends, sp_port, state, col_sn, col_q, tm, i, g, n_in
             state[col_q] = -1
             continue
         key = g if sends[sn, S_BYG] else i * sends[sn, S_MULT] + sends[sn, S_J]
-        q = state[col_q]
-        if q < 0:
-            q = sends[sn, S_P0]
-        while q < sends[sn, S_P1]:
-            got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
-                           sp_port[q], key, p)
-            q += 1
-            if got != _NONE:
-                _wait(sig, proc, got, p)
-                state[col_sn] = sn
-                state[col_q] = q
-                return True
+        if _take_ports(H, P, sp_port, sends[sn, S_P0], sends[sn, S_P1], key, state, col_q, p):
+            state[col_sn] = sn
+            return True
         sn += 1
         state[col_q] = -1
     return False
@@ -1111,19 +1121,11 @@ def _feeder_step(f, p, H, P, where, waiters, CAL, TR, FD, HOST_, win_lo, win_m, 
         if pc == PC_ACQ:
             e = st[FS_E]
             while e < fr[F_E1]:
-                q = st[FS_Q]
-                if q < 0:
-                    q = feeds[e, E_P0]
-                while q < feeds[e, E_P1]:
-                    # keyed by the vector: an attention unit's buffer is a window of tokens
-                    got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
-                                   fp_port[q], st[FS_G], p)
-                    q += 1
-                    if got != _NONE:
-                        _wait(sig, proc, got, p)
-                        st[FS_E] = e
-                        st[FS_Q] = q
-                        return _WAITS
+                # keyed by the vector: an attention unit's buffer is a window of tokens
+                if _take_ports(H, P, fp_port, feeds[e, E_P0], feeds[e, E_P1], st[FS_G], st,
+                               FS_Q, p):
+                    st[FS_E] = e
+                    return _WAITS
                 now = h[_H_NOW]
                 n = feeds[e, E_N]
                 _send(H, CAL, trees, tl_link, tl_feeder, tree_sent, value_bits, fs, ls,
@@ -1246,18 +1248,10 @@ def _stage_step(j, p, H, P, where, waiters, CAL, TR, AS, fs, ls, value_bits, n_i
             d = st[SS_D]
             gr = st[SS_GR]
             while gr < adest[d, AD_G1]:
-                q = st[SS_Q]
-                if q < 0:
-                    q = agrp[gr, AG_Q0]
-                while q < agrp[gr, AG_Q1]:
-                    got = _acquire(H, pt, pd, proc, sig, sig_free, pend, adv_t, adv_b, items,
-                                   aport[q], st[SS_TK], p)
-                    q += 1
-                    if got != _NONE:
-                        _wait(sig, proc, got, p)
-                        st[SS_GR] = gr
-                        st[SS_Q] = q
-                        return _WAITS
+                if _take_ports(H, P, aport, agrp[gr, AG_Q0], agrp[gr, AG_Q1], st[SS_TK], st,
+                               SS_Q, p):
+                    st[SS_GR] = gr
+                    return _WAITS
                 gr += 1
                 st[SS_Q] = -1
             st[SS_PC] = PC_A_OUT
