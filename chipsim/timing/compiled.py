@@ -38,6 +38,7 @@ from .config import TransportMode
 from .links import HOST, attention_node, gdpu_node
 from .plan import LSTM_GROUP
 from .state import SimState
+from .stream import gdpu_times
 
 __all__ = ["run_compiled"]
 
@@ -1360,25 +1361,9 @@ def _gdpu_step(j, p, H, P, where, waiters, CAL, TR, T, GD, HOST_, fs, ls, value_
         if pc == PC_G_OUT:
             now = h[_H_NOW]
             start = st[GS_START]
-            n, first, lst = fifo[r, GF_N], fifo[r, GF_FIRST], fifo[r, GF_LAST]
-            # gdpu_stream: one output per LSTM_GROUP inputs
-            n_out = n // LSTM_GROUP if n >= LSTM_GROUP else 1
-            first_in = start if start > first else first
-            span = n - 1 if n > 1 else 1
-            arr = first + (lst - first) * (LSTM_GROUP - 1) // span if n > 1 else first
-            o_first = first_in + (LSTM_GROUP - 1) * in_ps
-            if arr > o_first:
-                o_first = arr
-            o_first += depth
-            last_proc = first_in + (n - 1) * in_ps
-            if lst > last_proc:
-                last_proc = lst
-            o_last = last_proc + depth
-            if o_first + (n_out - 1) * out_ps > o_last:
-                o_last = o_first + (n_out - 1) * out_ps
-            last_in = first_in + (n - 1) * in_ps
-            if lst > last_in:
-                last_in = lst
+            n = fifo[r, GF_N]
+            o_first, o_last, n_out, last_in = gdpu_times(
+                start, fifo[r, GF_FIRST], fifo[r, GF_LAST], n, LSTM_GROUP, in_ps, out_ps, depth)
             _release(H, pt, pd, proc, pend, adv_t, row[G_PORT], 1, last_in)
             st[GS_FREE] = last_in + in_ps
             last = o_last
@@ -1464,7 +1449,7 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD, FD, AS, inf_start,
     n_stages = AS[7].shape[0]
     n_units = n_cores + n_slices  # then the stages, then the feeders
     n_procs = n_units + n_stages + FD[0].shape[0]
-    period = prm[9]
+    attention_ps = prm[9]
     fs, ls = D[8], D[9]
     value_bits = prm[7]
     for p in range(n_procs):  # each process starts at time 0, in the order made
@@ -1515,7 +1500,7 @@ def _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD, FD, AS, inf_start,
                                   fs, ls, value_bits, prm[0], prm[1])
             elif p < n_units + n_stages:
                 done = _stage_step(p - n_units, p, H, P, where, waiters, CAL, TR, AS, fs, ls,
-                                   value_bits, prm[0], period)
+                                   value_bits, prm[0], attention_ps)
             else:
                 done = _feeder_step(p - n_units - n_stages, p, H, P, where, waiters, CAL, TR,
                                     FD, HOST_, T[2], T[3], inf_start, fs, ls, value_bits)
@@ -1544,7 +1529,8 @@ class _Tables:
         self._sent_to: dict[tuple, tuple] = {}
         self.wins: list[tuple] = []
         # GDPU slices by number, each a row of the run's slice tables (its process's order)
-        self.slice_row = {s: r for r, s in enumerate(sorted(set(st.plan.gdpu_of.values())))}
+        self.slices = sorted(set(st.plan.gdpu_of.values()))
+        self.slice_row = {s: r for r, s in enumerate(self.slices)}
         self.win_at: dict[int, int] = {}
         self.win_len = 0
 
@@ -1700,7 +1686,7 @@ class _Tables:
                     self._template(gdpu_node(gs), st.send_template(chain, k, ph), tmpls, sends,
                                    sp, layer_ix, lp)
         slices, fifo0 = [], 0
-        for gs in sorted(count):
+        for gs in self.slices:
             slices.append((count[gs], fifo0, self.port_id[id(st.gdpu_port[gs])]))
             fifo0 += count[gs]
         return slices, gchains
@@ -1913,22 +1899,23 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int, bookings: int
     gdc_par = (interval, st.chip.core.gdc_calibration_mvms, lat.mvm_clock_ps, lat.mvm_ps,
                span_at)
     tokens = n_inf * sum(stage.vectors for stage in plan.stages)
-    alog = np.zeros((max(tokens, 1), 5), np.int64)
+    alog, alog_n = np.zeros((max(tokens, 1), 5), np.int64), np.zeros(1, np.int64)
     aqt = _int_table(aq, 2) if aq else np.zeros((1, 2), np.int64)
-    AS = (_int_table(stages, 9) if stages else np.zeros((0, 9), np.int64),
+    AS = (_int_table(stages, 9),
           _int_table(adest, 4) if adest else np.zeros((1, 4), np.int64),
           _int_table(agrp, 4) if agrp else np.zeros((1, 4), np.int64),
           aqt[:, 0].copy(), aqt[:, 1].copy(), np.array(owner or [0], np.int64),
           np.array(dur or [0], np.int64), np.zeros((len(stages), 10), np.int64),
-          np.zeros(max(len(st.unit_free), 1), np.int64), alog, np.zeros(1, np.int64))
-    gates = sum(sl[G_COUNT] for sl in slices)
-    GD = (_int_table(slices, 3) if slices else np.zeros((0, 3), np.int64),
-          _int_table(gchains, 3) if gchains else np.zeros((1, 3), np.int64),
-          np.zeros((len(slices), 9), np.int64), np.zeros((max(gates, 1), 5), np.int64),
-          np.zeros((max(gates, 1), 6), np.int64), np.zeros(1, np.int64),
+          np.zeros(max(len(st.unit_free), 1), np.int64), alog, alog_n)
+    # the GDPU slices: their states, queues and log of gate vectors
+    gates = max(sum(sl[G_COUNT] for sl in slices), 1)
+    glog, glog_n = np.zeros((gates, 6), np.int64), np.zeros(1, np.int64)
+    gd_state = np.zeros((len(slices), 9), np.int64)
+    gd_state[:, GS_SIG] = _NONE
+    GD = (_int_table(slices, 3), _int_table(gchains, 3) if gchains else np.zeros((1, 3), np.int64),
+          gd_state, np.zeros((gates, 5), np.int64), glog, glog_n,
           np.array([lat.digital_ps, lat.gdpu_in_ps, lat.gdpu_out_ps, lat.gdpu_depth_ps],
                    np.int64))
-    GD[2][:, GS_SIG] = _NONE
     status = _run(H, P, where, waiters, CAL, TR, T, D, HOST_, prm, GD,
                   (_int_table(feeders, 15), _int_table(feeds, 4), fpt[:, 0].copy(),
                    fpt[:, 1].copy(), np.zeros((max(len(feeders), 1), 10), np.int64),
@@ -1938,7 +1925,7 @@ def _attempt(st: SimState, tb: _Tables, tables: tuple, scale: int, bookings: int
                   AS, inf_start, gstate, gdc_log, gdc_par)
     gdc = gdc_log[:H[0][_H_GDCN]]
     return status, (cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_start, record,
-                    gdc, alog[:AS[10][0]], GD[4][:GD[5][0]])
+                    gdc, alog[:alog_n[0]], glog[:glog_n[0]])
 
 
 #: the timeline's actions by their number in the run's records (0, 1) and the GDC log (2)
@@ -2012,9 +1999,8 @@ def _fill(st, tb, cores, cs, D, span_at, start_at, cal, TR, pd, inf_time, inf_st
     if record:
         cnt.timeline = _timeline(timeline[:tl_n[0]], gdc,
                                  np.array([r[C_CORE] for r in cores], dtype=np.int64))
-    slices = sorted(set(st.plan.gdpu_of.values()))
     for j, start, end, last, n_in, n_out in gates.tolist():  # the GDPU slices' work, in order
-        s = slices[j]
+        s = tb.slices[j]
         cnt.gdpu_inputs[s] += n_in
         cnt.gdpu_outputs[s] += n_out
         cnt.gdpu_busy_ps[s] += end - start

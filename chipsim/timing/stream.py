@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Stream", "through", "gdpu_stream"]
+from numba import njit
+
+__all__ = ["Stream", "through", "gdpu_times"]
 
 
 class Stream(NamedTuple):
@@ -58,26 +60,26 @@ def through(start: int, n: int, span: int, depth: int,
     return Stream(first + depth, last + depth, n)
 
 
-def gdpu_stream(start: int, inp: Stream, group: int, in_period: int, out_period: int,
-                depth: int) -> Stream:
-    """Outputs of a GDPU slice fed by ``inp``: one output per ``group`` inputs.
+@njit(cache=True, nogil=True)
+def gdpu_times(start, first, last, n, group, in_period, out_period, depth):
+    """A GDPU slice that starts at ``start`` on ``n`` inputs arriving from ``first`` to
+    ``last`` (ps), one output per ``group`` inputs: ``(first output, last output, outputs,
+    last input taken)``. For both engines (Numba; integers).
 
     Inputs are taken one per ``in_period``; output ``u`` leaves ``depth`` after its last input
     (input ``(u+1)·group - 1``), and outputs leave at most one per ``out_period``.
 
     Examples
     --------
-    >>> inp = Stream(0, 251 * 2500, 252)
-    >>> out = gdpu_stream(0, inp, 4, 2500, 10000, 100000)
-    >>> out.n, out.first, out.last
-    (63, 107500, 727500)
+    >>> gdpu_times(0, 0, 251 * 2500, 252, 4, 2500, 10000, 100000)
+    (107500, 727500, 63, 627500)
     """
-    n_out = max(1, inp.n // group)
-    first_in = max(start, inp.first)
-    span = max(inp.n - 1, 1)
+    n_out = max(1, n // group)
+    first_in = max(start, first)
+    span = max(n - 1, 1)
     # arrival of input group-1, interpolated between the stream's ends (exact for a uniform one)
-    arr = inp.first + (inp.last - inp.first) * (group - 1) // span if inp.n > 1 else inp.first
-    first = max(first_in + (group - 1) * in_period, arr) + depth
-    last_proc = max(first_in + (inp.n - 1) * in_period, inp.last)
-    last = max(last_proc + depth, first + (n_out - 1) * out_period)
-    return Stream(first, last, n_out)
+    arr = first + (last - first) * (group - 1) // span if n > 1 else first
+    out_first = max(first_in + (group - 1) * in_period, arr) + depth
+    last_in = max(first_in + (n - 1) * in_period, last)
+    out_last = max(last_in + depth, out_first + (n_out - 1) * out_period)
+    return out_first, out_last, n_out, last_in

@@ -37,7 +37,7 @@ from ..cost.latency import align_up
 from .links import gdpu_node
 from .plan import LSTM_GROUP
 from .state import SimState
-from .stream import Stream, gdpu_stream
+from .stream import Stream, gdpu_times
 
 __all__ = ["core_unit", "gdpu_slice", "attention_stage", "gdc"]
 
@@ -365,8 +365,10 @@ def gdpu_slice(st: SimState, s: int, count: int):
         start = align_up(max(env.now, free), dig)
         if start > env.now:
             yield start
-        out = gdpu_stream(start, inp, LSTM_GROUP, in_ps, lat.gdpu_out_ps, lat.gdpu_depth_ps)
-        last_in = max(max(start, inp.first) + (inp.n - 1) * in_ps, inp.last)
+        o_first, o_last, n_out, last_in = gdpu_times(start, inp.first, inp.last, inp.n,
+                                                     LSTM_GROUP, in_ps, lat.gdpu_out_ps,
+                                                     lat.gdpu_depth_ps)
+        out = Stream(o_first, o_last, n_out)
         port.release(1, last_in)
         free = last_in + in_ps
         cnt.gdpu_inputs[s] += inp.n

@@ -1,9 +1,9 @@
 """The compiled timing run is the SimPy run, event for event.
 
-``test_golden.py`` compares both engines' results with the frozen golden data (each
-configuration runs on whichever engine :func:`chipsim.timing.engine.run_plan` picks); here:
-that every golden configuration does run compiled (a silent fall-back would pass the golden
-test unseen), and that both engines agree where no golden data exist (window granularity,
+``test_golden.py`` compares the results of :func:`chipsim.timing.engine.run_plan` (compiled)
+with the frozen golden data; here: that every golden configuration does run compiled (a
+silent fall-back would pass the golden test unseen), that the SimPy engine gives the golden
+results too, and that both engines agree where no golden data exist (window granularity,
 more inferences, timelines, off-chip transport, GDPU slices, attention units, systems).
 """
 
@@ -43,6 +43,16 @@ def test_the_golden_configurations_run_compiled(compiled_runs, name):
     got = harness.one_chip(harness.serialize(harness.CONFIGS[name]().result))
     assert harness.canonical(got) == harness.canonical(golden)
     assert compiled_runs == [True], name
+
+
+@pytest.mark.parametrize("name", sorted(harness.CONFIGS))
+def test_the_reference_engine_gives_the_golden_results(monkeypatch, name):
+    """The SimPy engine (the compiled run's reference and fall-back) still gives every golden
+    result: ``test_golden.py`` now runs only the compiled engine."""
+    monkeypatch.setattr(engine, "run_compiled", lambda st: False)
+    golden = harness.load_golden()["configs"][name]["result"]
+    got = harness.one_chip(harness.serialize(harness.CONFIGS[name]().result))
+    assert harness.canonical(got) == harness.canonical(golden)
 
 
 def _both(model: str, chip, replicate: bool, buffers: dict | None = None, *,
