@@ -173,7 +173,8 @@ def _table(r: dict[str, Any]) -> str:
         a, b = lg[name]["resnet9_32px_64cores"], lg[name]["resnet9_64px_256cores"]
         rows.append((f"4x network on 256 cores, timing, {name}",
                      f"{b['timing_us_per_core_mvm']:.1f} us/MVM",
-                     f"64 cores {a['timing_us_per_core_mvm']:.1f} us/MVM",
+                     f"64 cores {a['timing_us_per_core_mvm']:.1f} us/MVM (medians; "
+                     "runs " + "/".join(f"{x:.2f}" for x in lg[name]["timing_ratio_runs"]) + ")",
                      f"{lg[name]['timing_ratio']:.2f}x",
                      "larger_timing_ratio" if name == "replicated" else ""))
         rows.append(("  link bit-hops per core-MVM", f"{b['link_bit_hops_per_core_mvm']:,.0f}",
