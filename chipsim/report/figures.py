@@ -172,8 +172,10 @@ def timeline_png(data: dict[str, Any]) -> bytes | None:
              "gdc": ("tab:red", 0.05, 0.87)}
     fig = _figure(8.0, min(9.0, 1.6 + 0.11 * len(order)))
     ax = fig.add_subplot()
-    for action, (col, off, h) in style.items():  # one collection per action (a call of
-        bars = []  # broken_barh per core made one each: 128 of them took half the figure)
+    # one collection per action (a broken_barh per core made 128 of them: half the figure's
+    # time)
+    for action, (col, off, h) in style.items():
+        bars = []
         for core, start, end, act in spans:
             if act == action:
                 x0, x1 = start / 1e6, start / 1e6 + max(end - start, 1) / 1e6
