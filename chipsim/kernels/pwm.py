@@ -13,7 +13,7 @@ from numba import njit
 from ..errors import ChipsimError
 from . import _checks
 
-__all__ = ["pwm_quantize", "duty_split", "int_codes", "duty_square"]
+__all__ = ["pwm_quantize", "duty_split", "int_codes", "duty_square", "code_norms"]
 
 _INT16_MAX = 32767
 
@@ -101,6 +101,48 @@ def _duty_nonneg(codes, levels, u_pos, u_sq):
             u_pos[b, r] = u
             u_sq[b, r] = u * u
     return lo, hi
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _code_norms(codes, row_weight, sq_sum, weighted):
+    # float64 sums of integers below 2**53: exact in any order, so they may vectorize
+    rows, cols = codes.shape
+    for b in range(rows):
+        src = codes[b]
+        sq = 0.0
+        acc = 0.0
+        for c in range(cols):
+            x = np.float64(src[c])
+            sq += x * x
+            acc += abs(x) * row_weight[c]
+        sq_sum[b] = sq
+        weighted[b] = acc
+
+
+def code_norms(codes: np.ndarray, row_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per vector of the int16 PWM ``codes`` (B, K): ``Σ code²`` and ``Σ |code| ·
+    row_weight`` with integer ``row_weight`` (K,), both exact (float64: the sums are
+    integers, ``row_weight`` must keep them below 2**53).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> code_norms(np.array([[3, -4]], dtype=np.int16), np.array([2, 1]))
+    (array([25.]), array([10.]))
+    """
+    codes = np.ascontiguousarray(codes, dtype=np.int16)
+    weight = np.asarray(row_weight, dtype=np.float64)
+    if codes.ndim != 2 or weight.shape != (codes.shape[1],):
+        raise ChipsimError(f"code_norms: codes (B, K) and row_weight (K,), got "
+                           f"{codes.shape} and {weight.shape}")
+    if not (weight == np.rint(weight)).all() or (
+            codes.shape[1] * 32767.0 * np.abs(weight).max(initial=0.0) >= 2.0**53):
+        raise ChipsimError("code_norms: row_weight must be integers small enough for exact "
+                           "float64 sums")
+    sq_sum = np.empty(len(codes), dtype=np.float64)
+    weighted = np.empty(len(codes), dtype=np.float64)
+    _code_norms(codes, weight, sq_sum, weighted)
+    return sq_sum, weighted
 
 
 def duty_parts(codes: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray | None,

@@ -233,3 +233,22 @@ def standard_normal(key: int, size, offset: int = 0) -> np.ndarray:
     for m in np.flatnonzero(j >= k[i]):
         x[m] = _normal_slow(key, offset + int(m), int(word[m]), k, w, f, ZIGGURAT_R)
     return x.astype(np.float32).reshape(size)
+
+
+def fixed_matmul(a, fm, factor: float) -> np.ndarray:
+    """:func:`chipsim.kernels.fixedmm.fixed_matmul` in int64 NumPy: ``Σ_p w_p · parts_p @ q``
+    exact (the int64 arithmetic wraps like the kernel's; the total itself fits), then
+    ``float32(float64(total) · (factor · unit))``."""
+    q = fm.q
+    total = np.zeros((a.rows, q.shape[1]), dtype=np.int64)
+    for part, w in zip(a.parts, a.weights, strict=True):
+        total += np.int64(w) * (part[:a.rows, :a.cols].astype(np.int64) @ q)
+    return (total.astype(np.float64) * (float(factor) * fm.unit)).astype(np.float32)
+
+
+def code_norms(codes: np.ndarray, row_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`chipsim.kernels.pwm.code_norms`: ``Σ code²`` and ``Σ |code| · row_weight``
+    of each vector (exact, in int64; as float64)."""
+    c = np.asarray(codes, dtype=np.int64)
+    weighted = np.abs(c) @ np.asarray(row_weight, dtype=np.int64)
+    return (c * c).sum(axis=1).astype(np.float64), weighted.astype(np.float64)
