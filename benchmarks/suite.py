@@ -88,11 +88,13 @@ def bench_mvm(sizes: Sizes) -> dict:
     CNN sees), where the negative-voltage read phases carry no current; and, to show what
     bounds the MVM, the share of vectors whose lines may saturate (read phase by phase) and
     the time of its per-conversion Gaussian draw alone (batch × cols float32 normals).
+    ``products`` says how the MVM formed its array products (exact on AMX, or float32 BLAS:
+    :func:`chipsim.functional.core.products_method`).
     """
     import numpy as np
 
-    from chipsim.functional.core import program_core
-    from chipsim.kernels import duty_square, pwm_quantize, standard_normal
+    from chipsim.functional.core import products_method, program_core
+    from chipsim.kernels import pwm_quantize, standard_normal
     from chipsim.spec import hermes
 
     chip = hermes()
@@ -120,10 +122,9 @@ def bench_mvm(sizes: Sizes) -> dict:
         lambda: core.mvm(relu_codes, state, np.random.default_rng(2)), lambda: xr @ wf, reps)
     z = np.empty((batch, cols), dtype=np.float32)  # the MVM's generator, on one thread
     t_draw = _best(lambda: standard_normal(3, out=z, parallel=False), reps)
-    u_pos, u_neg, u_sq, _ = duty_square(codes, chip.core.input_levels)
-    risky = core._may_saturate(u_pos, u_neg, u_sq, state)
+    risky = core._screen(core._inputs(codes), state)
     return {
-        "shape": [batch, rows, cols],
+        "shape": [batch, rows, cols], "products": products_method(),
         "lines_can_saturate": bool(state.line_max_ua > chip.core.i_sat_ua),
         "mvm_ms": t_mvm * 1e3, "matmul_ms": t_mm * 1e3, "mvm_ratio": t_mvm / t_mm,
         "nonneg_mvm_ms": t_mvm_relu * 1e3, "nonneg_matmul_ms": t_mm_relu * 1e3,
@@ -140,14 +141,12 @@ def bench_network_core(sizes: Sizes) -> dict:
     own input vectors (PWM codes after a ReLU, from test images) — lines that cannot
     saturate, whose read is two array products and the read-out pass. Beside it, against the
     same float32 matmul (``codes @ W``, 2 BLAS threads): those two products (read-noise
-    variance and signal) alone; the rest of the MVM is the read-out (draw, ADC, LDPU), the
-    duty fractions and the screen."""
+    variance and signal, as the read forms them: ``products``) alone; the rest of the MVM is
+    the read-out (draw, ADC, LDPU), the inputs' preparation and the screen."""
     import numpy as np
 
-    from chipsim.functional.core import _matmul
     from chipsim.functional.executor import ChipInstance
     from chipsim.functional.tasks import task_data
-    from chipsim.kernels.pwm import duty_parts
     from chipsim.mapping import map_workload
     from chipsim.models import resolve_model
     from chipsim.spec import hermes
@@ -170,20 +169,21 @@ def bench_network_core(sizes: Sizes) -> dict:
     core, state, levels = blk.inst, blk.state, chip.core.input_levels
     xf = codes.astype(np.float32) / levels
     wf = core.weights.astype(np.float32)
-    u_pos, u_neg, u_sq = duty_parts(codes, levels)
-    risky = core._may_saturate(u_pos, u_neg, u_sq, state)
+    risky = core._screen(core._inputs(codes), state)
     reps = sizes.mvm_repeats
     core.mvm(codes, state, np.random.default_rng(2))  # compile / load the kernels
     t_mvm, t_mm = _best_pair(lambda: core.mvm(codes, state, np.random.default_rng(2)),
                              lambda: xf @ wf, reps)
 
     def products():
-        _matmul(u_sq, state.read_var)
-        _matmul(u_pos, state.g_diff)
+        inp = core._inputs(codes)
+        core._variance(inp, state)
+        core._products(inp, state, False)
 
     t_prod, t_mm2 = _best_pair(products, lambda: xf @ wf, reps)
     return {
         "layer": layer, "shape": [len(codes), *core.weights.shape],
+        "products": products_method(),
         "inputs_nonneg": bool((codes >= 0).all()),
         "phase_read_share": 0.0 if risky is None else float(risky.mean()),
         "mvm_ms": t_mvm * 1e3, "matmul_ms": t_mm * 1e3, "mvm_ratio": t_mvm / t_mm,

@@ -35,6 +35,7 @@ from .config import RunConfig
 from .data.user import Dataset, load_data, task_dataset
 from .errors import ChipsimError
 from .functional.accuracy import Programmed, _mapping_key, chip_accuracy
+from .functional.core import products_method
 from .functional.executor import activation_scales
 from .kernels._threads import Threads
 from .mapping import Mapping, MappingError, map_workload
@@ -251,7 +252,8 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
     provenance = Provenance(
         chipsim=__version__, spec_hash=spec_hash(chip), seed=config.seed, command=command,
         date=datetime.now(UTC).isoformat(timespec="seconds"), host=platform.node(),
-        python=sys.version.split()[0], numpy=np.__version__, volatile_fields=VOLATILE_FIELDS)
+        python=sys.version.split()[0], numpy=np.__version__, volatile_fields=VOLATILE_FIELDS,
+        products=products_method())
     report = Report.build(provenance=provenance, chip=chip, config=config, workload=workload,
                           mapping=mapping, accuracy=accuracy, timing=timing)
     if not times:

@@ -12,8 +12,10 @@ Signal chain of :meth:`CoreInstance.mvm` (``shared/hermes.md`` §1, §6):
    reads each sign combination in its own phase, 1-ph all at once with the negative-voltage
    reads off by the per-device polarity asymmetry; each line saturates at ``i_sat_ua``
    (the phases are formed one by one only for the vectors that the saturation screen of
-   :meth:`CoreInstance._may_saturate` cannot clear; for the others their signed sum is one
-   product);
+   :meth:`CoreInstance._screen` cannot clear; for the others their signed sum is one
+   product). On a CPU with Intel AMX each array product is formed exactly from the codes and
+   the conductances in fixed point (:func:`exact_products`, :mod:`chipsim.kernels.fixedmm`),
+   elsewhere in float32 BLAS;
 3. read (1/f) noise, drawn exactly in distribution for the whole column as
    ``sqrt(v_read² · u² @ Σ_devices (g(t)·σ_r)²) · N(0, 1)`` (one extra matrix product; the
    ``N(0, 1)`` of each conversion comes from the counter-based generator at the position
@@ -38,6 +40,7 @@ saturation, rather than to each phase current before it (saturation is rare at t
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -45,13 +48,23 @@ import numpy as np
 from ..device import PCMDevice, make_device
 from ..errors import ChipsimError
 from ..kernels import fp16_round
+from ..kernels.fixedmm import (
+    ByteParts,
+    FixedMatrix,
+    amx_available,
+    code_parts,
+    code_range,
+    fixed_matmul,
+    fixed_unit,
+    square_parts,
+)
 from ..kernels.normal import key_from
-from ..kernels.pwm import duty_parts
+from ..kernels.pwm import code_norms, duty_parts
 from ..kernels.readout import _currents, _noisy_counts, _noisy_ldpu
 from ..spec import AdcRange, ChipSpec, CoreSpec, ReadMode
 
 __all__ = ["CoreInstance", "program_core", "CoreReadState", "ReadNoise", "calibrated_full_scale",
-           "ADC_RANGE_FLOOR", "SCREEN_GROUPS"]
+           "ADC_RANGE_FLOOR", "SCREEN_GROUPS", "exact_products", "products_method"]
 
 #: column groups of the saturation screen's group bound (:meth:`CoreInstance._may_saturate`):
 #: its product has 2 × 16 columns, 1/8 of a 256-column core's product. Of ResNet-9's 691,300
@@ -146,6 +159,44 @@ class CoreReadState:
     group_max_neg: np.ndarray
     col_norm_max: float
     reads_nonneg: bool
+    _fixed: dict = field(default_factory=dict, init=False, repr=False)  # fixed()'s cache
+
+    #: the read's matrices in fixed point (:meth:`fixed`): the conductances per polarity as
+    #: read at positive (``g``) and negative voltage (``gn``), their differences, the variance
+    FIXED = {"g_diff": ("g", None), "g_neg_read_diff": ("gn", None), "g0": ("g", 0),
+             "g1": ("g", 1), "gn0": ("gn", 0), "gn1": ("gn", 1), "read_var": (None, None)}
+
+    def matrix(self, name: str) -> np.ndarray:
+        """The matrix ``name`` (a key of :attr:`FIXED`) as float32."""
+        source, polarity = self.FIXED[name]
+        if source is None:
+            return self.read_var
+        if polarity is None:
+            return self.g_diff if source == "g" else self.g_neg_read_diff
+        return (self.g if source == "g" else self.g_neg_read)[polarity]
+
+    def fixed(self, name: str) -> FixedMatrix:
+        """The matrix ``name`` (a key of :attr:`FIXED`) in fixed point, as the read's exact
+        products take it (:func:`~chipsim.kernels.fixedmm.fixed_matmul`), made on first use.
+
+        The conductances share one unit, the finest that keeps each within ``2**22`` units
+        (:func:`~chipsim.kernels.fixedmm.fixed_unit`), so that a difference's integers are
+        the difference of its polarities'; the variance has its own."""
+        fm = self._fixed.get(name)
+        if fm is not None:
+            return fm
+        source, polarity = self.FIXED[name]
+        if source is None:
+            fm = FixedMatrix.of_floats(self.read_var,
+                                       fixed_unit(float(self.read_var.max(initial=0.0))))
+        else:
+            unit = fixed_unit(max(float(np.abs(self.g).max(initial=0.0)),
+                                  float(np.abs(self.g_neg_read).max(initial=0.0))))
+            g = self.g if source == "g" else self.g_neg_read
+            fm = (FixedMatrix.of_floats(g[0], unit, minus=g[1]) if polarity is None
+                  else FixedMatrix.of_floats(g[polarity], unit))
+        self._fixed[name] = fm
+        return fm
 
     @classmethod
     def of(cls, t_s: float, g: np.ndarray, g_neg_read: np.ndarray, read_var: np.ndarray, *,
@@ -191,6 +242,72 @@ class CoreReadState:
             g_neg_read_diff=(g_neg_read[0] - g_neg_read[1]).astype(np.float32),
             row_max_g=row_max_g, col_max_pos=col_max_pos, group_max_pos=group_max_pos,
             group_max_neg=group_max_neg, col_norm_max=col_norm_max, reads_nonneg=reads_nonneg)
+
+
+def exact_products() -> bool:
+    """Whether the reads of this process form their array products exactly (fixed point on
+    Intel AMX, :mod:`chipsim.kernels.fixedmm`) rather than with float32 BLAS: where the CPU
+    has AMX, unless the environment variable ``CHIPSIM_PRODUCTS`` is ``blas`` (``auto``, or
+    unset: AMX where there is). The two differ by float32 rounding (about 1e-7 of a
+    product), as BLAS on different CPUs does."""
+    choice = os.environ.get("CHIPSIM_PRODUCTS", "auto")
+    if choice not in ("auto", "blas"):
+        raise ChipsimError(f"CHIPSIM_PRODUCTS: must be auto or blas, got {choice!r}")
+    return choice == "auto" and amx_available()
+
+
+def products_method() -> str:
+    """How this process forms the reads' array products (:func:`exact_products`), as the
+    report's provenance records it."""
+    return "exact fixed point (Intel AMX)" if exact_products() else "float32 BLAS"
+
+
+@dataclass(slots=True, eq=False)
+class _Inputs:
+    """The PWM codes of one read (int16, (batch, rows)), their smallest and largest values
+    (``lo``, ``hi``) and ``levels``; and, each formed on first use, what the read's steps
+    take: the duty fractions (:func:`~chipsim.kernels.pwm.duty_parts`) and the codes as
+    bytes (:func:`~chipsim.kernels.fixedmm.code_parts`, ``square_parts``)."""
+
+    codes: np.ndarray
+    lo: int
+    hi: int
+    levels: int
+    _duty: tuple | None = None
+    _bytes: tuple | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.lo < 0
+
+    def duty(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """``(u_pos, u_neg, u_sq)`` (float32; ``u_neg`` None when no code is negative)."""
+        if self._duty is None:
+            self._duty = duty_parts(self.codes, self.levels)
+        return self._duty
+
+    def fractions(self, sign: str) -> np.ndarray:
+        """The duty fractions of the ``"pos"``, ``"neg"`` or ``"signed"`` pulses."""
+        u_pos, u_neg, _ = self.duty()
+        return {"pos": u_pos, "neg": u_neg}[sign] if sign != "signed" else u_pos - u_neg
+
+    def bytes(self, sign: str) -> ByteParts:
+        """The codes of the ``"pos"``, ``"neg"`` or ``"signed"`` pulses as bytes."""
+        if self._bytes is None:
+            self._bytes = code_parts(self.codes, self.lo, self.hi)
+        return self._bytes[("pos", "neg", "signed").index(sign)]
+
+    def squares(self) -> ByteParts:
+        """``code²`` as bytes."""
+        return square_parts(self.codes, self.lo, self.hi)
+
+    def subset(self, rows: np.ndarray) -> _Inputs:
+        """The inputs of the vectors ``rows``, of the same sign structure (``lo``, ``hi``
+        kept: a subset of signed codes is read as signed)."""
+        duty = (None if self._duty is None
+                else tuple(None if u is None else u[rows] for u in self._duty))
+        return _Inputs(np.ascontiguousarray(self.codes[rows]), self.lo, self.hi, self.levels,
+                       duty)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -283,21 +400,24 @@ class CoreInstance:
                                 v_read_v=self.core.v_read_v)
 
     # ---------------------------------------------------------------- analog path
-    def _checked(self, codes: np.ndarray) -> np.ndarray:
-        """``codes`` as a C-contiguous int16 array of shape (batch, block rows); a
-        :class:`ChipsimError` otherwise."""
+    def _inputs(self, codes: np.ndarray) -> _Inputs:
+        """The read's inputs: ``codes`` checked (shape (batch, block rows), integers within
+        ``±input_levels``; a :class:`ChipsimError` otherwise), as C-contiguous int16."""
         rows = self.weights.shape[0]
         codes = np.asarray(codes)
         if codes.ndim != 2 or codes.shape[1] != rows:
             raise ChipsimError(f"codes: must have shape (batch, {rows}), got {codes.shape}")
-        if codes.dtype == np.int16:
-            return np.ascontiguousarray(codes)  # range checked in duty_parts
         if not np.issubdtype(codes.dtype, np.integer):
             raise ChipsimError(f"codes: must be integers (PWM codes), got dtype {codes.dtype}")
         top = self.core.input_levels
-        if codes.size and (codes.min() < -top or codes.max() > top):
-            raise ChipsimError(f"codes: must lie in [-{top}, {top}]")
-        return codes.astype(np.int16)
+        if codes.dtype == np.int16:
+            codes = np.ascontiguousarray(codes)
+            lo, hi = code_range(codes)
+        else:
+            lo, hi = int(codes.min(initial=0)), int(codes.max(initial=0))
+        if lo < -top or hi > top:
+            raise ChipsimError(f"codes: must lie in [-{top}, {top}], got [{lo}, {hi}]")
+        return _Inputs(np.ascontiguousarray(codes, dtype=np.int16), int(lo), int(hi), top)
 
     def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
                    noise: ReadNoise | np.random.Generator) -> np.ndarray:
@@ -330,15 +450,13 @@ class CoreInstance:
 
     def _read(self, codes, state, noise, ldpu16, relu, add=None, requantize=None
               ) -> np.ndarray:
-        core = self.core
-        codes = self._checked(codes)
-        noise = ReadNoise.of(noise, len(codes))
-        u_pos, u_neg, u_sq = duty_parts(codes, core.input_levels)
+        inp = self._inputs(codes)
+        noise = ReadNoise.of(noise, len(inp.codes))
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
-        noise_var = _matmul(u_sq, state.read_var)
+        noise_var = self._variance(inp, state)
         out = np.empty(noise_var.shape, dtype=np.int32 if ldpu16 is None else np.float32)
-        risky = self._may_saturate(u_pos, u_neg, u_sq, state)
+        risky = self._screen(inp, state)
         if risky is None or not risky.any():
             parts = ((False, None),)
         elif risky.all():
@@ -347,9 +465,53 @@ class CoreInstance:
             parts = ((False, np.flatnonzero(~risky)), (True, np.flatnonzero(risky)))
         q_out = None if requantize is None else np.empty(out.shape, dtype=np.int8)
         for saturating, rows in parts:
-            self._readout(u_pos, u_neg, noise_var, noise, state, saturating, ldpu16, relu,
-                          out, rows, (add, requantize, q_out))
+            self._readout(inp, noise_var, noise, state, saturating, ldpu16, relu, out, rows,
+                          (add, requantize, q_out))
         return out if q_out is None else q_out
+
+    def _threshold(self, rows: int) -> float:
+        """The saturation screen's threshold for vectors of ``rows`` inputs: ``i_sat_ua`` less
+        a margin for the float32 rounding of its bounds (:meth:`_may_saturate`)."""
+        return self.core.i_sat_ua * (1.0 - max(1e-3, 4.0 * (rows + 2) * 2.0**-24))
+
+    def _screen(self, inp: _Inputs, state: CoreReadState) -> np.ndarray | None:
+        """Which vectors of the read may saturate a line (bool, (batch,)); None, without
+        forming anything, when no line can. With :func:`exact_products` the first two bounds
+        of :meth:`_may_saturate` only, formed from the codes (:meth:`_norm_screen`): the
+        phase-wise read of a vector they flag costs about what the other two bounds would;
+        with BLAS products all four."""
+        threshold = self._threshold(inp.codes.shape[1])
+        if state.line_max_ua < threshold:
+            return None
+        if exact_products():
+            return self._norm_screen(inp, state, threshold)
+        return self._may_saturate(*inp.duty(), state)
+
+    def _norm_screen(self, inp: _Inputs, state: CoreReadState, threshold: float
+                     ) -> np.ndarray:
+        """Bounds 0 (Cauchy–Schwarz) and 1 (the rows) of :meth:`_may_saturate` of the read's
+        codes, from their exact ``Σ code²`` and ``Σ |code| · ⌈row_max_g⌉``
+        (:func:`~chipsim.kernels.pwm.code_norms`; ``row_max_g`` rounded up to integers of
+        its fixed-point unit, :func:`~chipsim.kernels.fixedmm.fixed_unit`): a vector is
+        flagged if both reach ``threshold``. The bounds' float64 rounding, and the exact
+        products' fixed-point conductances exceeding the float32 ones the bounds take by at
+        most 2⁻²³ of the largest, stay far inside the threshold's margin (at least 1e-3)."""
+        core = self.core
+        summed = not state.reads_nonneg and core.read_mode is ReadMode.ONE_PHASE
+        unit = fixed_unit(float(state.row_max_g.max(initial=0.0)))
+        row_weight = np.ceil(state.row_max_g.astype(np.float64) / unit)
+        sq_sum, weighted = code_norms(inp.codes, row_weight)
+        v = core.v_read_v / inp.levels
+        norm_bound = np.sqrt(sq_sum) * (v * state.col_norm_max * (2.0 if summed else 1.0))
+        return (norm_bound >= threshold) & (weighted * (v * unit) >= threshold)
+
+    def _variance(self, inp: _Inputs, state: CoreReadState) -> np.ndarray:
+        """The read-noise variance weights ``u² @ read_var`` of each vector and column
+        (float32, (batch, cols)), ``u = |code| / input_levels``."""
+        if exact_products():
+            return fixed_matmul(inp.squares(), state.fixed("read_var"),
+                                1.0 / inp.levels**2)
+        return _matmul(inp.duty()[2], state.read_var)
 
     def _may_saturate(self, u_pos: np.ndarray, u_neg: np.ndarray | None, u_sq: np.ndarray,
                       state: CoreReadState) -> np.ndarray | None:
@@ -398,8 +560,7 @@ class CoreInstance:
         could clip above the threshold.
         """
         core = self.core
-        margin = max(1e-3, 4.0 * (u_pos.shape[1] + 2) * 2.0**-24)
-        threshold = core.i_sat_ua * (1.0 - margin)
+        threshold = self._threshold(u_pos.shape[1])
         if state.line_max_ua < threshold:
             return None
         v = np.float32(core.v_read_v)
@@ -441,31 +602,25 @@ class CoreInstance:
             clear(idx, _matmul(rows(u_pos, idx), state.col_max_pos))
         return risky
 
-    def _readout(self, u_pos: np.ndarray, u_neg: np.ndarray | None, noise_var: np.ndarray,
-                 noise: ReadNoise, state: CoreReadState, saturating: bool,
+    def _readout(self, inp: _Inputs, noise_var: np.ndarray, noise: ReadNoise,
+                 state: CoreReadState, saturating: bool,
                  ldpu16: tuple[np.ndarray, ...] | None, relu: bool, out: np.ndarray,
                  rows: np.ndarray | None,
                  int8: tuple = (None, None, None)) -> None:
-        """ADC counts (or, with ``ldpu16``, LDPU outputs) of the vectors ``u_pos - u_neg``
-        (``u_neg`` None: all inputs >= 0) from their array products
-        (:func:`~chipsim.kernels.noisy_readout`), into the rows ``rows`` of ``out`` (None:
-        every row); ``int8 = (add, requantize, q_out)`` of :meth:`mvm_ldpu` (``q_out``
-        receives the re-quantized rows).
+        """ADC counts (or, with ``ldpu16``, LDPU outputs) of the read's inputs from their
+        array products (:func:`~chipsim.kernels.noisy_readout`), into the rows ``rows`` of
+        ``out`` (None: every row); ``int8 = (add, requantize, q_out)`` of :meth:`mvm_ldpu`
+        (``q_out`` receives the re-quantized rows).
 
-        Without saturation the signed sum of the read phases is one matrix product (two for
-        1-ph inputs of both signs, whose negative pulses see the asymmetric conductances).
-        With it each line of each phase is formed: the two polarities (inputs >= 0), or the
-        four products of input sign × polarity. The products of a part of the batch are
-        formed for the whole batch when it is at least half of it (no copy of its inputs;
-        a product's row does not depend on the other rows).
-        """
+        The products of a part of the batch are formed for the whole batch when it is at
+        least half of it (no copy of its inputs; a product's row does not depend on the
+        other rows)."""
         core = self.core
         prow = rows
-        if rows is not None and 2 * len(rows) < len(u_pos):
-            u_pos = u_pos[rows]
-            u_neg = None if u_neg is None else u_neg[rows]
+        if rows is not None and 2 * len(rows) < len(inp.codes):
+            inp = inp.subset(rows)
             prow = np.arange(len(rows))
-        products = self._products(u_pos, u_neg, state, saturating)
+        products = self._products(inp, state, saturating)
         # line currents, noise draw, ADC (and LDPU) in one pass (float32/float64 as the NumPy
         # formulation of the kernel's reference, bit for bit)
         full_scale = self.adc_full_scale_ua
@@ -490,28 +645,38 @@ class CoreInstance:
             mask[self.dead_cols] = True
         return mask
 
-    def _products(self, u_pos: np.ndarray, u_neg: np.ndarray | None, state: CoreReadState,
-                  saturating: bool) -> np.ndarray:
-        """The array products (float32, (P, batch, cols)) that :meth:`_readout` combines."""
+    def _products(self, inp: _Inputs, state: CoreReadState, saturating: bool) -> np.ndarray:
+        """The array products (float32, (P, batch, cols)) that :meth:`_readout` combines, each
+        ``u @ G`` of the duty fractions ``u`` of the positive or the negative pulses, or of
+        both signed, and a conductance matrix (:meth:`CoreReadState.matrix`): exact with
+        :func:`exact_products`, float32 BLAS otherwise.
+
+        Without saturation the signed sum of the read phases is one product (two for 1-ph
+        inputs of both signs, whose negative pulses see the asymmetric conductances). With
+        it each line of each phase is formed: the two polarities (inputs >= 0), or the four
+        products of input sign × polarity."""
         one_phase = self.core.read_mode is ReadMode.ONE_PHASE
         if not saturating:
-            if u_neg is None:
-                mats = ((u_pos, state.g_diff),)
+            if not inp.signed:
+                mats = (("pos", "g_diff"),)
             elif one_phase:
-                mats = ((u_pos, state.g_diff), (u_neg, state.g_neg_read_diff))
+                mats = (("pos", "g_diff"), ("neg", "g_neg_read_diff"))
             else:  # 4-ph: both input signs read the same conductances
-                mats = ((u_pos - u_neg, state.g_diff),)
+                mats = (("signed", "g_diff"),)
+        elif not inp.signed:
+            mats = (("pos", "g0"), ("pos", "g1"))
         else:
-            g_pos, g_neg = state.g[0], state.g[1]
-            if u_neg is None:
-                mats = ((u_pos, g_pos), (u_pos, g_neg))
+            n0, n1 = ("gn0", "gn1") if one_phase else ("g0", "g1")
+            mats = (("pos", "g0"), ("neg", n0), ("pos", "g1"), ("neg", n1))
+        products = np.empty((len(mats), len(inp.codes), state.g_diff.shape[1]),
+                            dtype=np.float32)
+        exact = exact_products()
+        for k, (sign, name) in enumerate(mats):
+            if exact:
+                fixed_matmul(inp.bytes(sign), state.fixed(name), 1.0 / inp.levels,
+                             out=products[k])
             else:
-                gn_pos, gn_neg = ((state.g_neg_read[0], state.g_neg_read[1]) if one_phase
-                                  else (g_pos, g_neg))
-                mats = ((u_pos, g_pos), (u_neg, gn_pos), (u_pos, g_neg), (u_neg, gn_neg))
-        products = np.empty((len(mats), len(u_pos), state.g_diff.shape[1]), dtype=np.float32)
-        for k, (u, g) in enumerate(mats):
-            _matmul(u, g, out=products[k])
+                _matmul(inp.fractions(sign), state.matrix(name), out=products[k])
         return products
 
     def line_currents(self, codes: np.ndarray, state: CoreReadState) -> np.ndarray:
@@ -522,11 +687,10 @@ class CoreInstance:
         Every vector is read phase by phase when any of the batch may saturate a line.
         """
         core = self.core
-        codes = self._checked(codes)
-        u_pos, u_neg, u_sq = duty_parts(codes, core.input_levels)
-        risky = self._may_saturate(u_pos, u_neg, u_sq, state)
+        inp = self._inputs(codes)
+        risky = self._screen(inp, state)
         saturating = risky is not None and bool(risky.any())
-        products = self._products(u_pos, u_neg, state, saturating)
+        products = self._products(inp, state, saturating)
         return _currents(products, saturating, core.read_mode is ReadMode.ONE_PHASE,
                          np.float32(core.v_read_v), np.float32(core.i_sat_ua),
                          float(core.i_sat_ua))

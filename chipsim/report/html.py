@@ -84,7 +84,8 @@ def render_html(data: dict[str, Any], figures: dict[str, bytes]) -> str:
            f"<h1>{_e(title(data))}</h1>\n",
            f"<p class=\"muted\">chipsim {_e(p.get('chipsim', '?'))}, seed "
            f"{_e(p.get('seed', '?'))}, spec hash <code>{_e(p.get('spec_hash', '?'))}</code>, "
-           f"{_e(p.get('date', ''))}</p>\n"]
+           f"{_e(p.get('date', ''))}; array products: "
+           f"{_e(p.get('products', 'float32 BLAS'))}</p>\n"]
     if p.get("command"):
         out.append(f"<pre>{_e(p['command'])}</pre>\n")
     out += ["<h2>Summary</h2>\n", _table(["", ""], [list(r) for r in summary_rows(data)],

@@ -61,7 +61,8 @@ def render_markdown(data: dict[str, Any], figures: list[str]) -> str:
     md = markdown_text
     out = [f"# {md(title(data))}\n",
            f"chipsim {md(p.get('chipsim', '?'))}, seed {md(p.get('seed', '?'))}, spec hash "
-           f"{markdown_code(p.get('spec_hash', '?'))}, {md(p.get('date', ''))}\n"]
+           f"{markdown_code(p.get('spec_hash', '?'))}, {md(p.get('date', ''))}; array "
+           f"products: {md(p.get('products', 'float32 BLAS'))}\n"]
     if p.get("command"):
         out.append(markdown_code(p["command"], block=True) + "\n")
     out += ["## Summary\n", _table(["quantity", "value"], [list(r) for r in summary_rows(data)])]

@@ -43,7 +43,9 @@ COMPLETIONS = 1000
 @dataclass(frozen=True, slots=True)
 class Provenance:
     """What made the report: versions, the chip spec's hash, the seed, the command line, when
-    and where. ``volatile_fields`` names the fields (dotted paths) that change from run to run;
+    and where, and how the cores' array products were formed (``products``:
+    :func:`chipsim.functional.core.products_method`; their rounding differs between the
+    two). ``volatile_fields`` names the fields (dotted paths) that change from run to run;
     everything else is determined by the inputs and the seed."""
 
     chipsim: str
@@ -55,6 +57,7 @@ class Provenance:
     python: str
     numpy: str
     volatile_fields: tuple[str, ...]
+    products: str = "float32 BLAS"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from chipsim.errors import ChipsimError
-from chipsim.functional.core import program_core
+from chipsim.functional.core import exact_products, products_method, program_core
 from chipsim.kernels import pwm_quantize
+from chipsim.kernels.fixedmm import amx_available
 from chipsim.spec import DeviceModel, hermes, override
 
 
@@ -185,9 +186,12 @@ def test_only_vectors_that_may_saturate_are_read_phase_by_phase(mode, signed):
 @pytest.mark.parametrize("mode", ["1ph", "4ph"])
 @pytest.mark.parametrize("signed", [False, True])
 @pytest.mark.parametrize("i_sat", [1e4, 30.0])  # no line can saturate / some lines do
-def test_read_equals_the_numpy_formulation_with_the_counter_draws(mode, signed, i_sat):
+def test_read_equals_the_numpy_formulation_with_the_counter_draws(mode, signed, i_sat,
+                                                                   monkeypatch):
     """The fused read-out (products, noise drawn in the kernel, ADC, LDPU) against the NumPy
-    formulation of the same chain with the draws of the same positions, bit for bit."""
+    formulation of the same chain with the draws of the same positions, bit for bit (float32
+    BLAS products)."""
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "blas")
     from chipsim.functional.core import ReadNoise
     from chipsim.kernels import reference
 
@@ -221,3 +225,109 @@ def test_read_equals_the_numpy_formulation_with_the_counter_draws(mode, signed, 
     ldpu = inst.ldpu_params(0.5, 1.1)
     np.testing.assert_array_equal(inst.mvm_ldpu(codes, state, noise, ldpu),
                                   reference.ldpu_affine(got, *ldpu))
+
+
+@pytest.mark.skipif(not amx_available(), reason="exact products need Intel AMX")
+@pytest.mark.parametrize("mode", ["1ph", "4ph"])
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("i_sat", [1e4, 30.0])  # no line can saturate / every vector may
+def test_exact_read_equals_the_numpy_formulation(mode, signed, i_sat, monkeypatch):
+    """With exact products (AMX) the read is the NumPy formulation of its chain on the int64
+    products of the state's fixed-point matrices, bit for bit, on either read path."""
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "auto")
+    from chipsim.functional.core import ReadNoise
+    from chipsim.kernels import reference
+    from chipsim.kernels.fixedmm import code_parts, square_parts
+
+    rng = np.random.default_rng(5)
+    w, x = _data(rng, rows=96, cols=40, batch=30)
+    if not signed:
+        x = np.abs(x)
+    chip = override(override(hermes(), "core.read_mode", mode), "core.i_sat_ua", i_sat)
+    inst = program_core(w, chip, np.random.default_rng(1), core_id=0)
+    state = inst.read_state(60.0)
+    codes = pwm_quantize(x, 1.0, 127)
+    noise = ReadNoise(99, rng.permutation(1000)[:30])
+    core = chip.core
+    pos, neg, both = code_parts(codes)
+    risky = inst._screen(inst._inputs(codes), state)
+    saturating = risky is not None
+    assert saturating == (i_sat < 100) and (not saturating or risky.all())
+
+    def product(parts, name):
+        return reference.fixed_matmul(parts, state.fixed(name), 1 / 127)
+
+    if saturating and signed:
+        n0, n1 = ("gn0", "gn1") if mode == "1ph" else ("g0", "g1")
+        products = [product(pos, "g0"), product(neg, n0), product(pos, "g1"),
+                    product(neg, n1)]
+    elif saturating:
+        products = [product(pos, "g0"), product(pos, "g1")]
+    elif signed and mode == "1ph":
+        products = [product(pos, "g_diff"), product(neg, "g_neg_read_diff")]
+    else:
+        products = [product(both if signed else pos, "g_diff")]
+    noise_var = reference.fixed_matmul(square_parts(codes), state.fixed("read_var"), 1 / 127**2)
+    want = reference.noisy_readout(
+        np.stack(products), noise_var, 99, noise.positions, saturating=saturating,
+        one_phase=mode == "1ph", v_read_v=core.v_read_v, i_sat_ua=core.i_sat_ua,
+        noise_scale=core.v_read_v**2,
+        noise_offset=(core.output_noise_std_fs * inst.adc_full_scale_ua) ** 2,
+        gain=inst.adc_gain, offset_lsb=inst.adc_offset_lsb,
+        full_scale_ua=inst.adc_full_scale_ua, levels=core.adc_levels)
+    np.testing.assert_array_equal(inst.mvm_counts(codes, state, noise), want)
+
+
+@pytest.mark.skipif(not amx_available(), reason="exact products need Intel AMX")
+def test_exact_and_blas_reads_differ_by_float32_rounding_only(monkeypatch):
+    """The same read with exact and with float32 BLAS products: products within float32
+    rounding of each other, counts equal but for a rare rounding-edge count (off by one)."""
+    rng = np.random.default_rng(8)
+    w, x = _data(rng, rows=256, cols=128, batch=256)
+    inst = program_core(w, hermes(), np.random.default_rng(2))
+    state = inst.read_state(3600.0)
+    codes = pwm_quantize(x, 1.0, 127)
+    counts, products = {}, {}
+    for choice in ("auto", "blas"):
+        monkeypatch.setenv("CHIPSIM_PRODUCTS", choice)
+        inp = inst._inputs(codes)
+        products[choice] = inst._products(inp, state, True)
+        counts[choice] = inst.mvm_counts(codes, state, np.random.default_rng(3))
+    scale = np.abs(products["blas"]).max()
+    assert np.abs(products["auto"] - products["blas"]).max() <= 256 * 2.0**-24 * scale
+    diff = np.abs(counts["auto"].astype(int) - counts["blas"])
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+
+
+def test_fixed_point_matrices_of_a_read_state(monkeypatch):
+    """The state's fixed-point matrices: one unit for the conductances, a difference the
+    difference of its polarities' integers, each within its unit of the float32 matrix; made
+    once; a replaced state has its own."""
+    rng = np.random.default_rng(4)
+    chip = override(hermes(), "core.read_mode", "1ph")
+    inst = program_core(rng.uniform(-1, 1, (70, 50)), chip, np.random.default_rng(5))
+    state = inst.read_state(60.0)
+    fixed = {name: state.fixed(name) for name in state.FIXED}
+    assert state.fixed("g0") is fixed["g0"]
+    units = {fixed[name].unit for name in fixed if name != "read_var"}
+    assert len(units) == 1
+    np.testing.assert_array_equal(fixed["g_diff"].q, fixed["g0"].q - fixed["g1"].q)
+    np.testing.assert_array_equal(fixed["g_neg_read_diff"].q, fixed["gn0"].q - fixed["gn1"].q)
+    for name, fm in fixed.items():
+        matrix = state.matrix(name).astype(np.float64)
+        bound = fm.unit * (1.0 if name.endswith("_diff") else 0.5)
+        assert np.abs(fm.q * fm.unit - matrix).max() <= bound + np.abs(matrix).max() * 2**-23
+    other = dataclasses.replace(state, read_var=state.read_var * 4)
+    assert other.fixed("read_var") is not fixed["read_var"]
+    np.testing.assert_array_equal(other.fixed("read_var").q, fixed["read_var"].q)
+    assert other.fixed("read_var").unit == 4 * fixed["read_var"].unit
+
+
+def test_products_method_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "blas")
+    assert not exact_products() and products_method() == "float32 BLAS"
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "auto")
+    assert exact_products() == amx_available()
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "fast")
+    with pytest.raises(ChipsimError, match="CHIPSIM_PRODUCTS: must be auto or blas"):
+        exact_products()

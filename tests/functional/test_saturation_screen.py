@@ -16,6 +16,7 @@ import pytest
 from chipsim.functional import core as core_module
 from chipsim.functional.core import CoreReadState, ReadNoise, program_core
 from chipsim.kernels import duty_square, pwm_quantize
+from chipsim.kernels.fixedmm import amx_available
 from chipsim.spec import ReadMode, hermes, override
 
 LEVELS = 127
@@ -34,6 +35,23 @@ def _ordered_matmul(a, b, out=None):
         return acc
     out[...] = acc
     return out
+
+
+@pytest.fixture(params=["exact", "blas"])
+def products(request, monkeypatch):
+    """The test with each way of forming the read's products (``core.exact_products``):
+    exact on AMX, whose screen is the norm and row bounds (``_norm_screen``), and float32
+    BLAS, whose screen is all four bounds of ``_may_saturate``."""
+    if request.param == "exact" and not amx_available():
+        pytest.skip("exact products need Intel AMX")
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "auto" if request.param == "exact" else "blas")
+    return request.param
+
+
+@pytest.fixture
+def blas(monkeypatch):
+    """The read's products by float32 BLAS, the screen ``_may_saturate``."""
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "blas")
 
 
 @pytest.fixture
@@ -70,9 +88,8 @@ def _peak(inst, codes, state):
 
 
 def _flags(inst, codes, state):
-    """The screen's verdict per vector (bool, (batch,))."""
-    u_pos, u_neg, u_sq, negative = duty_square(codes, inst.core.input_levels)
-    risky = inst._may_saturate(u_pos, u_neg if negative else None, u_sq, state)
+    """The screen's verdict per vector (bool, (batch,)), as the read takes it."""
+    risky = inst._screen(inst._inputs(codes), state)
     return np.zeros(len(codes), dtype=bool) if risky is None else risky
 
 
@@ -134,7 +151,7 @@ CONDUCTANCE_STATES = [  # (weights, rows, cols, t_s, chip overrides)
 @pytest.mark.parametrize("mode", ["1ph", "4ph"])
 @pytest.mark.parametrize("signed", [True, False])
 @pytest.mark.parametrize("case", range(len(CONDUCTANCE_STATES)))
-def test_screen_never_misses_on_random_inputs(mode, signed, case):
+def test_screen_never_misses_on_random_inputs(mode, signed, case, products):
     kind, rows, cols, t_s, extra = CONDUCTANCE_STATES[case]
     rng = np.random.default_rng(10 + case)
     inst = program_core(_random_weights(rng, rows, cols, kind), _chip(mode, **extra),
@@ -232,7 +249,7 @@ def _adversarial_codes(inst, state):
 
 @pytest.mark.parametrize("mode", ["1ph", "4ph"])
 @pytest.mark.parametrize("case", range(len(CONDUCTANCE_STATES)))
-def test_screen_never_misses_on_adversarial_inputs(mode, case):
+def test_screen_never_misses_on_adversarial_inputs(mode, case, products):
     kind, rows, cols, t_s, extra = CONDUCTANCE_STATES[case]
     rng = np.random.default_rng(30 + case)
     inst = program_core(_random_weights(rng, rows, cols, kind), _chip(mode, **extra),
@@ -247,7 +264,7 @@ def test_screen_never_misses_on_adversarial_inputs(mode, case):
 
 
 @pytest.mark.parametrize("mode", ["1ph", "4ph"])
-def test_line_currents_match_brute_force_clipping(mode):
+def test_line_currents_match_brute_force_clipping(mode, products):
     """End to end: each vector's line currents (the read phases clipped and combined) equal
     the float64 brute force, for adversarial inputs at a saturation current that about half
     of them reach."""
@@ -269,7 +286,7 @@ def test_line_currents_match_brute_force_clipping(mode):
 
 @pytest.mark.parametrize("mode", ["1ph", "4ph"])
 @pytest.mark.parametrize("signed", [True, False])
-def test_split_read_equals_phase_wise_read_of_the_flagged_vectors(mode, signed,
+def test_split_read_equals_phase_wise_read_of_the_flagged_vectors(mode, signed, products,
                                                                    ordered_products):
     """The flagged vectors get exactly the counts of the phase-wise read of the whole batch;
     the others (no line saturates) differ from it by float32 summation order only."""
@@ -291,7 +308,7 @@ def test_split_read_equals_phase_wise_read_of_the_flagged_vectors(mode, signed,
     assert np.abs(split.astype(int) - whole).max() <= 1
 
 
-def test_norm_bound_clears_dense_inputs_that_the_row_bound_flags():
+def test_norm_bound_clears_dense_inputs_that_the_row_bound_flags(products):
     """Zero-mean weights (most of a column's conductance in few devices) and dense, moderate
     inputs, as a CNN's layers have them: ``|u| @ row_max_g`` sums each row's largest
     conductance and flags most vectors, ``‖u‖ · col_norm_max`` clears them; none of the
@@ -312,7 +329,7 @@ def test_norm_bound_clears_dense_inputs_that_the_row_bound_flags():
     assert (_peak(inst, codes, state)[~flags] < i_sat).all()
 
 
-def test_screen_is_tight_and_never_looser_than_the_row_bound():
+def test_screen_is_tight_and_never_looser_than_the_row_bound(blas):
     """One polarity programmed (the other holds programming noise only) and inputs >= 0: the
     per-column bound is the phase current itself, so a flagged vector's peak is within 2 %
     of i_sat; and the screen flags no vector that the former row bound
@@ -373,6 +390,32 @@ GOLDEN = {
 }
 
 
+# The same cases' counts with the exact products (fixed point on AMX, the screen's norm and
+# row bounds), recorded when they came: 6 of the 599,040 counts differ from the float32 BLAS
+# read's above, each by 1 (in 4ph-w0-t0-signed, 4ph-w0-t0-mixed, 1ph-w0-t0-signed (2),
+# 1ph-w0-t3600-mixed, 1ph-w2-t3600-signed). Exact sums: the same bits on any AMX machine.
+GOLDEN_EXACT = {
+    "4ph-w0-t0-signed": "f61282c8de95d1cc", "4ph-w0-t0-relu": "5089b25912b787ab",
+    "4ph-w0-t0-mixed": "b3cefd90c8b80814", "4ph-w0-t3600-signed": "3557831472bb497c",
+    "4ph-w0-t3600-relu": "d2eee8feb4df8b4d", "4ph-w0-t3600-mixed": "6c119640d7b67141",
+    "4ph-w1-t0-signed": "5e62f99ec981500e", "4ph-w1-t0-relu": "587d5362008272f2",
+    "4ph-w1-t0-mixed": "62ffd80fc6570cad", "4ph-w1-t3600-signed": "06497307ed93f2bc",
+    "4ph-w1-t3600-relu": "e8a04218b6198c75", "4ph-w1-t3600-mixed": "716ae5e5f81d1fcb",
+    "4ph-w2-t0-signed": "9e07c4440596d109", "4ph-w2-t0-relu": "5ac8be57eb0ae940",
+    "4ph-w2-t0-mixed": "d7536d1889692c77", "4ph-w2-t3600-signed": "2dff166ac89363b2",
+    "4ph-w2-t3600-relu": "144482ccaf5e9b5f", "4ph-w2-t3600-mixed": "2ce877c7b06fa4b8",
+    "1ph-w0-t0-signed": "14f9bdc16b9750ea", "1ph-w0-t0-relu": "5089b25912b787ab",
+    "1ph-w0-t0-mixed": "098f7bb93bcc9d8c", "1ph-w0-t3600-signed": "454d9abbae036010",
+    "1ph-w0-t3600-relu": "d2eee8feb4df8b4d", "1ph-w0-t3600-mixed": "804b9be2b78ad79b",
+    "1ph-w1-t0-signed": "e2f804032807b741", "1ph-w1-t0-relu": "587d5362008272f2",
+    "1ph-w1-t0-mixed": "81796db7458f7035", "1ph-w1-t3600-signed": "3c3ba97ba50703ac",
+    "1ph-w1-t3600-relu": "e8a04218b6198c75", "1ph-w1-t3600-mixed": "1a2bd9463666d94d",
+    "1ph-w2-t0-signed": "6d4a127c211bd7c7", "1ph-w2-t0-relu": "5ac8be57eb0ae940",
+    "1ph-w2-t0-mixed": "837ea8bf610f8144", "1ph-w2-t3600-signed": "3f1fc9d49a13dadc",
+    "1ph-w2-t3600-relu": "144482ccaf5e9b5f", "1ph-w2-t3600-mixed": "f0d25be7c37fe342",
+}
+
+
 def _golden_cases():
     for mode in ("4ph", "1ph"):
         chip = hermes() if mode == "4ph" else override(hermes(), "core.read_mode", "1ph")
@@ -397,17 +440,18 @@ def _golden_cases():
                            inst.mvm_counts(codes, state, np.random.default_rng(5)))
 
 
-def test_counts_equal_the_golden_counts(ordered_products):
+def test_counts_equal_the_golden_counts(products, ordered_products):
+    golden = GOLDEN_EXACT if products == "exact" else GOLDEN
     seen = set()
     for name, *_, counts in _golden_cases():
         seen.add(name)
         digest = hashlib.sha256(np.ascontiguousarray(counts, dtype="<i4").tobytes())
-        assert digest.hexdigest()[:16] == GOLDEN[name], name
-    assert seen == set(GOLDEN)
+        assert digest.hexdigest()[:16] == golden[name], name
+    assert seen == set(golden)
 
 
 @pytest.mark.parametrize("signed", [True, False])
-def test_a_vectors_read_does_not_depend_on_its_batch(signed):
+def test_a_vectors_read_does_not_depend_on_its_batch(signed, products):
     """Uniform weights at full scale: the lines can saturate and the row and group bounds
     flag most vectors, so the per-column bound decides the read path (one signed product,
     or phase by phase: different rounding) of those without negative inputs. A vector's
