@@ -145,6 +145,7 @@ def bench_network_core(sizes: Sizes) -> dict:
     the read-out (draw, ADC, LDPU), the inputs' preparation and the screen."""
     import numpy as np
 
+    from chipsim.functional.core import products_method
     from chipsim.functional.executor import ChipInstance
     from chipsim.functional.tasks import task_data
     from chipsim.mapping import map_workload

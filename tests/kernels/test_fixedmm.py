@@ -9,8 +9,16 @@ from hypothesis import strategies as st
 
 from chipsim.errors import ChipsimError
 from chipsim.kernels import fixedmm, reference
-from chipsim.kernels.fixedmm import (FixedMatrix, code_parts, code_range, fixed_ints,
-                                     fixed_matmul, fixed_point, fixed_unit, square_parts)
+from chipsim.kernels.fixedmm import (
+    FixedMatrix,
+    code_parts,
+    code_range,
+    fixed_ints,
+    fixed_matmul,
+    fixed_point,
+    fixed_unit,
+    square_parts,
+)
 from chipsim.kernels.pwm import code_norms
 
 from ._kernel_strategies import SETTINGS, rng_of, seeds
