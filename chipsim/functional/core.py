@@ -265,14 +265,16 @@ def products_method() -> str:
 @dataclass(slots=True, eq=False)
 class _Inputs:
     """The PWM codes of one read (int16, (batch, rows)), their smallest and largest values
-    (``lo``, ``hi``) and ``levels``; and, each formed on first use, what the read's steps
-    take: the duty fractions (:func:`~chipsim.kernels.pwm.duty_parts`) and the codes as
-    bytes (:func:`~chipsim.kernels.fixedmm.code_parts`, ``square_parts``)."""
+    (``lo``, ``hi``), ``levels`` and whether the read forms its products exactly
+    (:func:`exact_products`, decided once per read); and, each formed on first use, what the
+    read's steps take: the duty fractions (:func:`~chipsim.kernels.pwm.duty_parts`) and the
+    codes as bytes (:func:`~chipsim.kernels.fixedmm.code_parts`, ``square_parts``)."""
 
     codes: np.ndarray
     lo: int
     hi: int
     levels: int
+    exact: bool
     _duty: tuple | None = None
     _bytes: tuple | None = None
 
@@ -307,7 +309,7 @@ class _Inputs:
         duty = (None if self._duty is None
                 else tuple(None if u is None else u[rows] for u in self._duty))
         return _Inputs(np.ascontiguousarray(self.codes[rows]), self.lo, self.hi, self.levels,
-                       duty)
+                       self.exact, duty)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -417,7 +419,8 @@ class CoreInstance:
             lo, hi = int(codes.min(initial=0)), int(codes.max(initial=0))
         if lo < -top or hi > top:
             raise ChipsimError(f"codes: must lie in [-{top}, {top}], got [{lo}, {hi}]")
-        return _Inputs(np.ascontiguousarray(codes, dtype=np.int16), int(lo), int(hi), top)
+        return _Inputs(np.ascontiguousarray(codes, dtype=np.int16), int(lo), int(hi), top,
+                       exact_products())
 
     def mvm_counts(self, codes: np.ndarray, state: CoreReadState,
                    noise: ReadNoise | np.random.Generator) -> np.ndarray:
@@ -483,7 +486,7 @@ class CoreInstance:
         threshold = self._threshold(inp.codes.shape[1])
         if state.line_max_ua < threshold:
             return None
-        if exact_products():
+        if inp.exact:
             return self._norm_screen(inp, state, threshold)
         return self._may_saturate(*inp.duty(), state)
 
@@ -508,7 +511,7 @@ class CoreInstance:
     def _variance(self, inp: _Inputs, state: CoreReadState) -> np.ndarray:
         """The read-noise variance weights ``u² @ read_var`` of each vector and column
         (float32, (batch, cols)), ``u = |code| / input_levels``."""
-        if exact_products():
+        if inp.exact:
             return fixed_matmul(inp.squares(), state.fixed("read_var"),
                                 1.0 / inp.levels**2)
         return _matmul(inp.duty()[2], state.read_var)
@@ -670,9 +673,8 @@ class CoreInstance:
             mats = (("pos", "g0"), ("neg", n0), ("pos", "g1"), ("neg", n1))
         products = np.empty((len(mats), len(inp.codes), state.g_diff.shape[1]),
                             dtype=np.float32)
-        exact = exact_products()
         for k, (sign, name) in enumerate(mats):
-            if exact:
+            if inp.exact:
                 fixed_matmul(inp.bytes(sign), state.fixed(name), 1.0 / inp.levels,
                              out=products[k])
             else:
