@@ -74,6 +74,14 @@ __all__ = ["CoreInstance", "program_core", "CoreReadState", "ReadNoise", "calibr
 #: 62 µA against 100 µA).
 SCREEN_GROUPS = 16
 
+#: fewest vectors of a phase-by-phase read for which a core's read state keeps the
+#: per-polarity conductances in fixed point (:meth:`CoreReadState.fixed`): a smaller read
+#: (a GDC calibration read: 16 vectors of full-range codes) makes them for itself (about
+#: 0.17 ms each for 256 × 256) and leaves them, instead of 0.2 MB each for every core's state
+#: (the main job's peak memory: measured 1,490 MiB keeping them against 1,320 before exact
+#: products)
+KEEP_PHASE_ROWS = 256
+
 #: smallest calibrated ADC full scale, as a fraction of ``core.adc_full_scale_ua`` (the ADC's
 #: largest range): a core whose calibration currents are all (nearly) zero still gets a
 #: positive range. UNCONFIRMED: the trim range of the reference chip's ADC gain is not
@@ -175,9 +183,10 @@ class CoreReadState:
             return self.g_diff if source == "g" else self.g_neg_read_diff
         return (self.g if source == "g" else self.g_neg_read)[polarity]
 
-    def fixed(self, name: str) -> FixedMatrix:
+    def fixed(self, name: str, keep: bool = True) -> FixedMatrix:
         """The matrix ``name`` (a key of :attr:`FIXED`) in fixed point, as the read's exact
-        products take it (:func:`~chipsim.kernels.fixedmm.fixed_matmul`), made on first use.
+        products take it (:func:`~chipsim.kernels.fixedmm.fixed_matmul`), made on first use
+        and kept with the state if ``keep``.
 
         The conductances share one unit, the finest that keeps each within ``2**22`` units
         (:func:`~chipsim.kernels.fixedmm.fixed_unit`), so that a difference's integers are
@@ -195,7 +204,8 @@ class CoreReadState:
             g = self.g if source == "g" else self.g_neg_read
             fm = (FixedMatrix.of_floats(g[0], unit, minus=g[1]) if polarity is None
                   else FixedMatrix.of_floats(g[polarity], unit))
-        self._fixed[name] = fm
+        if keep:
+            self._fixed[name] = fm
         return fm
 
     @classmethod
@@ -673,9 +683,10 @@ class CoreInstance:
             mats = (("pos", "g0"), ("neg", n0), ("pos", "g1"), ("neg", n1))
         products = np.empty((len(mats), len(inp.codes), state.g_diff.shape[1]),
                             dtype=np.float32)
+        keep = not saturating or len(inp.codes) >= KEEP_PHASE_ROWS
         for k, (sign, name) in enumerate(mats):
             if inp.exact:
-                fixed_matmul(inp.bytes(sign), state.fixed(name), 1.0 / inp.levels,
+                fixed_matmul(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels,
                              out=products[k])
             else:
                 _matmul(inp.fractions(sign), state.matrix(name), out=products[k])

@@ -317,6 +317,9 @@ def test_fixed_point_matrices_of_a_read_state(monkeypatch):
         matrix = state.matrix(name).astype(np.float64)
         bound = fm.unit * (1.0 if name.endswith("_diff") else 0.5)
         assert np.abs(fm.q * fm.unit - matrix).max() <= bound + np.abs(matrix).max() * 2**-23
+    fresh = dataclasses.replace(state)
+    assert fresh.fixed("g0", keep=False) is not fresh.fixed("g0")  # not kept, then kept
+    assert fresh.fixed("g0") is fresh.fixed("g0", keep=False)
     other = dataclasses.replace(state, read_var=state.read_var * 4)
     assert other.fixed("read_var") is not fixed["read_var"]
     np.testing.assert_array_equal(other.fixed("read_var").q, fixed["read_var"].q)
