@@ -115,9 +115,13 @@ def _table(r: dict[str, Any]) -> str:
     rows = [
         ("core MVM 1024x256x256, all noise", f"{m['mvm_ms']:.1f} ms",
          f"float32 matmul {m['matmul_ms']:.2f} ms", f"{m['mvm_ratio']:.2f}x", "mvm_ratio"),
+        (f"    its array products alone ({m['products']})", f"{m['products_ms']:.2f} ms", "",
+         f"{m['products_ratio']:.2f}x", ""),
         ("  same, inputs >= 0 (after ReLU)", f"{m['nonneg_mvm_ms']:.1f} ms",
          f"float32 matmul {m['nonneg_matmul_ms']:.2f} ms", f"{m['nonneg_mvm_ratio']:.2f}x",
          "nonneg_mvm_ratio"),
+        ("    its array products alone", f"{m['nonneg_products_ms']:.2f} ms", "",
+         f"{m['nonneg_products_ratio']:.2f}x", ""),
         (f"  a ResNet-9 core ({nc['layer']}) on its own inputs", f"{nc['mvm_ms']:.1f} ms",
          f"float32 matmul {nc['matmul_ms']:.2f} ms", f"{nc['mvm_ratio']:.2f}x",
          "network_core_mvm_ratio"),

@@ -89,7 +89,9 @@ def bench_mvm(sizes: Sizes) -> dict:
     bounds the MVM, the share of vectors whose lines may saturate (read phase by phase) and
     the time of its per-conversion Gaussian draw alone (batch × cols float32 normals).
     ``products`` says how the MVM formed its array products (exact on AMX, or float32 BLAS:
-    :func:`chipsim.functional.core.products_method`).
+    :func:`chipsim.functional.core.products_method`); ``products_ms`` (and ``nonneg_``) times
+    them alone (the inputs' preparation, the screen, the variance and the signal's products),
+    against the matmul of the same run: the rest of the MVM is its read-out pass.
     """
     import numpy as np
 
@@ -123,8 +125,19 @@ def bench_mvm(sizes: Sizes) -> dict:
     z = np.empty((batch, cols), dtype=np.float32)  # the MVM's generator, on one thread
     t_draw = _best(lambda: standard_normal(3, out=z, parallel=False), reps)
     risky = core._screen(core._inputs(codes), state)
+
+    def products(c):  # the read's array products alone: the variance and the signal's
+        inp = core._inputs(c)
+        flags = core._screen(inp, state)
+        core._variance(inp, state)
+        core._products(inp, state, flags is not None and bool(flags.any()))
+
+    t_prod = _best(lambda: products(codes), reps)
+    t_prod_relu = _best(lambda: products(relu_codes), reps)
     return {
         "shape": [batch, rows, cols], "products": products_method(),
+        "products_ms": t_prod * 1e3, "products_ratio": t_prod / t_mm,
+        "nonneg_products_ms": t_prod_relu * 1e3, "nonneg_products_ratio": t_prod_relu / t_mm_relu,
         "lines_can_saturate": bool(state.line_max_ua > chip.core.i_sat_ua),
         "mvm_ms": t_mvm * 1e3, "matmul_ms": t_mm * 1e3, "mvm_ratio": t_mvm / t_mm,
         "nonneg_mvm_ms": t_mvm_relu * 1e3, "nonneg_matmul_ms": t_mm_relu * 1e3,
