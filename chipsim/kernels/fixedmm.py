@@ -46,8 +46,8 @@ from numba.extending import intrinsic
 
 from ..errors import ChipsimError
 
-__all__ = ["FixedMatrix", "ByteParts", "fixed_point", "fixed_unit", "fixed_ints", "code_parts",
-           "square_parts", "code_range", "fixed_matmul", "amx_available"]
+__all__ = ["FixedMatrix", "ByteParts", "fixed_point", "fixed_unit", "code_parts", "square_parts",
+           "code_range", "fixed_matmul", "amx_available"]
 
 #: largest magnitude of a fixed-point matrix's integers, ``2**Q_BITS`` (four digits)
 Q_BITS = 23
@@ -76,18 +76,6 @@ def fixed_unit(max_abs: float, bits: int = UNIT_BITS) -> float:
     if mantissa == 0.5:
         exponent -= 1
     return math.ldexp(1.0, exponent - bits)
-
-
-def fixed_ints(m: np.ndarray, unit: float) -> np.ndarray:
-    """``rint(m / unit)`` (int64), half to even: ``m`` (float, finite) in integers of
-    ``unit``; :class:`~chipsim.errors.ChipsimError` beyond ``2**23`` of them."""
-    m = np.asarray(m, dtype=np.float64)
-    if not np.isfinite(m).all():
-        raise ChipsimError("fixed point: entries must be finite")
-    q = np.rint(m / unit)
-    if np.abs(q).max(initial=0.0) > 2**Q_BITS:
-        raise ChipsimError(f"fixed point: entries exceed 2**{Q_BITS} units of {unit!r}")
-    return q.astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -123,9 +111,10 @@ class FixedMatrix:
     @classmethod
     def of_floats(cls, m: np.ndarray, unit: float, minus: np.ndarray | None = None
                   ) -> FixedMatrix:
-        """``m`` (float, 2-D, finite) in integers of ``unit`` (a power of two; half to even,
-        :func:`fixed_ints`), less those of ``minus`` (the same shape) if given, in one
-        compiled pass (the same integers as :meth:`of_ints` of them)."""
+        """``m`` (float, 2-D, finite) in integers of ``unit`` (a power of two): ``rint(m /
+        unit)``, half to even (:func:`chipsim.kernels.reference.fixed_ints`), less those of
+        ``minus`` (the same shape) if given; a :class:`~chipsim.errors.ChipsimError` beyond
+        ``2**23`` of them."""
         m = np.ascontiguousarray(m)
         other = m if minus is None else np.ascontiguousarray(minus)
         if m.ndim != 2 or other.shape != m.shape:
@@ -152,7 +141,7 @@ class FixedMatrix:
 
 def fixed_point(m: np.ndarray, unit: float | None = None) -> FixedMatrix:
     """``m`` (float, (K, N)) rounded to integers of ``unit`` (a power of two; None: the
-    finest for ``max |m|``, :func:`fixed_unit`), half to even (:func:`fixed_ints`)."""
+    finest for ``max |m|``, :func:`fixed_unit`), half to even (:meth:`FixedMatrix.of_floats`)."""
     m = np.asarray(m, dtype=np.float64)
     if m.ndim != 2:
         raise ChipsimError(f"fixed_point: needs a 2-D matrix, got shape {m.shape}")

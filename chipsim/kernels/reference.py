@@ -235,6 +235,12 @@ def standard_normal(key: int, size, offset: int = 0) -> np.ndarray:
     return x.astype(np.float32).reshape(size)
 
 
+def fixed_ints(m: np.ndarray, unit: float) -> np.ndarray:
+    """:meth:`chipsim.kernels.fixedmm.FixedMatrix.of_floats`'s integers: ``rint(m / unit)``
+    (int64), half to even."""
+    return np.rint(np.asarray(m, dtype=np.float64) / unit).astype(np.int64)
+
+
 def fixed_matmul(a, fm, factor: float) -> np.ndarray:
     """:func:`chipsim.kernels.fixedmm.fixed_matmul` in int64 NumPy: ``Σ_p w_p · parts_p @ q``
     exact (the int64 arithmetic wraps like the kernel's; the total itself fits), then

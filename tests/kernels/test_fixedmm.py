@@ -13,7 +13,6 @@ from chipsim.kernels.fixedmm import (
     FixedMatrix,
     code_parts,
     code_range,
-    fixed_ints,
     fixed_matmul,
     fixed_point,
     fixed_unit,
@@ -81,7 +80,7 @@ def test_fixed_matmul_is_the_exact_product_rounded():
     codes = rng.integers(-255, 256, size=(300, 256)).astype(np.int16)
     g = rng.uniform(0, 25, size=(256, 100))
     fm = fixed_point(g)
-    exact = codes.astype(np.int64) @ fixed_ints(g, fm.unit)
+    exact = codes.astype(np.int64) @ reference.fixed_ints(g, fm.unit)
     want = (exact.astype(np.float64) * fm.unit / 255).astype(np.float32)
     got = fixed_matmul(code_parts(codes)[2], fm, 1 / 255)
     assert np.abs(got - want).max() <= np.abs(want).max() * 2.0**-23
@@ -135,16 +134,32 @@ def test_digits_hold_the_integers(seed, rows, cols, bits):
     assert fm.digits.ctypes.data % 64 == 0
 
 
+@SETTINGS
+@given(seed=seeds, rows=dims, cols=dims, exp=st.integers(-30, 30),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_fixed_point_rounds_as_the_reference(seed, rows, cols, exp, dtype):
+    rng = rng_of(seed)
+    m = (rng.normal(size=(rows, cols)) * 2.0**exp).astype(dtype)
+    minus = (rng.uniform(0, 1, size=(rows, cols)) * 2.0**exp).astype(dtype)
+    unit = fixed_unit(float(max(np.abs(m).max(), np.abs(minus).max())))
+    np.testing.assert_array_equal(FixedMatrix.of_floats(m, unit).q,
+                                  reference.fixed_ints(m, unit))
+    np.testing.assert_array_equal(FixedMatrix.of_floats(m, unit, minus=minus).q,
+                                  reference.fixed_ints(m, unit) - reference.fixed_ints(minus, unit))
+
+
 def test_fixed_point_rounds_half_to_even_within_its_unit():
     assert fixed_unit(4.0) == 2.0**-20 and fixed_unit(4.1) == 2.0**-19
     assert fixed_unit(1.0, 0) == 1.0 and fixed_unit(0.0) == 1.0
     m = np.array([[0.5, 1.5, 2.5, -0.5, -2.5]])
-    np.testing.assert_array_equal(fixed_ints(m, 1.0), [[0, 2, 2, 0, -2]])
+    np.testing.assert_array_equal(FixedMatrix.of_floats(m, 1.0).q, [[0, 2, 2, 0, -2]])
     fm = fixed_point(np.array([[-3.0, 1e-9], [2.0, 0.0]]))
     assert np.abs(fm.q).max() <= 2**22 and fm.unit == fixed_unit(3.0)
-    for bad in (np.array([[np.nan]]), np.array([[2.0**30]])):
-        with pytest.raises(ChipsimError):
-            fixed_ints(bad, 1.0)
+    for bad in (np.nan, np.inf, 2.0**30):
+        with pytest.raises(ChipsimError, match="finite and within"):
+            FixedMatrix.of_floats(np.array([[1.0, bad]]), 1.0)
+    with pytest.raises(ChipsimError, match="one shape"):
+        FixedMatrix.of_floats(np.ones((2, 2)), 1.0, minus=np.ones((2, 3)))
     with pytest.raises(ChipsimError, match="2-D"):
         fixed_point(np.ones(3))
     with pytest.raises(ChipsimError, match="max_abs"):
