@@ -181,9 +181,11 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         a dead core, or two cores that must exchange data have no route between them.
     ChipsimError
         If the workload has more input vectors per inference than ``config.max_vectors``
-        (:func:`check_workload_size`), before anything is mapped or run.
+        (:func:`check_workload_size`), before anything is mapped or run; if the environment
+        variable ``CHIPSIM_PRODUCTS`` is neither ``auto`` nor ``blas``.
     """
     config = config or RunConfig()
+    products = products_method()  # CHIPSIM_PRODUCTS checked before anything runs
     if isinstance(workload, str):
         workload = resolve_model(workload)
     if isinstance(workload, ResolvedModel):
@@ -253,7 +255,7 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
         chipsim=__version__, spec_hash=spec_hash(chip), seed=config.seed, command=command,
         date=datetime.now(UTC).isoformat(timespec="seconds"), host=platform.node(),
         python=sys.version.split()[0], numpy=np.__version__, volatile_fields=VOLATILE_FIELDS,
-        products=products_method())
+        products=products)
     report = Report.build(provenance=provenance, chip=chip, config=config, workload=workload,
                           mapping=mapping, accuracy=accuracy, timing=timing)
     if not times:

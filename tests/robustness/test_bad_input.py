@@ -352,6 +352,11 @@ def _cap_not_a_number(tmp, tiny):
             "'lots'", {"CHIPSIM_MAX_INPUT_MB": "lots"})
 
 
+def _products_unknown(tmp, tiny):
+    return ([], "CHIPSIM_PRODUCTS: must be auto or blas, got 'fast'",
+            {"CHIPSIM_PRODUCTS": "fast"})
+
+
 def _spec_deep(tmp, tiny):
     (tmp / "chip.yaml").write_text(f"core: {_deep()}\n")
     return (["--chip", "chip.yaml"],
@@ -594,6 +599,7 @@ CASES = {
     "out-added-file": _out_added, "out-mapping-dir": _out_mapping_dir,
     "spec-fifo": _spec_fifo, "spec-dev-zero": _spec_dev_zero, "spec-too-large": _spec_too_large,
     "spec-cap-lowered": _spec_cap_lowered, "cap-not-a-number": _cap_not_a_number,
+    "products-unknown": _products_unknown,
     "spec-deep": _spec_deep, "spec-deep-json": _spec_deep_json,
     "spec-billion-laughs": _billion_laughs, "spec-self-alias": _spec_self_alias,
     "spec-duplicate-key": _spec_duplicate_key, "spec-duplicate-json": _spec_duplicate_json,
