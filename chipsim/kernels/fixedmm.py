@@ -424,21 +424,17 @@ if not numba.config.DISABLE_JIT:  # the tile instructions, as LLVM intrinsics
         """Load, store and zero of tile register ``tile`` (its number is an immediate)."""
         t = ir.Constant(_I8, tile)
 
-        @intrinsic
-        def load(typingctx, arr, offset, stride):
-            def codegen(context, builder, sig, args):
-                _call(builder, "llvm.x86.tileloadd64", [_I8, _PTR, ir.IntType(64)],
-                      [t, _byte_pointer(context, builder, sig.args[0], args[0], args[1]),
-                       args[2]])
-            return types.void(arr, offset, stride), codegen
+        def memory(name: str):  # a tile load or store: tile, address, row stride
+            @intrinsic
+            def op(typingctx, arr, offset, stride):
+                def codegen(context, builder, sig, args):
+                    _call(builder, name, [_I8, _PTR, ir.IntType(64)],
+                          [t, _byte_pointer(context, builder, sig.args[0], args[0], args[1]),
+                           args[2]])
+                return types.void(arr, offset, stride), codegen
+            return op
 
-        @intrinsic
-        def store(typingctx, arr, offset, stride):
-            def codegen(context, builder, sig, args):
-                _call(builder, "llvm.x86.tilestored64", [_I8, _PTR, ir.IntType(64)],
-                      [t, _byte_pointer(context, builder, sig.args[0], args[0], args[1]),
-                       args[2]])
-            return types.void(arr, offset, stride), codegen
+        load, store = memory("llvm.x86.tileloadd64"), memory("llvm.x86.tilestored64")
 
         @intrinsic
         def zero(typingctx):
