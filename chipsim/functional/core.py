@@ -41,13 +41,16 @@ saturation, rather than to each phase current before it (saturation is rare at t
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
+import numba
 import numpy as np
 
 from ..device import PCMDevice, make_device
 from ..errors import ChipsimError
 from ..kernels import fp16_round
+from ..kernels._threads import helper_pool
 from ..kernels.fixedmm import (
     ByteParts,
     FixedMatrix,
@@ -81,6 +84,10 @@ SCREEN_GROUPS = 16
 #: (the main job's peak memory: measured 1,490 MiB keeping them against 1,320 before exact
 #: products)
 KEEP_PHASE_ROWS = 256
+
+#: fewest vectors of an exact read whose variance product runs on a helper thread beside the
+#: signal's products (:meth:`CoreInstance._read`)
+OVERLAP_ROWS = 256
 
 #: smallest calibrated ADC full scale, as a fraction of ``core.adc_full_scale_ua`` (the ADC's
 #: largest range): a core whose calibration currents are all (nearly) zero still gets a
@@ -467,8 +474,13 @@ class CoreInstance:
         noise = ReadNoise.of(noise, len(inp.codes))
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
-        noise_var = self._variance(inp, state)
-        out = np.empty(noise_var.shape, dtype=np.int32 if ldpu16 is None else np.float32)
+        if inp.exact and numba.get_num_threads() > 1 and len(inp.codes) >= OVERLAP_ROWS:
+            # on the other thread: its AMX product overlaps this one's combining passes
+            noise_var = helper_pool().submit(self._variance, inp, state)
+        else:
+            noise_var = self._variance(inp, state)
+        out = np.empty((len(inp.codes), self.weights.shape[1]),
+                       dtype=np.int32 if ldpu16 is None else np.float32)
         risky = self._screen(inp, state)
         if risky is None or not risky.any():
             parts = ((False, None),)
@@ -634,6 +646,8 @@ class CoreInstance:
             inp = inp.subset(rows)
             prow = np.arange(len(rows))
         products = self._products(inp, state, saturating)
+        if isinstance(noise_var, Future):
+            noise_var = noise_var.result()
         # line currents, noise draw, ADC (and LDPU) in one pass (float32/float64 as the NumPy
         # formulation of the kernel's reference, bit for bit)
         full_scale = self.adc_full_scale_ua

@@ -334,3 +334,30 @@ def test_products_method_follows_the_environment(monkeypatch):
     monkeypatch.setenv("CHIPSIM_PRODUCTS", "fast")
     with pytest.raises(ChipsimError, match="CHIPSIM_PRODUCTS: must be auto or blas"):
         exact_products()
+
+
+@pytest.mark.skipif(not amx_available(), reason="exact products need Intel AMX")
+@pytest.mark.parametrize("signed", [False, True])
+def test_variance_on_a_helper_thread_changes_nothing(signed, monkeypatch):
+    """A large exact read forms its variance product on a helper thread beside the signal's
+    products: the same outputs as in line, on either read path."""
+    import numba
+
+    from chipsim.functional import core as core_module
+    from chipsim.functional.core import ReadNoise
+
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "auto")
+    rng = np.random.default_rng(12)
+    w, x = _data(rng, rows=256, cols=96, batch=600)
+    if not signed:
+        x = np.abs(x)
+    inst = program_core(w, hermes(), np.random.default_rng(3))
+    codes = pwm_quantize(x, 1.0, 127)
+    state = inst.read_state(60.0)
+    assert numba.get_num_threads() > 1
+    for batch in (codes, codes // 50):  # full scale: every vector flagged; small: none
+        outs = []
+        for rows in (core_module.OVERLAP_ROWS, 10**9):
+            monkeypatch.setattr(core_module, "OVERLAP_ROWS", rows)
+            outs.append(inst.mvm(batch, state, ReadNoise(5, np.arange(600))))
+        np.testing.assert_array_equal(*outs)
