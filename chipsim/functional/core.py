@@ -627,7 +627,7 @@ class CoreInstance:
             clear(idx, _matmul(rows(u_pos, idx), state.col_max_pos))
         return risky
 
-    def _readout(self, inp: _Inputs, noise_var: np.ndarray, noise: ReadNoise,
+    def _readout(self, inp: _Inputs, noise_var: np.ndarray | Future, noise: ReadNoise,
                  state: CoreReadState, saturating: bool,
                  ldpu16: tuple[np.ndarray, ...] | None, relu: bool, out: np.ndarray,
                  rows: np.ndarray | None,
@@ -635,7 +635,9 @@ class CoreInstance:
         """ADC counts (or, with ``ldpu16``, LDPU outputs) of the read's inputs from their
         array products (:func:`~chipsim.kernels.noisy_readout`), into the rows ``rows`` of
         ``out`` (None: every row); ``int8 = (add, requantize, q_out)`` of :meth:`mvm_ldpu`
-        (``q_out`` receives the re-quantized rows).
+        (``q_out`` receives the re-quantized rows). ``noise_var``: the variance weights of
+        every vector of the read, or the future that is forming them (waited for after the
+        products).
 
         The products of a part of the batch are formed for the whole batch when it is at
         least half of it (no copy of its inputs; a product's row does not depend on the
