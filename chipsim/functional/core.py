@@ -262,21 +262,23 @@ class CoreReadState:
 
 
 def exact_products() -> bool:
-    """Whether the reads of this process form their array products exactly (fixed point on
-    Intel AMX, :mod:`chipsim.kernels.fixedmm`) rather than with float32 BLAS: where the CPU
-    has AMX, unless the environment variable ``CHIPSIM_PRODUCTS`` is ``blas`` (``auto``, or
-    unset: AMX where there is). The two differ by float32 rounding (about 1e-7 of a
-    product), as BLAS on different CPUs does."""
+    """Whether the reads of this process form their array products exactly (fixed point,
+    :mod:`chipsim.kernels.fixedmm`) rather than with float32 BLAS, by the environment
+    variable ``CHIPSIM_PRODUCTS``: ``auto`` (or unset) where the CPU has Intel AMX, ``exact``
+    always (elsewhere by float64 BLAS: the same bits, slower), ``blas`` never. The two ways
+    differ by float32 rounding (about 1e-7 of a product), as BLAS on different CPUs does."""
     choice = os.environ.get("CHIPSIM_PRODUCTS", "auto")
-    if choice not in ("auto", "blas"):
-        raise ChipsimError(f"CHIPSIM_PRODUCTS: must be auto or blas, got {choice!r}")
-    return choice == "auto" and amx_available()
+    if choice not in ("auto", "exact", "blas"):
+        raise ChipsimError(f"CHIPSIM_PRODUCTS: must be auto, exact or blas, got {choice!r}")
+    return choice == "exact" or (choice == "auto" and amx_available())
 
 
 def products_method() -> str:
     """How this process forms the reads' array products (:func:`exact_products`), as the
     report's provenance records it."""
-    return "exact fixed point (Intel AMX)" if exact_products() else "float32 BLAS"
+    if not exact_products():
+        return "float32 BLAS"
+    return "exact fixed point (" + ("Intel AMX" if amx_available() else "float64 BLAS") + ")"
 
 
 @dataclass(slots=True, eq=False)

@@ -11,21 +11,19 @@ on the summation order, the thread count or the rows beside it.
 The kernel: the codes split into unsigned bytes (:class:`ByteParts`; a code's positive or
 negative part, or its square, in one to four bytes), ``q`` into balanced signed base-256
 digits; each byte part × digit is a sum of ``TDPBUSD`` tile instructions (unsigned × signed
-8-bit dot products into int32), and the sums are combined with their powers of 256.
-:func:`chipsim.kernels.reference.fixed_matmul` is its int64 NumPy oracle. Without AMX the
-core model reads with float32 BLAS products instead (:mod:`chipsim.functional.core`).
+8-bit dot products into int32), and the sums are combined with their powers of 256. Without
+AMX the same sums come from float64 BLAS (exact too, slower).
+:func:`chipsim.kernels.reference.fixed_matmul` is their int64 NumPy oracle. The core model
+takes the exact products where there is AMX, float32 BLAS elsewhere unless asked
+(:func:`chipsim.functional.core.exact_products`).
 
 Examples
 --------
 >>> import numpy as np
->>> from chipsim.kernels import reference
 >>> fm = fixed_point(np.array([[1.5, -2.0], [0.25, 4.0]]))
 >>> codes = np.array([[2, 1]], dtype=np.int16)
->>> if amx_available():  # (codes / 2) @ G
-...     print(fixed_matmul(code_parts(codes)[0], fm, 0.5))
-... else:
-...     print(reference.fixed_matmul(code_parts(codes)[0], fm, 0.5))
-[[1.625 0.   ]]
+>>> fixed_matmul(code_parts(codes)[0], fm, 0.5)  # (codes / 2) @ G
+array([[1.625, 0.   ]], dtype=float32)
 """
 
 from __future__ import annotations
@@ -335,17 +333,24 @@ def code_range(codes):
 def fixed_matmul(a: ByteParts, fm: FixedMatrix, factor: float,
                  out: np.ndarray | None = None) -> np.ndarray:
     """``float32(float64(Σ_p w_p · parts_p @ q) · (factor · unit))`` (float32, (B, N)), the
-    integer sum exact (int64; its float64 rounded once if above ``2**53``), on AMX
-    (:func:`amx_available`; a :class:`~chipsim.errors.ChipsimError` without).
+    integer sum exact (int64; its float64 rounded once if above ``2**53``): on AMX
+    (:func:`amx_available`), elsewhere with float64 BLAS, one product per byte part (each
+    partial sum an integer below ``2**53``: exact in any order), the same bits more slowly.
 
     ``out``: a C-contiguous float32 array of shape (B, N) to write into."""
-    if not (amx_available() or numba.config.DISABLE_JIT):
-        raise ChipsimError("fixed_matmul: this CPU (or process) cannot run Intel AMX")
     if a.cols != fm.shape[0]:
         raise ChipsimError(f"fixed_matmul: inputs of {a.cols} rows for a matrix of "
                            f"{fm.shape[0]}")
     if out is None:
         out = np.empty((a.rows, fm.shape[1]), dtype=np.float32)
+    scale = float(factor) * fm.unit
+    if not (amx_available() or numba.config.DISABLE_JIT):
+        q = fm.q.astype(np.float64)
+        total = np.zeros(out.shape, dtype=np.int64)
+        for part, w in zip(a.parts, a.weights, strict=True):
+            total += w * (part[:a.rows, :a.cols].astype(np.float64) @ q).astype(np.int64)
+        np.multiply(total.astype(np.float64), scale, out=out, casting="unsafe")
+        return out
     n_digits = fm.digits.shape[1]
     weights = np.array([int(w) * 256**d for w in a.weights for d in range(n_digits)],
                        dtype=np.int64)
@@ -355,8 +360,8 @@ def fixed_matmul(a: ByteParts, fm: FixedMatrix, factor: float,
     scratch = _aligned((len(weights), _BLOCK, fm.digits.shape[0] * _BLOCK), np.int32)
     # one thread: two threads of one core share its AMX unit (on this project's 2-vCPU
     # machine the split ran slower than one thread)
-    _amx_rows(a.parts, fm.digits, weights, wide, float(factor) * fm.unit, out, 0,
-              a.parts.shape[1], scratch, _CONFIG)
+    _amx_rows(a.parts, fm.digits, weights, wide, scale, out, 0, a.parts.shape[1], scratch,
+              _CONFIG)
     return out
 
 

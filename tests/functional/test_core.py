@@ -227,14 +227,13 @@ def test_read_equals_the_numpy_formulation_with_the_counter_draws(mode, signed, 
                                   reference.ldpu_affine(got, *ldpu))
 
 
-@pytest.mark.skipif(not amx_available(), reason="exact products need Intel AMX")
 @pytest.mark.parametrize("mode", ["1ph", "4ph"])
 @pytest.mark.parametrize("signed", [False, True])
 @pytest.mark.parametrize("i_sat", [1e4, 30.0])  # no line can saturate / every vector may
 def test_exact_read_equals_the_numpy_formulation(mode, signed, i_sat, monkeypatch):
-    """With exact products (AMX) the read is the NumPy formulation of its chain on the int64
+    """With exact products the read is the NumPy formulation of its chain on the int64
     products of the state's fixed-point matrices, bit for bit, on either read path."""
-    monkeypatch.setenv("CHIPSIM_PRODUCTS", "auto")
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "exact")
     from chipsim.functional.core import ReadNoise
     from chipsim.kernels import reference
     from chipsim.kernels.fixedmm import code_parts, square_parts
@@ -278,7 +277,6 @@ def test_exact_read_equals_the_numpy_formulation(mode, signed, i_sat, monkeypatc
     np.testing.assert_array_equal(inst.mvm_counts(codes, state, noise), want)
 
 
-@pytest.mark.skipif(not amx_available(), reason="exact products need Intel AMX")
 def test_exact_and_blas_reads_differ_by_float32_rounding_only(monkeypatch):
     """The same read with exact and with float32 BLAS products: products within float32
     rounding of each other, counts equal but for a rare rounding-edge count (off by one)."""
@@ -288,14 +286,14 @@ def test_exact_and_blas_reads_differ_by_float32_rounding_only(monkeypatch):
     state = inst.read_state(3600.0)
     codes = pwm_quantize(x, 1.0, 127)
     counts, products = {}, {}
-    for choice in ("auto", "blas"):
+    for choice in ("exact", "blas"):
         monkeypatch.setenv("CHIPSIM_PRODUCTS", choice)
         inp = inst._inputs(codes)
         products[choice] = inst._products(inp, state, True)
         counts[choice] = inst.mvm_counts(codes, state, np.random.default_rng(3))
     scale = np.abs(products["blas"]).max()
-    assert np.abs(products["auto"] - products["blas"]).max() <= 256 * 2.0**-24 * scale
-    diff = np.abs(counts["auto"].astype(int) - counts["blas"])
+    assert np.abs(products["exact"] - products["blas"]).max() <= 256 * 2.0**-24 * scale
+    diff = np.abs(counts["exact"].astype(int) - counts["blas"])
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
 
 
@@ -331,12 +329,13 @@ def test_products_method_follows_the_environment(monkeypatch):
     assert not exact_products() and products_method() == "float32 BLAS"
     monkeypatch.setenv("CHIPSIM_PRODUCTS", "auto")
     assert exact_products() == amx_available()
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "exact")
+    assert exact_products() and products_method().startswith("exact fixed point")
     monkeypatch.setenv("CHIPSIM_PRODUCTS", "fast")
-    with pytest.raises(ChipsimError, match="CHIPSIM_PRODUCTS: must be auto or blas"):
+    with pytest.raises(ChipsimError, match="CHIPSIM_PRODUCTS: must be auto, exact or blas"):
         exact_products()
 
 
-@pytest.mark.skipif(not amx_available(), reason="exact products need Intel AMX")
 @pytest.mark.parametrize("signed", [False, True])
 def test_variance_on_a_helper_thread_changes_nothing(signed, monkeypatch):
     """A large exact read forms its variance product on a helper thread beside the signal's
@@ -346,7 +345,7 @@ def test_variance_on_a_helper_thread_changes_nothing(signed, monkeypatch):
     from chipsim.functional import core as core_module
     from chipsim.functional.core import ReadNoise
 
-    monkeypatch.setenv("CHIPSIM_PRODUCTS", "auto")
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "exact")
     rng = np.random.default_rng(12)
     w, x = _data(rng, rows=256, cols=96, batch=600)
     if not signed:

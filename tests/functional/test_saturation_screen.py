@@ -16,7 +16,6 @@ import pytest
 from chipsim.functional import core as core_module
 from chipsim.functional.core import CoreReadState, ReadNoise, program_core
 from chipsim.kernels import duty_square, pwm_quantize
-from chipsim.kernels.fixedmm import amx_available
 from chipsim.spec import ReadMode, hermes, override
 
 LEVELS = 127
@@ -40,11 +39,9 @@ def _ordered_matmul(a, b, out=None):
 @pytest.fixture(params=["exact", "blas"])
 def products(request, monkeypatch):
     """The test with each way of forming the read's products (``core.exact_products``):
-    exact on AMX, whose screen is the norm and row bounds (``_norm_screen``), and float32
-    BLAS, whose screen is all four bounds of ``_may_saturate``."""
-    if request.param == "exact" and not amx_available():
-        pytest.skip("exact products need Intel AMX")
-    monkeypatch.setenv("CHIPSIM_PRODUCTS", "auto" if request.param == "exact" else "blas")
+    exact, whose screen is the norm and row bounds (``_norm_screen``), and float32 BLAS,
+    whose screen is all four bounds of ``_may_saturate``."""
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", request.param)
     return request.param
 
 
@@ -390,30 +387,16 @@ GOLDEN = {
 }
 
 
-# The same cases' counts with the exact products (fixed point on AMX, the screen's norm and
+# The same cases' counts with the exact products (fixed point, the screen's norm and
 # row bounds), recorded when they came: 6 of the 599,040 counts differ from the float32 BLAS
-# read's above, each by 1 (in 4ph-w0-t0-signed, 4ph-w0-t0-mixed, 1ph-w0-t0-signed (2),
-# 1ph-w0-t3600-mixed, 1ph-w2-t3600-signed). Exact sums: the same bits on any AMX machine.
-GOLDEN_EXACT = {
-    "4ph-w0-t0-signed": "f61282c8de95d1cc", "4ph-w0-t0-relu": "5089b25912b787ab",
-    "4ph-w0-t0-mixed": "b3cefd90c8b80814", "4ph-w0-t3600-signed": "3557831472bb497c",
-    "4ph-w0-t3600-relu": "d2eee8feb4df8b4d", "4ph-w0-t3600-mixed": "6c119640d7b67141",
-    "4ph-w1-t0-signed": "5e62f99ec981500e", "4ph-w1-t0-relu": "587d5362008272f2",
-    "4ph-w1-t0-mixed": "62ffd80fc6570cad", "4ph-w1-t3600-signed": "06497307ed93f2bc",
-    "4ph-w1-t3600-relu": "e8a04218b6198c75", "4ph-w1-t3600-mixed": "716ae5e5f81d1fcb",
-    "4ph-w2-t0-signed": "9e07c4440596d109", "4ph-w2-t0-relu": "5ac8be57eb0ae940",
-    "4ph-w2-t0-mixed": "d7536d1889692c77", "4ph-w2-t3600-signed": "2dff166ac89363b2",
-    "4ph-w2-t3600-relu": "144482ccaf5e9b5f", "4ph-w2-t3600-mixed": "2ce877c7b06fa4b8",
-    "1ph-w0-t0-signed": "14f9bdc16b9750ea", "1ph-w0-t0-relu": "5089b25912b787ab",
-    "1ph-w0-t0-mixed": "098f7bb93bcc9d8c", "1ph-w0-t3600-signed": "454d9abbae036010",
-    "1ph-w0-t3600-relu": "d2eee8feb4df8b4d", "1ph-w0-t3600-mixed": "804b9be2b78ad79b",
-    "1ph-w1-t0-signed": "e2f804032807b741", "1ph-w1-t0-relu": "587d5362008272f2",
-    "1ph-w1-t0-mixed": "81796db7458f7035", "1ph-w1-t3600-signed": "3c3ba97ba50703ac",
-    "1ph-w1-t3600-relu": "e8a04218b6198c75", "1ph-w1-t3600-mixed": "1a2bd9463666d94d",
-    "1ph-w2-t0-signed": "6d4a127c211bd7c7", "1ph-w2-t0-relu": "5ac8be57eb0ae940",
-    "1ph-w2-t0-mixed": "837ea8bf610f8144", "1ph-w2-t3600-signed": "3f1fc9d49a13dadc",
-    "1ph-w2-t3600-relu": "144482ccaf5e9b5f", "1ph-w2-t3600-mixed": "f0d25be7c37fe342",
-}
+# read's above, each by 1, in the five cases below (1ph-w0-t0-signed: 2); the other 31 are
+# GOLDEN's. Exact sums: the same bits on any machine.
+GOLDEN_EXACT = {**GOLDEN,
+                "4ph-w0-t0-signed": "f61282c8de95d1cc",
+                "4ph-w0-t0-mixed": "b3cefd90c8b80814",
+                "1ph-w0-t0-signed": "14f9bdc16b9750ea",
+                "1ph-w0-t3600-mixed": "804b9be2b78ad79b",
+                "1ph-w2-t3600-signed": "3f1fc9d49a13dadc"}
 
 
 def _golden_cases():

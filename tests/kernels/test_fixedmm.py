@@ -1,7 +1,6 @@
 """The exact fixed-point products on Intel AMX (chipsim.kernels.fixedmm) against their int64
 NumPy reference, the fixed-point rounding and the codes' bytes; and code_norms."""
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -21,12 +20,6 @@ from chipsim.kernels.fixedmm import (
 from chipsim.kernels.pwm import code_norms
 
 from ._kernel_strategies import SETTINGS, rng_of, seeds
-
-#: the kernel runs on AMX, or emulated in pure Python (NUMBA_DISABLE_JIT: the coverage run);
-#: the machines of this project have AMX
-needs_amx = pytest.mark.skipif(
-    not (fixedmm.amx_available() or numba.config.DISABLE_JIT),
-    reason="Intel AMX (amx-int8) is not available on this CPU")
 
 levels_st = st.sampled_from([1, 127, 255, 256, 1000, 32767])
 dims = st.integers(1, 70)
@@ -52,7 +45,6 @@ def _matrix(rng, rows, cols, kind):
     return np.zeros((rows, cols))
 
 
-@needs_amx
 @SETTINGS
 @given(batch=dims, rows=dims, cols=dims, seed=seeds, levels=levels_st,
        codes_kind=st.sampled_from(["signed", "nonneg", "nonpos", "extreme"]),
@@ -72,7 +64,6 @@ def test_fixed_matmul_matches_reference(batch, rows, cols, seed, levels, codes_k
         np.testing.assert_array_equal(got, reference.fixed_matmul(parts, fm, factor))
 
 
-@needs_amx
 def test_fixed_matmul_is_the_exact_product_rounded():
     """Against the exact rational product (float64 of int64 sums, divided by the levels): one
     float32 rounding after one float64 rounding."""
@@ -88,7 +79,6 @@ def test_fixed_matmul_is_the_exact_product_rounded():
     assert np.allclose(got, codes / 255 @ g, rtol=1e-6, atol=np.abs(want).max() * 1e-6)
 
 
-@needs_amx
 def test_a_rows_product_does_not_depend_on_its_batch():
     rng = np.random.default_rng(2)
     codes = rng.integers(0, 256, size=(100, 90)).astype(np.int16)
@@ -99,7 +89,6 @@ def test_a_rows_product_does_not_depend_on_its_batch():
                                       whole[lo:hi])
 
 
-@needs_amx
 def test_fixed_matmul_writes_into_out_and_checks_shapes():
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 128, size=(5, 9)).astype(np.int16)
@@ -111,12 +100,15 @@ def test_fixed_matmul_writes_into_out_and_checks_shapes():
         fixed_matmul(code_parts(codes)[0], fixed_point(np.ones((8, 3))), 1.0)
 
 
-def test_fixed_matmul_says_when_the_cpu_has_no_amx(monkeypatch):
+def test_without_amx_float64_blas_gives_the_same_bits(monkeypatch):
+    rng = np.random.default_rng(4)
+    codes = rng.integers(-32767, 32768, size=(40, 300)).astype(np.int16)
+    fm = fixed_point(rng.normal(size=(300, 70)))
     monkeypatch.setattr(fixedmm, "amx_available", lambda: False)
     monkeypatch.setattr(fixedmm.numba.config, "DISABLE_JIT", False)
-    codes = np.ones((2, 3), dtype=np.int16)
-    with pytest.raises(ChipsimError, match="cannot run Intel AMX"):
-        fixed_matmul(code_parts(codes)[0], fixed_point(np.ones((3, 2))), 1.0)
+    for parts in (*code_parts(codes), square_parts(codes)):  # up to 2**61: int64 sums
+        np.testing.assert_array_equal(fixed_matmul(parts, fm, 1 / 32767),
+                                      reference.fixed_matmul(parts, fm, 1 / 32767))
 
 
 @SETTINGS

@@ -353,7 +353,7 @@ def _cap_not_a_number(tmp, tiny):
 
 
 def _products_unknown(tmp, tiny):
-    return ([], "CHIPSIM_PRODUCTS: must be auto or blas, got 'fast'",
+    return ([], "CHIPSIM_PRODUCTS: must be auto, exact or blas, got 'fast'",
             {"CHIPSIM_PRODUCTS": "fast"})
 
 
