@@ -58,6 +58,7 @@ from ..kernels.fixedmm import (
     code_parts,
     code_range,
     fixed_matmul,
+    fixed_pieces,
     fixed_unit,
     square_parts,
 )
@@ -85,9 +86,16 @@ SCREEN_GROUPS = 16
 #: products)
 KEEP_PHASE_ROWS = 256
 
-#: fewest vectors of an exact read whose variance product runs on a helper thread beside the
+#: fewest vectors of an exact read whose products run on a helper thread: beside this
+#: thread's read-out, :data:`PIECE_ROWS` vectors at a time, when all its vectors take one
+#: read path (:meth:`CoreInstance._pipelined`); else the variance product beside the
 #: signal's products (:meth:`CoreInstance._read`)
 OVERLAP_ROWS = 256
+
+#: vectors of a piece of a pipelined read (a multiple of 32, the product kernel's step):
+#: 1,024 non-negative full-scale vectors took about as long in pieces of 128 or 256, longer
+#: in pieces of 64 (the first piece's products are not overlapped)
+PIECE_ROWS = 128
 
 #: smallest calibrated ADC full scale, as a fraction of ``core.adc_full_scale_ua`` (the ADC's
 #: largest range): a core whose calibration currents are all (nearly) zero still gets a
@@ -474,27 +482,59 @@ class CoreInstance:
               ) -> np.ndarray:
         inp = self._inputs(codes)
         noise = ReadNoise.of(noise, len(inp.codes))
+        out = np.empty((len(inp.codes), self.weights.shape[1]),
+                       dtype=np.int32 if ldpu16 is None else np.float32)
+        q_out = None if requantize is None else np.empty(out.shape, dtype=np.int8)
+        int8 = (add, requantize, q_out)
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
         if inp.exact and numba.get_num_threads() > 1 and len(inp.codes) >= OVERLAP_ROWS:
+            risky = self._screen(inp, state)
+            if risky is None or not risky.any() or risky.all():
+                self._pipelined(inp, noise, state, risky is not None and bool(risky.any()),
+                                ldpu16, relu, out, int8)
+                return out if q_out is None else q_out
             # on the other thread: its AMX product overlaps this one's combining passes
             noise_var = helper_pool().submit(self._variance, inp, state)
         else:
             noise_var = self._variance(inp, state)
-        out = np.empty((len(inp.codes), self.weights.shape[1]),
-                       dtype=np.int32 if ldpu16 is None else np.float32)
-        risky = self._screen(inp, state)
+            risky = self._screen(inp, state)
         if risky is None or not risky.any():
             parts = ((False, None),)
         elif risky.all():
             parts = ((True, None),)
         else:  # only the vectors that may saturate pay for the phase-wise read
             parts = ((False, np.flatnonzero(~risky)), (True, np.flatnonzero(risky)))
-        q_out = None if requantize is None else np.empty(out.shape, dtype=np.int8)
         for saturating, rows in parts:
             self._readout(inp, noise_var, noise, state, saturating, ldpu16, relu, out, rows,
-                          (add, requantize, q_out))
+                          int8)
         return out if q_out is None else q_out
+
+    def _pipelined(self, inp: _Inputs, noise: ReadNoise, state: CoreReadState,
+                   saturating: bool, ldpu16: tuple[np.ndarray, ...] | None, relu: bool,
+                   out: np.ndarray, int8: tuple) -> None:
+        """The read of :meth:`_read` whose vectors all take one path (``saturating`` or
+        not), its products formed on a helper thread :data:`PIECE_ROWS` vectors at a time
+        and each piece read out on this thread once they are: the helper's tile products
+        (the AMX unit) run beside this thread's read-out (the vector units), where a
+        read-out split over both hyperthreads of the core gained only 1.2 ×. The same
+        values as in line: a vector's products and read-out do not depend on the others."""
+        batch, cols = len(inp.codes), self.weights.shape[1]
+        mats = self._phase_mats(inp, saturating)
+        products = np.empty((len(mats), batch, cols), dtype=np.float32)
+        noise_var = np.empty((batch, cols), dtype=np.float32)
+        keep = not saturating or batch >= KEEP_PHASE_ROWS
+        formed = [(inp.squares(), state.fixed("read_var"), 1.0 / inp.levels**2, noise_var)]
+        formed += [(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels, prod)
+                   for (sign, name), prod in zip(mats, products, strict=True)]
+        bounds = np.array([*range(0, batch, PIECE_ROWS), batch], dtype=np.int64)
+        progress = np.zeros(1, dtype=np.int64)
+        future = helper_pool().submit(fixed_pieces, formed, bounds, progress)
+        try:
+            self._read_out(products, saturating, noise_var, noise, ldpu16, relu, out, None,
+                           None, int8, (bounds, progress))
+        finally:
+            future.result()
 
     def _threshold(self, rows: int) -> float:
         """The saturation screen's threshold for vectors of ``rows`` inputs: ``i_sat_ua`` less
@@ -644,7 +684,6 @@ class CoreInstance:
         The products of a part of the batch are formed for the whole batch when it is at
         least half of it (no copy of its inputs; a product's row does not depend on the
         other rows)."""
-        core = self.core
         prow = rows
         if rows is not None and 2 * len(rows) < len(inp.codes):
             inp = inp.subset(rows)
@@ -652,6 +691,17 @@ class CoreInstance:
         products = self._products(inp, state, saturating)
         if isinstance(noise_var, Future):
             noise_var = noise_var.result()
+        self._read_out(products, saturating, noise_var, noise, ldpu16, relu, out, prow, rows,
+                       int8)
+
+    def _read_out(self, products: np.ndarray, saturating: bool, noise_var: np.ndarray,
+                  noise: ReadNoise, ldpu16: tuple[np.ndarray, ...] | None, relu: bool,
+                  out: np.ndarray, prow: np.ndarray | None, rows: np.ndarray | None,
+                  int8: tuple, after: tuple | None = None) -> None:
+        """The read-out of :meth:`_readout` from the array products: the vectors ``rows``
+        (None: all) from the product rows ``prow``; ``after = (bounds, progress)``: piece
+        by piece as the products are formed (:meth:`_pipelined`)."""
+        core = self.core
         # line currents, noise draw, ADC (and LDPU) in one pass (float32/float64 as the NumPy
         # formulation of the kernel's reference, bit for bit)
         full_scale = self.adc_full_scale_ua
@@ -662,11 +712,11 @@ class CoreInstance:
                 np.uint64(noise.key), noise.positions, self.adc_gain, self.adc_offset_lsb,
                 float(full_scale), core.adc_levels, self._dead_mask)
         if ldpu16 is None:
-            _noisy_counts(*args, out=out, prow=prow, orow=rows)
+            _noisy_counts(*args, out=out, prow=prow, orow=rows, after=after)
         else:
             add, requantize, q_out = int8
             _noisy_ldpu(*args, *ldpu16, relu, out=out, prow=prow, orow=rows, add=add,
-                        q_out=q_out, inv16=requantize or 0.0)
+                        q_out=q_out, inv16=requantize or 0.0, after=after)
 
     @property
     def _dead_mask(self) -> np.ndarray:
@@ -680,7 +730,22 @@ class CoreInstance:
         """The array products (float32, (P, batch, cols)) that :meth:`_readout` combines, each
         ``u @ G`` of the duty fractions ``u`` of the positive or the negative pulses, or of
         both signed, and a conductance matrix (:meth:`CoreReadState.matrix`): exact with
-        :func:`exact_products`, float32 BLAS otherwise.
+        :func:`exact_products`, float32 BLAS otherwise (:meth:`_phase_mats`)."""
+        mats = self._phase_mats(inp, saturating)
+        products = np.empty((len(mats), len(inp.codes), state.g_diff.shape[1]),
+                            dtype=np.float32)
+        keep = not saturating or len(inp.codes) >= KEEP_PHASE_ROWS
+        for k, (sign, name) in enumerate(mats):
+            if inp.exact:
+                fixed_matmul(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels,
+                             out=products[k])
+            else:
+                _matmul(inp.fractions(sign), state.matrix(name), out=products[k])
+        return products
+
+    def _phase_mats(self, inp: _Inputs, saturating: bool) -> tuple[tuple[str, str], ...]:
+        """The products :meth:`_products` forms: ``(sign, matrix)`` pairs of the pulses
+        (:meth:`_Inputs.bytes`) and a conductance matrix (:meth:`CoreReadState.matrix`).
 
         Without saturation the signed sum of the read phases is one product (two for 1-ph
         inputs of both signs, whose negative pulses see the asymmetric conductances). With
@@ -699,16 +764,7 @@ class CoreInstance:
         else:
             n0, n1 = ("gn0", "gn1") if one_phase else ("g0", "g1")
             mats = (("pos", "g0"), ("neg", n0), ("pos", "g1"), ("neg", n1))
-        products = np.empty((len(mats), len(inp.codes), state.g_diff.shape[1]),
-                            dtype=np.float32)
-        keep = not saturating or len(inp.codes) >= KEEP_PHASE_ROWS
-        for k, (sign, name) in enumerate(mats):
-            if inp.exact:
-                fixed_matmul(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels,
-                             out=products[k])
-            else:
-                _matmul(inp.fractions(sign), state.matrix(name), out=products[k])
-        return products
+        return mats
 
     def line_currents(self, codes: np.ndarray, state: CoreReadState) -> np.ndarray:
         """Signed column currents (µA, float32, (batch, cols)) that the PWM ``codes`` draw at

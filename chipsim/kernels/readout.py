@@ -13,6 +13,7 @@ from numba import njit
 
 from ..errors import ChipsimError
 from . import _checks
+from ._sync import wait_for
 from ._threads import helper_pool
 from .adc import _INT32_MAX, _adc_count
 from .fp16 import _fp16_plain, _fp16_plain_ok, _fp16_scalar, _int8_code
@@ -318,6 +319,17 @@ def _noisy_rows(products, saturating, one_phase, v, sat32, sat64, noise_var, noi
 
 
 @njit(cache=True, nogil=True)
+def _noisy_pieces(head, bounds, progress, counts_out, values_out, q_out):
+    """:func:`_noisy_rows` (its leading arguments ``head``) of the rows ``bounds[k] ..
+    bounds[k + 1]``, each once ``progress[0] > k`` (:func:`~chipsim.kernels._sync.wait_for`);
+    none after ``progress[0] < 0`` (their products were not formed)."""
+    for k in range(len(bounds) - 1):
+        if wait_for(progress, k) < 0:
+            return
+        _noisy_rows(*head, bounds[k], bounds[k + 1], counts_out, values_out, q_out)
+
+
+@njit(cache=True, nogil=True)
 def _ldpu_table(levels, offset16, scale16, bias16, relu):
     """The LDPU value of each column's ``2·levels + 1`` possible counts (float32, (C, 2·levels
     + 1)): the same values as :func:`_ldpu_value`, looked up instead when a read has more
@@ -346,12 +358,17 @@ def _ldpu_value(count, offset16, scale16, bias16, relu):
 CHUNK_ROWS = 64
 
 def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=None,
-          int8=None):
+          int8=None, after=None):
     """:func:`_noisy_rows` of the vectors ``orow`` (None: every row of the outputs) from the
     product rows ``prow`` (None: the same rows), split over the calling thread's Numba thread
     count (:func:`numba.get_num_threads`; set it to 1 in threads that already share the
     CPU). A vector's result depends only on its own position, not on the split. ``int8``:
-    ``(add_q, add16, inv16, q_out)`` of :func:`_noisy_rows` (None: neither step)."""
+    ``(add_q, add16, inv16, q_out)`` of :func:`_noisy_rows` (None: neither step).
+
+    ``after = (bounds, progress)``: the read as its products arrive, on the calling thread
+    alone, one ``nogil`` call: the vectors ``orow[bounds[k]:bounds[k + 1]]`` once
+    ``progress[0] > k``, none after ``progress[0] < 0``
+    (:func:`~chipsim.kernels.fixedmm.fixed_pieces`)."""
     if orow is None:
         orow = np.arange(max(counts_out.shape[0], values_out.shape[0]), dtype=np.int64)
     if prow is None:
@@ -373,6 +390,9 @@ def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=
         int8 = (no_q, 0.0, 0.0, no_q)
     add_q, add16, inv16, q_out = int8
     head = (products, *args, *ldpu_args, add_q, add16, inv16, prow, orow)
+    if after is not None:
+        _noisy_pieces(head, *after, counts_out, values_out, q_out)
+        return
     bounds = [(k * rows // chunks, (k + 1) * rows // chunks) for k in range(chunks)]
     others = [helper_pool().submit(_noisy_rows, *head, lo, hi, counts_out, values_out, q_out)
               for lo, hi in bounds[1:]]
@@ -381,17 +401,20 @@ def _read(products, args, ldpu16, relu, counts_out, values_out, prow=None, orow=
         future.result()
 
 
-def _noisy_counts(products, *args, out=None, prow=None, orow=None):
-    """ADC counts (int32) of :func:`_noisy_rows` (into the rows ``orow`` of ``out``)."""
+def _noisy_counts(products, *args, out=None, prow=None, orow=None, after=None):
+    """ADC counts (int32) of :func:`_noisy_rows` (into the rows ``orow`` of ``out``;
+    ``after`` of :func:`_read`)."""
     if out is None:
         out = np.empty(args[5].shape, dtype=np.int32)
-    _read(products, args, None, False, out, np.empty((0, 0), dtype=np.float32), prow, orow)
+    _read(products, args, None, False, out, np.empty((0, 0), dtype=np.float32), prow, orow,
+          after=after)
     return out
 
 
 def _noisy_ldpu(products, *args, out=None, prow=None, orow=None, add=None, q_out=None,
-                inv16=0.0):
-    """LDPU values (float32) of :func:`_noisy_rows` (into the rows ``orow`` of ``out``);
+                inv16=0.0, after=None):
+    """LDPU values (float32) of :func:`_noisy_rows` (into the rows ``orow`` of ``out``;
+    ``after`` of :func:`_read`);
     ``args`` end with the LDPU's ``offset16, scale16, bias16, relu``. ``add = (add_q,
     add16)``: received INT8 data added; ``q_out``: the values re-quantized into it too
     (with ``inv16``)."""
@@ -402,7 +425,7 @@ def _noisy_ldpu(products, *args, out=None, prow=None, orow=None, add=None, q_out
     add_q, add16 = add if add is not None else (no_q, 0.0)
     _read(products, tuple(readout), (offset16, scale16, bias16), relu,
           np.empty((0, 0), dtype=np.int32), out, prow, orow,
-          (add_q, float(add16), float(inv16), no_q if q_out is None else q_out))
+          (add_q, float(add16), float(inv16), no_q if q_out is None else q_out), after)
     return out
 
 

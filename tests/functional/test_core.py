@@ -337,13 +337,16 @@ def test_products_method_follows_the_environment(monkeypatch):
 
 
 @pytest.mark.parametrize("signed", [False, True])
-def test_variance_on_a_helper_thread_changes_nothing(signed, monkeypatch):
-    """A large exact read forms its variance product on a helper thread beside the signal's
-    products: the same outputs as in line, on either read path."""
+def test_products_on_a_helper_thread_change_nothing(signed, monkeypatch):
+    """A large exact read forms its products on a helper thread: piece by piece beside this
+    thread's read-out when every vector takes one read path (all flagged by the saturation
+    screen, or none), else its variance product beside the signal's products. The same
+    outputs as in line, on either read path, as counts, LDPU values or INT8 partial sums."""
     import numba
 
     from chipsim.functional import core as core_module
     from chipsim.functional.core import ReadNoise
+    from chipsim.kernels.ldpu import accumulate_factor, requantize_factor
 
     monkeypatch.setenv("CHIPSIM_PRODUCTS", "exact")
     rng = np.random.default_rng(12)
@@ -353,10 +356,40 @@ def test_variance_on_a_helper_thread_changes_nothing(signed, monkeypatch):
     inst = program_core(w, hermes(), np.random.default_rng(3))
     codes = pwm_quantize(x, 1.0, 127)
     state = inst.read_state(60.0)
+    mixed = codes.copy()
+    mixed[::3] //= 50
+    add = rng.integers(-128, 128, size=(600, 96)).astype(np.int8)
+    ldpu = inst.ldpu_params(1.0)
     assert numba.get_num_threads() > 1
-    for batch in (codes, codes // 50):  # full scale: every vector flagged; small: none
+    # full scale: every vector flagged; small: none; mixed: some
+    for batch in (codes, codes // 50, mixed):
+        risky = inst._screen(inst._inputs(batch), state)
+        assert risky is None or len(np.unique(risky)) == (2 if batch is mixed else 1)
         outs = []
         for rows in (core_module.OVERLAP_ROWS, 10**9):
             monkeypatch.setattr(core_module, "OVERLAP_ROWS", rows)
-            outs.append(inst.mvm(batch, state, ReadNoise(5, np.arange(600))))
-        np.testing.assert_array_equal(*outs)
+            outs.append((inst.mvm(batch, state, ReadNoise(5, np.arange(600))),
+                         inst.mvm_counts(batch, state, ReadNoise(6, np.arange(600))),
+                         inst.mvm_ldpu(batch, state, ReadNoise(7, np.arange(600)), ldpu,
+                                       add=(add, accumulate_factor(0.5)),
+                                       requantize=requantize_factor(0.25))))
+        for got, want in zip(*outs, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_an_error_on_the_helper_thread_is_raised(monkeypatch):
+    """An error forming a pipelined read's products reaches the caller (the read-out waiting
+    for the pieces does not wait forever)."""
+    from chipsim.kernels import fixedmm
+
+    def fail(*args):
+        raise ChipsimError("no products")
+
+    monkeypatch.setenv("CHIPSIM_PRODUCTS", "exact")
+    rng = np.random.default_rng(13)
+    w, x = _data(rng, rows=256, cols=64, batch=300)
+    inst = program_core(w, hermes(), np.random.default_rng(3))
+    state = inst.read_state(60.0)
+    monkeypatch.setattr(fixedmm, "_sum_weights", fail)
+    with pytest.raises(ChipsimError, match="no products"):
+        inst.mvm(pwm_quantize(np.abs(x) / 50, 1.0, 127), state, np.random.default_rng(1))

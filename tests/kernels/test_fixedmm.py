@@ -13,6 +13,7 @@ from chipsim.kernels.fixedmm import (
     code_parts,
     code_range,
     fixed_matmul,
+    fixed_pieces,
     fixed_point,
     fixed_unit,
     square_parts,
@@ -109,6 +110,55 @@ def test_without_amx_float64_blas_gives_the_same_bits(monkeypatch):
     for parts in (*code_parts(codes), square_parts(codes)):  # up to 2**61: int64 sums
         np.testing.assert_array_equal(fixed_matmul(parts, fm, 1 / 32767),
                                       reference.fixed_matmul(parts, fm, 1 / 32767))
+
+
+def test_fixed_matmul_forms_the_rows_asked_for():
+    rng = np.random.default_rng(5)
+    codes = rng.integers(-127, 128, size=(100, 70)).astype(np.int16)
+    fm = fixed_point(rng.normal(size=(70, 40)))
+    parts = code_parts(codes)[2]
+    out = np.full((100, 40), np.nan, dtype=np.float32)
+    fixed_matmul(parts, fm, 1 / 127, out=out, rows=(32, 70))
+    np.testing.assert_array_equal(out[32:70], fixed_matmul(parts, fm, 1 / 127)[32:70])
+    assert np.isnan(out[:32]).all() and np.isnan(out[70:]).all()
+    for rows in ((5, 40), (32, 101), (64, 32)):
+        with pytest.raises(ChipsimError, match=f"rows {rows[0]} .. {rows[1]} of 100"):
+            fixed_matmul(parts, fm, 1.0, out=out, rows=rows)
+
+
+@pytest.mark.parametrize("amx", [True, False])
+def test_fixed_pieces_form_every_product_piece_by_piece(amx, monkeypatch):
+    """The products of a pipelined read, piece by piece: the same bits as whole, and the
+    progress counter at the number of pieces."""
+    if not amx:
+        monkeypatch.setattr(fixedmm, "amx_available", lambda: False)
+    rng = np.random.default_rng(6)
+    codes = rng.integers(-127, 128, size=(100, 70)).astype(np.int16)
+    pos, neg, signed = code_parts(codes)
+    mats = [fixed_point(rng.normal(size=(70, 40))) for _ in range(3)]
+    todo = [(square_parts(codes), mats[0], 1 / 127**2), (pos, mats[1], 1 / 127),
+            (signed, mats[2], 3.0)]
+    outs = [np.full((100, 40), np.nan, dtype=np.float32) for _ in todo]
+    bounds, progress = np.array([0, 32, 96, 100]), np.zeros(1, dtype=np.int64)
+    fixed_pieces([(*job, out) for job, out in zip(todo, outs, strict=True)], bounds, progress)
+    assert progress[0] == 3
+    for (parts, fm, factor), out in zip(todo, outs, strict=True):
+        np.testing.assert_array_equal(out, fixed_matmul(parts, fm, factor))
+
+
+@pytest.mark.parametrize("amx", [True, False])
+def test_fixed_pieces_publish_an_error(amx, monkeypatch):
+    """An error is raised after the counter is set to -1: a reader waiting for the pieces on
+    another thread stops instead of waiting forever."""
+    if not amx:
+        monkeypatch.setattr(fixedmm, "amx_available", lambda: False)
+    codes = np.ones((40, 9), dtype=np.int16)
+    out = np.empty((40, 3), dtype=np.float32)
+    progress = np.zeros(1, dtype=np.int64)
+    with pytest.raises(ChipsimError, match="matrix"):
+        fixed_pieces([(code_parts(codes)[0], fixed_point(np.ones((8, 3))), 1.0, out)],
+                     np.array([0, 32, 40]), progress)
+    assert progress[0] == -1
 
 
 @SETTINGS

@@ -182,6 +182,46 @@ def test_noisy_readout_split_over_threads_matches_reference(rows, with_ldpu):
         numba.set_num_threads(threads)
 
 
+@pytest.mark.parametrize("with_ldpu", [False, True])
+def test_noisy_readout_piece_by_piece_as_the_products_are_formed(with_ldpu, monkeypatch):
+    """The read of a pipelined core MVM: piece by piece, each once the progress counter
+    passes it, the same values as in one go; none once the counter is negative."""
+    from chipsim.kernels import readout
+
+    rng = np.random.default_rng(9)
+    rows = 300
+    p, var, _, gain, offset = _readout_inputs(rng, (rows, 48), 2, 60.0)
+    ldpu = tuple(rng.uniform(-2.0, 2.0, size=48) for _ in range(3)) if with_ldpu else None
+    kw = dict(saturating=True, one_phase=False, v_read_v=0.3, i_sat_ua=60.0,
+              noise_scale=0.09, noise_offset=0.01, gain=gain, offset_lsb=offset,
+              full_scale_ua=30.0, levels=127, ldpu=ldpu)
+    positions = rng.permutation(rows)
+    want = noisy_readout(p, var, 9, positions, **kw)
+    bounds = np.array([0, 128, 256, rows])
+
+    def in_pieces(read):
+        return lambda *args, **kw: read(*args, **kw, after=(bounds, np.array([3])))
+
+    for name in ("_noisy_counts", "_noisy_ldpu"):
+        monkeypatch.setattr(readout, name, in_pieces(getattr(readout, name)))
+    np.testing.assert_array_equal(noisy_readout(p, var, 9, positions, **kw), want)
+    untouched = np.full((rows, 48), -7, dtype=np.int32)
+    monkeypatch.undo()
+    readout._noisy_counts(*_readout_args(p, var, positions, kw), out=untouched,
+                          after=(bounds, np.array([-1])))
+    assert (untouched == -7).all()
+
+
+def _readout_args(p, var, positions, kw):
+    """The arguments :func:`noisy_readout` passes its pass (counts, no dead column)."""
+    return (np.asarray(p, np.float32), kw["saturating"], kw["one_phase"],
+            np.float32(kw["v_read_v"]), np.float32(kw["i_sat_ua"]), kw["i_sat_ua"],
+            np.asarray(var, np.float32), np.float32(kw["noise_scale"]),
+            np.float32(kw["noise_offset"]), np.uint64(9), positions.astype(np.uint64),
+            kw["gain"], kw["offset_lsb"], kw["full_scale_ua"], kw["levels"],
+            np.zeros(p.shape[2], dtype=np.bool_))
+
+
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf - inf: NaN
 @pytest.mark.parametrize("add_scale", [2.0**-24, 2.0**-18, 0.03, 700.0])
 def test_fused_int8_steps_at_subnormal_and_overflowing_magnitudes(add_scale):
