@@ -50,6 +50,7 @@ import numpy as np
 from ..device import PCMDevice, make_device
 from ..errors import ChipsimError
 from ..kernels import fp16_round
+from ..kernels._sync import publish
 from ..kernels._threads import helper_pool
 from ..kernels.fixedmm import (
     ByteParts,
@@ -88,8 +89,8 @@ KEEP_PHASE_ROWS = 256
 
 #: fewest vectors of an exact read whose products run on a helper thread: beside this
 #: thread's read-out, :data:`PIECE_ROWS` vectors at a time, when all its vectors take one
-#: read path (:meth:`CoreInstance._pipelined`); else the variance product beside the
-#: signal's products (:meth:`CoreInstance._read`)
+#: read path; else the variance product beside the signal's products
+#: (:meth:`CoreInstance._read_beside`)
 OVERLAP_ROWS = 256
 
 #: vectors of a piece of a pipelined read (a multiple of 32, the product kernel's step):
@@ -489,52 +490,87 @@ class CoreInstance:
         # read noise (exact in distribution per column) and output noise are independent
         # Gaussians added before the ADC: one draw with the summed variance
         if inp.exact and numba.get_num_threads() > 1 and len(inp.codes) >= OVERLAP_ROWS:
-            risky = self._screen(inp, state)
-            if risky is None or not risky.any() or risky.all():
-                self._pipelined(inp, noise, state, risky is not None and bool(risky.any()),
-                                ldpu16, relu, out, int8)
-                return out if q_out is None else q_out
-            # on the other thread: its AMX product overlaps this one's combining passes
-            noise_var = helper_pool().submit(self._variance, inp, state)
+            self._read_beside(inp, noise, state, ldpu16, relu, out, int8)
         else:
             noise_var = self._variance(inp, state)
-            risky = self._screen(inp, state)
-        if risky is None or not risky.any():
-            parts = ((False, None),)
-        elif risky.all():
-            parts = ((True, None),)
-        else:  # only the vectors that may saturate pay for the phase-wise read
-            parts = ((False, np.flatnonzero(~risky)), (True, np.flatnonzero(risky)))
-        for saturating, rows in parts:
-            self._readout(inp, noise_var, noise, state, saturating, ldpu16, relu, out, rows,
-                          int8)
+            for saturating, rows in self._parts(self._screen(inp, state)):
+                self._readout(inp, noise_var, noise, state, saturating, ldpu16, relu, out,
+                              rows, int8)
         return out if q_out is None else q_out
 
-    def _pipelined(self, inp: _Inputs, noise: ReadNoise, state: CoreReadState,
-                   saturating: bool, ldpu16: tuple[np.ndarray, ...] | None, relu: bool,
-                   out: np.ndarray, int8: tuple) -> None:
-        """The read of :meth:`_read` whose vectors all take one path (``saturating`` or
-        not), its products formed on a helper thread :data:`PIECE_ROWS` vectors at a time
-        and each piece read out on this thread once they are: the helper's tile products
-        (the AMX unit) run beside this thread's read-out (the vector units), where a
-        read-out split over both hyperthreads of the core gained only 1.2 ×. The same
-        values as in line: a vector's products and read-out do not depend on the others."""
+    @staticmethod
+    def _parts(risky: np.ndarray | None) -> tuple[tuple[bool, np.ndarray | None], ...]:
+        """The parts of a read: ``(saturating, rows)`` (None: every vector) by the verdict
+        of :meth:`_screen`; only the vectors that may saturate pay for the phase-wise read."""
+        if risky is None or not risky.any():
+            return ((False, None),)
+        if risky.all():
+            return ((True, None),)
+        return ((False, np.flatnonzero(~risky)), (True, np.flatnonzero(risky)))
+
+    def _read_beside(self, inp: _Inputs, noise: ReadNoise, state: CoreReadState,
+                     ldpu16: tuple[np.ndarray, ...] | None, relu: bool, out: np.ndarray,
+                     int8: tuple) -> None:
+        """The read of :meth:`_read` with its products on a helper thread
+        (:meth:`_helper_products`), which makes the codes' bytes while this thread screens
+        them. When every vector takes one read path, the helper forms the variance and
+        signal products :data:`PIECE_ROWS` vectors at a time and this thread reads each
+        piece out as soon as it is formed: the helper's tile products (the AMX unit) run
+        beside this thread's read-out (the vector units), where a read-out split over both
+        hyperthreads of the core gained only 1.2 ×. Otherwise the helper forms the variance
+        product beside this thread's signal products. The same values as in line: a
+        vector's products and read-out do not depend on the others."""
         batch, cols = len(inp.codes), self.weights.shape[1]
-        mats = self._phase_mats(inp, saturating)
-        products = np.empty((len(mats), batch, cols), dtype=np.float32)
         noise_var = np.empty((batch, cols), dtype=np.float32)
-        keep = not saturating or batch >= KEEP_PHASE_ROWS
-        formed = [(inp.squares(), state.fixed("read_var"), 1.0 / inp.levels**2, noise_var)]
-        formed += [(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels, prod)
-                   for (sign, name), prod in zip(mats, products, strict=True)]
         bounds = np.array([*range(0, batch, PIECE_ROWS), batch], dtype=np.int64)
         progress = np.zeros(1, dtype=np.int64)
-        future = helper_pool().submit(fixed_pieces, formed, bounds, progress)
+        verdict: Future = Future()
+        helper = helper_pool().submit(self._helper_products, inp, state, verdict, noise_var,
+                                      bounds, progress)
         try:
-            self._read_out(products, saturating, noise_var, noise, ldpu16, relu, out, None,
-                           None, int8, (bounds, progress))
+            parts = self._parts(self._screen(inp, state))
+            if len(parts) == 1:
+                saturating = parts[0][0]
+                products = np.empty((len(self._phase_mats(inp, saturating)), batch, cols),
+                                    dtype=np.float32)
+                verdict.set_result((saturating, products))
+                self._read_out(products, saturating, noise_var, noise, ldpu16, relu, out,
+                               None, None, int8, (bounds, progress))
+            else:
+                verdict.set_result(None)
+                for saturating, rows in parts:
+                    self._readout(inp, helper, noise, state, saturating, ldpu16, relu, out,
+                                  rows, int8)
         finally:
-            future.result()
+            if not verdict.done():  # an error here: the helper stops
+                verdict.set_result(None)
+            helper.result()
+
+    def _helper_products(self, inp: _Inputs, state: CoreReadState, verdict: Future,
+                         noise_var: np.ndarray, bounds: np.ndarray, progress: np.ndarray
+                         ) -> np.ndarray:
+        """The helper thread's part of :meth:`_read_beside`: the codes' bytes and squares;
+        then, by ``verdict`` (``(saturating, products)`` or None), the variance and signal
+        products piece by piece (:func:`~chipsim.kernels.fixedmm.fixed_pieces`, publishing
+        ``progress``) or the variance product alone, into ``noise_var`` (returned). On an
+        error ``progress[0] = -1``: the read-out waiting for the pieces stops."""
+        try:
+            inp.bytes("pos")
+            squares, read_var = inp.squares(), state.fixed("read_var")
+            plan = verdict.result()
+            if plan is None:
+                return fixed_matmul(squares, read_var, 1.0 / inp.levels**2, out=noise_var)
+            saturating, products = plan
+            keep = not saturating or len(inp.codes) >= KEEP_PHASE_ROWS
+            formed = [(squares, read_var, 1.0 / inp.levels**2, noise_var)]
+            formed += [(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels, prod)
+                       for (sign, name), prod in zip(self._phase_mats(inp, saturating),
+                                                     products, strict=True)]
+            fixed_pieces(formed, bounds, progress)
+            return noise_var
+        except BaseException:
+            publish(progress, -1)
+            raise
 
     def _threshold(self, rows: int) -> float:
         """The saturation screen's threshold for vectors of ``rows`` inputs: ``i_sat_ua`` less
@@ -700,7 +736,7 @@ class CoreInstance:
                   int8: tuple, after: tuple | None = None) -> None:
         """The read-out of :meth:`_readout` from the array products: the vectors ``rows``
         (None: all) from the product rows ``prow``; ``after = (bounds, progress)``: piece
-        by piece as the products are formed (:meth:`_pipelined`)."""
+        by piece as the products are formed (:meth:`_read_beside`)."""
         core = self.core
         # line currents, noise draw, ADC (and LDPU) in one pass (float32/float64 as the NumPy
         # formulation of the kernel's reference, bit for bit)
