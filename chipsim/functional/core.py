@@ -555,17 +555,15 @@ class CoreInstance:
         ``progress``) or the variance product alone, into ``noise_var`` (returned). On an
         error ``progress[0] = -1``: the read-out waiting for the pieces stops."""
         try:
-            inp.bytes("pos")
-            squares, read_var = inp.squares(), state.fixed("read_var")
+            inp.bytes("pos")  # made (and kept by ``inp``) while the other thread screens
+            variance = self._variance_operands(inp, state)
             plan = verdict.result()
             if plan is None:
-                return fixed_matmul(squares, read_var, 1.0 / inp.levels**2, out=noise_var)
+                return fixed_matmul(*variance, out=noise_var)
             saturating, products = plan
-            keep = not saturating or len(inp.codes) >= KEEP_PHASE_ROWS
-            formed = [(squares, read_var, 1.0 / inp.levels**2, noise_var)]
-            formed += [(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels, prod)
-                       for (sign, name), prod in zip(self._phase_mats(inp, saturating),
-                                                     products, strict=True)]
+            formed = [(*variance, noise_var)]
+            formed += [(*operands, prod) for operands, prod in zip(
+                self._exact_operands(inp, state, saturating), products, strict=True)]
             fixed_pieces(formed, bounds, progress)
             return noise_var
         except BaseException:
@@ -612,9 +610,15 @@ class CoreInstance:
         """The read-noise variance weights ``u² @ read_var`` of each vector and column
         (float32, (batch, cols)), ``u = |code| / input_levels``."""
         if inp.exact:
-            return fixed_matmul(inp.squares(), state.fixed("read_var"),
-                                1.0 / inp.levels**2)
+            return fixed_matmul(*self._variance_operands(inp, state))
         return _matmul(inp.duty()[2], state.read_var)
+
+    @staticmethod
+    def _variance_operands(inp: _Inputs, state: CoreReadState
+                           ) -> tuple[ByteParts, FixedMatrix, float]:
+        """The exact variance product's operands: ``code²`` as bytes, the variance matrix in
+        fixed point and the factor ``1 / levels²``."""
+        return inp.squares(), state.fixed("read_var"), 1.0 / inp.levels**2
 
     def _may_saturate(self, u_pos: np.ndarray, u_neg: np.ndarray | None, u_sq: np.ndarray,
                       state: CoreReadState) -> np.ndarray | None:
@@ -770,14 +774,24 @@ class CoreInstance:
         mats = self._phase_mats(inp, saturating)
         products = np.empty((len(mats), len(inp.codes), state.g_diff.shape[1]),
                             dtype=np.float32)
-        keep = not saturating or len(inp.codes) >= KEEP_PHASE_ROWS
-        for k, (sign, name) in enumerate(mats):
-            if inp.exact:
-                fixed_matmul(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels,
-                             out=products[k])
-            else:
-                _matmul(inp.fractions(sign), state.matrix(name), out=products[k])
+        if inp.exact:
+            for prod, operands in zip(products, self._exact_operands(inp, state, saturating),
+                                      strict=True):
+                fixed_matmul(*operands, out=prod)
+        else:
+            for prod, (sign, name) in zip(products, mats, strict=True):
+                _matmul(inp.fractions(sign), state.matrix(name), out=prod)
         return products
+
+    def _exact_operands(self, inp: _Inputs, state: CoreReadState, saturating: bool
+                        ) -> list[tuple[ByteParts, FixedMatrix, float]]:
+        """The exact signal products' operands (:meth:`_phase_mats`): the pulses as bytes,
+        a conductance matrix in fixed point (the per-polarity ones kept by the state for a
+        read of at least :data:`KEEP_PHASE_ROWS` vectors only) and the factor ``1 /
+        levels``."""
+        keep = not saturating or len(inp.codes) >= KEEP_PHASE_ROWS
+        return [(inp.bytes(sign), state.fixed(name, keep), 1.0 / inp.levels)
+                for sign, name in self._phase_mats(inp, saturating)]
 
     def _phase_mats(self, inp: _Inputs, saturating: bool) -> tuple[tuple[str, str], ...]:
         """The products :meth:`_products` forms: ``(sign, matrix)`` pairs of the pulses

@@ -366,9 +366,7 @@ def fixed_matmul(a: ByteParts, fm: FixedMatrix, factor: float,
     if out is None:
         out = np.empty((a.rows, fm.shape[1]), dtype=np.float32)
     lo, hi = (0, a.rows) if rows is None else rows
-    if lo % _BLOCK or not 0 <= lo <= hi <= a.rows:
-        raise ChipsimError(f"fixed_matmul: rows {lo} .. {hi} of {a.rows} (from a multiple "
-                           f"of {_BLOCK})")
+    _check_rows("fixed_matmul", lo, hi, a.rows)
     scale = float(factor) * fm.unit
     if not (amx_available() or numba.config.DISABLE_JIT):
         q = fm.q.astype(np.float64)
@@ -405,6 +403,8 @@ def fixed_pieces(products: list[tuple[ByteParts, FixedMatrix, float, np.ndarray]
             if a.cols != fm.shape[0] or out.shape != (a.rows, fm.shape[1]):
                 raise ChipsimError(f"fixed_pieces: inputs {a.rows} × {a.cols}, matrix "
                                    f"{fm.shape}, out {out.shape}")
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                _check_rows("fixed_pieces", int(lo), int(hi), a.rows)
             weights, wide = _sum_weights(a, fm)
             jobs.append((a.parts, fm.digits, weights, wide, float(factor) * fm.unit, out))
             shapes.append((len(weights), _BLOCK, fm.digits.shape[0] * _BLOCK))
@@ -416,6 +416,14 @@ def fixed_pieces(products: list[tuple[ByteParts, FixedMatrix, float, np.ndarray]
     except BaseException:
         publish(progress, -1)
         raise
+
+
+def _check_rows(name: str, lo: int, hi: int, rows: int) -> None:
+    """A :class:`~chipsim.errors.ChipsimError` unless ``lo .. hi`` are rows of ``rows``
+    starting at a multiple of the kernel's step."""
+    if lo % _BLOCK or not 0 <= lo <= hi <= rows:
+        raise ChipsimError(f"{name}: rows {lo} .. {hi} of {rows} (from a multiple of "
+                           f"{_BLOCK})")
 
 
 def _sum_weights(a: ByteParts, fm: FixedMatrix) -> tuple[np.ndarray, bool]:

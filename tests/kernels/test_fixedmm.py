@@ -159,6 +159,11 @@ def test_fixed_pieces_publish_an_error(amx, monkeypatch):
         fixed_pieces([(code_parts(codes)[0], fixed_point(np.ones((8, 3))), 1.0, out)],
                      np.array([0, 32, 40]), progress)
     assert progress[0] == -1
+    progress[0] = 0
+    with pytest.raises(ChipsimError, match="rows 20 .. 40 of 40"):
+        fixed_pieces([(code_parts(codes)[0], fixed_point(np.ones((9, 3))), 1.0, out)],
+                     np.array([0, 20, 40]), progress)
+    assert progress[0] == -1
 
 
 @SETTINGS
