@@ -1,14 +1,14 @@
 """A progress counter that one ``nogil`` kernel publishes and a kernel on another thread waits
 for, without the GIL between them.
 
-A pipelined read (:meth:`chipsim.functional.core.CoreInstance._pipelined`) forms its array
+A pipelined read (:meth:`chipsim.functional.core.CoreInstance._read_beside`) forms its array
 products piece by piece on one thread while the calling thread reads each piece out as soon as
 it is formed. Handing each piece over through Python (an event per piece, a Python call per
 product) cost more than the overlap gained: every hand-over passed the GIL between the two
-threads (1,024 vectors in pieces of 128: 3.1 ms against 2.3 ms with this counter, measured
-while writing it). Here the counter is an int64 array element written with a release store
-and read with acquire loads (LLVM atomics), the waiting loop spinning on ``pause``, so that
-its hyperthread leaves the core to the other one.
+threads (1,024 vectors in pieces of 128: 3.1 ms against 2.3 ms with this counter and about
+2.9 ms without a pipeline, measured while writing it). Here the counter is an int64 array
+element written with a release store and read with acquire loads (LLVM atomics), the waiting
+loop spinning on ``pause``, so that its hyperthread leaves the core to the other one.
 
 With ``NUMBA_DISABLE_JIT`` (the kernel tests' coverage run) the same functions run in plain
 Python, the wait yielding the GIL.
