@@ -182,7 +182,7 @@ def simulate(workload: Workload | ResolvedModel | str, chip: ChipSpec | str = "h
     ChipsimError
         If the workload has more input vectors per inference than ``config.max_vectors``
         (:func:`check_workload_size`), before anything is mapped or run; if the environment
-        variable ``CHIPSIM_PRODUCTS`` is neither ``auto`` nor ``blas``.
+        variable ``CHIPSIM_PRODUCTS`` is not ``auto``, ``exact`` or ``blas``.
     """
     config = config or RunConfig()
     products = products_method()  # CHIPSIM_PRODUCTS checked before anything runs
