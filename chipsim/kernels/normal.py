@@ -103,6 +103,33 @@ def ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 _K, _W, _F, _X = ziggurat_tables()
 
+_TWO52 = 2.0**52
+_EXP52 = 0x4330000000000000  # the bits of the double 2**52
+
+if not numba.config.DISABLE_JIT:
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _double_bits(typingctx, word):
+        """The double whose 64 bits are ``word`` (uint64)."""
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], ir.DoubleType())
+        return types.float64(word), codegen
+else:
+    def _double_bits(word):
+        return float(np.uint64(word).view(np.float64))
+
+
+@njit(cache=True, inline="always")
+def _small_to_double(j):
+    """``float64(j)`` of a uint64 ``j < 2**52``, exactly: the double ``2**52 + j`` (its
+    mantissa is ``j``) minus ``2**52``. A scalar conversion from int64 where the vector units
+    have none (AVX2): on an AMD Zen 3, with the slice below, the draw took 0.75 of the time.
+    """
+    return _double_bits(j | _U64(_EXP52)) - _TWO52
+
 
 @njit(cache=True, inline="always")
 def _mix(z):
@@ -179,21 +206,25 @@ def _fill_span(base, gamma, base2, start, out, lo, hi, slow):
     values as one branching pass, 2.2 times faster (AVX2, 256 × 1,024 values, measured
     while writing it); its counter advanced by adding ``gamma`` rather than multiplied per
     value, which LLVM had left as a 64-bit vector multiply each (0.62 → 0.51 ms for 1,024
-    rows of 256 on AVX-512, the same values). The tables are the module's constants, not
+    rows of 256 on AVX-512, the same values). On AVX2 LLVM leaves the loop scalar (gathers
+    cost more than they save there): its conversion of ``j`` (:func:`_small_to_double`) and
+    its stores into a slice from 0 made it 1.34 × faster on an AMD Zen 3 (1.00 → 0.75 ms for
+    262,144 values, the same values). The tables are the module's constants, not
     arguments: a load from an argument array at a computed index may alias the stores, which
     kept LLVM from vectorizing the loop on AVX-512 (first pass 0.62 against 0.46 ms for
     262,144 values).
     """
     counter = base + (start + _U64(lo) + _U64(1)) * gamma
-    for n in range(lo, hi):
+    span = out[lo:hi]  # indices from 0: no negative-index wrap-around per store
+    for t in range(hi - lo):
         word = _mix(counter)
         counter += gamma  # (wrapping) the next position's: no 64-bit multiply per value
         i = np.int64(word & _U64(0xFF))
         j = word >> _U64(12)
-        x = np.float64(np.int64(j)) * _W[i]
+        x = _small_to_double(j) * _W[i]
         sign = 1.0 - np.float64((word >> _U64(8)) & _U64(1)) * 2.0
-        out[n] = np.float32(x * sign)  # the sign flip is exact (-0.0 for j = 0, as -x)
-        slow[n - lo] = j >= _K[i]
+        span[t] = np.float32(x * sign)  # the sign flip is exact (-0.0 for j = 0, as -x)
+        slow[t] = j >= _K[i]
     for n in range(lo, hi):
         if slow[n - lo]:
             pos = start + _U64(n)
